@@ -1,0 +1,35 @@
+namespace Gatehouse.Configuration;
+
+/// <summary>Every configuration default, named once.</summary>
+internal static class Defaults
+{
+    public const string VaultAddress = "https://127.0.0.1:8200";
+
+    public const string ListenerAddress = "127.0.0.1:8200";
+
+    /// <summary>vault.retry.num_retries; 0 also means this.</summary>
+    public const int NumRetries = 12;
+
+    public static readonly TimeSpan MinBackoff = TimeSpan.FromSeconds(1);
+
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
+
+    /// <summary>File sink mode: 0640.</summary>
+    public const int FileSinkMode = 0b110_100_000;
+
+    public const string KubernetesTokenPath = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+    public static readonly TimeSpan PrometheusRetentionTime = TimeSpan.FromHours(24);
+
+    public static readonly TimeSpan LogRotateDuration = TimeSpan.FromHours(24);
+
+    public const string LogLevel = "info";
+
+    public const string LogFormat = "standard";
+
+    /// <summary>Lease cache bound on entries (ours).</summary>
+    public const int CacheMaxEntries = 100_000;
+
+    /// <summary>Lease cache bound on stored response bytes (ours): 256 MiB.</summary>
+    public const long CacheMaxBytes = 256L * 1024 * 1024;
+}

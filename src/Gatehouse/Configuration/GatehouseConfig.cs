@@ -1,0 +1,317 @@
+using Gatehouse.Hcl;
+
+namespace Gatehouse.Configuration;
+
+/// <summary>
+/// The effective configuration: every file merged, environment and flags applied, validated. Immutable.
+/// A null member means "not set"; <see cref="Defaults"/> names every default once.
+/// </summary>
+internal sealed record GatehouseConfig
+{
+    public VaultConfig Vault { get; init; } = new();
+
+    public AutoAuthConfig? AutoAuth { get; init; }
+
+    public ApiProxyConfig? ApiProxy { get; init; }
+
+    /// <summary>Present (even empty) means the lease cache is on.</summary>
+    public CacheConfig? Cache { get; init; }
+
+    public IReadOnlyList<ListenerConfig> Listeners { get; init; } = [];
+
+    public TelemetryConfig? Telemetry { get; init; }
+
+    public string? PidFile { get; init; }
+
+    public bool ExitAfterAuth { get; init; }
+
+    /// <summary>trace, debug, info, warn or error. The default is info.</summary>
+    public string? LogLevel { get; init; }
+
+    /// <summary>standard or json. The default is standard.</summary>
+    public string? LogFormat { get; init; }
+
+    public string? LogFile { get; init; }
+
+    public long? LogRotateBytes { get; init; }
+
+    public TimeSpan? LogRotateDuration { get; init; }
+
+    public int? LogRotateMaxFiles { get; init; }
+
+    /// <summary>Which upstream clients close idle connections at once: auto-auth, caching/proxying.</summary>
+    public UpstreamClientSet DisableIdleConnections { get; init; }
+
+    /// <summary>Which upstream clients open a new connection per request: auto-auth, caching/proxying.</summary>
+    public UpstreamClientSet DisableKeepAlives { get; init; }
+
+    /// <summary>The files this configuration was read from, in load order (for reload and messages).</summary>
+    public IReadOnlyList<string> SourceFiles { get; init; } = [];
+}
+
+/// <summary>The upstream clients named by <c>disable_idle_connections</c> / <c>disable_keep_alives</c>.</summary>
+[Flags]
+internal enum UpstreamClientSet
+{
+    None = 0,
+    AutoAuth = 1,
+    /// <summary><c>proxying</c> or <c>caching</c>: the client that forwards API proxy requests.</summary>
+    Proxying = 2,
+}
+
+/// <summary>The <c>vault</c> stanza: the upstream server.</summary>
+internal sealed record VaultConfig
+{
+    /// <summary>The default is https://127.0.0.1:8200.</summary>
+    public string? Address { get; init; }
+
+    public string? CaCert { get; init; }
+
+    public string? CaPath { get; init; }
+
+    public string? ClientCert { get; init; }
+
+    public string? ClientKey { get; init; }
+
+    public bool TlsSkipVerify { get; init; }
+
+    public string? TlsServerName { get; init; }
+
+    public string? Namespace { get; init; }
+
+    /// <summary>Null means the default, 12 retries. -1 disables retries; 0 also means 12, as in Vault.</summary>
+    public int? NumRetries { get; init; }
+
+    public string EffectiveAddress => Address ?? Defaults.VaultAddress;
+
+    public int EffectiveNumRetries => NumRetries is null or 0 ? Defaults.NumRetries : Math.Max(NumRetries.Value, 0);
+}
+
+/// <summary>The <c>auto_auth</c> stanza.</summary>
+internal sealed record AutoAuthConfig
+{
+    public required AuthMethodConfig Method { get; init; }
+
+    public IReadOnlyList<SinkConfig> Sinks { get; init; } = [];
+
+    public bool EnableReauthOnNewCredentials { get; init; }
+
+    public SourcePosition Position { get; init; }
+}
+
+/// <summary><c>auto_auth { method "type" { ... } }</c>.</summary>
+internal sealed record AuthMethodConfig
+{
+    /// <summary>approle, token_file, jwt, kubernetes or cert (lower-cased).</summary>
+    public required string Type { get; init; }
+
+    /// <summary>The default is auth/&lt;type&gt; (auth/token for token_file); a trailing slash is trimmed.</summary>
+    public string? MountPath { get; init; }
+
+    public string? Namespace { get; init; }
+
+    /// <summary>When set, the login is response-wrapped and sinks receive the wrap info.</summary>
+    public TimeSpan? WrapTtl { get; init; }
+
+    /// <summary>The default is 1 second.</summary>
+    public TimeSpan? MinBackoff { get; init; }
+
+    /// <summary>The default is 5 minutes.</summary>
+    public TimeSpan? MaxBackoff { get; init; }
+
+    public bool ExitOnError { get; init; }
+
+    /// <summary>The method's own keys (role_id_file_path, path, role, ...), values as bound from the file.</summary>
+    public ConfigMap Config { get; init; } = ConfigMap.Empty;
+
+    public SourcePosition Position { get; init; }
+
+    public string EffectiveMountPath =>
+        Type == "token_file" ? "auth/token" : (MountPath?.TrimEnd('/') ?? $"auth/{Type}");
+
+    public TimeSpan EffectiveMinBackoff => MinBackoff ?? Defaults.MinBackoff;
+
+    public TimeSpan EffectiveMaxBackoff => MaxBackoff ?? Defaults.MaxBackoff;
+}
+
+/// <summary><c>auto_auth { sink "file" { ... } }</c>.</summary>
+internal sealed record SinkConfig
+{
+    /// <summary>Only <c>file</c> is a real sink type.</summary>
+    public required string Type { get; init; }
+
+    public TimeSpan? WrapTtl { get; init; }
+
+    /// <summary>Only <c>curve25519</c>.</summary>
+    public string? DhType { get; init; }
+
+    public string? DhPath { get; init; }
+
+    public bool DeriveKey { get; init; }
+
+    /// <summary>The additional authenticated data, already resolved from <c>aad_env_var</c> when that is set.</summary>
+    public string? Aad { get; init; }
+
+    public string? AadEnvVar { get; init; }
+
+    /// <summary>The sink's own keys (path, mode, uid, gid), values as bound from the file.</summary>
+    public ConfigMap Config { get; init; } = ConfigMap.Empty;
+
+    public SourcePosition Position { get; init; }
+}
+
+/// <summary>How the API proxy chooses the token it sends upstream.</summary>
+internal enum AutoAuthTokenMode
+{
+    /// <summary><c>false</c>: requests go upstream untouched.</summary>
+    Off,
+
+    /// <summary><c>true</c>: the auto-auth token is added when the request carries none.</summary>
+    WhenMissing,
+
+    /// <summary><c>"force"</c>: the auto-auth token replaces whatever the request carried.</summary>
+    Force,
+}
+
+internal enum EnforceConsistency
+{
+    Never,
+    Always,
+}
+
+internal enum WhenInconsistent
+{
+    Fail,
+    Retry,
+    Forward,
+}
+
+/// <summary>The <c>api_proxy</c> stanza (or the legacy <c>cache</c> keys that mean the same).</summary>
+internal sealed record ApiProxyConfig
+{
+    public AutoAuthTokenMode UseAutoAuthToken { get; init; }
+
+    public EnforceConsistency EnforceConsistency { get; init; }
+
+    public WhenInconsistent WhenInconsistent { get; init; }
+
+    public SourcePosition Position { get; init; }
+}
+
+/// <summary>The <c>cache</c> stanza. Its presence turns the lease cache on.</summary>
+internal sealed record CacheConfig
+{
+    public PersistConfig? Persist { get; init; }
+
+    public bool CacheStaticSecrets { get; init; }
+
+    public bool DisableCachingDynamicSecrets { get; init; }
+
+    /// <summary>Ours: the most entries the cache holds. Null means the default (see <see cref="Defaults"/>).</summary>
+    public int? MaxEntries { get; init; }
+
+    /// <summary>Ours: the most response bytes the cache holds. Null means the default.</summary>
+    public long? MaxBytes { get; init; }
+
+    public SourcePosition Position { get; init; }
+}
+
+/// <summary><c>cache { persist "kubernetes" { ... } }</c>; Gatehouse also accepts <c>persist "file"</c>.</summary>
+internal sealed record PersistConfig
+{
+    public required string Type { get; init; }
+
+    public string? Path { get; init; }
+
+    public bool KeepAfterImport { get; init; }
+
+    public bool ExitOnError { get; init; }
+
+    public string? ServiceAccountTokenFile { get; init; }
+
+    /// <summary>Ours (persist "file"): a file holding the 32-byte encryption key, base64.</summary>
+    public string? KeyFile { get; init; }
+
+    /// <summary>Ours (persist "file"): an environment variable holding the base64 key.</summary>
+    public string? KeyEnvVar { get; init; }
+
+    public SourcePosition Position { get; init; }
+}
+
+internal enum ListenerType
+{
+    Tcp,
+    Unix,
+}
+
+internal enum ListenerRole
+{
+    Default,
+    MetricsOnly,
+}
+
+/// <summary><c>listener "tcp" { ... }</c> or <c>listener "unix" { ... }</c>.</summary>
+internal sealed record ListenerConfig
+{
+    public required ListenerType Type { get; init; }
+
+    /// <summary>host:port for tcp (the default is 127.0.0.1:8200), a socket path for unix.</summary>
+    public string? Address { get; init; }
+
+    public bool TlsDisable { get; init; }
+
+    public string? TlsCertFile { get; init; }
+
+    public string? TlsKeyFile { get; init; }
+
+    /// <summary>tls10, tls11, tls12 or tls13. The default is tls12.</summary>
+    public string? TlsMinVersion { get; init; }
+
+    /// <summary>The default is tls13.</summary>
+    public string? TlsMaxVersion { get; init; }
+
+    public string? TlsCipherSuites { get; init; }
+
+    public bool TlsRequireAndVerifyClientCert { get; init; }
+
+    public string? TlsClientCaFile { get; init; }
+
+    public bool TlsDisableClientCerts { get; init; }
+
+    public ListenerRole Role { get; init; }
+
+    public bool RequireRequestHeader { get; init; }
+
+    /// <summary>From <c>proxy_api { enable_quit }</c> or <c>agent_api { enable_quit }</c>.</summary>
+    public bool EnableQuit { get; init; }
+
+    /// <summary>Unix sockets: the file mode, e.g. 0660 (octal as written).</summary>
+    public int? SocketMode { get; init; }
+
+    public string? SocketUser { get; init; }
+
+    public string? SocketGroup { get; init; }
+
+    public SourcePosition Position { get; init; }
+
+    public string EffectiveAddress => Address ?? (Type == ListenerType.Tcp ? Defaults.ListenerAddress : "");
+}
+
+/// <summary>The <c>telemetry</c> stanza.</summary>
+internal sealed record TelemetryConfig
+{
+    /// <summary>The default is 24 hours when the stanza exists; with no stanza Prometheus output is off.</summary>
+    public TimeSpan? PrometheusRetentionTime { get; init; }
+
+    public bool DisableHostname { get; init; }
+
+    public string? MetricsPrefix { get; init; }
+
+    public string? StatsdAddress { get; init; }
+
+    public string? StatsiteAddress { get; init; }
+
+    public string? DogstatsdAddress { get; init; }
+
+    public SourcePosition Position { get; init; }
+}

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Configuration;
+
+namespace Gatehouse.Vault;
+
+/// <summary>
+/// Builds the <see cref="SocketsHttpHandler"/> every upstream client uses, from the <c>vault</c> stanza's TLS settings.
+/// One handler per client kind (proxying, auto-auth) is created at startup and shared: pooled keep-alive connections
+/// are what make Gatehouse cheaper for Vault than the Go agent, which churns connections.
+/// </summary>
+internal static class UpstreamHandlerFactory
+{
+    /// <summary>Connection attempts fail fast, so an unreachable Vault gives a quick 502 instead of a long hang.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+
+    public static SocketsHttpHandler Create(VaultConfig vault, bool disableKeepAlives, bool disableIdleConnections)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ActivityHeadersPropagator = null,
+            ConnectTimeout = ConnectTimeout,
+            MaxConnectionsPerServer = int.MaxValue,
+            PooledConnectionIdleTimeout = disableIdleConnections ? TimeSpan.Zero : TimeSpan.FromMinutes(5),
+            PooledConnectionLifetime = disableKeepAlives ? TimeSpan.Zero : Timeout.InfiniteTimeSpan,
+            EnableMultipleHttp2Connections = true,
+        };
+
+        var address = new Uri(vault.EffectiveAddress);
+        if (address.Scheme == Uri.UriSchemeHttps)
+        {
+            handler.SslOptions = CreateSslOptions(vault, address);
+        }
+
+        return handler;
+    }
+
+    private static SslClientAuthenticationOptions CreateSslOptions(VaultConfig vault, Uri address)
+    {
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = string.IsNullOrEmpty(vault.TlsServerName) ? address.Host : vault.TlsServerName,
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        };
+
+        if (!string.IsNullOrEmpty(vault.ClientCert) && !string.IsNullOrEmpty(vault.ClientKey))
+        {
+            var certificate = X509Certificate2.CreateFromPemFile(vault.ClientCert, vault.ClientKey);
+            options.ClientCertificates = [certificate];
+        }
+
+        if (vault.TlsSkipVerify)
+        {
+            // The user asked for it (tls_skip_verify / VAULT_SKIP_VERIFY), as Vault allows.
+#pragma warning disable CA5359
+            options.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+#pragma warning restore CA5359
+            return options;
+        }
+
+        var roots = LoadRoots(vault);
+        if (roots.Count > 0)
+        {
+            options.CertificateChainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            options.CertificateChainPolicy.CustomTrustStore.AddRange(roots);
+        }
+
+        return options;
+    }
+
+    /// <summary>ca_cert (a PEM bundle) and every PEM file in ca_path; empty means the system trust store.</summary>
+    private static X509Certificate2Collection LoadRoots(VaultConfig vault)
+    {
+        var roots = new X509Certificate2Collection();
+        if (!string.IsNullOrEmpty(vault.CaCert))
+        {
+            roots.ImportFromPemFile(vault.CaCert);
+        }
+
+        if (!string.IsNullOrEmpty(vault.CaPath) && Directory.Exists(vault.CaPath))
+        {
+            foreach (var file in Directory.EnumerateFiles(vault.CaPath))
+            {
+                roots.ImportFromPemFile(file);
+            }
+        }
+
+        return roots;
+    }
+}
