@@ -37,7 +37,7 @@ internal sealed partial class VaultCore
 
         if (op == "list" && Tail("leases/lookup/") is { } listPrefix)
         {
-            var keys = ListChildren(_leases.Values.Where(l => l.ExpireTime is not { } e || Now < e).Select(l => l.Id), listPrefix.TrimEnd('/') + "/");
+            var keys = ListChildren(_leases.Values.Where(l => l.ExpireTime is not { } e || Now < e).Select(l => l.Id), listPrefix.TrimEnd('/') is { Length: > 0 } lp ? lp + "/" : "");
             return keys.Count == 0 ? VaultResponse.NotFound() : VaultResponse.Ok(KeysData(keys));
         }
         if (p is "leases/lookup" && write)
