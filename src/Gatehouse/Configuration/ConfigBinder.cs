@@ -60,11 +60,10 @@ internal sealed class ConfigBinder
         OnlyOne(telemetryBlocks, "telemetry", "one and only one \"telemetry\" block is required");
 
         var listeners = new List<ListenerConfig>();
-        var listenerEntries = TypedBlocks(Blocks(r, "listener"));
+        var listenerEntries = TypedBlocks(Blocks(r, "listener"), "proxy_api", "agent_api", "telemetry", "custom_response_headers");
         for (var i = 0; i < listenerEntries.Count; i++)
         {
-            if (BindListener(listenerEntries[i], i) is { } listener)
-                listeners.Add(listener);
+            listeners.Add(BindListener(listenerEntries[i], i));
         }
 
         CacheConfig? cache = null;
@@ -113,20 +112,22 @@ internal sealed class ConfigBinder
     {
         var entries = new List<BlockEntry>();
         foreach (var item in r.Items(key))
-            AddBodies(entries, item.Keys.Skip(1).ToList(), item.Value, r.Child(key), key);
+            AddBodies(entries, item.Keys.Skip(1).ToList(), item.Value, r.Child(key), key, item.Keys[0].Position);
         return entries;
     }
 
-    private void AddBodies(List<BlockEntry> entries, IReadOnlyList<HclKey> labels, HclNode value, string path, string name)
+    /// <summary>Adds each body of <paramref name="value"/>; an entry is placed at its block name (or list element).</summary>
+    private void AddBodies(
+        List<BlockEntry> entries, IReadOnlyList<HclKey> labels, HclNode value, string path, string name, SourcePosition position)
     {
         switch (value)
         {
             case HclObject body:
-                entries.Add(new BlockEntry(labels, body, labels.Count > 0 ? labels[0].Position : body.Position, name));
+                entries.Add(new BlockEntry(labels, body, position, name));
                 break;
             case HclList list:
                 foreach (var element in list.Items)
-                    AddBodies(entries, labels, element, path, name);
+                    AddBodies(entries, labels, element, path, name, element.Position);
                 break;
             default:
                 Error(value.Position, path, $"expected a block, got {ValueParser.Describe(value)}");
@@ -136,15 +137,17 @@ internal sealed class ConfigBinder
 
     /// <summary>
     /// For typed blocks: a body with no labels and no <c>type</c> key whose items are all blocks is the JSON form
-    /// <c>{"listener": {"tcp": {...}}}</c>; each item is then a labelled block.
+    /// <c>{"listener": {"tcp": {...}}}</c>; each item is then a labelled block. A body holding one of the block's own
+    /// nested blocks (<paramref name="nestedBlocks"/>, e.g. <c>config</c>) is a body with a missing type instead.
     /// </summary>
-    private List<BlockEntry> TypedBlocks(List<BlockEntry> entries)
+    private List<BlockEntry> TypedBlocks(List<BlockEntry> entries, params string[] nestedBlocks)
     {
         var result = new List<BlockEntry>();
         foreach (var entry in entries)
         {
             var body = entry.Body;
-            var isLabelMap = entry.Labels.Count == 0 && body.Items.Count > 0 && !body.Items.Any(i => i.Name == "type")
+            var isLabelMap = entry.Labels.Count == 0 && body.Items.Count > 0
+                && !body.Items.Any(i => i.Name == "type" || nestedBlocks.Contains(i.Name))
                 && body.Items.All(i => i.Value is HclObject || (i.Value is HclList l && l.Items.All(e => e is HclObject)));
             if (!isLabelMap)
             {
@@ -153,7 +156,7 @@ internal sealed class ConfigBinder
             }
 
             foreach (var item in body.Items)
-                AddBodies(result, item.Keys, item.Value, entry.Name, entry.Name);
+                AddBodies(result, item.Keys, item.Value, entry.Name, entry.Name, item.Keys[0].Position);
         }
 
         return result;
@@ -209,11 +212,11 @@ internal sealed class ConfigBinder
 
     // ---- auto_auth ------------------------------------------------------------------------------------------
 
-    private AutoAuthConfig? BindAutoAuth(BlockEntry entry)
+    private AutoAuthConfig BindAutoAuth(BlockEntry entry)
     {
         var r = new BlockReader(entry.Body, "auto_auth", _diagnostics);
-        var methods = TypedBlocks(Blocks(r, "method"));
-        AuthMethodConfig? method = null;
+        var methods = TypedBlocks(Blocks(r, "method"), "config");
+        AuthMethodConfig method;
         if (methods.Count != 1)
         {
             var where = methods.Count == 0 ? entry.Position : methods[1].Position;
@@ -222,8 +225,9 @@ internal sealed class ConfigBinder
                 : $"one and only one \"method\" block is required; found {methods.Count}");
         }
 
-        if (methods.Count > 0)
-            method = BindMethod(methods[0]);
+        // A placeholder keeps auto_auth present when its method is missing or bad, so that the validator does not add
+        // misleading follow-on errors ("auto_auth not configured"). A config with errors is never handed out.
+        method = methods.Count > 0 ? BindMethod(methods[0]) : new AuthMethodConfig { Type = "", Position = entry.Position };
 
         var sinkEntries = Blocks(r, "sink");
         foreach (var sinksBlock in Blocks(r, "sinks"))
@@ -234,15 +238,14 @@ internal sealed class ConfigBinder
         }
 
         var sinks = new List<SinkConfig>();
-        foreach (var sinkEntry in TypedBlocks(sinkEntries))
+        foreach (var sinkEntry in TypedBlocks(sinkEntries, "config"))
         {
-            if (BindSink(sinkEntry) is { } sink)
-                sinks.Add(sink);
+            sinks.Add(BindSink(sinkEntry));
         }
 
         var reauth = r.Bool("enable_reauth_on_new_credentials") ?? false;
         r.Finish();
-        return method is null ? null : new AutoAuthConfig
+        return new AutoAuthConfig
         {
             Method = method,
             Sinks = sinks,
@@ -251,7 +254,8 @@ internal sealed class ConfigBinder
         };
     }
 
-    private AuthMethodConfig? BindMethod(BlockEntry entry)
+    /// <summary>Binds a method; one with a missing or unknown type is reported and still returned (see BindAutoAuth).</summary>
+    private AuthMethodConfig BindMethod(BlockEntry entry)
     {
         var r = new BlockReader(entry.Body, "auto_auth.method", _diagnostics);
         var type = TypeOf(entry, r)?.ToLowerInvariant();
@@ -275,14 +279,14 @@ internal sealed class ConfigBinder
         if (type is null)
         {
             Error(entry.Position, path, "method type must be specified; write method \"approle\" { ... } or type = \"approle\"");
-            return null;
+            return method;
         }
 
         if (UnsupportedMethods.Contains(type))
         {
             Error(entry.Position, path,
                 $"auth method \"{type}\" is not supported by Gatehouse yet; supported methods: {string.Join(", ", SupportedMethods)}");
-            return null;
+            return method;
         }
 
         if (!SupportedMethods.Contains(type))
@@ -291,14 +295,14 @@ internal sealed class ConfigBinder
             Error(entry.Position, path, $"unknown auth method \"{type}\"; " + (suggestion is not null
                 ? $"did you mean {suggestion}?"
                 : $"use one of {string.Join(", ", SupportedMethods)}"));
-            return null;
+            return method;
         }
 
         MethodConfigRules.Check(method, path, _diagnostics);
         return method;
     }
 
-    private SinkConfig? BindSink(BlockEntry entry)
+    private SinkConfig BindSink(BlockEntry entry)
     {
         var r = new BlockReader(entry.Body, "auto_auth.sink", _diagnostics);
         var type = TypeOf(entry, r);
@@ -326,13 +330,13 @@ internal sealed class ConfigBinder
         if (type is null)
         {
             Error(entry.Position, path, "sink type must be specified; write sink \"file\" { ... }");
-            return null;
+            return sink;
         }
 
         if (type != "file")
         {
             Error(entry.Position, path, $"Unknown sink type \"{type}\"; the only sink type is \"file\"");
-            return null;
+            return sink;
         }
 
         MethodConfigRules.CheckFileSink(sink, path, _diagnostics);
@@ -529,7 +533,7 @@ internal sealed class ConfigBinder
 
     // ---- listener -----------------------------------------------------------------------------------------------
 
-    private ListenerConfig? BindListener(BlockEntry entry, int index)
+    private ListenerConfig BindListener(BlockEntry entry, int index)
     {
         var r = new BlockReader(entry.Body, "listener", _diagnostics);
         var typeText = TypeOf(entry, r);
@@ -576,7 +580,8 @@ internal sealed class ConfigBinder
         {
             Type = ListenerType.Tcp,
             Address = lr.String("address"),
-            TlsDisable = lr.Bool("tls_disable") ?? false,
+            // An unreadable tls_disable is reported once; reading it as "off" avoids follow-on certificate errors.
+            TlsDisable = lr.Bool("tls_disable") ?? lr.Has("tls_disable"),
             TlsCertFile = lr.String("tls_cert_file"),
             TlsKeyFile = lr.String("tls_key_file"),
             TlsMinVersion = TlsVersion(lr, "tls_min_version"),
@@ -613,14 +618,16 @@ internal sealed class ConfigBinder
         {
             case null:
                 Error(entry.Position, $"listeners.{index}", "listener type must be specified; write listener \"tcp\" { ... } or listener \"unix\" { ... }");
-                return null;
+                return listener with { TlsDisable = true };
             case "tcp":
                 return listener;
             case "unix":
                 return listener with { Type = ListenerType.Unix };
             default:
                 Error(entry.Position, $"listeners.{index}", $"unsupported listener type \"{typeText}\"; use \"tcp\" or \"unix\"");
-                return null;
+
+                // Kept, with TLS checks off, so that rules counting listeners add no misleading follow-on errors.
+                return listener with { TlsDisable = true };
         }
     }
 

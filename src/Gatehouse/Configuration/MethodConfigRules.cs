@@ -93,6 +93,8 @@ internal static class MethodConfigRules
                 Kind.Duration => ValueParser.TryDuration(node, out _, out error),
                 _ => ValueParser.TryFileMode(node, out _, out error),
             };
+            if (!ok && key.Kind == Kind.FileMode && !error.StartsWith("file mode", StringComparison.Ordinal))
+                error = $"could not parse '{key.Name}' as integer; {error}";
             if (!ok)
                 diagnostics.Add(new ConfigDiagnostic(node.Position, $"{configPath}.{key.Name}", error));
             else if (key.Required && key.Kind == Kind.String && map.GetString(key.Name) is "")
