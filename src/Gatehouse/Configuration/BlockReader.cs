@@ -151,7 +151,12 @@ internal sealed class BlockReader
             }
         }
 
-        return best is not null && bestDistance <= Math.Max(2, name.Length / 3) ? best : null;
+        if (best is not null && bestDistance <= Math.Max(2, name.Length / 3))
+            return best;
+
+        // A key missing a word ("secret_id_path" for "secret_id_file_path") is still a likely typo.
+        var words = name.ToLowerInvariant().Split('_');
+        return candidates.FirstOrDefault(c => words.Length > 1 && words.All(w => c.Split('_').Contains(w)));
     }
 
     public static int EditDistance(string a, string b)

@@ -352,9 +352,14 @@ internal sealed class ConfigBinder
         for (var i = 1; i < blocks.Count; i++)
             Error(blocks[i].Position, r.Child("config"), "only one \"config\" block is allowed; merge them into one");
         var values = ImmutableDictionary.CreateBuilder<string, HclNode>(StringComparer.Ordinal);
+        var keyPositions = ImmutableDictionary.CreateBuilder<string, SourcePosition>(StringComparer.Ordinal);
         foreach (var item in blocks[0].Body.Items)
+        {
             values[item.Name] = item.Keys.Count > 1 ? new HclObject([item], item.Position) : item.Value;
-        return new ConfigMap(values.ToImmutable(), blocks[0].Body.Position);
+            keyPositions[item.Name] = item.Keys[0].Position;
+        }
+
+        return new ConfigMap(values.ToImmutable(), blocks[0].Body.Position, keyPositions.ToImmutable());
     }
 
     // ---- api_proxy and cache ----------------------------------------------------------------------------------

@@ -15,10 +15,23 @@ internal sealed class ConfigMap
     public static readonly ConfigMap Empty = new(ImmutableDictionary<string, HclNode>.Empty, default);
 
     public ConfigMap(ImmutableDictionary<string, HclNode> values, SourcePosition position)
+        : this(values, position, ImmutableDictionary<string, SourcePosition>.Empty)
+    {
+    }
+
+    public ConfigMap(
+        ImmutableDictionary<string, HclNode> values, SourcePosition position, ImmutableDictionary<string, SourcePosition> keyPositions)
     {
         Values = values;
         Position = position;
+        KeyPositions = keyPositions;
     }
+
+    /// <summary>Where each key is written (for messages about the key itself, such as an unknown key).</summary>
+    public ImmutableDictionary<string, SourcePosition> KeyPositions { get; }
+
+    /// <summary>The position of a key itself, or of its value when the key's place is not known.</summary>
+    public SourcePosition KeyPositionOf(string key) => KeyPositions.TryGetValue(key, out var p) ? p : PositionOf(key);
 
     public ImmutableDictionary<string, HclNode> Values { get; }
 

@@ -102,12 +102,12 @@ internal static class MethodConfigRules
         }
 
         var names = keys.Select(k => k.Name).ToArray();
-        foreach (var (name, node) in map.Values.OrderBy(kv => kv.Value.Position.Line).ThenBy(kv => kv.Value.Position.Column))
+        foreach (var name in map.Values.Keys.OrderBy(k => map.KeyPositionOf(k).Line).ThenBy(k => map.KeyPositionOf(k).Column))
         {
             if (names.Contains(name))
                 continue;
             var suggestion = BlockReader.Suggest(name, names);
-            diagnostics.Add(new ConfigDiagnostic(node.Position, configPath, $"unknown key \"{name}\"" +
+            diagnostics.Add(new ConfigDiagnostic(map.KeyPositionOf(name), configPath, $"unknown key \"{name}\"" +
                 (suggestion is not null ? $"; did you mean {suggestion}?" : $"; valid keys here: {string.Join(", ", names)}")));
         }
     }
