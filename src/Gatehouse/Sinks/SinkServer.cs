@@ -53,6 +53,7 @@ internal sealed partial class SinkServer
         }
     }
 
+    /// <summary>Runs until <paramref name="cancellationToken"/> fires, then returns normally.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var writers = Writers.Select(w => w.RunAsync(cancellationToken)).ToList();
@@ -75,6 +76,10 @@ internal sealed partial class SinkServer
                     writer.Offer(token);
                 }
             }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: returns normally, like the auth loop.
         }
         finally
         {

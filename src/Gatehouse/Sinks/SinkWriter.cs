@@ -47,6 +47,9 @@ internal sealed partial class SinkWriter
     /// <summary>Raised after each successful write (tests use it as the quiescent signal).</summary>
     internal event Action<ITokenSink, AutoAuthToken>? Written;
 
+    /// <summary>True while a token waits to be written (tests).</summary>
+    internal bool HasPending => _pending.Reader.Count > 0;
+
     /// <summary>Offers a token; an older one still waiting is dropped.</summary>
     public void Offer(AutoAuthToken token) => _pending.Writer.TryWrite(token);
 
