@@ -35,7 +35,7 @@ internal sealed class AutoAuthHarness : IAsyncDisposable
         Server = server;
         Time = time;
         Dir = dir;
-        _root = new HttpClient { BaseAddress = server.Address };
+        _root = new HttpClient(Insecure()) { BaseAddress = server.Address };
         _root.DefaultRequestHeaders.Add("X-Vault-Token", server.RootToken);
     }
 
@@ -51,13 +51,16 @@ internal sealed class AutoAuthHarness : IAsyncDisposable
 
     public AutoAuthExit Exit => _services!.GetRequiredService<AutoAuthExit>();
 
-    public static async Task<AutoAuthHarness> StartVaultAsync()
+    public static async Task<AutoAuthHarness> StartVaultAsync(System.Security.Cryptography.X509Certificates.X509Certificate2? tls = null)
     {
         // Real "now", so certificates and JWTs made by the tests are valid on DevVault's clock.
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var server = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = time });
+        var server = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = time, TlsCertificate = tls });
         return new AutoAuthHarness(server, time, Directory.CreateTempSubdirectory("gatehouse-autoauth-").FullName);
     }
+
+    // The test's own client trusts DevVault's throwaway certificate.
+    private static HttpClientHandler Insecure() => new() { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
 
     public string PathOf(string name) => Path.Combine(Dir, name);
 
@@ -96,7 +99,7 @@ internal sealed class AutoAuthHarness : IAsyncDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/" + path);
         request.Headers.Add("X-Vault-Token", token);
-        using var http = new HttpClient { BaseAddress = Server.Address };
+        using var http = new HttpClient(Insecure()) { BaseAddress = Server.Address };
         using var response = await http.SendAsync(request);
         return (int)response.StatusCode;
     }
