@@ -33,6 +33,29 @@ internal sealed record MetricsOptions
     };
 
     /// <summary>
+    /// One startup warning per push sink the stanza names: Gatehouse accepts statsd_address, statsite_address and
+    /// dogstatsd_addr but does not send to them yet, and says so instead of staying silent.
+    /// </summary>
+    public static IReadOnlyList<string> UnsupportedSinkWarnings(TelemetryConfig? telemetry)
+    {
+        var warnings = new List<string>();
+        Add("statsd_address", telemetry?.StatsdAddress);
+        Add("statsite_address", telemetry?.StatsiteAddress);
+        Add("dogstatsd_addr", telemetry?.DogstatsdAddress);
+        return warnings;
+
+        void Add(string key, string? value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                warnings.Add(
+                    $"telemetry.{key} = \"{value}\" is not supported yet and is ignored: no metrics are sent there; " +
+                    "scrape /agent/v1/metrics?format=prometheus (or /proxy/v1/metrics) instead.");
+            }
+        }
+    }
+
+    /// <summary>
     /// The dotted name as exported: a leading <c>vault.</c> (the service name, as the instruments are declared) is
     /// replaced by <see cref="Prefix"/>; other names get the prefix in front. Gauges get the host name after the
     /// prefix unless <see cref="DisableHostname"/>.

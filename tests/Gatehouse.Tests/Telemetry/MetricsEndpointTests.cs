@@ -106,4 +106,16 @@ public sealed class MetricsEndpointTests
         Assert.Equal("gh", MetricsOptions.From(new TelemetryConfig { MetricsPrefix = "gh" }, "h").Prefix);
         Assert.True(MetricsOptions.From(new TelemetryConfig { DisableHostname = true }, "h").DisableHostname);
     }
+
+    [Fact]
+    public void Options_PushSinks_EachGetAStartupWarning()
+    {
+        var warnings = MetricsOptions.UnsupportedSinkWarnings(
+            new TelemetryConfig { StatsdAddress = "127.0.0.1:8125", DogstatsdAddress = "127.0.0.1:8126" });
+
+        Assert.Equal(2, warnings.Count);
+        Assert.StartsWith("telemetry.statsd_address = \"127.0.0.1:8125\" is not supported yet", warnings[0], StringComparison.Ordinal);
+        Assert.StartsWith("telemetry.dogstatsd_addr", warnings[1], StringComparison.Ordinal);
+        Assert.Empty(MetricsOptions.UnsupportedSinkWarnings(null));
+    }
 }
