@@ -1,0 +1,51 @@
+using System.Text;
+using Gatehouse.Configuration;
+
+namespace Gatehouse.Hosting;
+
+/// <summary>
+/// The startup output, shaped like Vault's: the configuration block (keys sorted and right-aligned to column 24,
+/// title-cased) and then the "started" line. Written to stdout before log lines begin.
+/// </summary>
+internal static class StartupBanner
+{
+    private const int Padding = 24;
+
+    /// <param name="product">"Proxy" or "Agent".</param>
+    /// <param name="apiAddresses">One per listener, in configuration order: http://…, https://… or unix://….</param>
+    /// <param name="logLevel">Vault's name: trace, debug, info, warn, error.</param>
+    public static string Render(string product, IReadOnlyList<string> apiAddresses, string logLevel, string version)
+    {
+        var info = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["log level"] = logLevel,
+            ["version"] = $"Gatehouse v{version}",
+        };
+        for (int i = 0; i < apiAddresses.Count; i++)
+        {
+            info[$"api address {i + 1}"] = apiAddresses[i];
+        }
+
+        var text = new StringBuilder();
+        text.Append("==> Gatehouse ").Append(product).Append(" configuration:\n\n");
+        foreach (var (key, value) in info)
+        {
+            text.Append(' ', Math.Max(Padding - key.Length, 0)).Append(TitleCase(key)).Append(": ").Append(value).Append('\n');
+        }
+
+        text.Append('\n');
+        text.Append("==> Gatehouse ").Append(product).Append(" started! Log data will stream in below:\n\n");
+        return text.ToString();
+    }
+
+    /// <summary>The address Vault prints for a listener: scheme from type and TLS, then the configured address.</summary>
+    public static string ApiAddress(ListenerConfig listener) => listener.Type switch
+    {
+        ListenerType.Unix => "unix://" + listener.EffectiveAddress,
+        _ when listener.TlsDisable => "http://" + listener.EffectiveAddress,
+        _ => "https://" + listener.EffectiveAddress,
+    };
+
+    private static string TitleCase(string key) =>
+        string.Join(' ', key.Split(' ').Select(w => w.Length == 0 ? w : char.ToUpperInvariant(w[0]) + w[1..]));
+}

@@ -1,0 +1,45 @@
+namespace Gatehouse.Telemetry;
+
+/// <summary>
+/// Whether Vault answers. The forwarder and the auth loop call <see cref="ReportSuccess"/> on any response from Vault
+/// (any status: Vault answered) and <see cref="ReportFailure"/> when it could not be reached (connect error, timeout).
+/// Lock-free: two longs.
+/// </summary>
+internal sealed class VaultReachability(TimeProvider time)
+{
+    private const long Never = long.MinValue;
+
+    private long _unreachableSinceTicks = Never;
+    private long _lastSuccessTicks = Never;
+
+    public void ReportSuccess()
+    {
+        Volatile.Write(ref _lastSuccessTicks, time.GetUtcNow().UtcTicks);
+        Volatile.Write(ref _unreachableSinceTicks, Never);
+    }
+
+    public void ReportFailure() =>
+        Interlocked.CompareExchange(ref _unreachableSinceTicks, time.GetUtcNow().UtcTicks, Never);
+
+    /// <summary>True until a failure is reported, and again after the next success.</summary>
+    public bool IsReachable => Volatile.Read(ref _unreachableSinceTicks) == Never;
+
+    /// <summary>How long Vault has been unreachable, or zero when it is reachable.</summary>
+    public TimeSpan UnreachableFor
+    {
+        get
+        {
+            long since = Volatile.Read(ref _unreachableSinceTicks);
+            return since == Never ? TimeSpan.Zero : time.GetUtcNow() - new DateTimeOffset(since, TimeSpan.Zero);
+        }
+    }
+
+    public DateTimeOffset? LastSuccess
+    {
+        get
+        {
+            long ticks = Volatile.Read(ref _lastSuccessTicks);
+            return ticks == Never ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+    }
+}

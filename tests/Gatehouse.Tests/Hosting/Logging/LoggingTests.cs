@@ -1,0 +1,165 @@
+using Gatehouse.Configuration;
+using Gatehouse.Hosting.Logging;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gatehouse.Tests.Hosting.Logging;
+
+public sealed partial class LoggingTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 30, 3, 31, 59, 123, TimeSpan.Zero));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "authentication successful, sending token to {SinkCount} sinks")]
+    private static partial void AuthSucceeded(ILogger logger, int sinkCount);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "received request: {Method} {Path}")]
+    private static partial void Received(ILogger logger, string method, string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "error authenticating")]
+    private static partial void AuthFailed(ILogger logger, Exception exception);
+
+    private (ILoggerFactory Factory, StringWriter Console) Create(LogFormat format, LogLevelSwitch levelSwitch, LoggingSettings? settings = null)
+    {
+        var console = new StringWriter { NewLine = "\n" };
+        var factory = LoggerFactory.Create(b => b.AddGatehouseLogging(
+            (settings ?? new LoggingSettings()) with { Format = format, Level = levelSwitch.Minimum }, levelSwitch, console, _time));
+        return (factory, console);
+    }
+
+    [Fact]
+    public void Standard_Line_HasHclogShape()
+    {
+        var (factory, console) = Create(LogFormat.Standard, new LogLevelSwitch());
+        using (factory)
+        {
+            var logger = factory.CreateLogger("Gatehouse.AutoAuth.AuthHandler");
+            var error = new InvalidOperationException("permission \"denied\"");
+            AuthSucceeded(logger, 2);
+            AuthFailed(logger, error);
+        }
+
+        Assert.Equal(
+            "2026-11-30T03:31:59.123Z [INFO]  Gatehouse.AutoAuth.AuthHandler: authentication successful, sending token to 2 sinks\n"
+            + "2026-11-30T03:31:59.123Z [ERROR] Gatehouse.AutoAuth.AuthHandler: error authenticating: error=\"InvalidOperationException: permission \\\"denied\\\"\"\n",
+            console.ToString());
+    }
+
+    [Theory]
+    [InlineData(LogLevel.Trace, "[TRACE] ")]
+    [InlineData(LogLevel.Debug, "[DEBUG] ")]
+    [InlineData(LogLevel.Information, "[INFO]  ")]
+    [InlineData(LogLevel.Warning, "[WARN]  ")]
+    [InlineData(LogLevel.Error, "[ERROR] ")]
+    [InlineData(LogLevel.Critical, "[ERROR] ")]
+    public void Standard_Labels_AreHclogs(LogLevel level, string label)
+    {
+        string line = LogFormatter.FormatStandard(_time.GetUtcNow(), level, "c", "m", null);
+        Assert.Equal($"2026-11-30T03:31:59.123Z {label}c: m\n", line);
+    }
+
+    [Fact]
+    public void Standard_MessageWithNewline_StaysOneLine()
+    {
+        string line = LogFormatter.FormatStandard(_time.GetUtcNow(), LogLevel.Information, "c", "a\nforged [ERROR] line", null);
+        Assert.Equal("2026-11-30T03:31:59.123Z [INFO]  c: a\\nforged [ERROR] line\n", line);
+    }
+
+    [Fact]
+    public void Json_Line_HasHclogKeysAndStructuredValues()
+    {
+        var (factory, console) = Create(LogFormat.Json, new LogLevelSwitch());
+        using (factory)
+        {
+            var logger = factory.CreateLogger("Gatehouse.AutoAuth.AuthHandler");
+            var error = new InvalidOperationException("boom");
+            AuthSucceeded(logger, 2);
+            AuthFailed(logger, error);
+        }
+
+        Assert.Equal(
+            """{"@level":"info","@message":"authentication successful, sending token to 2 sinks","@module":"Gatehouse.AutoAuth.AuthHandler","@timestamp":"2026-11-30T03:31:59.123000Z","SinkCount":2}""" + "\n"
+            + """{"@level":"error","@message":"error authenticating","@module":"Gatehouse.AutoAuth.AuthHandler","@timestamp":"2026-11-30T03:31:59.123000Z","error":"InvalidOperationException: boom"}""" + "\n",
+            console.ToString());
+    }
+
+    [Fact]
+    public void LevelSwitch_ChangesLevelWithoutRebuildingLoggers()
+    {
+        var levelSwitch = new LogLevelSwitch(LogLevel.Information);
+        var (factory, console) = Create(LogFormat.Standard, levelSwitch);
+        using (factory)
+        {
+            var logger = factory.CreateLogger("Gatehouse.ApiProxy.RequestHandler");
+            Received(logger, "GET", "/v1/one");
+            levelSwitch.Minimum = LogLevel.Debug;
+            Received(logger, "GET", "/v1/two");
+            levelSwitch.Minimum = LogLevel.Error;
+            AuthSucceeded(logger, 1);
+        }
+
+        Assert.Equal("2026-11-30T03:31:59.123Z [DEBUG] Gatehouse.ApiProxy.RequestHandler: received request: GET /v1/two\n", console.ToString());
+    }
+
+    [Fact]
+    public void LevelSwitch_FrameworkCategories_StayAtWarningUnlessTrace()
+    {
+        var levelSwitch = new LogLevelSwitch(LogLevel.Debug);
+        Assert.False(levelSwitch.IsEnabled("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information));
+        Assert.True(levelSwitch.IsEnabled("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Warning));
+        Assert.True(levelSwitch.IsEnabled("Gatehouse.Cache.LeaseCache", LogLevel.Debug));
+        levelSwitch.Minimum = LogLevel.Trace;
+        Assert.True(levelSwitch.IsEnabled("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information));
+        levelSwitch.Minimum = LogLevel.Error;
+        Assert.False(levelSwitch.IsEnabled("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Warning));
+    }
+
+    [Theory]
+    [InlineData("trace", LogLevel.Trace)]
+    [InlineData("DEBUG", LogLevel.Debug)]
+    [InlineData("info", LogLevel.Information)]
+    [InlineData("notice", LogLevel.Information)]
+    [InlineData(" warn ", LogLevel.Warning)]
+    [InlineData("warning", LogLevel.Warning)]
+    [InlineData("err", LogLevel.Error)]
+    [InlineData("error", LogLevel.Error)]
+    public void VaultLogLevel_ParsesVaultNames(string text, LogLevel expected)
+    {
+        Assert.True(VaultLogLevel.TryParse(text, out var level));
+        Assert.Equal(expected, level);
+    }
+
+    [Theory]
+    [InlineData("verbose")]
+    [InlineData("")]
+    [InlineData("critical")]
+    public void VaultLogLevel_RejectsOthers(string text) => Assert.False(VaultLogLevel.TryParse(text, out _));
+
+    [Fact]
+    public void Settings_FromConfig_ReportsEveryProblem()
+    {
+        var config = new GatehouseConfig { LogLevel = "loud", LogFormat = "xml", LogRotateBytes = -1, LogRotateMaxFiles = -2 };
+
+        LoggingSettings.From(config, "proxy.log", out var errors);
+
+        Assert.Equal(
+            ["unknown log level: loud", "unknown log format: xml; use standard or json", "log_rotate_bytes must not be negative",
+             "log_rotate_max_files must be -1 (keep no rotated files), 0 (keep all) or a positive count"],
+            errors);
+    }
+
+    [Fact]
+    public void Settings_FromConfig_AppliesDefaultsAndNaming()
+    {
+        var settings = LoggingSettings.From(
+            new GatehouseConfig { LogLevel = "debug", LogFormat = "json", LogFile = "/var/log/gatehouse/", LogRotateMaxFiles = -1 },
+            "proxy.log", out var errors);
+
+        Assert.Empty(errors);
+        Assert.Equal(LogLevel.Debug, settings.Level);
+        Assert.Equal(LogFormat.Json, settings.Format);
+        Assert.Equal("/var/log/gatehouse/proxy.log", settings.FilePath);
+        Assert.Equal(TimeSpan.FromHours(24), settings.RotateDuration);
+        Assert.Equal(-1, settings.RotateMaxFiles);
+        Assert.Equal(0, settings.RotateBytes);
+    }
+}

@@ -1,0 +1,169 @@
+using System.Diagnostics.Metrics;
+using Gatehouse.Telemetry;
+
+namespace Gatehouse.Tests.Telemetry;
+
+public sealed class PrometheusWriterTests
+{
+    [Fact]
+    public void Prometheus_ScriptedRecordings_ProduceExactExposition()
+    {
+        using var h = new MetricsTestHarness();
+        var success = h.Meter.CreateCounter<long>("vault.agent.auth.success");
+        var inFlight = h.Meter.CreateUpDownCounter<long>("vault.gatehouse.proxy.in_flight", description: "Requests in flight.");
+        var latency = h.Meter.CreateHistogram<double>(
+            "vault.gatehouse.upstream.duration", "ms", null, null, new InstrumentAdvice<double> { HistogramBucketBoundaries = [10, 100] });
+
+        success.Add(2);
+        success.Add(1, new KeyValuePair<string, object?>("method", "approle"));
+        inFlight.Add(3);
+        inFlight.Add(-1);
+        latency.Record(5);
+        latency.Record(10);
+        latency.Record(250);
+
+        string text = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options());
+
+        Assert.Equal(
+            """
+            # HELP vault_agent_auth_success vault_agent_auth_success
+            # TYPE vault_agent_auth_success counter
+            vault_agent_auth_success 2
+            vault_agent_auth_success{method="approle"} 1
+            # HELP vault_gatehouse_proxy_in_flight Requests in flight.
+            # TYPE vault_gatehouse_proxy_in_flight gauge
+            vault_gatehouse_proxy_in_flight 2
+            # HELP vault_gatehouse_upstream_duration vault_gatehouse_upstream_duration
+            # TYPE vault_gatehouse_upstream_duration histogram
+            vault_gatehouse_upstream_duration_bucket{le="10"} 2
+            vault_gatehouse_upstream_duration_bucket{le="100"} 2
+            vault_gatehouse_upstream_duration_bucket{le="+Inf"} 3
+            vault_gatehouse_upstream_duration_sum 265
+            vault_gatehouse_upstream_duration_count 3
+
+            """.Replace("\r\n", "\n", StringComparison.Ordinal),
+            text);
+    }
+
+    [Fact]
+    public void Prometheus_MetricsPrefix_ReplacesLeadingVault()
+    {
+        using var h = new MetricsTestHarness();
+        h.Meter.CreateCounter<long>("vault.agent.cache.hit").Add(1);
+        h.Meter.CreateCounter<long>("upstream.retries").Add(1);
+
+        string text = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options(prefix: "gatehouse"));
+
+        Assert.Contains("\ngatehouse_agent_cache_hit 1\n", "\n" + text, StringComparison.Ordinal);
+        Assert.Contains("\ngatehouse_upstream_retries 1\n", "\n" + text, StringComparison.Ordinal);
+        Assert.DoesNotContain("vault_", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Prometheus_Gauges_GetHostnameSegmentUnlessDisabled()
+    {
+        using var h = new MetricsTestHarness();
+        h.Meter.CreateObservableGauge("vault.gatehouse.token.ttl", () => 42.5, "s");
+
+        string withHost = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options(host: "node-1.example", disableHostname: false));
+        string without = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options(host: "node-1.example"));
+
+        Assert.Contains("\nvault_node_1_example_gatehouse_token_ttl 42.5\n", withHost, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_token_ttl 42.5\n", without, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Prometheus_LabelValues_AreEscaped()
+    {
+        using var h = new MetricsTestHarness();
+        h.Meter.CreateCounter<int>("vault.gatehouse.requests").Add(1, new KeyValuePair<string, object?>("path", "a\"b\\c\nd"));
+
+        string text = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options());
+
+        Assert.Contains("vault_gatehouse_requests{path=\"a\\\"b\\\\c\\nd\"} 1\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Prometheus_SeriesNotUpdatedWithinRetention_AreLeftOut()
+    {
+        using var h = new MetricsTestHarness();
+        var counter = h.Meter.CreateCounter<long>("vault.agent.proxy.success");
+        counter.Add(1, new KeyValuePair<string, object?>("listener", "old"));
+        h.Time.Advance(TimeSpan.FromHours(25));
+        counter.Add(1, new KeyValuePair<string, object?>("listener", "new"));
+
+        string text = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options());
+
+        Assert.Contains("listener=\"new\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("listener=\"old\"", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Collector_LabelCardinality_IsBoundedAndDropsAreCounted()
+    {
+        using var h = new MetricsTestHarness(maxSeries: 2);
+        var counter = h.Meter.CreateCounter<long>("vault.gatehouse.by_path");
+        for (int i = 0; i < 5; i++)
+        {
+            counter.Add(1, new KeyValuePair<string, object?>("path", $"/v1/p{i}"));
+        }
+
+        counter.Add(1, new KeyValuePair<string, object?>("path", "/v1/p0"));
+        counter.Add(1);
+
+        var snapshot = h.Collector.Collect();
+        var byPath = snapshot.Instruments.Single(i => i.Name == "vault.gatehouse.by_path");
+        Assert.Equal(3, byPath.Series.Count); // unlabelled + 2 labelled
+        Assert.Equal(2, byPath.Series.Single(s => s.Labels.Count == 1 && s.Labels[0].Value == "/v1/p0").Value);
+
+        string text = PrometheusWriter.Write(snapshot, MetricsTestHarness.Options());
+        Assert.Contains("vault_gatehouse_metrics_dropped_label_sets{instrument=\"vault.gatehouse.by_path\"} 3\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Collector_LabelOrder_DoesNotSplitSeries()
+    {
+        using var h = new MetricsTestHarness();
+        var counter = h.Meter.CreateCounter<long>("vault.gatehouse.requests");
+        counter.Add(1, new("listener", "0"), new("outcome", "ok"));
+        counter.Add(1, new("outcome", "ok"), new("listener", "0"));
+
+        string text = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options());
+
+        Assert.Contains("vault_gatehouse_requests{listener=\"0\",outcome=\"ok\"} 2\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Collector_ObservableCounter_ExportsRunningTotal()
+    {
+        using var h = new MetricsTestHarness();
+        long total = 7;
+        h.Meter.CreateObservableCounter("vault.gatehouse.cache.evictions", () => total);
+
+        _ = h.Collector.Collect();
+        total = 10;
+        string text = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options());
+
+        Assert.Contains("# TYPE vault_gatehouse_cache_evictions counter\nvault_gatehouse_cache_evictions 10\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Collector_OnlyListensToItsMeter()
+    {
+        using var h = new MetricsTestHarness();
+        using var other = new Meter(h.MeterName + ".other");
+        other.CreateCounter<long>("vault.agent.auth.success").Add(1);
+
+        Assert.Empty(h.Collector.Collect().Instruments);
+    }
+
+    [Fact]
+    public void Collector_DefaultMeterName_IsGatehouse()
+    {
+        string name = "vault.gatehouse.test." + Guid.NewGuid().ToString("N");
+        using var h = new MetricsTestHarness(meterName: MetricsCollector.DefaultMeterName);
+        h.Meter.CreateCounter<long>(name).Add(4);
+
+        Assert.Equal(4, h.Collector.Collect().Instruments.Single(i => i.Name == name).Series.Single().Value);
+    }
+}
