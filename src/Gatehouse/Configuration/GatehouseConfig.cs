@@ -195,6 +195,12 @@ internal sealed record ApiProxyConfig
 
     public WhenInconsistent WhenInconsistent { get; init; }
 
+    /// <summary>
+    /// True when there was no <c>api_proxy</c> block and this one was made from the legacy Agent keys in
+    /// <c>cache</c> (use_auto_auth_token, enforce_consistency, when_inconsistent); messages then name <c>cache</c>.
+    /// </summary>
+    public bool FromCacheBlock { get; init; }
+
     public SourcePosition Position { get; init; }
 }
 
@@ -317,6 +323,12 @@ internal sealed record TelemetryConfig
     public string? StatsiteAddress { get; init; }
 
     public string? DogstatsdAddress { get; init; }
+
+    /// <summary>
+    /// Every other telemetry key that was set (circonus_*, stackdriver_*, dogstatsd_tags, usage_gauge_period, ...),
+    /// as written; lists are comma-joined. Accepted so real configs load; Gatehouse exports Prometheus only.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Other { get; init; } = new Dictionary<string, string>();
 
     public SourcePosition Position { get; init; }
 }

@@ -1,0 +1,572 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+
+namespace Gatehouse.Hcl;
+
+/// <summary>
+/// Turns HCL1 text into tokens on demand, following hashicorp/hcl v1's scanner: comments <c>#</c>, <c>//</c> and
+/// non-nesting <c>/* */</c>; identifiers with <c>-</c> and <c>.</c>; Go-style string escapes; <c>${...}</c> kept as
+/// text; heredocs; decimal, octal (leading 0), hex and float numbers. Newlines are whitespace, as in HCL1.
+/// </summary>
+internal sealed class HclLexer
+{
+    // The characters that end the fast scan of a quoted string: everything else is copied as one slice.
+    private static readonly SearchValues<char> StringStops = SearchValues.Create("\"\\\n$");
+
+    private readonly string _text;
+    private readonly string _file;
+    private int _pos;
+    private int _line = 1;
+    private int _lineStart;
+
+    public HclLexer(string text, string file, int start)
+    {
+        _text = text;
+        _file = file;
+        _pos = start;
+
+        // Columns are counted from after a byte order mark, which nobody sees in an editor.
+        _lineStart = start;
+    }
+
+    public HclToken Next()
+    {
+        SkipTrivia();
+        var start = _pos;
+        var column = _pos - _lineStart + 1;
+        if (_pos >= _text.Length)
+        {
+            return new HclToken(HclTokenKind.EndOfFile, start, _line, column, string.Empty);
+        }
+
+        var c = _text[_pos];
+        switch (c)
+        {
+            case '{': return Punctuation(HclTokenKind.LeftBrace, column);
+            case '}': return Punctuation(HclTokenKind.RightBrace, column);
+            case '[': return Punctuation(HclTokenKind.LeftBracket, column);
+            case ']': return Punctuation(HclTokenKind.RightBracket, column);
+            case '=': return Punctuation(HclTokenKind.Assign, column);
+            case ',': return Punctuation(HclTokenKind.Comma, column);
+            case '"':
+                {
+                    var line = _line;
+                    return new HclToken(HclTokenKind.String, start, line, column, ReadString());
+                }
+
+            case '<' when Peek(1) == '<':
+                {
+                    var line = _line;
+                    return new HclToken(HclTokenKind.Heredoc, start, line, column, ReadHeredoc());
+                }
+
+            case '-' when char.IsAsciiDigit(Peek(1)):
+                return ReadNumber(column);
+        }
+
+        if (char.IsAsciiDigit(c))
+        {
+            return ReadNumber(column);
+        }
+
+        if (IsIdentifierStart(c))
+        {
+            while (_pos < _text.Length && IsIdentifierPart(_text[_pos]))
+            {
+                _pos++;
+            }
+
+            var name = _text.Substring(start, _pos - start);
+            return name is "true" or "false"
+                ? new HclToken(HclTokenKind.Bool, start, _line, column, name)
+                : new HclToken(HclTokenKind.Identifier, start, _line, column, name);
+        }
+
+        throw Error(start, UnexpectedCharacter(c));
+    }
+
+    internal static bool IsIdentifierStart(char c) => char.IsLetter(c) || c == '_';
+
+    // HCL1 lets identifiers continue with '-' and '.', so keys like tls-skip and a.b lex as one identifier.
+    internal static bool IsIdentifierPart(char c) => IsIdentifierStart(c) || char.IsAsciiDigit(c) || c is '-' or '.';
+
+    private static string UnexpectedCharacter(char c) => c switch
+    {
+        '\'' => "unexpected character '''; HCL strings use double quotes",
+        '<' => "unexpected character '<'; a heredoc starts with <<",
+        _ when char.IsControl(c) || char.IsWhiteSpace(c) || char.IsSurrogate(c) =>
+            $"unexpected character U+{(int)c:X4}",
+        _ => $"unexpected character '{c}'",
+    };
+
+    private char Peek(int ahead) => _pos + ahead < _text.Length ? _text[_pos + ahead] : '\0';
+
+    private HclToken Punctuation(HclTokenKind kind, int column)
+    {
+        var token = new HclToken(kind, _pos, _line, column, string.Empty);
+        _pos++;
+        return token;
+    }
+
+    private void SkipTrivia()
+    {
+        while (_pos < _text.Length)
+        {
+            var c = _text[_pos];
+            if (c == '\n')
+            {
+                _pos++;
+                _line++;
+                _lineStart = _pos;
+            }
+            else if (c is ' ' or '\t' or '\r')
+            {
+                _pos++;
+            }
+            else if (c == '#' || (c == '/' && Peek(1) == '/'))
+            {
+                var end = _text.IndexOf('\n', _pos);
+                _pos = end < 0 ? _text.Length : end;
+            }
+            else if (c == '/' && Peek(1) == '*')
+            {
+                // HCL1 block comments do not nest: the first "*/" ends the comment.
+                var end = _text.IndexOf("*/", _pos + 2, StringComparison.Ordinal);
+                if (end < 0)
+                {
+                    throw Error(_pos, "unterminated block comment: '/*' has no matching '*/'");
+                }
+
+                AdvanceTo(end + 2);
+            }
+            else
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Moves to <paramref name="end"/>, keeping line bookkeeping right across skipped newlines.</summary>
+    private void AdvanceTo(int end)
+    {
+        var skipped = _text.AsSpan(_pos, end - _pos);
+        var newlines = skipped.Count('\n');
+        if (newlines > 0)
+        {
+            _line += newlines;
+            _lineStart = _pos + skipped.LastIndexOf('\n') + 1;
+        }
+
+        _pos = end;
+    }
+
+    private string ReadString()
+    {
+        var open = _pos;
+        _pos++;
+        var segmentStart = _pos;
+        StringBuilder? builder = null;
+        var braces = 0;
+        while (true)
+        {
+            if (braces > 0)
+            {
+                // Inside ${...} HCL1 lets quotes and newlines through and copies the text verbatim: Vault never
+                // evaluates interpolation, so we only need to find where it ends.
+                if (_pos >= _text.Length)
+                {
+                    throw Error(open, "unterminated string: missing closing '\"'");
+                }
+
+                var c = _text[_pos];
+                if (c == '{')
+                {
+                    braces++;
+                }
+                else if (c == '}')
+                {
+                    braces--;
+                }
+                else if (c == '\n')
+                {
+                    _line++;
+                    _lineStart = _pos + 1;
+                }
+                else if (c == '\\' && _pos + 1 < _text.Length && _text[_pos + 1] != '\n')
+                {
+                    _pos++;
+                }
+
+                _pos++;
+                continue;
+            }
+
+            var found = _text.AsSpan(_pos).IndexOfAny(StringStops);
+            if (found < 0)
+            {
+                throw Error(open, "unterminated string: missing closing '\"'");
+            }
+
+            _pos += found;
+            switch (_text[_pos])
+            {
+                case '"':
+                    {
+                        var tail = _text.AsSpan(segmentStart, _pos - segmentStart);
+                        _pos++;
+                        return builder is null ? tail.ToString() : builder.Append(tail).ToString();
+                    }
+
+                case '\n':
+                    throw Error(open, "unterminated string: a quoted string cannot contain a newline (use \\n or a heredoc)");
+                case '$':
+                    if (Peek(1) == '{')
+                    {
+                        braces = 1;
+                        _pos++;
+                    }
+
+                    _pos++;
+                    break;
+                default:
+                    builder ??= new StringBuilder();
+                    builder.Append(_text.AsSpan(segmentStart, _pos - segmentStart));
+                    ReadEscape(builder, open);
+                    segmentStart = _pos;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Decodes one escape at the backslash, with Go's rules (HCL1 unquotes strings the way Go does).</summary>
+    private void ReadEscape(StringBuilder builder, int open)
+    {
+        var backslash = _pos;
+        if (_pos + 1 >= _text.Length)
+        {
+            throw Error(open, "unterminated string: missing closing '\"'");
+        }
+
+        var c = _text[_pos + 1];
+        _pos += 2;
+        switch (c)
+        {
+            case 'a': builder.Append('\a'); return;
+            case 'b': builder.Append('\b'); return;
+            case 'f': builder.Append('\f'); return;
+            case 'n': builder.Append('\n'); return;
+            case 'r': builder.Append('\r'); return;
+            case 't': builder.Append('\t'); return;
+            case 'v': builder.Append('\v'); return;
+            case '\\': builder.Append('\\'); return;
+            case '"': builder.Append('"'); return;
+            case 'x': builder.Append((char)ReadCodeDigits(backslash, 'x', 2, 16)); return;
+            case 'u':
+            case 'U':
+                {
+                    var value = ReadCodeDigits(backslash, c, c == 'u' ? 4 : 8, 16);
+                    if (!Rune.IsValid(value))
+                    {
+                        throw Error(backslash, $"escape \\{c} encodes U+{value:X}, which is not a valid Unicode code point");
+                    }
+
+                    builder.Append(new Rune(value).ToString());
+                    return;
+                }
+
+            case >= '0' and <= '7':
+                {
+                    _pos--;
+                    var value = ReadCodeDigits(backslash, c, 3, 8);
+                    if (value > 255)
+                    {
+                        throw Error(backslash, "octal escape is greater than \\377");
+                    }
+
+                    builder.Append((char)value);
+                    return;
+                }
+
+            default:
+                var shown = char.IsControl(c) ? $"U+{(int)c:X4}" : c.ToString();
+                throw Error(backslash, $"unknown escape sequence '\\{shown}' in string");
+        }
+    }
+
+    private int ReadCodeDigits(int backslash, char escape, int count, int radix)
+    {
+        var value = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var digit = _pos < _text.Length ? DigitValue(_text[_pos]) : -1;
+            if (digit < 0 || digit >= radix)
+            {
+                var kind = radix == 8 ? "octal" : "hexadecimal";
+                var shown = escape is >= '0' and <= '7' ? string.Empty : escape.ToString();
+                throw Error(backslash, $"escape \\{shown} needs exactly {count} {kind} digits");
+            }
+
+            // Cannot overflow: at most 8 hex digits, and the result is checked as a code point by the caller.
+            value = unchecked((value * radix) + digit);
+            _pos++;
+        }
+
+        return value;
+    }
+
+    private static int DigitValue(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        >= 'A' and <= 'F' => c - 'A' + 10,
+        _ => -1,
+    };
+
+    private string ReadHeredoc()
+    {
+        var open = _pos;
+        _pos += 2;
+        var indented = false;
+        if (_pos < _text.Length && _text[_pos] == '-')
+        {
+            indented = true;
+            _pos++;
+        }
+
+        var anchorStart = _pos;
+        while (_pos < _text.Length && (char.IsAsciiLetterOrDigit(_text[_pos]) || _text[_pos] == '_'))
+        {
+            _pos++;
+        }
+
+        var anchor = _text.AsSpan(anchorStart, _pos - anchorStart);
+        if (anchor.IsEmpty)
+        {
+            throw Error(open, "expected a heredoc anchor after '<<', as in <<EOF");
+        }
+
+        if (_pos < _text.Length && _text[_pos] == '\r')
+        {
+            _pos++;
+        }
+
+        if (_pos >= _text.Length)
+        {
+            throw Error(open, $"unterminated heredoc: no line '{anchor}' closes it");
+        }
+
+        if (_text[_pos] != '\n')
+        {
+            throw Error(_pos, $"expected a newline after heredoc anchor {anchor}");
+        }
+
+        _pos++;
+        _line++;
+        _lineStart = _pos;
+        var bodyStart = _pos;
+
+        // 1. Find the closing line: the anchor alone on a line, optionally indented (HCL1 accepts an indented
+        //    closing anchor for both forms). 2. Take the body verbatim, each line with its newline.
+        // 3. For <<-, strip the closing anchor's indentation from every line, exactly as HCL1 does.
+        while (true)
+        {
+            if (_pos >= _text.Length)
+            {
+                throw Error(open, $"unterminated heredoc: no line '{anchor}' closes it");
+            }
+
+            var newline = _text.IndexOf('\n', _pos);
+            var lineEnd = newline < 0 ? _text.Length : newline;
+            var line = _text.AsSpan(_pos, lineEnd - _pos).TrimEnd('\r');
+            var content = line.TrimStart(" \t");
+            if (content.SequenceEqual(anchor))
+            {
+                var body = _text.AsSpan(bodyStart, _pos - bodyStart);
+                var indent = line[..(line.Length - content.Length)];
+                _pos = lineEnd;
+                return indented ? Unindent(body, indent) : body.ToString();
+            }
+
+            if (newline < 0)
+            {
+                _pos = _text.Length;
+            }
+            else
+            {
+                _pos = newline + 1;
+                _line++;
+                _lineStart = _pos;
+            }
+        }
+    }
+
+    /// <summary>
+    /// HCL1's rule for <c>&lt;&lt;-</c>: remove the closing anchor's leading whitespace from every body line, but
+    /// only if every line starts with it (an empty line does not); otherwise keep the body as written.
+    /// </summary>
+    private static string Unindent(ReadOnlySpan<char> body, ReadOnlySpan<char> indent)
+    {
+        if (indent.IsEmpty)
+        {
+            return body.ToString();
+        }
+
+        foreach (var range in body.Split('\n'))
+        {
+            var line = body[range];
+            if (range.End.GetOffset(body.Length) == body.Length && line.IsEmpty)
+            {
+                break;
+            }
+
+            if (!line.StartsWith(indent))
+            {
+                return body.ToString();
+            }
+        }
+
+        var builder = new StringBuilder(body.Length);
+        foreach (var range in body.Split('\n'))
+        {
+            var line = body[range];
+            if (range.End.GetOffset(body.Length) == body.Length && line.IsEmpty)
+            {
+                break;
+            }
+
+            builder.Append(line[indent.Length..]).Append('\n');
+        }
+
+        return builder.ToString();
+    }
+
+    private HclToken ReadNumber(int column)
+    {
+        var start = _pos;
+        if (_text[_pos] == '-')
+        {
+            _pos++;
+        }
+
+        var hex = false;
+        var isFloat = false;
+        if (_text[_pos] == '0' && Peek(1) is 'x' or 'X')
+        {
+            hex = true;
+            _pos += 2;
+            var digitsStart = _pos;
+            while (_pos < _text.Length && char.IsAsciiHexDigit(_text[_pos]))
+            {
+                _pos++;
+            }
+
+            if (_pos == digitsStart)
+            {
+                throw Error(start, "expected hexadecimal digits after 0x");
+            }
+        }
+        else
+        {
+            SkipDigits();
+            if (_pos < _text.Length && _text[_pos] == '.' && char.IsAsciiDigit(Peek(1)))
+            {
+                isFloat = true;
+                _pos++;
+                SkipDigits();
+            }
+
+            if (_pos < _text.Length && _text[_pos] is 'e' or 'E')
+            {
+                isFloat = true;
+                _pos++;
+                if (_pos < _text.Length && _text[_pos] is '+' or '-')
+                {
+                    _pos++;
+                }
+
+                var exponentStart = _pos;
+                SkipDigits();
+                if (_pos == exponentStart)
+                {
+                    throw Error(start, "expected digits in the exponent of a number");
+                }
+            }
+        }
+
+        var text = _text.Substring(start, _pos - start);
+        if (_pos < _text.Length && IsIdentifierPart(_text[_pos]))
+        {
+            throw Error(_pos, $"unexpected character '{_text[_pos]}' after number {text}; values such as 10s or 1.2.3 must be quoted strings");
+        }
+
+        return isFloat ? Float(start, column, text) : Integer(start, column, text, hex);
+    }
+
+    private void SkipDigits()
+    {
+        while (_pos < _text.Length && char.IsAsciiDigit(_text[_pos]))
+        {
+            _pos++;
+        }
+    }
+
+    private HclToken Float(int start, int column, string text)
+    {
+        var value = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+        if (!double.IsFinite(value))
+        {
+            throw Error(start, $"number {text} is out of range");
+        }
+
+        return new HclToken(HclTokenKind.Number, start, _line, column, text, null, value);
+    }
+
+    private HclToken Integer(int start, int column, string text, bool hex)
+    {
+        var negative = text[0] == '-';
+        var digits = text.AsSpan(negative ? 1 : 0);
+        var radix = 10;
+        if (hex)
+        {
+            digits = digits[2..];
+            radix = 16;
+        }
+        else if (digits.Length > 1 && digits[0] == '0')
+        {
+            // HCL1 (like Go's ParseInt with base 0) reads a leading zero as octal: file modes like 0640.
+            radix = 8;
+            if (digits.ContainsAny('8', '9'))
+            {
+                throw Error(start, $"invalid octal number {text}: a leading 0 makes a number octal, and 8 and 9 are not octal digits");
+            }
+        }
+
+        // Accumulate negatively so long.MinValue is representable.
+        long value = 0;
+        foreach (var c in digits)
+        {
+            var digit = DigitValue(c);
+            if (value < (long.MinValue + digit) / radix)
+            {
+                throw Error(start, $"integer {text} is out of range for a 64-bit number");
+            }
+
+            value = (value * radix) - digit;
+        }
+
+        if (!negative)
+        {
+            if (value == long.MinValue)
+            {
+                throw Error(start, $"integer {text} is out of range for a 64-bit number");
+            }
+
+            value = -value;
+        }
+
+        return new HclToken(HclTokenKind.Number, start, _line, column, text, value, value);
+    }
+
+    private HclParseException Error(int offset, string detail) => HclErrors.At(_text, _file, offset, detail);
+}

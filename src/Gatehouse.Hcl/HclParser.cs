@@ -1,0 +1,30 @@
+namespace Gatehouse.Hcl;
+
+/// <summary>Parses HCL version 1 text, the syntax of Vault Agent and Vault Proxy configuration files.</summary>
+public static class HclParser
+{
+    /// <summary>
+    /// How deeply objects and lists may nest. Real configs nest four or five levels; the limit exists so that hostile
+    /// input gets a positioned error instead of exhausting the stack.
+    /// </summary>
+    public const int MaxNestingDepth = 1000;
+
+    /// <summary>Parses HCL1 text. Throws <see cref="HclParseException"/> (positioned) on any syntax error.</summary>
+    /// <param name="text">The whole file.</param>
+    /// <param name="fileName">The name used in positions and messages.</param>
+    public static HclObject Parse(string text, string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(fileName);
+
+        // A NUL means the file is not text (or is truncated binary); say so once, up front, wherever it is.
+        var nul = text.IndexOf('\0', StringComparison.Ordinal);
+        if (nul >= 0)
+        {
+            throw HclErrors.At(text, fileName, nul, "NUL byte in input; a configuration file must be text");
+        }
+
+        var start = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
+        return new HclSyntaxParser(text, fileName, start).ParseFile();
+    }
+}
