@@ -455,13 +455,20 @@ internal sealed class ConfigBinder
             Error(persistEntries[i].Position, "cache", "only one \"persist\" block is required; remove the extra ones");
         var persist = persistEntries.Count > 0 ? BindPersist(persistEntries[0]) : null;
 
-        r.Refuse("not supported by Gatehouse yet (Vault Enterprise static secret caching); remove it",
-            "static_secret_token_capability_refresh_interval", "static_secret_token_capability_refresh_behavior");
+        var refreshBehavior = r.String("static_secret_token_capability_refresh_behavior");
+        if (refreshBehavior is not (null or "" or "pessimistic" or "optimistic"))
+        {
+            Error(r.Raw("static_secret_token_capability_refresh_behavior")!.Position, r.Child("static_secret_token_capability_refresh_behavior"),
+                $"invalid value \"{refreshBehavior}\"; use \"pessimistic\" or \"optimistic\"");
+        }
+
         var cache = new CacheConfig
         {
             Persist = persist,
             CacheStaticSecrets = r.Bool("cache_static_secrets") ?? false,
             DisableCachingDynamicSecrets = r.Bool("disable_caching_dynamic_secrets") ?? false,
+            StaticSecretTokenCapabilityRefreshInterval = r.Duration("static_secret_token_capability_refresh_interval"),
+            StaticSecretTokenCapabilityRefreshBehavior = string.IsNullOrEmpty(refreshBehavior) ? null : refreshBehavior,
             MaxEntries = r.Int("max_entries"),
             MaxBytes = r.Long("max_bytes"),
             Position = entry.Position,

@@ -44,9 +44,16 @@ internal static class ConfigLoader
                 continue;
             }
 
-            var bound = ConfigBinder.Bind(root, file, environment, diagnostics);
+            // A file's binding problems are listed in source order, whatever order the binder met them in.
+            var fileDiagnostics = new List<ConfigDiagnostic>();
+            var bound = ConfigBinder.Bind(root, file, environment, fileDiagnostics);
+            diagnostics.AddRange(fileDiagnostics.OrderBy(d => d.Position.Line).ThenBy(d => d.Position.Column));
             merged = merged is null ? bound.Config : Merge(merged, bound);
         }
+
+        // When a file could not be read, the merged configuration lacks its blocks, and cross-block rules would only
+        // add misleading errors (e.g. "requires at least 1 listener" when the listener is in the unreadable file).
+        var unreadable = diagnostics.Any(d => d.Message.StartsWith("error loading configuration", StringComparison.Ordinal) || d.Snippet is not null);
 
         if (merged is null)
         {
@@ -57,7 +64,8 @@ internal static class ConfigLoader
 
         var effective = EnvironmentOverrides.Apply(merged, environment, diagnostics);
         effective = EnvironmentOverrides.ApplyFlags(effective, flags ?? ConfigOverrides.None);
-        ConfigValidator.Validate(effective, diagnostics);
+        if (!unreadable)
+            ConfigValidator.Validate(effective, diagnostics);
         return diagnostics.Count == 0 ? new ConfigLoadResult(effective, []) : new ConfigLoadResult(null, diagnostics);
     }
 

@@ -204,5 +204,5 @@ internal static class ConfigValidator
         }
     }
 
-    private static string Show(TimeSpan value) => value.TotalSeconds % 1 == 0 ? $"{value.TotalSeconds}s" : value.ToString();
+    private static string Show(TimeSpan value) => EffectiveConfigJson.GoDuration(value);
 }

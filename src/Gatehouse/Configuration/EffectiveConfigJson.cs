@@ -118,6 +118,9 @@ internal static class EffectiveConfigJson
         {
             ["cache_static_secrets"] = cache.CacheStaticSecrets,
             ["disable_caching_dynamic_secrets"] = cache.DisableCachingDynamicSecrets,
+            ["static_secret_token_capability_refresh_interval"] =
+                GoDuration(cache.StaticSecretTokenCapabilityRefreshInterval ?? Defaults.StaticSecretCapabilityRefreshInterval),
+            ["static_secret_token_capability_refresh_behavior"] = cache.StaticSecretTokenCapabilityRefreshBehavior ?? "pessimistic",
             ["max_entries"] = cache.MaxEntries ?? Defaults.CacheMaxEntries,
             ["max_bytes"] = cache.MaxBytes ?? Defaults.CacheMaxBytes,
         };

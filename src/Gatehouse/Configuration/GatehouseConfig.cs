@@ -213,6 +213,12 @@ internal sealed record CacheConfig
 
     public bool DisableCachingDynamicSecrets { get; init; }
 
+    /// <summary>Vault 1.16+ (Enterprise): how often static-secret token capabilities are re-checked. The default is 5 minutes.</summary>
+    public TimeSpan? StaticSecretTokenCapabilityRefreshInterval { get; init; }
+
+    /// <summary>Vault 1.17+ (Enterprise): <c>pessimistic</c> (the default) or <c>optimistic</c>.</summary>
+    public string? StaticSecretTokenCapabilityRefreshBehavior { get; init; }
+
     /// <summary>Ours: the most entries the cache holds. Null means the default (see <see cref="Defaults"/>).</summary>
     public int? MaxEntries { get; init; }
 
