@@ -608,12 +608,13 @@ internal sealed class ConfigBinder
             SocketMode = lr.FileMode("socket_mode"),
             SocketUser = lr.String("socket_user"),
             SocketGroup = lr.String("socket_group"),
+            MaxRequestSize = lr.Long("max_request_size"),
             Position = entry.Position,
         };
 
         // Keys a Vault server listener takes that Vault Agent/Proxy parse and then ignore or prune.
         lr.Ignore("telemetry", "http_read_header_timeout", "http_read_timeout", "http_write_timeout", "http_idle_timeout",
-            "max_request_size", "max_request_duration", "custom_response_headers", "proxy_protocol_behavior",
+            "max_request_duration", "custom_response_headers", "proxy_protocol_behavior",
             "proxy_protocol_authorized_addrs", "x_forwarded_for_authorized_addrs", "x_forwarded_for_hop_skips",
             "x_forwarded_for_reject_not_authorized", "x_forwarded_for_reject_not_present",
             "x_forwarded_for_client_cert_header", "x_forwarded_for_client_cert_header_decoders",

@@ -4,13 +4,10 @@ namespace Gatehouse.Hosting;
 
 /// <summary>
 /// The one seam between the command line and the daemon: it receives a loaded, validated configuration and runs
-/// until stopped, returning the process exit code. The daemon is not built yet, so for now it says so and fails.
+/// until stopped (signal, quit endpoint, cancellation), returning the process exit code.
 /// </summary>
 internal static class DaemonRunner
 {
-    public static Task<int> RunAsync(GatehouseConfig config, TextWriter stdout, TextWriter stderr, CancellationToken ct)
-    {
-        stderr.WriteLine("gatehouse proxy: configuration is valid, but the daemon (auto-auth, sinks, API proxy, listeners) is not implemented yet");
-        return Task.FromResult(ExitCodes.Error);
-    }
+    public static Task<int> RunAsync(GatehouseConfig config, TextWriter stdout, TextWriter stderr, CancellationToken ct) =>
+        GatehouseHost.RunAsync(config, stdout, stderr, ct);
 }

@@ -34,13 +34,25 @@ public sealed class CommandLineTests
     }
 
     [Fact]
-    public async Task Proxy_ValidConfig_CallsTheDaemonSeam_WhichSaysItIsNotImplementedAndExitsOne()
+    public async Task Proxy_ValidConfig_RunsTheDaemon_WhichReportsAListenerItCannotBind_AndExitsOne()
     {
-        var (code, _, stderr) = await Run("proxy", $"-config={Sample("seed.hcl")}");
+        using var occupied = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        occupied.Start();
+        var port = ((System.Net.IPEndPoint)occupied.LocalEndpoint).Port;
+        var file = Path.Combine(Path.GetTempPath(), $"gatehouse-{Guid.NewGuid():N}.hcl");
+        await File.WriteAllTextAsync(file, $"listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  tls_disable = true\n}}\n");
+        try
+        {
+            var (code, _, stderr) = await Run("proxy", $"-config={file}");
 
-        Assert.Equal(1, code);
-        Assert.Equal("gatehouse proxy: configuration is valid, but the daemon (auto-auth, sinks, API proxy, listeners) is not implemented yet",
-            stderr.Trim());
+            Assert.Equal(1, code);
+            Assert.StartsWith("Error starting listener: ", stderr, StringComparison.Ordinal);
+            Assert.Contains($"127.0.0.1:{port}", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]
