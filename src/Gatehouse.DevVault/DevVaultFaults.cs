@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+
+namespace Gatehouse.DevVault;
+
+/// <summary>In-process fault injection for tests (never reachable over HTTP).</summary>
+public sealed class DevVaultFaults
+{
+    private readonly ConcurrentDictionary<(string Method, string Path), long> _counts = new();
+    private readonly object _failLock = new();
+    private long _requestCount;
+    private int _failRemaining;
+    private int _failStatus;
+    private string? _failMessage;
+
+    internal DevVaultServer? Server { get; set; }
+    internal VaultCore? Core { get; set; }
+
+    /// <summary>Seals the server, as <c>PUT sys/seal</c> would.</summary>
+    public void Seal() => Core!.Sealed = true;
+
+    /// <summary>Unseals the server without the key.</summary>
+    public void Unseal() => Core!.Sealed = false;
+
+    /// <summary>
+    /// Delays every response. Uses real time (Task.Delay), not the server's TimeProvider, so that a
+    /// FakeTimeProvider that tests advance by hand never blocks HTTP.
+    /// </summary>
+    public TimeSpan ResponseDelay { get; set; }
+
+    /// <summary>Answers the next <paramref name="count"/> requests with the status and <c>{"errors":[message]}</c>.</summary>
+    public void FailNext(int count, int statusCode, string? errorMessage = null)
+    {
+        lock (_failLock)
+        {
+            _failRemaining = count;
+            _failStatus = statusCode;
+            _failMessage = errorMessage;
+        }
+    }
+
+    /// <summary>Aborts every connection without a response while true.</summary>
+    public bool DropConnections { get; set; }
+
+    /// <summary>Stops listening (connections are refused) while keeping all state.</summary>
+    public Task StopListenerAsync() => Server!.StopListenerAsync();
+
+    /// <summary>Starts listening again on the same address and port.</summary>
+    public Task RestartListenerAsync() => Server!.RestartListenerAsync();
+
+    /// <summary>Total requests seen, including those answered by faults.</summary>
+    public long RequestCount => Interlocked.Read(ref _requestCount);
+
+    /// <summary>Requests seen with this method whose path (e.g. "/v1/auth/approle/login") starts with the prefix.</summary>
+    public long CountRequests(string method, string pathPrefix) =>
+        _counts.Where(kv => string.Equals(kv.Key.Method, method, StringComparison.OrdinalIgnoreCase) && kv.Key.Path.StartsWith(pathPrefix, StringComparison.Ordinal)).Sum(kv => kv.Value);
+
+    internal void Count(string method, string path)
+    {
+        Interlocked.Increment(ref _requestCount);
+        _counts.AddOrUpdate((method, path), 1, static (_, n) => n + 1);
+    }
+
+    internal bool TryTakeFailure(out int status, out string? message)
+    {
+        status = 0;
+        message = null;
+        if (Volatile.Read(ref _failRemaining) <= 0)
+        {
+            return false;
+        }
+        lock (_failLock)
+        {
+            if (_failRemaining <= 0)
+            {
+                return false;
+            }
+            _failRemaining--;
+            status = _failStatus;
+            message = _failMessage;
+            return true;
+        }
+    }
+}

@@ -1,0 +1,35 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.DevVault;
+
+/// <summary>How to start a <see cref="DevVaultServer"/>. Every default gives a plain Vault 1.8 dev server.</summary>
+public sealed record DevVaultOptions
+{
+    /// <summary>host:port to listen on. The default is "127.0.0.1:0" (an ephemeral port).</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1:0";
+
+    /// <summary>The root token's id, like <c>-dev-root-token-id</c>. The default is "root".</summary>
+    public string RootTokenId { get; init; } = "root";
+
+    /// <summary>The clock for every TTL, expiry and timestamp. The default is <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Like <c>vault server -dev -dev-leased-kv</c>: <c>secret/</c> is KV v1 and reads get renewable leases.</summary>
+    public bool LeasedKv { get; init; }
+
+    /// <summary>Emulate Vault Enterprise's X-Vault-Index / 412 consistency model. The default is off (OSS).</summary>
+    public bool EnterpriseConsistency { get; init; }
+
+    /// <summary>With <see cref="EnterpriseConsistency"/>: how long a write takes to become visible to index checks.</summary>
+    public TimeSpan ReplicationLag { get; init; }
+
+    /// <summary>When set, serve HTTPS and accept (not require) client certificates, for cert auth.</summary>
+    public X509Certificate2? TlsCertificate { get; init; }
+
+    /// <summary>Logging; the default is none at all, to keep the hot path cheap.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Largest accepted request body; larger bodies get 413. The default is 32 MiB, like Vault.</summary>
+    public long MaxRequestSize { get; init; } = 32 * 1024 * 1024;
+}

@@ -1,0 +1,153 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gatehouse.DevVault;
+
+/// <summary>
+/// An in-memory, in-process Vault 1.8 dev server on Kestrel, for tests and <c>gatehouse dev</c>.
+/// For development and tests only: no persistence, no real security.
+/// </summary>
+public sealed class DevVaultServer : IAsyncDisposable
+{
+    private readonly DevVaultOptions _options;
+    private readonly VaultCore _core;
+    private readonly SemaphoreSlim _listenerLock = new(1, 1);
+    private WebApplication? _app;
+    private IPAddress _ip = IPAddress.Loopback;
+    private int _port;
+
+    private DevVaultServer(DevVaultOptions options)
+    {
+        _options = options;
+        Faults = new DevVaultFaults { Server = this };
+        _core = new VaultCore(options, Faults);
+        Faults.Core = _core;
+    }
+
+    /// <summary>e.g. http://127.0.0.1:54321 (no trailing slash).</summary>
+    public Uri Address { get; private set; } = new("http://127.0.0.1");
+
+    /// <summary>The root token id.</summary>
+    public string RootToken => _core.RootToken;
+
+    /// <summary>The unseal key (one share, threshold one), for <c>PUT sys/unseal</c>.</summary>
+    public string UnsealKey => _core.UnsealKey;
+
+    /// <summary>In-process fault injection.</summary>
+    public DevVaultFaults Faults { get; }
+
+    /// <summary>Starts a server and waits until it listens.</summary>
+    public static async Task<DevVaultServer> StartAsync(DevVaultOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var server = new DevVaultServer(options);
+        var (host, port) = ParseAddress(options.ListenAddress);
+        server._ip = host;
+        server._port = port;
+        await server.StartListenerAsync(cancellationToken).ConfigureAwait(false);
+        return server;
+    }
+
+    private static (IPAddress Host, int Port) ParseAddress(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        if (colon < 0 || !int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+        {
+            throw new ArgumentException($"ListenAddress \"{address}\" must be host:port, e.g. 127.0.0.1:8200.", nameof(address));
+        }
+        var host = address[..colon].Trim('[', ']');
+        if (host == "localhost")
+        {
+            return (IPAddress.Loopback, port);
+        }
+        if (!IPAddress.TryParse(host, out var ip))
+        {
+            throw new ArgumentException($"ListenAddress \"{address}\": \"{host}\" is not an IP address.", nameof(address));
+        }
+        return (ip, port);
+    }
+
+    private async Task StartListenerAsync(CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton(_options.LoggerFactory ?? NullLoggerFactory.Instance);
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = null; // enforced by DevVault itself, to answer with Vault's JSON 413
+            k.Listen(_ip, _port, listen =>
+            {
+                if (_options.TlsCertificate is { } cert)
+                {
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = cert,
+                        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                        ClientCertificateValidation = (_, _, _) => true, // cert auth verifies the chain per configured CA
+                    });
+                }
+            });
+        });
+        var app = builder.Build();
+        app.Run(_core.HandleAsync);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var bound = new Uri(addresses.First());
+        _port = bound.Port;
+        var scheme = _options.TlsCertificate is null ? "http" : "https";
+        var hostText = _ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{_ip}]" : _ip.ToString();
+        Address = new Uri($"{scheme}://{hostText}:{_port}");
+        _app = app;
+    }
+
+    internal async Task StopListenerAsync()
+    {
+        await _listenerLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_app is { } app)
+            {
+                _app = null;
+                await app.StopAsync().ConfigureAwait(false);
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _listenerLock.Release();
+        }
+    }
+
+    internal async Task RestartListenerAsync()
+    {
+        await StopListenerAsync().ConfigureAwait(false);
+        await _listenerLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await StartListenerAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _listenerLock.Release();
+        }
+    }
+
+    /// <summary>Stops the server.</summary>
+    public Task StopAsync() => StopListenerAsync();
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopListenerAsync().ConfigureAwait(false);
+        _listenerLock.Dispose();
+    }
+}
