@@ -32,4 +32,13 @@ internal static class Defaults
 
     /// <summary>Lease cache bound on stored response bytes (ours): 256 MiB.</summary>
     public const long CacheMaxBytes = 256L * 1024 * 1024;
+
+    /// <summary>How long a proxied request waits for the first auto-auth token before a 503 (ours).</summary>
+    public static readonly TimeSpan FirstTokenWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long Vault may stay silent on a proxied request, and the budget for its retries (Vault's client timeout).</summary>
+    public static readonly TimeSpan UpstreamTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>listener max_request_size: the largest request body a listener accepts, 32 MiB (as Vault).</summary>
+    public const long MaxRequestSize = 32L * 1024 * 1024;
 }

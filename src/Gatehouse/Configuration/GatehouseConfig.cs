@@ -292,9 +292,14 @@ internal sealed record ListenerConfig
 
     public string? SocketGroup { get; init; }
 
+    /// <summary>max_request_size: the largest request body accepted, in bytes. The default is 32 MiB.</summary>
+    public long? MaxRequestSize { get; init; }
+
     public SourcePosition Position { get; init; }
 
     public string EffectiveAddress => Address ?? (Type == ListenerType.Tcp ? Defaults.ListenerAddress : "");
+
+    public long EffectiveMaxRequestSize => MaxRequestSize is > 0 ? MaxRequestSize.Value : Defaults.MaxRequestSize;
 }
 
 /// <summary>The <c>telemetry</c> stanza.</summary>

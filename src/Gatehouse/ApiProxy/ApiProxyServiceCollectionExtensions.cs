@@ -1,0 +1,36 @@
+using Gatehouse.ApiProxy;
+using Gatehouse.AutoAuth;
+using Gatehouse.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+internal static class ApiProxyServiceCollectionExtensions
+{
+    /// <summary>
+    /// The API proxy: token choice, consistency, the forwarder as the <see cref="IVaultProxier"/> (a cache registered
+    /// later decorates it) and the request handler listeners call.
+    /// </summary>
+    public static IServiceCollection AddApiProxy(this IServiceCollection services, GatehouseConfig config, ApiProxyOptions? options = null)
+    {
+        options ??= new ApiProxyOptions();
+        var apiProxy = config.ApiProxy ?? new ApiProxyConfig();
+
+        services.AddHttpForwarder();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<TokenStore>();
+        services.AddSingleton(options);
+        services.AddSingleton(_ => new VaultUpstream(config, options.UpstreamTimeout));
+
+        // A 412 means "this node has not caught up"; when the user chose fail, the client must see it at once.
+        var retry412 = !(apiProxy.EnforceConsistency == EnforceConsistency.Always && apiProxy.WhenInconsistent == WhenInconsistent.Fail);
+        services.AddSingleton(new RetryPolicy(config.Vault.EffectiveNumRetries, options.RetryBudget, retry412, options.RetryJitter));
+        services.AddSingleton(new ConsistencyTracker(apiProxy.EnforceConsistency, apiProxy.WhenInconsistent));
+        services.AddSingleton(sp => new TokenSelector(
+            apiProxy.UseAutoAuthToken, sp.GetRequiredService<TokenStore>(), options.FirstTokenWait, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<VaultForwarder>();
+        services.TryAddSingleton<IVaultProxier>(sp => sp.GetRequiredService<VaultForwarder>());
+        services.AddSingleton<ProxyHandler>();
+        return services;
+    }
+}

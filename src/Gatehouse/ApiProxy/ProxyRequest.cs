@@ -1,0 +1,93 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http;
+
+namespace Gatehouse.ApiProxy;
+
+/// <summary>
+/// One client request on its way to Vault, after the request-shaping steps (token choice, consistency headers).
+/// The headers to send are the <see cref="Context"/>'s request headers; shaping edits them in place.
+/// </summary>
+internal sealed class ProxyRequest
+{
+    public ProxyRequest(HttpContext context) => Context = context;
+
+    public HttpContext Context { get; }
+
+    /// <summary>The token the request carries upstream after token choice, or null when it carries none.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>True when <see cref="Token"/> is the auto-auth token that Gatehouse put there.</summary>
+    public bool UsesAutoAuthToken { get; set; }
+
+    /// <summary>
+    /// Set by a caller that must inspect the response: the forwarder then reads the whole answer into a
+    /// <see cref="BufferedResponse"/> instead of streaming it to the client.
+    /// </summary>
+    public bool BufferResponse { get; set; }
+
+    /// <summary>The whole request body once <see cref="BufferBodyAsync"/> has read it; empty for a body-less request.</summary>
+    public ReadOnlyMemory<byte>? Body { get; private set; }
+
+    /// <summary>True when the body can be sent more than once (retries): it is buffered or there is none.</summary>
+    public bool IsReplayable => Body is not null || !HasBody(Context.Request);
+
+    /// <summary>
+    /// Reads the whole request body when its declared length is at most <paramref name="limit"/> bytes, and makes the
+    /// request replay it. Returns false (and leaves the body streaming) for a larger body, and for a chunked body unless
+    /// <paramref name="evenChunked"/> (the listener's max_request_size still bounds what is read).
+    /// </summary>
+    public async ValueTask<bool> BufferBodyAsync(long limit, bool evenChunked, CancellationToken cancellationToken)
+    {
+        if (Body is not null)
+        {
+            return true;
+        }
+
+        var request = Context.Request;
+        if (!HasBody(request))
+        {
+            Body = ReadOnlyMemory<byte>.Empty;
+            return true;
+        }
+
+        byte[] bytes;
+        if (request.ContentLength is { } length)
+        {
+            if (length > limit)
+            {
+                return false;
+            }
+
+            bytes = new byte[length];
+            await request.Body.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        else if (evenChunked)
+        {
+            using var copy = new MemoryStream();
+            await request.Body.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+            bytes = copy.ToArray();
+        }
+        else
+        {
+            return false;
+        }
+
+        Body = bytes;
+
+        // The forwarder reads Request.Body; a fixed buffer lets every attempt send the same bytes.
+        request.Body = new MemoryStream(bytes, writable: false);
+        return true;
+    }
+
+    /// <summary>Rewinds a buffered body before another attempt.</summary>
+    public void RewindBody()
+    {
+        if (Body is not null && Context.Request.Body is MemoryStream stream)
+        {
+            stream.Position = 0;
+        }
+    }
+
+    private static bool HasBody(HttpRequest request) =>
+        request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+}

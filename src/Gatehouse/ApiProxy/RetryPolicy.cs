@@ -1,0 +1,70 @@
+using System.Net.Http.Headers;
+
+namespace Gatehouse.ApiProxy;
+
+/// <summary>
+/// When and how long to wait before sending a request to Vault again (<c>vault.retry.num_retries</c>). Retried: transport
+/// failures after a connection was made, 412 (unless <c>when_inconsistent = "fail"</c>) and 5xx except 501. The wait
+/// before retry n is 250 ms × 2^(n-1), capped at 4 s, times a random 1.0–1.5; a <c>Retry-After</c> header replaces it.
+/// No wait is started that would end past the overall budget (60 s, Vault's client timeout): the last answer is
+/// returned instead.
+/// </summary>
+internal sealed class RetryPolicy
+{
+    public static readonly TimeSpan InitialDelay = TimeSpan.FromMilliseconds(250);
+
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(4);
+
+    private readonly Func<double> _jitter;
+
+    /// <param name="maxRetries">Retries after the first attempt; 0 disables retries.</param>
+    /// <param name="budget">The longest a request may spend, retries and waits included.</param>
+    /// <param name="retryPreconditionFailed">Whether a 412 from Vault is retried.</param>
+    /// <param name="jitter">A source of values in [0, 1); tests pass a fixed one.</param>
+    public RetryPolicy(int maxRetries, TimeSpan budget, bool retryPreconditionFailed, Func<double>? jitter = null)
+    {
+        MaxRetries = Math.Max(maxRetries, 0);
+        Budget = budget;
+        RetryPreconditionFailed = retryPreconditionFailed;
+        _jitter = jitter ?? Random.Shared.NextDouble;
+    }
+
+    public int MaxRetries { get; }
+
+    public TimeSpan Budget { get; }
+
+    public bool RetryPreconditionFailed { get; }
+
+    public bool IsRetryableStatus(int statusCode) =>
+        statusCode == 412 ? RetryPreconditionFailed : statusCode >= 500 && statusCode != 501;
+
+    /// <summary>The wait before retry number <paramref name="retry"/> (1-based).</summary>
+    public TimeSpan Delay(int retry, TimeSpan? retryAfter)
+    {
+        if (retryAfter is { } after && after >= TimeSpan.Zero)
+        {
+            return after;
+        }
+
+        var exponent = Math.Min(retry - 1, 16);
+        var baseDelay = Math.Min(InitialDelay.TotalMilliseconds * Math.Pow(2, exponent), MaxDelay.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(baseDelay * (1.0 + (0.5 * _jitter())));
+    }
+
+    /// <summary>Reads <c>Retry-After</c> as seconds or as an HTTP date.</summary>
+    public static TimeSpan? RetryAfter(HttpResponseHeaders headers, DateTimeOffset now)
+    {
+        var value = headers.RetryAfter;
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        return value.Date is { } date ? (date > now ? date - now : TimeSpan.Zero) : null;
+    }
+}

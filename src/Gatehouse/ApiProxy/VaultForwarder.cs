@@ -1,0 +1,256 @@
+using System.Net.Sockets;
+using Gatehouse.Telemetry;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gatehouse.ApiProxy;
+
+/// <summary>
+/// The plain <see cref="IVaultProxier"/>: YARP's <see cref="IHttpForwarder"/> over the shared <see cref="VaultUpstream"/>.
+/// Method (LIST included), path, query and headers minus hop-by-hop go upstream unchanged; bodies stream both ways;
+/// Vault's answer, errors included, comes back unchanged, plus <c>X-Cache: MISS</c> below 400 as Vault Agent adds it.
+/// </summary>
+internal sealed partial class VaultForwarder : IVaultProxier
+{
+    private readonly IHttpForwarder _forwarder;
+    private readonly VaultUpstream _upstream;
+    private readonly RetryPolicy _retry;
+    private readonly ConsistencyTracker _consistency;
+    private readonly GatehouseMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<VaultForwarder> _logger;
+
+    public VaultForwarder(
+        IHttpForwarder forwarder,
+        VaultUpstream upstream,
+        RetryPolicy retry,
+        ConsistencyTracker consistency,
+        GatehouseMetrics metrics,
+        TimeProvider time,
+        ILogger<VaultForwarder> logger)
+    {
+        _forwarder = forwarder;
+        _upstream = upstream;
+        _retry = retry;
+        _consistency = consistency;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async ValueTask<ProxyResult> SendAsync(ProxyRequest request, CancellationToken cancellationToken)
+    {
+        // Step map: 1. attempt through YARP; 2. a retryable answer was held back → wait and go again; 3. a buffered
+        // answer → return it; 4. streamed → done; 5. a transport failure → retry when allowed, else classify it.
+        var context = request.Context;
+        var maxRetries = request.IsReplayable ? _retry.MaxRetries : 0;
+        var deadline = _time.GetUtcNow() + _retry.Budget;
+
+        for (var attempt = 0; ; attempt++)
+        {
+            request.RewindBody();
+            var transformer = new AttemptTransformer(this, request, attempt < maxRetries ? attempt + 1 : 0, deadline);
+            var error = await _forwarder.SendAsync(
+                context, _upstream.DestinationPrefix, _upstream.Invoker, _upstream.RequestConfig, transformer, cancellationToken)
+                .ConfigureAwait(false);
+
+            TimeSpan delay;
+            if (error == ForwarderError.None)
+            {
+                if (transformer.RetryDelay is not { } retryDelay)
+                {
+                    return transformer.Buffered is { } buffered
+                        ? ProxyResult.Buffered(buffered)
+                        : ProxyResult.Streamed(context.Response.StatusCode);
+                }
+
+                delay = retryDelay;
+                Log.RetryingStatus(_logger, transformer.StatusCode, attempt + 1, delay);
+            }
+            else
+            {
+                var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+                var failure = Classify(error, exception, cancellationToken);
+                context.Features.Set<IForwarderErrorFeature>(null);
+                if (failure.Kind != ProxyFailureKind.UpstreamFailed || attempt >= maxRetries || context.Response.HasStarted
+                    || !TryPlanRetry(attempt + 1, null, deadline, out delay))
+                {
+                    if (failure.Kind is ProxyFailureKind.UpstreamUnreachable or ProxyFailureKind.UpstreamFailed or ProxyFailureKind.UpstreamTimeout)
+                    {
+                        Log.UpstreamFailed(_logger, failure.Kind, _upstream.Address, exception?.Message);
+                    }
+
+                    return ProxyResult.Failed(failure.Kind, failure.Message);
+                }
+
+                Log.RetryingError(_logger, error, attempt + 1, delay);
+            }
+
+            // YARP set the held-back attempt's status (and, after an error, its own); the next attempt starts clean.
+            context.Response.Clear();
+            _metrics.UpstreamRetry();
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private bool TryPlanRetry(int retry, TimeSpan? retryAfter, DateTimeOffset deadline, out TimeSpan delay)
+    {
+        delay = _retry.Delay(retry, retryAfter);
+        return _time.GetUtcNow() + delay < deadline;
+    }
+
+    private ProxyFailure Classify(ForwarderError error, Exception? exception, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested
+            || error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
+                or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled)
+        {
+            return new ProxyFailure(ProxyFailureKind.ClientCanceled, "the client went away");
+        }
+
+        if (error is ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient)
+        {
+            return exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                ? new ProxyFailure(ProxyFailureKind.RequestTooLarge, "request body is larger than this listener's max_request_size")
+                : new ProxyFailure(ProxyFailureKind.BadRequest, $"failed to read the request body: {exception?.Message}");
+        }
+
+        if (error == ForwarderError.RequestTimedOut)
+        {
+            return new ProxyFailure(
+                ProxyFailureKind.UpstreamTimeout,
+                $"Vault at {_upstream.Address} did not answer within {_upstream.RequestConfig.ActivityTimeout?.TotalSeconds:0.#}s");
+        }
+
+        if (error == ForwarderError.Request && IsConnectFailure(exception))
+        {
+            return new ProxyFailure(
+                ProxyFailureKind.UpstreamUnreachable,
+                $"cannot reach Vault at {_upstream.Address}: {Innermost(exception).Message}");
+        }
+
+        return new ProxyFailure(
+            ProxyFailureKind.UpstreamFailed,
+            $"the request to Vault at {_upstream.Address} failed: {(exception is null ? error.ToString() : Innermost(exception).Message)}");
+    }
+
+    /// <summary>Nothing was sent: there is no server (refused, no route, DNS, TLS handshake). Retrying would only delay the 502.</summary>
+    private static bool IsConnectFailure(Exception? exception) =>
+        exception is HttpRequestException
+        {
+            HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError,
+        }
+        || exception?.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable };
+
+    private static Exception Innermost(Exception? exception)
+    {
+        var current = exception!;
+        while (current.InnerException is not null)
+        {
+            current = current.InnerException;
+        }
+
+        return current;
+    }
+
+    /// <summary>
+    /// One attempt's response handling. Holds back a retryable answer (nothing reaches the client), buffers the answer
+    /// when the caller asked, and otherwise lets YARP copy status and headers and stream the body.
+    /// </summary>
+    private sealed class AttemptTransformer : HttpTransformer
+    {
+        private readonly VaultForwarder _owner;
+        private readonly ProxyRequest _request;
+        private readonly int _retryNumber;
+        private readonly DateTimeOffset _deadline;
+
+        public AttemptTransformer(VaultForwarder owner, ProxyRequest request, int retryNumber, DateTimeOffset deadline)
+        {
+            _owner = owner;
+            _request = request;
+            _retryNumber = retryNumber;
+            _deadline = deadline;
+        }
+
+        public TimeSpan? RetryDelay { get; private set; }
+
+        public int StatusCode { get; private set; }
+
+        public BufferedResponse? Buffered { get; private set; }
+
+        public override async ValueTask<bool> TransformResponseAsync(
+            HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+        {
+            if (proxyResponse is null)
+            {
+                return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+            }
+
+            StatusCode = (int)proxyResponse.StatusCode;
+            _owner._consistency.Observe(proxyResponse);
+
+            if (_retryNumber > 0 && _owner._retry.IsRetryableStatus(StatusCode)
+                && _owner.TryPlanRetry(_retryNumber, RetryPolicy.RetryAfter(proxyResponse.Headers, _owner._time.GetUtcNow()), _deadline, out var delay))
+            {
+                RetryDelay = delay;
+                return false;
+            }
+
+            if (_request.BufferResponse)
+            {
+                var body = await proxyResponse.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                Buffered = new BufferedResponse(StatusCode, CopyHeaders(proxyResponse), body);
+                return false;
+            }
+
+            await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+            if (StatusCode < 400)
+            {
+                httpContext.Response.Headers["X-Cache"] = "MISS";
+            }
+
+            return true;
+        }
+
+        private static List<KeyValuePair<string, string[]>> CopyHeaders(HttpResponseMessage response)
+        {
+            var headers = new List<KeyValuePair<string, string[]>>();
+            foreach (var header in response.Headers.NonValidated)
+            {
+                if (!IsHopByHop(header.Key))
+                {
+                    headers.Add(new(header.Key, [.. header.Value]));
+                }
+            }
+
+            foreach (var header in response.Content.Headers.NonValidated)
+            {
+                headers.Add(new(header.Key, [.. header.Value]));
+            }
+
+            return headers;
+        }
+
+        private static bool IsHopByHop(string name) =>
+            name.Equals("Connection", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("Proxy-Connection", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("Trailer", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("TE", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Debug, "Vault answered {StatusCode}; retry {Retry} in {Delay}")]
+        public static partial void RetryingStatus(ILogger logger, int statusCode, int retry, TimeSpan delay);
+
+        [LoggerMessage(2, LogLevel.Debug, "Request to Vault failed ({Error}); retry {Retry} in {Delay}")]
+        public static partial void RetryingError(ILogger logger, ForwarderError error, int retry, TimeSpan delay);
+
+        [LoggerMessage(3, LogLevel.Warning, "Proxied request failed ({Kind}) talking to Vault at {Address}: {Reason}")]
+        public static partial void UpstreamFailed(ILogger logger, ProxyFailureKind kind, string address, string? reason);
+    }
+}

@@ -1,0 +1,226 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Gatehouse.IntegrationTests.Support;
+using Microsoft.AspNetCore.Http;
+
+namespace Gatehouse.IntegrationTests.ApiProxy;
+
+public sealed class ForwardingTests
+{
+    private static string EchoHead(HttpResponseMessage response) =>
+        Uri.UnescapeDataString(response.Headers.GetValues("X-Echo-Head").Single());
+
+    [Fact]
+    public async Task Get_WithQueryString_ArrivesUnchanged_AndSuccessGetsXCacheMiss()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+
+        using var response = await proxy.Client.GetAsync("/v1/secret/data/app?version=2&b=1&a=%2F");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("GET /v1/secret/data/app?version=2&b=1&a=%2F\n", EchoHead(response));
+        Assert.Equal("MISS", response.Headers.GetValues("X-Cache").Single());
+    }
+
+    [Fact]
+    public async Task List_Method_IsForwardedAsList()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+
+        using var response = await proxy.Client.SendAsync(new HttpRequestMessage(new HttpMethod("LIST"), "/v1/secret/metadata/"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("LIST /v1/secret/metadata/\n", EchoHead(response));
+    }
+
+    [Fact]
+    public async Task OneMebibyteBody_RoundTripsByteExact()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+        var body = new byte[1024 * 1024];
+        new Random(42).NextBytes(body);
+
+        using var response = await proxy.Client.PutAsync("/v1/secret/data/big", new ByteArrayContent(body));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(body, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task ChunkedBodyLargerThanRetryBuffer_StreamsThrough()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+        var body = new byte[3 * 1024 * 1024];
+        new Random(7).NextBytes(body);
+        using var content = new StreamContent(new MemoryStream(body));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/sys/big") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        using var response = await proxy.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(body, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task WrappingAndVaultHeaders_PassThrough_AndHopByHopHeadersDoNot()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/secret/data/app");
+        request.Headers.Add("X-Vault-Wrap-TTL", "5m");
+        request.Headers.Add("X-Vault-Namespace", "ns1/");
+        request.Headers.Add("X-Vault-Request", "true");
+        request.Headers.Add("Keep-Alive", "timeout=5");
+
+        using var response = await proxy.Client.SendAsync(request);
+
+        var head = EchoHead(response);
+        Assert.Contains("x-vault-wrap-ttl: 5m\n", head);
+        Assert.Contains("x-vault-namespace: ns1/\n", head);
+        Assert.Contains("x-vault-request: true\n", head);
+        Assert.DoesNotContain("keep-alive", head);
+    }
+
+    [Fact]
+    public async Task UpstreamError_IsPassedThroughVerbatim_WithoutXCache()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        upstream.Handler = async context =>
+        {
+            context.Response.StatusCode = 404;
+            context.Response.ContentType = "application/json";
+            context.Response.Headers["X-Custom"] = "kept";
+            await context.Response.WriteAsync("{\"errors\":[]}\n");
+        };
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+
+        using var response = await proxy.Client.GetAsync("/v1/secret/data/missing");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("{\"errors\":[]}\n", await response.Content.ReadAsStringAsync());
+        Assert.Equal("kept", response.Headers.GetValues("X-Custom").Single());
+        Assert.False(response.Headers.Contains("X-Cache"));
+    }
+
+    [Fact]
+    public async Task UpstreamDown_Answers502Quickly_ThenUpstreamBackUp_Answers200()
+    {
+        var down = await TestUpstream.StartAsync();
+        var port = down.Port;
+        await down.DisposeAsync();
+        await using var proxy = await ProxyHarness.StartAsync($"http://127.0.0.1:{port}");
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        using var failed = await proxy.Client.GetAsync("/v1/sys/health", guard.Token);
+
+        Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
+        Assert.Equal("application/json", failed.Content.Headers.ContentType?.MediaType);
+        Assert.Contains($"cannot reach Vault at http://127.0.0.1:{port}", await failed.Content.ReadAsStringAsync(guard.Token));
+
+        await using var up = await TestUpstream.StartAsync(port);
+        using var ok = await proxy.Client.GetAsync("/v1/sys/health", guard.Token);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
+    [Fact]
+    public async Task UpstreamSilentPastTimeout_Answers504()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        upstream.Handler = context => Task.Delay(Timeout.Infinite, context.RequestAborted);
+        await using var proxy = await ProxyHarness.StartAsync(
+            upstream.Address, options: new() { UpstreamTimeout = TimeSpan.FromMilliseconds(300), RetryJitter = () => 0 });
+
+        using var response = await proxy.Client.GetAsync("/v1/sys/health");
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Contains("did not answer within", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ClientDisconnect_CancelsTheUpstreamRequest()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        upstream.Handler = async context =>
+        {
+            context.RequestAborted.Register(() => aborted.TrySetResult());
+            arrived.TrySetResult();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+        };
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+        using var cancel = new CancellationTokenSource();
+
+        var request = proxy.Client.GetAsync("/v1/sys/slow", cancel.Token);
+        await arrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        await aborted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task BodyOverMaxRequestSize_Answers413Json()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var proxy = await ProxyHarness.StartAsync(
+            upstream.Address,
+            listener: new() { Type = Configuration.ListenerType.Tcp, Address = "127.0.0.1:0", TlsDisable = true, MaxRequestSize = 1024 });
+
+        using var response = await proxy.Client.PutAsync("/v1/secret/data/x", new ByteArrayContent(new byte[2048]));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("max_request_size", await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, upstream.RequestCount);
+    }
+
+    [Fact]
+    public async Task TwoHundredConcurrentClients_AllSucceed()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
+        {
+            using var client = new HttpClient { BaseAddress = proxy.Client.BaseAddress };
+            using var response = await client.GetAsync($"/v1/secret/data/app{i}");
+            return (response.StatusCode, Head: EchoHead(response));
+        }));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal(200, responses.Select(r => r.Head.Split('\n')[0]).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task UpstreamRetryAfterHeaders_AreNotLeakedFromHeldBackAttempts()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var calls = 0;
+        upstream.Handler = async context =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                context.Response.StatusCode = 503;
+                context.Response.Headers.RetryAfter = "0";
+                context.Response.Headers["X-First"] = "1";
+                return;
+            }
+
+            await context.Response.WriteAsync("ok");
+        };
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+
+        using var response = await proxy.Client.GetAsync("/v1/sys/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(response.Headers.Contains("X-First"));
+        Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+    }
+
+    internal static MediaTypeHeaderValue Json => new("application/json");
+}
