@@ -57,6 +57,7 @@ internal sealed class GatehouseHost : IAsyncDisposable
         services.TryAddSingleton<GatehouseMetrics>();
         options.ConfigureServices?.Invoke(services);
         services.AddApiProxy(config, options.ApiProxy);
+        services.AddLeaseCache(config);
         services.AddListeners(config);
 
         var app = builder.Build();
