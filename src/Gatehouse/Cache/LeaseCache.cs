@@ -14,7 +14,10 @@ namespace Gatehouse.Cache;
 /// </summary>
 internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
 {
-    /// <summary>Larger request bodies bypass the cache (logins and token creates are a few hundred bytes).</summary>
+    /// <summary>
+    /// Request bodies declared larger than this bypass the cache (logins and token creates are a few hundred bytes).
+    /// Chunked bodies are read whole, as Vault does; the listener's max_request_size bounds them.
+    /// </summary>
     public const long MaxKeyedBody = 1024 * 1024;
 
     private readonly IVaultProxier _inner;
@@ -58,7 +61,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
         // Step map: 1. buffer the body (the key needs it); 2. key; 3. hit → replay; 4. an identical request in
         // flight → wait for it, then hit or forward alone; 5. forward, buffered; 6. revocation → evict;
         // 7. cacheable → store, start renewing; 8. answer (X-Cache: MISS is added by the handler).
-        if (!await request.BufferBodyAsync(MaxKeyedBody, evenChunked: false, cancellationToken).ConfigureAwait(false))
+        if (!await request.BufferBodyAsync(MaxKeyedBody, evenChunked: true, cancellationToken).ConfigureAwait(false))
         {
             return await _inner.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }

@@ -31,6 +31,7 @@ internal sealed partial class Renewer : IAsyncDisposable
     private readonly Task[] _workers;
     private DateTimeOffset _timerDue = DateTimeOffset.MaxValue;
     private int _pending;
+    private int _disposed;
     private TaskCompletionSource? _idle;
 
     public Renewer(TimeProvider time, IRenewalSender sender, CacheIndex index, CacheMetrics metrics, ILogger logger)
@@ -250,6 +251,11 @@ internal sealed partial class Renewer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         _work.Writer.TryComplete();
         await _timer.DisposeAsync().ConfigureAwait(false);
