@@ -19,6 +19,9 @@ internal static class Defaults
 
     public const string KubernetesTokenPath = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
+    /// <summary>cache.static_secret_token_capability_refresh_interval: 5 minutes.</summary>
+    public static readonly TimeSpan StaticSecretCapabilityRefreshInterval = TimeSpan.FromMinutes(5);
+
     public static readonly TimeSpan PrometheusRetentionTime = TimeSpan.FromHours(24);
 
     public static readonly TimeSpan LogRotateDuration = TimeSpan.FromHours(24);

@@ -195,6 +195,12 @@ internal sealed record ApiProxyConfig
 
     public WhenInconsistent WhenInconsistent { get; init; }
 
+    /// <summary>
+    /// True when there was no <c>api_proxy</c> block and this one was made from the legacy Agent keys in
+    /// <c>cache</c> (use_auto_auth_token, enforce_consistency, when_inconsistent); messages then name <c>cache</c>.
+    /// </summary>
+    public bool FromCacheBlock { get; init; }
+
     public SourcePosition Position { get; init; }
 }
 
@@ -206,6 +212,12 @@ internal sealed record CacheConfig
     public bool CacheStaticSecrets { get; init; }
 
     public bool DisableCachingDynamicSecrets { get; init; }
+
+    /// <summary>Vault 1.16+ (Enterprise): how often static-secret token capabilities are re-checked. The default is 5 minutes.</summary>
+    public TimeSpan? StaticSecretTokenCapabilityRefreshInterval { get; init; }
+
+    /// <summary>Vault 1.17+ (Enterprise): <c>pessimistic</c> (the default) or <c>optimistic</c>.</summary>
+    public string? StaticSecretTokenCapabilityRefreshBehavior { get; init; }
 
     /// <summary>Ours: the most entries the cache holds. Null means the default (see <see cref="Defaults"/>).</summary>
     public int? MaxEntries { get; init; }
@@ -317,6 +329,12 @@ internal sealed record TelemetryConfig
     public string? StatsiteAddress { get; init; }
 
     public string? DogstatsdAddress { get; init; }
+
+    /// <summary>
+    /// Every other telemetry key that was set (circonus_*, stackdriver_*, dogstatsd_tags, usage_gauge_period, ...),
+    /// as written; lists are comma-joined. Accepted so real configs load; Gatehouse exports Prometheus only.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Other { get; init; } = new Dictionary<string, string>();
 
     public SourcePosition Position { get; init; }
 }

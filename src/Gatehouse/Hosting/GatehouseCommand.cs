@@ -9,22 +9,58 @@ internal static class GatehouseCommand
         typeof(GatehouseCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
             .Split('+')[0] ?? "0.0.0";
 
-    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
+        RunAsync(args, stdout, stderr, Environment.GetEnvironmentVariable, cancellationToken);
+
+    /// <summary>As above, with the environment supplied (tests pass their own).</summary>
+    public static Task<int> RunAsync(
+        string[] args, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, CancellationToken cancellationToken)
     {
-        if (args.Length == 1 && args[0] is "version" or "-version" or "--version")
+        var rest = args.Skip(1).ToArray();
+        switch (args.FirstOrDefault())
         {
-            stdout.WriteLine($"Gatehouse v{Version}");
-            return Task.FromResult(ExitCodes.Success);
+            case "version" or "-version" or "--version" when args.Length == 1:
+                stdout.WriteLine($"Gatehouse v{Version}");
+                return Task.FromResult(ExitCodes.Success);
+            case "proxy" or "agent":
+                return ProxyCommand.RunAsync(rest, stdout, stderr, environment, cancellationToken);
+            case "validate":
+                return Task.FromResult(ValidateCommand.Run(rest, stdout, stderr, environment));
+            case "help" or "-h" or "-help" or "--help":
+                stdout.WriteLine(Usage);
+                return Task.FromResult(ExitCodes.Success);
+            default:
+                stderr.WriteLine(Usage);
+                return Task.FromResult(ExitCodes.Error);
+        }
+    }
+
+    /// <summary>
+    /// Prints a usage error and the subcommand's help to stderr and exits 1, as in Vault; an explicit -help prints the
+    /// help to stdout and exits 0.
+    /// </summary>
+    public static int UsageError(string error, string help, TextWriter stdout, TextWriter stderr)
+    {
+        if (error == ConfigArguments.HelpRequested)
+        {
+            stdout.WriteLine(help);
+            return ExitCodes.Success;
         }
 
-        stderr.WriteLine(Usage);
-        return Task.FromResult(ExitCodes.Error);
+        stderr.WriteLine(error);
+        stderr.WriteLine();
+        stderr.WriteLine(help);
+        return ExitCodes.Error;
     }
 
     public const string Usage = """
         Usage: gatehouse <command> [options]
 
         Commands:
+            proxy      Run the proxy daemon from Vault Agent/Proxy config files (alias: agent).
+            validate   Check config files and print the effective configuration as JSON.
             version    Print the version.
+
+        Run "gatehouse <command> -help" for a command's options.
         """;
 }

@@ -1,6 +1,7 @@
 using Gatehouse.AutoAuth;
 using Gatehouse.Configuration;
 using Gatehouse.Listeners;
+using Gatehouse.Sinks;
 using Gatehouse.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -56,6 +57,10 @@ internal sealed class GatehouseHost : IAsyncDisposable
         services.AddMetrics();
         services.TryAddSingleton<GatehouseMetrics>();
         options.ConfigureServices?.Invoke(services);
+
+        // The flow, in order: auto-auth → sinks → API proxy (→ cache, when it lands) → listeners.
+        services.AddAutoAuth(config);
+        services.AddSinks(config);
         services.AddApiProxy(config, options.ApiProxy);
         services.AddLeaseCache(config);
         services.AddListeners(config);
@@ -99,6 +104,11 @@ internal sealed class GatehouseHost : IAsyncDisposable
             await stderr.WriteLineAsync($"Error starting listener: {exception.Message}").ConfigureAwait(false);
             return ExitCodes.Error;
         }
+        catch (AutoAuthConfigException exception)
+        {
+            await stderr.WriteLineAsync($"Error creating auth method: {exception.Message}").ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
 
         await using (host.ConfigureAwait(false))
         {
@@ -113,7 +123,23 @@ internal sealed class GatehouseHost : IAsyncDisposable
             await stdout.WriteLineAsync().ConfigureAwait(false);
             await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
 
-            await host._app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            // Whichever comes first: a signal / the quit endpoint / cancellation (exit 0), or auto-auth asking to end
+            // the process (exit_on_err: 1, exit_after_auth: 0).
+            var autoAuthExit = host.Services.GetRequiredService<AutoAuthExit>().Requested;
+            var shutdown = host._app.WaitForShutdownAsync(cancellationToken);
+            if (await Task.WhenAny(shutdown, autoAuthExit).ConfigureAwait(false) == autoAuthExit)
+            {
+                var outcome = await autoAuthExit.ConfigureAwait(false);
+                if (outcome.Message is { Length: > 0 } message)
+                {
+                    await stderr.WriteLineAsync(message).ConfigureAwait(false);
+                }
+
+                await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                return outcome.ExitCode;
+            }
+
+            await shutdown.ConfigureAwait(false);
         }
 
         return ExitCodes.Success;

@@ -1,0 +1,36 @@
+using System.Net.Http.Json;
+using Gatehouse.DevVault;
+
+// Starts DevVault as its own process for bench/load/run.sh (so its CPU is not Gatehouse's), seeds the secret the
+// benchmark reads, prints "ready <address>", and serves until stdin closes or the process is signalled.
+if (args is not ["devvault", var port])
+{
+    await Console.Error.WriteLineAsync("usage: gatehouse-load devvault <port>");
+    return 2;
+}
+
+await using var vault = await DevVaultServer.StartAsync(new DevVaultOptions { ListenAddress = $"127.0.0.1:{port}", RootTokenId = "root" });
+using (var client = new HttpClient { BaseAddress = vault.Address })
+{
+    client.DefaultRequestHeaders.Add("X-Vault-Token", vault.RootToken);
+    using var write = await client.PutAsJsonAsync("/v1/secret/data/bench", new { data = new { username = "bench", password = "correct horse battery staple" } });
+    write.EnsureSuccessStatusCode();
+}
+
+Console.WriteLine($"ready {vault.Address}");
+using var stop = new CancellationTokenSource();
+AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+try
+{
+    await Task.Delay(Timeout.Infinite, stop.Token);
+}
+catch (OperationCanceledException)
+{
+}
+
+return 0;

@@ -1,0 +1,453 @@
+using Gatehouse.Telemetry;
+using Gatehouse.Vault;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.AutoAuth;
+
+/// <summary>
+/// The auto-auth loop: logs in with the configured method, publishes the token to <see cref="TokenStore"/> (the
+/// proxy and the sink server read it there), keeps it alive with renew-self and logs in again when it must. It never
+/// retries without waiting: every failure waits <see cref="Backoff"/>.
+/// </summary>
+/// <remarks>
+/// Step map of <see cref="RunAsync"/>:
+/// 1. Log in (token_file: adopt the file's token after lookup-self). On failure: count it, log it; with exit_on_err
+///    return a fatal <see cref="AuthOutcome"/>; otherwise wait the backoff and go to 1.
+/// 2. Publish the token; reset the backoff.
+/// 3. A wrapped login or a token with no TTL has nothing to renew: wait for a rejection report, then go to 1.
+///    A token that is not renewable: wait until its grace window (10–20% of the TTL before expiry), then go to 1.
+/// 4. Renewable: sleep ⅔ of the remaining TTL plus ⅓ of the grace (Vault's lifetime watcher). If that sleep would end
+///    inside the grace window — the max TTL is near — go to 1. A rejection report for this token wakes the loop and
+///    sends it to 1 at once.
+/// 5. Renew-self. Success: count, republish with the new TTL, go to 4. Vault refused the token (403, bad token):
+///    count, go to 1. Anything else (Vault down, 5xx): count, wait the backoff — but never past the grace window —
+///    and try again; only when the token is inside the grace window, go to 1 (hashicorp/vault #10918: giving up on
+///    the first failed renewal lost tokens during short outages).
+/// </remarks>
+internal sealed partial class AuthHandler
+{
+    private readonly IAuthMethod _method;
+    private readonly VaultClient _client;
+    private readonly TokenStore _store;
+    private readonly GatehouseMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly AuthHandlerOptions _options;
+    private readonly Backoff _backoff;
+    private readonly Func<double> _random;
+
+    public AuthHandler(
+        IAuthMethod method,
+        VaultClient client,
+        TokenStore store,
+        GatehouseMetrics metrics,
+        TimeProvider time,
+        ILogger<AuthHandler> logger,
+        AuthHandlerOptions options)
+    {
+        if (options.MinBackoff > options.MaxBackoff)
+        {
+            throw new AutoAuthConfigException(
+                $"auth handler: min_backoff ({options.MinBackoff}) cannot be greater than max_backoff ({options.MaxBackoff})");
+        }
+
+        _method = method;
+        _client = client;
+        _store = store;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _options = options;
+        _random = options.Random ?? Random.Shared.NextDouble;
+        _backoff = new Backoff(options.MinBackoff, options.MaxBackoff, _random);
+    }
+
+    /// <summary>
+    /// Test hook: raised each time the loop starts waiting (its timer is already armed, so advancing a fake clock by
+    /// <see cref="AuthLoopWait.Delay"/> ends the wait). Tests use it as the "loop is quiescent" signal.
+    /// </summary>
+    internal event Action<AuthLoopWait>? Waiting;
+
+    /// <summary>
+    /// Runs until <paramref name="cancellationToken"/> fires (returns <see cref="AuthOutcome.Stopped"/>) or a login
+    /// fails with exit_on_err set (returns a fatal outcome the host turns into exit code 1).
+    /// </summary>
+    public async Task<AuthOutcome> RunAsync(CancellationToken cancellationToken)
+    {
+        using var methodStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var methodTask = _method is IBackgroundAuthMethod background
+            ? RunMethodAsync(background, methodStop.Token)
+            : Task.CompletedTask;
+        try
+        {
+            while (true)
+            {
+                // 1. Log in.
+                var (token, error) = await LoginAsync(cancellationToken).ConfigureAwait(false);
+                if (token is null)
+                {
+                    _metrics.AuthFailed();
+                    if (_options.ExitOnError)
+                    {
+                        Log.LoginFailedExiting(_logger, _method.Type, error!);
+                        return AuthOutcome.Fatal($"auto-auth: the {_method.Type} login failed and exit_on_err is set: {error}");
+                    }
+
+                    var delay = _backoff.Next();
+                    Log.LoginFailed(_logger, _method.Type, error!, delay);
+                    await WaitAsync(delay, AuthWaitReason.LoginBackoff, currentToken: null, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                // 2. Publish.
+                _backoff.Reset();
+                _metrics.AuthSucceeded();
+                Log.Authenticated(_logger, _method.Type, token.Accessor ?? "(none)", token.Ttl ?? TimeSpan.Zero, token.Renewable);
+                _store.Publish(token);
+
+                // 3–5. Keep it alive until a new login is needed.
+                await WatchAsync(token, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return AuthOutcome.Stopped;
+        }
+        finally
+        {
+            await methodStop.CancelAsync().ConfigureAwait(false);
+            await methodTask.ConfigureAwait(false);
+        }
+    }
+
+    private async Task<(AutoAuthToken? Token, string? Error)> LoginAsync(CancellationToken cancellationToken)
+    {
+        var request = await _method.PrepareLoginAsync(_client, cancellationToken).ConfigureAwait(false);
+        if (request.Error is not null)
+        {
+            return (null, request.Error);
+        }
+
+        if (request.ExistingToken is { } existing)
+        {
+            return await AdoptAsync(existing, cancellationToken).ConfigureAwait(false);
+        }
+
+        var client = request.Client ?? _client;
+        var result = await client.LoginAsync(request.MountPath!, request.Body!, _options.WrapTtl, cancellationToken).ConfigureAwait(false);
+        if (!result.IsSuccess)
+        {
+            return (null, $"error logging in at {request.MountPath}/login: {result.Error}");
+        }
+
+        var now = _time.GetUtcNow();
+        if (_options.WrapTtl is not null)
+        {
+            return result.Secret?.WrapInfo is { Token.Length: > 0 } wrap
+                ? (new AutoAuthToken(wrap.Token, wrap.Accessor, now, TimeSpan.FromSeconds(wrap.Ttl), Renewable: false) { WrapInfoJson = wrap.ToJson() }, null)
+                : (null, "wrap_ttl is set but the login response has no wrap_info");
+        }
+
+        return result.Secret?.Auth is { ClientToken.Length: > 0 } auth
+            ? (new AutoAuthToken(auth.ClientToken, auth.Accessor, now, PositiveOrNull(auth.LeaseDuration), auth.Renewable), null)
+            : (null, "the login response has no auth.client_token");
+    }
+
+    private async Task<(AutoAuthToken? Token, string? Error)> AdoptAsync(string token, CancellationToken cancellationToken)
+    {
+        var lookup = await _client.LookupSelfAsync(token, cancellationToken).ConfigureAwait(false);
+        if (!lookup.IsSuccess)
+        {
+            return (null, $"lookup-self with the token from the token file failed: {lookup.Error}");
+        }
+
+        var secret = lookup.Secret;
+        var id = secret?.GetDataString("id");
+        if (string.IsNullOrEmpty(id))
+        {
+            return (null, "lookup-self returned no data.id for the token from the token file");
+        }
+
+        if (secret!.GetDataString("type") == "batch")
+        {
+            Log.BatchToken(_logger);
+        }
+
+        var ttl = TimeSpan.FromSeconds(secret.GetDataInt64("ttl") ?? 0);
+        return (new AutoAuthToken(id, secret.GetDataString("accessor"), _time.GetUtcNow(), PositiveOrNull(ttl),
+            secret.GetDataBool("renewable") ?? false), null);
+    }
+
+    /// <summary>Steps 3–5: returns when a new login is needed.</summary>
+    private async Task WatchAsync(AutoAuthToken token, CancellationToken cancellationToken)
+    {
+        // 3. Nothing to renew.
+        if (token.WrapInfoJson is not null || token.ExpiresAt is null)
+        {
+            Log.NotRenewing(_logger, token.Accessor ?? "(none)", token.WrapInfoJson is not null ? "the login was response-wrapped" : "it has no TTL");
+            await WaitAsync(Timeout.InfiniteTimeSpan, AuthWaitReason.Idle, token.Token, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var expiresAt = token.ExpiresAt.Value;
+        var grace = TimeSpan.Zero;
+        var prior = TimeSpan.Zero;
+        while (true)
+        {
+            var remaining = expiresAt - _time.GetUtcNow();
+            if (remaining > prior)
+            {
+                // Recomputed while the TTL still grows; once it stops (max TTL), the grace stays put.
+                grace = CalculateGrace(remaining);
+            }
+
+            prior = remaining;
+            if (!token.Renewable)
+            {
+                Log.NotRenewable(_logger, token.Accessor ?? "(none)", remaining - grace);
+                if (!await WaitAsync(Max(remaining - grace, TimeSpan.Zero), AuthWaitReason.Expiry, token.Token, cancellationToken).ConfigureAwait(false))
+                {
+                    Log.ReauthExpiring(_logger, token.Accessor ?? "(none)");
+                }
+
+                return;
+            }
+
+            // 4. Sleep ⅔ of the remaining TTL plus ⅓ of the grace.
+            var sleep = remaining * 2 / 3 + grace / 3;
+            if (remaining <= grace || remaining - sleep <= grace)
+            {
+                Log.ReauthExpiring(_logger, token.Accessor ?? "(none)");
+                return;
+            }
+
+            if (await WaitAsync(sleep, AuthWaitReason.Renewal, token.Token, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            // 5. Renew, retrying transient failures until the grace window.
+            var renewed = await RenewAsync(token, expiresAt, grace, cancellationToken).ConfigureAwait(false);
+            if (renewed is null)
+            {
+                return;
+            }
+
+            token = renewed;
+            if (token.ExpiresAt is null)
+            {
+                Log.NotRenewing(_logger, token.Accessor ?? "(none)", "the renewal returned no TTL");
+                await WaitAsync(Timeout.InfiniteTimeSpan, AuthWaitReason.Idle, token.Token, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            expiresAt = token.ExpiresAt.Value;
+        }
+    }
+
+    /// <summary>The renewed token, or null when the loop must log in again.</summary>
+    private async Task<AutoAuthToken?> RenewAsync(AutoAuthToken token, DateTimeOffset expiresAt, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await _client.RenewSelfAsync(token.Token, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            if (result.IsSuccess && result.Secret?.Auth is { } auth)
+            {
+                _metrics.AuthSucceeded();
+                _backoff.Reset();
+                var renewed = token with { ObtainedAt = _time.GetUtcNow(), Ttl = PositiveOrNull(auth.LeaseDuration), Renewable = auth.Renewable };
+                Log.Renewed(_logger, token.Accessor ?? "(none)", auth.LeaseDuration);
+                _store.Publish(renewed);
+                return renewed;
+            }
+
+            _metrics.AuthFailed();
+            var error = result.Error ?? new VaultError(200, ["the renewal response has no auth block"]);
+            if (error.IsTokenRejected)
+            {
+                Log.RenewRejected(_logger, token.Accessor ?? "(none)", error.ToString());
+                return null;
+            }
+
+            var untilGrace = expiresAt - _time.GetUtcNow() - grace;
+            if (untilGrace <= TimeSpan.Zero)
+            {
+                Log.RenewGaveUp(_logger, token.Accessor ?? "(none)", error.ToString());
+                return null;
+            }
+
+            var delay = _backoff.Next();
+            if (delay > untilGrace)
+            {
+                // One last try right at the edge of the grace window, rather than giving up early.
+                delay = untilGrace;
+            }
+
+            Log.RenewFailed(_logger, token.Accessor ?? "(none)", error.ToString(), delay);
+            if (await WaitAsync(delay, AuthWaitReason.RenewalBackoff, token.Token, cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Vault's lifetime watcher: a random 10–20% of the TTL is kept in hand before expiry.</summary>
+    private TimeSpan CalculateGrace(TimeSpan ttl) =>
+        ttl <= TimeSpan.Zero ? TimeSpan.Zero : ttl * 0.1 + ttl * (0.1 * Math.Clamp(_random(), 0, 1));
+
+    /// <summary>
+    /// Waits <paramref name="delay"/> (infinite allowed). Returns true when woken early because the proxy reported that
+    /// Vault rejected <paramref name="currentToken"/>; reports about older tokens are dropped, and the channel holds at
+    /// most one, so many reports cause one login.
+    /// </summary>
+    private async Task<bool> WaitAsync(TimeSpan delay, AuthWaitReason reason, string? currentToken, CancellationToken cancellationToken)
+    {
+        if (delay != Timeout.InfiniteTimeSpan && delay < TimeSpan.Zero)
+        {
+            delay = TimeSpan.Zero;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timer = Task.Delay(delay, _time, stop.Token);
+        Waiting?.Invoke(new AuthLoopWait(reason, delay));
+        try
+        {
+            while (true)
+            {
+                if (currentToken is null)
+                {
+                    await timer.ConfigureAwait(false);
+                    return false;
+                }
+
+                var report = _store.Rejections.WaitToReadAsync(stop.Token).AsTask();
+                var first = await Task.WhenAny(timer, report).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                if (first == timer)
+                {
+                    return false;
+                }
+
+                while (_store.Rejections.TryRead(out var rejected))
+                {
+                    if (rejected == currentToken)
+                    {
+                        Log.RejectedByProxy(_logger);
+                        return true;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunMethodAsync(IBackgroundAuthMethod method, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await method.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+    }
+
+    private static TimeSpan? PositiveOrNull(TimeSpan value) => value > TimeSpan.Zero ? value : null;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "auto-auth: authenticated with {Method}; accessor {Accessor}, ttl {Ttl}, renewable {Renewable}")]
+        public static partial void Authenticated(ILogger logger, string method, string accessor, TimeSpan ttl, bool renewable);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "auto-auth: {Method} login failed: {Error}; retrying in {Delay}")]
+        public static partial void LoginFailed(ILogger logger, string method, string error, TimeSpan delay);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Critical, Message = "auto-auth: {Method} login failed and exit_on_err is set, stopping: {Error}")]
+        public static partial void LoginFailedExiting(ILogger logger, string method, string error);
+
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "auto-auth: renewed token {Accessor}; ttl {Ttl}")]
+        public static partial void Renewed(ILogger logger, string accessor, TimeSpan ttl);
+
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "auto-auth: renewing token {Accessor} failed: {Error}; retrying in {Delay}")]
+        public static partial void RenewFailed(ILogger logger, string accessor, string error, TimeSpan delay);
+
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "auto-auth: Vault refused to renew token {Accessor} ({Error}); logging in again")]
+        public static partial void RenewRejected(ILogger logger, string accessor, string error);
+
+        [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "auto-auth: token {Accessor} is about to expire and renewal still fails ({Error}); logging in again")]
+        public static partial void RenewGaveUp(ILogger logger, string accessor, string error);
+
+        [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "auto-auth: token {Accessor} is near its max TTL or expiry; logging in again")]
+        public static partial void ReauthExpiring(ILogger logger, string accessor);
+
+        [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "auto-auth: not renewing token {Accessor}: {Reason}")]
+        public static partial void NotRenewing(ILogger logger, string accessor, string reason);
+
+        [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "auto-auth: token {Accessor} is not renewable; logging in again in {Delay}")]
+        public static partial void NotRenewable(ILogger logger, string accessor, TimeSpan delay);
+
+        [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "auto-auth: Vault rejected the auto-auth token on a proxied request; logging in again")]
+        public static partial void RejectedByProxy(ILogger logger);
+
+        [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "auto-auth: the token file holds a batch token; it cannot be renewed")]
+        public static partial void BatchToken(ILogger logger);
+    }
+}
+
+/// <summary>The auth loop's settings, from <c>auto_auth.method</c>.</summary>
+internal sealed record AuthHandlerOptions
+{
+    public TimeSpan MinBackoff { get; init; } = Configuration.Defaults.MinBackoff;
+
+    public TimeSpan MaxBackoff { get; init; } = Configuration.Defaults.MaxBackoff;
+
+    public bool ExitOnError { get; init; }
+
+    /// <summary>When set, logins are response-wrapped and the token is not renewed.</summary>
+    public TimeSpan? WrapTtl { get; init; }
+
+    /// <summary>Backoff and grace jitter source, values in [0, 1). Null means <see cref="Random.Shared"/>.</summary>
+    public Func<double>? Random { get; init; }
+}
+
+/// <summary>How <see cref="AuthHandler.RunAsync"/> ended.</summary>
+internal sealed record AuthOutcome(int ExitCode, string? Message)
+{
+    /// <summary>Stopped by shutdown.</summary>
+    public static readonly AuthOutcome Stopped = new(0, null);
+
+    public bool IsFatal => ExitCode != 0;
+
+    /// <summary>exit_on_err: the process should exit with code 1 after printing <paramref name="message"/>.</summary>
+    public static AuthOutcome Fatal(string message) => new(1, message);
+
+    /// <summary>exit_after_auth: every sink has the first token; the process should exit with code 0.</summary>
+    public static AuthOutcome ExitAfterAuth { get; } = new(0, "exit_after_auth is set and every sink has written the token; exiting");
+}
+
+internal enum AuthWaitReason
+{
+    /// <summary>After a failed login.</summary>
+    LoginBackoff,
+
+    /// <summary>Until the next renewal (⅔ of the TTL).</summary>
+    Renewal,
+
+    /// <summary>After a failed renewal.</summary>
+    RenewalBackoff,
+
+    /// <summary>A non-renewable token: until its grace window.</summary>
+    Expiry,
+
+    /// <summary>Nothing to do until a rejection report or shutdown.</summary>
+    Idle,
+}
+
+/// <summary>One wait of the auth loop (see <see cref="AuthHandler.Waiting"/>).</summary>
+internal readonly record struct AuthLoopWait(AuthWaitReason Reason, TimeSpan Delay);

@@ -1,0 +1,26 @@
+using Gatehouse.AutoAuth.Methods;
+using Gatehouse.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.AutoAuth;
+
+/// <summary>Maps <c>auto_auth.method</c> to its <see cref="IAuthMethod"/>. Throws <see cref="AutoAuthConfigException"/>.</summary>
+internal static class AuthMethodFactory
+{
+    public static IAuthMethod Create(GatehouseConfig config, AuthMethodConfig method, TimeProvider time, ILoggerFactory loggers)
+    {
+        var type = method.Type.ToLowerInvariant();
+        var settings = new MethodSettings(method.Config, $"auto_auth.method \"{type}\"");
+        var mountPath = method.EffectiveMountPath;
+        return type switch
+        {
+            "approle" => new AppRoleMethod(settings, mountPath, loggers.CreateLogger<AppRoleMethod>()),
+            "token_file" => new TokenFileMethod(settings, loggers.CreateLogger<TokenFileMethod>()),
+            "jwt" => new JwtMethod(settings, mountPath, time, loggers.CreateLogger<JwtMethod>()),
+            "kubernetes" => new KubernetesMethod(settings, mountPath),
+            "cert" => new CertMethod(settings, mountPath, config, time),
+            _ => throw new AutoAuthConfigException(
+                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, cert, jwt, kubernetes and token_file)"),
+        };
+    }
+}

@@ -1,0 +1,56 @@
+using Gatehouse.Configuration;
+using Gatehouse.Telemetry;
+using Gatehouse.Vault;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.AutoAuth;
+
+/// <summary>Wires auto-auth into the host.</summary>
+internal static class AutoAuthServiceCollectionExtensions
+{
+    /// <summary>The key of the auto-auth <see cref="VaultClient"/> (the sinks wrap with it too).</summary>
+    public const string ClientKey = "auto-auth";
+
+    /// <summary>
+    /// Registers <see cref="TokenStore"/>, <see cref="AutoAuthExit"/> and, when the config has an auto_auth block,
+    /// the method, its Vault client and the <see cref="AuthHandler"/> loop hosted by a background service. Building
+    /// the method validates its keys and throws <see cref="AutoAuthConfigException"/> with a clear message when the
+    /// loop is resolved (at host start).
+    /// </summary>
+    public static IServiceCollection AddAutoAuth(this IServiceCollection services, GatehouseConfig config)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new GatehouseMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton<TokenStore>();
+        services.TryAddSingleton<AutoAuthExit>();
+        if (config.AutoAuth is not { } autoAuth)
+        {
+            return services;
+        }
+
+        var method = autoAuth.Method;
+        services.TryAddKeyedSingleton(ClientKey, (sp, _) =>
+            VaultClient.Create(config, method.Namespace, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => AuthMethodFactory.Create(
+            config, method, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton(sp => new AuthHandler(
+            sp.GetRequiredService<IAuthMethod>(),
+            sp.GetRequiredKeyedService<VaultClient>(ClientKey),
+            sp.GetRequiredService<TokenStore>(),
+            sp.GetRequiredService<GatehouseMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<AuthHandler>>(),
+            new AuthHandlerOptions
+            {
+                MinBackoff = method.EffectiveMinBackoff,
+                MaxBackoff = method.EffectiveMaxBackoff,
+                ExitOnError = method.ExitOnError,
+                WrapTtl = method.WrapTtl,
+            }));
+        services.AddSingleton<IHostedService, AutoAuthService>();
+        return services;
+    }
+}

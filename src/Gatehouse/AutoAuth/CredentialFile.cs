@@ -1,0 +1,85 @@
+using System.Text;
+
+namespace Gatehouse.AutoAuth;
+
+/// <summary>
+/// Reads a credential file (role ID, secret ID, JWT, token) the way every method needs: the whole file, trimmed.
+/// Failures come back as a message that names the file and what to do, never as an exception and never with the
+/// content.
+/// </summary>
+internal static class CredentialFile
+{
+    /// <summary>Credential files are small; a larger one is not what the user meant to point at.</summary>
+    public const int MaxBytes = 1024 * 1024;
+
+    public static CredentialRead Read(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.Exists && info.Length > MaxBytes)
+            {
+                return CredentialRead.Problem($"{path} is larger than {MaxBytes} bytes; point the setting at the credential file");
+            }
+
+            var bytes = File.ReadAllBytes(path);
+            string text;
+            try
+            {
+                text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes).Trim();
+            }
+            catch (DecoderFallbackException)
+            {
+                return CredentialRead.Problem($"{path} is not UTF-8 text; it does not hold a credential");
+            }
+
+            if (text.Length == 0)
+            {
+                return CredentialRead.Empty($"{path} is empty");
+            }
+
+            if (text.Any(char.IsControl))
+            {
+                return CredentialRead.Problem($"{path} holds control characters (more than one line?); it must hold one credential");
+            }
+
+            return CredentialRead.Success(text);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return CredentialRead.Missing($"{path} does not exist");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return CredentialRead.Problem($"{path} cannot be read: permission denied; let the gatehouse user read it");
+        }
+        catch (IOException e)
+        {
+            return CredentialRead.Problem($"{path} cannot be read: {e.Message}");
+        }
+    }
+}
+
+internal enum CredentialReadStatus
+{
+    Success,
+    Missing,
+    Empty,
+    Problem,
+}
+
+/// <summary>The outcome of <see cref="CredentialFile.Read"/>. <see cref="ToString"/> hides the value.</summary>
+internal readonly record struct CredentialRead(CredentialReadStatus Status, string? Value, string? Message)
+{
+    public bool IsSuccess => Status == CredentialReadStatus.Success;
+
+    public static CredentialRead Success(string value) => new(CredentialReadStatus.Success, value, null);
+
+    public static CredentialRead Missing(string message) => new(CredentialReadStatus.Missing, null, message);
+
+    public static CredentialRead Empty(string message) => new(CredentialReadStatus.Empty, null, message);
+
+    public static CredentialRead Problem(string message) => new(CredentialReadStatus.Problem, null, message);
+
+    public override string ToString() => $"CredentialRead {{ Status = {Status}, Message = {Message} }}";
+}

@@ -1,0 +1,59 @@
+using Gatehouse.Vault;
+
+namespace Gatehouse.AutoAuth;
+
+/// <summary>
+/// One auto-auth method (approle, jwt, …). Before each login the auth loop asks it for the request to send; it reads
+/// its credential files afresh every time, so rotated credentials are picked up without a restart. Expected problems
+/// (a missing file, a refused unwrap) come back as <see cref="LoginRequest.Failed"/> with a message that names the
+/// file or step and never the secret.
+/// </summary>
+internal interface IAuthMethod
+{
+    /// <summary>approle, token_file, jwt, kubernetes or cert.</summary>
+    string Type { get; }
+
+    /// <param name="client">The auto-auth client (namespace applied, no token).</param>
+    Task<LoginRequest> PrepareLoginAsync(VaultClient client, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A method that also works between logins (jwt's read period). The auth handler runs it beside its own loop.
+/// </summary>
+internal interface IBackgroundAuthMethod : IAuthMethod
+{
+    Task RunAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>What the auth loop should do to get a token.</summary>
+internal sealed record LoginRequest
+{
+    private LoginRequest()
+    {
+    }
+
+    /// <summary>Set for a login: <c>PUT /v1/&lt;MountPath&gt;/login</c> with <see cref="Body"/>.</summary>
+    public string? MountPath { get; private init; }
+
+    public IReadOnlyDictionary<string, string>? Body { get; private init; }
+
+    /// <summary>Set when the method already holds a token (token_file): adopt it after lookup-self.</summary>
+    public string? ExistingToken { get; private init; }
+
+    /// <summary>The client to log in with when the method needs its own (cert with its own TLS identity).</summary>
+    public VaultClient? Client { get; private init; }
+
+    /// <summary>Set when the method could not produce a request; the message is safe to log.</summary>
+    public string? Error { get; private init; }
+
+    public static LoginRequest Login(string mountPath, IReadOnlyDictionary<string, string> body, VaultClient? client = null) =>
+        new() { MountPath = mountPath, Body = body, Client = client };
+
+    public static LoginRequest Adopt(string token) => new() { ExistingToken = token };
+
+    public static LoginRequest Failed(string error) => new() { Error = error };
+
+    // Bodies and tokens are secrets: a record's generated ToString would print them.
+    public override string ToString() =>
+        Error is not null ? $"LoginRequest {{ Error = {Error} }}" : $"LoginRequest {{ MountPath = {MountPath ?? "(adopt token)"} }}";
+}

@@ -1,0 +1,121 @@
+using Gatehouse.Vault;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.AutoAuth.Methods;
+
+/// <summary>
+/// <c>jwt</c>: path and role (required), remove_jwt_after_reading (default true), remove_jwt_follows_symlinks
+/// (default false), jwt_read_period (default 1 minute; half a second when the file is removed after reading and no
+/// period is set). The file is read at every login and, between logins, every read period, so a JWT dropped into the
+/// file is taken (and removed) promptly. The latest JWT seen is used; an empty or missing file keeps it.
+/// </summary>
+internal sealed partial class JwtMethod : IBackgroundAuthMethod
+{
+    private static readonly TimeSpan DefaultReadPeriod = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan RemovingReadPeriod = TimeSpan.FromMilliseconds(500);
+
+    private readonly string _mountPath;
+    private readonly string _role;
+    private readonly string _path;
+    private readonly bool _remove;
+    private readonly bool _followSymlinks;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private string? _latestJwt;
+
+    public JwtMethod(MethodSettings settings, string mountPath, TimeProvider time, ILogger logger)
+    {
+        _mountPath = mountPath;
+        _time = time;
+        _logger = logger;
+        _path = settings.GetString("path") ?? throw new AutoAuthConfigException($"{settings.Owner}: missing 'path' value");
+        _role = settings.GetString("role") ?? throw new AutoAuthConfigException($"{settings.Owner}: missing 'role' value");
+        _remove = settings.GetBool("remove_jwt_after_reading", defaultValue: true);
+        _followSymlinks = settings.GetBool("remove_jwt_follows_symlinks", defaultValue: false);
+        ReadPeriod = settings.GetDuration("jwt_read_period") ?? (_remove ? RemovingReadPeriod : DefaultReadPeriod);
+        if (ReadPeriod <= TimeSpan.Zero)
+        {
+            throw new AutoAuthConfigException($"{settings.Owner}: jwt_read_period must be positive");
+        }
+    }
+
+    public string Type => "jwt";
+
+    public TimeSpan ReadPeriod { get; }
+
+    public Task<LoginRequest> PrepareLoginAsync(VaultClient client, CancellationToken cancellationToken)
+    {
+        ReadJwtFile();
+        string? jwt;
+        lock (_gate)
+        {
+            jwt = _latestJwt;
+        }
+
+        return Task.FromResult(jwt is null
+            ? LoginRequest.Failed($"latest known jwt is empty, cannot authenticate (put a JWT in {_path})")
+            : LoginRequest.Login(_mountPath, new Dictionary<string, string> { ["role"] = _role, ["jwt"] = jwt }));
+    }
+
+    /// <summary>The read-period ticker.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(ReadPeriod, _time);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ReadJwtFile();
+        }
+    }
+
+    private void ReadJwtFile()
+    {
+        lock (_gate)
+        {
+            var read = CredentialFile.Read(_path);
+            if (!read.IsSuccess)
+            {
+                // Missing and empty are normal once the JWT was taken; keep the latest one.
+                if (read.Status == CredentialReadStatus.Problem)
+                {
+                    Log.ReadFailed(_logger, read.Message!);
+                }
+
+                return;
+            }
+
+            _latestJwt = read.Value;
+            if (_remove)
+            {
+                Remove();
+            }
+        }
+    }
+
+    private void Remove()
+    {
+        try
+        {
+            var path = _path;
+            if (_followSymlinks && new FileInfo(_path).ResolveLinkTarget(returnFinalTarget: true) is { } target)
+            {
+                path = target.FullName;
+            }
+
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.RemoveFailed(_logger, _path, e.Message);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1121, Level = LogLevel.Warning, Message = "jwt: {Problem}; keeping the latest JWT read")]
+        public static partial void ReadFailed(ILogger logger, string problem);
+
+        [LoggerMessage(EventId = 1122, Level = LogLevel.Error, Message = "jwt: could not remove {Path} after reading it: {Reason}")]
+        public static partial void RemoveFailed(ILogger logger, string path, string reason);
+    }
+}

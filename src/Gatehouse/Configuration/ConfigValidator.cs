@@ -1,0 +1,208 @@
+using Gatehouse.Hcl;
+
+namespace Gatehouse.Configuration;
+
+/// <summary>
+/// The rules that span blocks, run once on the merged configuration (as Vault Proxy's ValidateConfig does). Each
+/// message starts with Vault's own words, so that users can search for them, followed where useful by how to fix it.
+/// Every rule is checked; nothing stops at the first problem.
+/// </summary>
+internal static class ConfigValidator
+{
+    public static void Validate(GatehouseConfig config, ICollection<ConfigDiagnostic> diagnostics)
+    {
+        var top = new SourcePosition(config.SourceFiles.Count > 0 ? config.SourceFiles[0] : "config", 0, 0);
+        void Error(SourcePosition position, string path, string message) =>
+            diagnostics.Add(new ConfigDiagnostic(position, path, message));
+
+        var autoAuth = config.AutoAuth;
+        var apiProxy = config.ApiProxy;
+        var cache = config.Cache;
+        var hasListeners = config.Listeners.Count > 0;
+
+        // 1. Something to do at all.
+        if (autoAuth is null && cache is null && !hasListeners)
+        {
+            Error(top, "", "no auto_auth, cache, or listener block found in config; " +
+                "add a listener and an api_proxy, or an auto_auth block with a sink");
+        }
+
+        // 2. Cache and api_proxy serve on listeners.
+        if (cache is not null && !hasListeners)
+        {
+            Error(cache.Position, "cache", "enabling the cache requires at least 1 listener to be defined; " +
+                "add listener \"tcp\" { ... } or remove the cache block");
+        }
+
+        if (apiProxy is { FromCacheBlock: false } && !hasListeners)
+        {
+            Error(apiProxy.Position, "api_proxy", "configuring the api_proxy requires at least 1 listener to be defined; " +
+                "add listener \"tcp\" { ... } or remove the api_proxy block");
+        }
+
+        // 3. The auto-auth token in the proxy.
+        var stanza = apiProxy is { FromCacheBlock: true } ? "cache" : "api_proxy";
+        var usesAutoAuthToken = apiProxy is not null && apiProxy.UseAutoAuthToken != AutoAuthTokenMode.Off;
+        if (usesAutoAuthToken && autoAuth is null)
+        {
+            Error(apiProxy!.Position, $"{stanza}.use_auto_auth_token",
+                $"{stanza}.use_auto_auth_token is true but auto_auth not configured; " +
+                "add an auto_auth block or set use_auto_auth_token = false");
+        }
+
+        if (usesAutoAuthToken && autoAuth?.Method.WrapTtl is { } wrap && wrap > TimeSpan.Zero)
+        {
+            Error(autoAuth.Method.Position, $"{stanza}.use_auto_auth_token",
+                $"{stanza}.use_auto_auth_token is true and auto_auth uses wrapping; " +
+                "remove wrap_ttl from the method, or set use_auto_auth_token = false");
+        }
+
+        // 4. auto_auth must deliver its token somewhere.
+        if (autoAuth is not null && autoAuth.Sinks.Count == 0 && !usesAutoAuthToken && cache is not { CacheStaticSecrets: true })
+        {
+            Error(autoAuth.Position, "auto_auth", "auto_auth requires at least one sink or api_proxy.use_auto_auth_token=true; " +
+                "add sink \"file\" { config = { path = \"...\" } } or set api_proxy { use_auto_auth_token = true }");
+        }
+
+        if (autoAuth is not null)
+            ValidateAutoAuth(autoAuth, Error);
+
+        // 5. Cache (Vault 1.16 static-secret rules).
+        if (cache is { CacheStaticSecrets: true } && autoAuth is null)
+        {
+            Error(cache.Position, "cache.cache_static_secrets",
+                "cache.cache_static_secrets=true requires an auto-auth block configured, to use the token to connect with Vault's event system");
+        }
+
+        if (cache is { DisableCachingDynamicSecrets: true, CacheStaticSecrets: false })
+        {
+            Error(cache.Position, "cache", "to enable the cache, the cache must be configured to either cache static secrets or dynamic secrets; " +
+                "set cache_static_secrets = true or remove disable_caching_dynamic_secrets");
+        }
+
+        if (cache?.Persist is { } persist)
+            ValidatePersist(persist, Error);
+
+        if (cache is { MaxEntries: <= 0 })
+            Error(cache.Position, "cache.max_entries", "max_entries must be positive");
+        if (cache is { MaxBytes: <= 0 })
+            Error(cache.Position, "cache.max_bytes", "max_bytes must be positive");
+
+        // 6. Listeners.
+        foreach (var listener in config.Listeners)
+            ValidateListener(listener, Error);
+
+        // 7. Process settings.
+        if (config.LogLevel is { } level && !IsLogLevel(level))
+        {
+            Error(top, "log_level", $"unknown log level: {level}; use trace, debug, info, warn or error");
+        }
+
+        if (config.LogFormat is { } format && format is not ("" or "standard" or "json"))
+            Error(top, "log_format", $"unknown log format: {format}; use standard or json");
+
+        if (config.Vault.NumRetries is < -1)
+            Error(top, "vault.retry.num_retries", "num_retries must be -1 (no retries), 0 (the default, 12) or more");
+    }
+
+    public static bool IsLogLevel(string level) =>
+        level.ToLowerInvariant() is "" or "trace" or "debug" or "info" or "notice" or "warn" or "warning" or "err" or "error";
+
+    private static void ValidateAutoAuth(AutoAuthConfig autoAuth, Action<SourcePosition, string, string> error)
+    {
+        var method = autoAuth.Method;
+        var methodPath = $"auto_auth.method \"{method.Type}\"";
+        var methodWraps = method.WrapTtl is { } w && w > TimeSpan.Zero;
+        if (methodWraps && autoAuth.Sinks.Count != 1)
+        {
+            error(method.Position, "auto_auth", "wrapping enabled on auth method and 0 or many sinks defined; " +
+                "method wrap_ttl needs exactly one sink");
+        }
+
+        if (methodWraps && autoAuth.Sinks.Any(s => s.WrapTtl is { } sw && sw > TimeSpan.Zero))
+        {
+            error(method.Position, "auto_auth", "wrapping enabled both on auth method and sink; " +
+                "set wrap_ttl on the method or on the sink, not both");
+        }
+
+        if (method.EffectiveMinBackoff >= method.EffectiveMaxBackoff && (method.MinBackoff is not null || method.MaxBackoff is not null))
+        {
+            error(method.Position, methodPath, "min_backoff cannot be greater than max_backoff; " +
+                $"min_backoff is {Show(method.EffectiveMinBackoff)} and max_backoff is {Show(method.EffectiveMaxBackoff)}: make min_backoff smaller");
+        }
+
+        if (method.MinBackoff is { } min && min < TimeSpan.Zero)
+            error(method.Position, $"{methodPath}.min_backoff", "min_backoff must not be negative");
+        if (method.WrapTtl is { } ttl && ttl < TimeSpan.Zero)
+            error(method.Position, $"{methodPath}.wrap_ttl", "wrap_ttl must not be negative");
+
+        foreach (var sink in autoAuth.Sinks)
+        {
+            var path = $"auto_auth.sink \"{sink.Type}\"";
+            var hasDhType = !string.IsNullOrEmpty(sink.DhType);
+            if (hasDhType && sink.DhType != "curve25519")
+                error(sink.Position, path, $"invalid value for 'dh_type'; the only dh_type is \"curve25519\", got \"{sink.DhType}\"");
+            if (hasDhType != !string.IsNullOrEmpty(sink.DhPath))
+                error(sink.Position, path, "'dh_type' and 'dh_path' must be specified together");
+            if (!hasDhType && !string.IsNullOrEmpty(sink.Aad))
+                error(sink.Position, path, "specifying AAD data without 'dh_type' does not make sense; set dh_type and dh_path, or remove aad");
+            if (!hasDhType && !string.IsNullOrEmpty(sink.AadEnvVar) && string.IsNullOrEmpty(sink.Aad))
+                error(sink.Position, path, "specifying AAD data without 'dh_type' does not make sense; set dh_type and dh_path, or remove aad_env_var");
+            if (!hasDhType && sink.DeriveKey)
+                error(sink.Position, path, "specifying 'derive_key' data without 'dh_type' does not make sense; set dh_type and dh_path, or remove derive_key");
+            if (sink.WrapTtl is { } sinkTtl && sinkTtl < TimeSpan.Zero)
+                error(sink.Position, $"{path}.wrap_ttl", "wrap_ttl must not be negative");
+        }
+    }
+
+    private static void ValidatePersist(PersistConfig persist, Action<SourcePosition, string, string> error)
+    {
+        var path = $"cache.persist \"{persist.Type}\"";
+        if (persist.Type is not ("kubernetes" or "file"))
+        {
+            error(persist.Position, path, $"persistent key protection type \"{persist.Type}\" not supported; " +
+                "use \"kubernetes\" or \"file\"");
+            return;
+        }
+
+        if (string.IsNullOrEmpty(persist.Path))
+            error(persist.Position, path, "must specify persistent cache path; set path = \"/path/to/cache-dir\"");
+        if (persist.Type == "file" && string.IsNullOrEmpty(persist.KeyFile) && string.IsNullOrEmpty(persist.KeyEnvVar))
+        {
+            error(persist.Position, path, "persist \"file\" needs an encryption key: set key_file or key_env_var " +
+                "(a base64-encoded 32-byte key)");
+        }
+
+        if (persist.Type == "file" && !string.IsNullOrEmpty(persist.KeyFile) && !string.IsNullOrEmpty(persist.KeyEnvVar))
+            error(persist.Position, path, "key_file and key_env_var are mutually exclusive; set one of them");
+    }
+
+    private static void ValidateListener(ListenerConfig listener, Action<SourcePosition, string, string> error)
+    {
+        var path = $"listener \"{(listener.Type == ListenerType.Tcp ? "tcp" : "unix")}\"";
+        if (listener.Type == ListenerType.Unix && string.IsNullOrEmpty(listener.Address))
+            error(listener.Position, path, "address is required for a unix listener; set address = \"/path/to/socket\"");
+
+        if (listener.Type == ListenerType.Tcp && !listener.TlsDisable)
+        {
+            if (string.IsNullOrEmpty(listener.TlsCertFile))
+            {
+                error(listener.Position, path, "'tls_cert_file' must be set; " +
+                    "TLS is on unless tls_disable = true: set tls_cert_file and tls_key_file, or tls_disable = true");
+            }
+
+            if (string.IsNullOrEmpty(listener.TlsKeyFile))
+                error(listener.Position, path, "'tls_key_file' must be set; set tls_key_file, or tls_disable = true");
+            if (listener.TlsRequireAndVerifyClientCert && listener.TlsDisableClientCerts)
+            {
+                error(listener.Position, path, "'tls_disable_client_certs' and 'tls_require_and_verify_client_cert' are mutually exclusive; " +
+                    "remove one of them");
+            }
+
+            if (listener.TlsMinVersion is { } min && listener.TlsMaxVersion is { } max && string.CompareOrdinal(min, max) > 0)
+                error(listener.Position, path, $"tls_min_version ({min}) is greater than tls_max_version ({max})");
+        }
+    }
+
+    private static string Show(TimeSpan value) => EffectiveConfigJson.GoDuration(value);
+}

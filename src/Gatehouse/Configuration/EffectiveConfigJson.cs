@@ -1,0 +1,262 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gatehouse.Hcl;
+
+namespace Gatehouse.Configuration;
+
+/// <summary>
+/// The effective configuration as JSON, for <c>gatehouse validate</c>: snake_case keys as in Vault's files, defaults
+/// filled in, durations in Go's notation ("5m0s"), and anything that could be a secret printed as "&lt;redacted&gt;".
+/// File paths are not secrets and are printed.
+/// </summary>
+internal static class EffectiveConfigJson
+{
+    public const string Redacted = "<redacted>";
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    // Keys whose values are file paths even though their names sound secret.
+    private static readonly HashSet<string> PathKeys = new(StringComparer.Ordinal)
+    {
+        "client_key", "client_cert", "ca_cert", "token_path", "keytab_path", "krb5conf_path",
+    };
+
+    private static readonly string[] SecretWords = ["token", "secret", "password", "passwd", "aad", "credential", "jwt", "private"];
+
+    public static string Write(GatehouseConfig config) => ToJson(config).ToJsonString(Indented);
+
+    public static JsonObject ToJson(GatehouseConfig config)
+    {
+        var root = new JsonObject
+        {
+            ["pid_file"] = config.PidFile ?? "",
+            ["exit_after_auth"] = config.ExitAfterAuth,
+            ["log_level"] = string.IsNullOrEmpty(config.LogLevel) ? Defaults.LogLevel : config.LogLevel,
+            ["log_format"] = string.IsNullOrEmpty(config.LogFormat) ? Defaults.LogFormat : config.LogFormat,
+            ["log_file"] = config.LogFile ?? "",
+            ["log_rotate_bytes"] = config.LogRotateBytes ?? 0,
+            ["log_rotate_duration"] = GoDuration(config.LogRotateDuration ?? Defaults.LogRotateDuration),
+            ["log_rotate_max_files"] = config.LogRotateMaxFiles ?? 0,
+            ["disable_idle_connections"] = ClientSet(config.DisableIdleConnections),
+            ["disable_keep_alives"] = ClientSet(config.DisableKeepAlives),
+            ["vault"] = Vault(config.Vault),
+        };
+        if (config.AutoAuth is { } autoAuth)
+            root["auto_auth"] = AutoAuth(autoAuth);
+        if (config.ApiProxy is { } apiProxy)
+        {
+            root["api_proxy"] = new JsonObject
+            {
+                ["use_auto_auth_token"] = apiProxy.UseAutoAuthToken switch
+                {
+                    AutoAuthTokenMode.Force => JsonValue.Create("force"),
+                    var m => JsonValue.Create(m == AutoAuthTokenMode.WhenMissing),
+                },
+                ["enforce_consistency"] = apiProxy.EnforceConsistency.ToString().ToLowerInvariant(),
+                ["when_inconsistent"] = apiProxy.WhenInconsistent.ToString().ToLowerInvariant(),
+            };
+        }
+
+        if (config.Cache is { } cache)
+            root["cache"] = Cache(cache);
+        root["listeners"] = new JsonArray([.. config.Listeners.Select(Listener)]);
+        if (config.Telemetry is { } telemetry)
+            root["telemetry"] = Telemetry(telemetry);
+        root["source_files"] = new JsonArray([.. config.SourceFiles.Select(f => (JsonNode)f)]);
+        return root;
+    }
+
+    private static JsonObject Vault(VaultConfig vault) => new()
+    {
+        ["address"] = vault.EffectiveAddress,
+        ["ca_cert"] = vault.CaCert ?? "",
+        ["ca_path"] = vault.CaPath ?? "",
+        ["client_cert"] = vault.ClientCert ?? "",
+        ["client_key"] = vault.ClientKey ?? "",
+        ["tls_skip_verify"] = vault.TlsSkipVerify,
+        ["tls_server_name"] = vault.TlsServerName ?? "",
+        ["namespace"] = vault.Namespace ?? "",
+        ["retry"] = new JsonObject { ["num_retries"] = vault.NumRetries == -1 ? -1 : vault.EffectiveNumRetries },
+    };
+
+    private static JsonObject AutoAuth(AutoAuthConfig autoAuth)
+    {
+        var m = autoAuth.Method;
+        return new JsonObject
+        {
+            ["method"] = new JsonObject
+            {
+                ["type"] = m.Type,
+                ["mount_path"] = m.EffectiveMountPath,
+                ["namespace"] = m.Namespace ?? "",
+                ["wrap_ttl"] = GoDuration(m.WrapTtl ?? TimeSpan.Zero),
+                ["min_backoff"] = GoDuration(m.EffectiveMinBackoff),
+                ["max_backoff"] = GoDuration(m.EffectiveMaxBackoff),
+                ["exit_on_err"] = m.ExitOnError,
+                ["config"] = Map(m.Config),
+            },
+            ["sinks"] = new JsonArray([.. autoAuth.Sinks.Select(s => (JsonNode)new JsonObject
+            {
+                ["type"] = s.Type,
+                ["wrap_ttl"] = GoDuration(s.WrapTtl ?? TimeSpan.Zero),
+                ["dh_type"] = s.DhType ?? "",
+                ["dh_path"] = s.DhPath ?? "",
+                ["derive_key"] = s.DeriveKey,
+                ["aad"] = string.IsNullOrEmpty(s.Aad) ? "" : Redacted,
+                ["aad_env_var"] = s.AadEnvVar ?? "",
+                ["config"] = Map(s.Config),
+            })]),
+            ["enable_reauth_on_new_credentials"] = autoAuth.EnableReauthOnNewCredentials,
+        };
+    }
+
+    private static JsonObject Cache(CacheConfig cache)
+    {
+        var json = new JsonObject
+        {
+            ["cache_static_secrets"] = cache.CacheStaticSecrets,
+            ["disable_caching_dynamic_secrets"] = cache.DisableCachingDynamicSecrets,
+            ["static_secret_token_capability_refresh_interval"] =
+                GoDuration(cache.StaticSecretTokenCapabilityRefreshInterval ?? Defaults.StaticSecretCapabilityRefreshInterval),
+            ["static_secret_token_capability_refresh_behavior"] = cache.StaticSecretTokenCapabilityRefreshBehavior ?? "pessimistic",
+            ["max_entries"] = cache.MaxEntries ?? Defaults.CacheMaxEntries,
+            ["max_bytes"] = cache.MaxBytes ?? Defaults.CacheMaxBytes,
+        };
+        if (cache.Persist is { } p)
+        {
+            json["persist"] = new JsonObject
+            {
+                ["type"] = p.Type,
+                ["path"] = p.Path ?? "",
+                ["keep_after_import"] = p.KeepAfterImport,
+                ["exit_on_err"] = p.ExitOnError,
+                ["service_account_token_file"] = p.ServiceAccountTokenFile ?? (p.Type == "kubernetes" ? Defaults.KubernetesTokenPath : ""),
+                ["key_file"] = p.KeyFile ?? "",
+                ["key_env_var"] = p.KeyEnvVar ?? "",
+            };
+        }
+
+        return json;
+    }
+
+    private static JsonNode Listener(ListenerConfig l)
+    {
+        var json = new JsonObject
+        {
+            ["type"] = l.Type == ListenerType.Tcp ? "tcp" : "unix",
+            ["address"] = l.EffectiveAddress,
+            ["tls_disable"] = l.TlsDisable,
+        };
+        if (!l.TlsDisable)
+        {
+            json["tls_cert_file"] = l.TlsCertFile ?? "";
+            json["tls_key_file"] = l.TlsKeyFile ?? "";
+            json["tls_min_version"] = l.TlsMinVersion ?? "tls12";
+            json["tls_max_version"] = l.TlsMaxVersion ?? "tls13";
+            json["tls_cipher_suites"] = l.TlsCipherSuites ?? "";
+            json["tls_require_and_verify_client_cert"] = l.TlsRequireAndVerifyClientCert;
+            json["tls_client_ca_file"] = l.TlsClientCaFile ?? "";
+            json["tls_disable_client_certs"] = l.TlsDisableClientCerts;
+        }
+
+        json["role"] = l.Role == ListenerRole.MetricsOnly ? "metrics_only" : "default";
+        json["require_request_header"] = l.RequireRequestHeader;
+        json["proxy_api"] = new JsonObject { ["enable_quit"] = l.EnableQuit };
+        if (l.Type == ListenerType.Unix)
+        {
+            json["socket_mode"] = l.SocketMode is { } mode ? "0" + Convert.ToString(mode, 8) : "";
+            json["socket_user"] = l.SocketUser ?? "";
+            json["socket_group"] = l.SocketGroup ?? "";
+        }
+
+        return json;
+    }
+
+    private static JsonObject Telemetry(TelemetryConfig t)
+    {
+        var json = new JsonObject
+        {
+            ["prometheus_retention_time"] = GoDuration(t.PrometheusRetentionTime ?? Defaults.PrometheusRetentionTime),
+            ["disable_hostname"] = t.DisableHostname,
+            ["metrics_prefix"] = t.MetricsPrefix ?? "",
+            ["statsd_address"] = t.StatsdAddress ?? "",
+            ["statsite_address"] = t.StatsiteAddress ?? "",
+            ["dogstatsd_addr"] = t.DogstatsdAddress ?? "",
+        };
+        foreach (var (key, value) in t.Other)
+            json[key] = IsSecretKey(key) ? Redacted : value;
+        return json;
+    }
+
+    private static JsonArray ClientSet(UpstreamClientSet set)
+    {
+        var names = new JsonArray();
+        if (set.HasFlag(UpstreamClientSet.AutoAuth))
+            names.Add("auto-auth");
+        if (set.HasFlag(UpstreamClientSet.Proxying))
+            names.Add("proxying");
+        return names;
+    }
+
+    private static JsonObject Map(ConfigMap map)
+    {
+        var json = new JsonObject();
+        foreach (var (key, node) in map.Values.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            json[key] = IsSecretKey(key) || LooksLikeToken(node) ? Redacted : Value(node);
+        return json;
+    }
+
+    private static JsonNode? Value(HclNode node) => node switch
+    {
+        HclString s => s.Value,
+        HclNumber { Integer: { } i } => i,
+        HclNumber n => n.Value,
+        HclBool b => b.Value,
+        HclList l => new JsonArray([.. l.Items.Select(Value)]),
+        HclObject o => new JsonObject(o.Items.Select(i => KeyValuePair.Create(i.Name, Value(i.Value)))),
+        _ => null,
+    };
+
+    /// <summary>Names that hold secrets (token, secret_id, password, access_key, aad, ...), except path-valued keys.</summary>
+    public static bool IsSecretKey(string key)
+    {
+        var k = key.ToLowerInvariant();
+        if (PathKeys.Contains(k) || k.EndsWith("_path", StringComparison.Ordinal) || k.EndsWith("_file", StringComparison.Ordinal)
+            || k.EndsWith("_dir", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        return SecretWords.Any(w => k.Contains(w, StringComparison.Ordinal)) || k == "key" || k.EndsWith("_key", StringComparison.Ordinal);
+    }
+
+    // Vault token prefixes: service (hvs., s.), batch (hvb., b.), recovery (hvr., r.).
+    private static bool LooksLikeToken(HclNode node) =>
+        node is HclString { Value: var v } && (v.StartsWith("hvs.", StringComparison.Ordinal) || v.StartsWith("hvb.", StringComparison.Ordinal)
+            || v.StartsWith("s.", StringComparison.Ordinal) && v.Length > 20);
+
+    /// <summary>Go's time.Duration.String(): "0s", "1.5s", "5m0s", "1h30m0s".</summary>
+    public static string GoDuration(TimeSpan value)
+    {
+        if (value == TimeSpan.Zero)
+            return "0s";
+        var sb = new StringBuilder();
+        if (value < TimeSpan.Zero)
+        {
+            sb.Append('-');
+            value = value.Negate();
+        }
+
+        if (value < TimeSpan.FromSeconds(1))
+            return sb.Append(CultureInfo.InvariantCulture, $"{value.TotalMilliseconds}ms").ToString();
+        var hours = (long)value.TotalHours;
+        if (hours > 0)
+            sb.Append(CultureInfo.InvariantCulture, $"{hours}h");
+        if (hours > 0 || value.Minutes > 0)
+            sb.Append(CultureInfo.InvariantCulture, $"{value.Minutes}m");
+        var seconds = value.Seconds + (value.Ticks % TimeSpan.TicksPerSecond / (double)TimeSpan.TicksPerSecond);
+        return sb.Append(seconds.ToString(CultureInfo.InvariantCulture)).Append('s').ToString();
+    }
+}

@@ -1,0 +1,114 @@
+using Gatehouse.Hcl;
+
+namespace Gatehouse.Configuration;
+
+/// <summary>
+/// The keys each auth method and the file sink take in their <c>config</c> map: which exist, their types, which are
+/// required. Vault checks these when it creates the method or sink at start-up; Gatehouse checks them with the rest
+/// of the configuration so that every problem is reported at once, and also reports keys no method knows.
+/// </summary>
+internal static class MethodConfigRules
+{
+    private enum Kind
+    {
+        String,
+        Bool,
+        Int,
+        Duration,
+        FileMode,
+    }
+
+    private sealed record Key(string Name, Kind Kind, bool Required = false);
+
+    private static readonly Dictionary<string, Key[]> MethodKeys = new(StringComparer.Ordinal)
+    {
+        ["approle"] =
+        [
+            new("role_id_file_path", Kind.String, Required: true), new("secret_id_file_path", Kind.String),
+            new("remove_secret_id_file_after_reading", Kind.Bool), new("secret_id_response_wrapping_path", Kind.String),
+        ],
+        ["token_file"] = [new("token_file_path", Kind.String, Required: true)],
+        ["jwt"] =
+        [
+            new("path", Kind.String, Required: true), new("role", Kind.String, Required: true),
+            new("remove_jwt_after_reading", Kind.Bool), new("remove_jwt_follows_symlinks", Kind.Bool),
+            new("jwt_read_period", Kind.Duration),
+        ],
+        ["kubernetes"] = [new("role", Kind.String, Required: true), new("token_path", Kind.String)],
+        ["cert"] =
+        [
+            new("name", Kind.String), new("ca_cert", Kind.String), new("client_cert", Kind.String),
+            new("client_key", Kind.String), new("reload", Kind.Bool),
+        ],
+    };
+
+    private static readonly Key[] FileSinkKeys =
+    [
+        new("path", Kind.String, Required: true), new("mode", Kind.FileMode), new("uid", Kind.Int), new("gid", Kind.Int),
+    ];
+
+    public static void Check(AuthMethodConfig method, string path, ICollection<ConfigDiagnostic> diagnostics)
+    {
+        if (!MethodKeys.TryGetValue(method.Type, out var keys))
+            return;
+        CheckMap(method.Config, keys, path, diagnostics, key => $"missing '{key}' value; set {key} in the method's config block");
+
+        if (method.Type == "approle" && method.Config.GetString("secret_id_response_wrapping_path") is "")
+        {
+            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("secret_id_response_wrapping_path"),
+                $"{path}.config.secret_id_response_wrapping_path",
+                "secret_id_response_wrapping_path must not be empty when it is set; remove it or give the wrapping path"));
+        }
+
+        if (method.Type == "cert" && method.Config.Contains("client_cert") != method.Config.Contains("client_key"))
+        {
+            diagnostics.Add(new ConfigDiagnostic(method.Config.Position, $"{path}.config",
+                "client_cert and client_key must be set together"));
+        }
+    }
+
+    public static void CheckFileSink(SinkConfig sink, string path, ICollection<ConfigDiagnostic> diagnostics) =>
+        CheckMap(sink.Config, FileSinkKeys, path, diagnostics,
+            _ => "'path' not specified for file sink; set config { path = \"/path/to/token\" }");
+
+    private static void CheckMap(
+        ConfigMap map, Key[] keys, string path, ICollection<ConfigDiagnostic> diagnostics, Func<string, string> missing)
+    {
+        var configPath = $"{path}.config";
+        foreach (var key in keys)
+        {
+            if (!map.Values.TryGetValue(key.Name, out var node))
+            {
+                if (key.Required)
+                    diagnostics.Add(new ConfigDiagnostic(map.Position, path, missing(key.Name)));
+                continue;
+            }
+
+            string error;
+            var ok = key.Kind switch
+            {
+                Kind.String => ValueParser.TryString(node, out _, out error),
+                Kind.Bool => ValueParser.TryBool(node, out _, out error),
+                Kind.Int => ValueParser.TryInt32(node, out _, out error),
+                Kind.Duration => ValueParser.TryDuration(node, out _, out error),
+                _ => ValueParser.TryFileMode(node, out _, out error),
+            };
+            if (!ok && key.Kind == Kind.FileMode && !error.StartsWith("file mode", StringComparison.Ordinal))
+                error = $"could not parse '{key.Name}' as integer; {error}";
+            if (!ok)
+                diagnostics.Add(new ConfigDiagnostic(node.Position, $"{configPath}.{key.Name}", error));
+            else if (key.Required && key.Kind == Kind.String && map.GetString(key.Name) is "")
+                diagnostics.Add(new ConfigDiagnostic(node.Position, path, missing(key.Name)));
+        }
+
+        var names = keys.Select(k => k.Name).ToArray();
+        foreach (var name in map.Values.Keys.OrderBy(k => map.KeyPositionOf(k).Line).ThenBy(k => map.KeyPositionOf(k).Column))
+        {
+            if (names.Contains(name))
+                continue;
+            var suggestion = BlockReader.Suggest(name, names);
+            diagnostics.Add(new ConfigDiagnostic(map.KeyPositionOf(name), configPath, $"unknown key \"{name}\"" +
+                (suggestion is not null ? $"; did you mean {suggestion}?" : $"; valid keys here: {string.Join(", ", names)}")));
+        }
+    }
+}

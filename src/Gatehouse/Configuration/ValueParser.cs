@@ -1,0 +1,284 @@
+using System.Globalization;
+using Gatehouse.Hcl;
+
+namespace Gatehouse.Configuration;
+
+/// <summary>
+/// Converts HCL values to the types Vault gives its keys, with Vault's leniency: booleans also as Go-bool strings,
+/// durations as Go duration strings or whole seconds, file modes as octal literals or octal strings. Each method
+/// returns false with a message core ("expected a boolean, got a list") on a value it cannot read.
+/// </summary>
+internal static class ValueParser
+{
+    public static string Describe(HclNode node) => node switch
+    {
+        HclString => "a string",
+        HclNumber => "a number",
+        HclBool => "a boolean",
+        HclList => "a list",
+        HclObject => "a block",
+        HclNull => "null",
+        _ => "an unknown value",
+    };
+
+    /// <summary>Strings, and numbers and booleans as written (HCL1 decodes those into string fields too).</summary>
+    public static bool TryString(HclNode node, out string value, out string error)
+    {
+        (value, error) = node switch
+        {
+            HclString s => (s.Value, ""),
+            HclNumber n => (n.Text, ""),
+            HclBool b => (b.Value ? "true" : "false", ""),
+            _ => ("", $"expected a string, got {Describe(node)}"),
+        };
+        return error.Length == 0;
+    }
+
+    /// <summary>Go's strconv.ParseBool: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False.</summary>
+    public static bool TryParseGoBool(string text, out bool value)
+    {
+        switch (text)
+        {
+            case "1" or "t" or "T" or "TRUE" or "true" or "True":
+                value = true;
+                return true;
+            case "0" or "f" or "F" or "FALSE" or "false" or "False":
+                value = false;
+                return true;
+            default:
+                value = false;
+                return false;
+        }
+    }
+
+    public static bool TryBool(HclNode node, out bool value, out string error)
+    {
+        value = false;
+        error = "";
+        switch (node)
+        {
+            case HclBool b:
+                value = b.Value;
+                return true;
+            case HclString s when TryParseGoBool(s.Value, out value):
+                return true;
+            case HclString s:
+                error = $"expected a boolean, got \"{s.Value}\"; use true or false";
+                return false;
+            default:
+                error = $"expected a boolean, got {Describe(node)}";
+                return false;
+        }
+    }
+
+    /// <summary>Integers as numbers, or as strings in Go's base-0 syntax (decimal, 0x hex, 0 octal).</summary>
+    public static bool TryInt64(HclNode node, out long value, out string error)
+    {
+        value = 0;
+        error = "";
+        switch (node)
+        {
+            case HclNumber { Integer: { } i }:
+                value = i;
+                return true;
+            case HclNumber n:
+                error = $"expected a whole number, got {n.Text}";
+                return false;
+            case HclString s when TryParseGoInt(s.Value.Trim(), out value):
+                return true;
+            case HclString s:
+                error = $"expected a whole number, got \"{s.Value}\"";
+                return false;
+            default:
+                error = $"expected a whole number, got {Describe(node)}";
+                return false;
+        }
+    }
+
+    public static bool TryInt32(HclNode node, out int value, out string error)
+    {
+        value = 0;
+        if (!TryInt64(node, out var wide, out error))
+            return false;
+        if (wide is < int.MinValue or > int.MaxValue)
+        {
+            error = $"the number {wide} is out of range";
+            return false;
+        }
+
+        value = (int)wide;
+        return true;
+    }
+
+    /// <summary>
+    /// A file mode: an HCL number (0640 is already octal, 416) or a string read as octal ("0640", "640").
+    /// Only permission bits (and setuid/setgid/sticky) are allowed, as for a regular file.
+    /// </summary>
+    public static bool TryFileMode(HclNode node, out int value, out string error)
+    {
+        value = 0;
+        error = "";
+        long mode;
+        switch (node)
+        {
+            case HclNumber { Integer: { } i }:
+                mode = i;
+                break;
+            case HclString s when TryParseOctal(s.Value.Trim(), out var parsed):
+                mode = parsed;
+                break;
+            case HclString s:
+                error = $"expected an octal file mode such as 0640, got \"{s.Value}\"";
+                return false;
+            default:
+                error = $"expected an octal file mode such as 0640, got {Describe(node)}";
+                return false;
+        }
+
+        if (mode is < 0 or > 0xFFF)
+        {
+            error = "file mode does not represent a regular file";
+            return false;
+        }
+
+        value = (int)mode;
+        return true;
+    }
+
+    /// <summary>Vault's parseutil.ParseDurationSecond: a Go duration ("1h30m") or whole seconds (30 or "30").</summary>
+    public static bool TryDuration(HclNode node, out TimeSpan value, out string error)
+    {
+        value = default;
+        error = "";
+        switch (node)
+        {
+            case HclNumber { Integer: { } i } when Math.Abs(i) <= TimeSpan.MaxValue.TotalSeconds:
+                value = TimeSpan.FromSeconds(i);
+                return true;
+            case HclNumber n:
+                error = $"expected a duration such as \"30s\" or a whole number of seconds, got {n.Text}";
+                return false;
+            case HclString s when TryParseDurationText(s.Value, out value):
+                return true;
+            case HclString s:
+                error = $"expected a duration such as \"30s\", \"5m\" or \"1h30m\", got \"{s.Value}\"";
+                return false;
+            default:
+                error = $"expected a duration such as \"30s\", got {Describe(node)}";
+                return false;
+        }
+    }
+
+    /// <summary>Whole seconds ("30") or a Go duration ("1h30m", "1.5s", "300ms").</summary>
+    public static bool TryParseDurationText(string text, out TimeSpan value)
+    {
+        text = text.Trim();
+        if (text.Length == 0)
+        {
+            value = TimeSpan.Zero;
+            return true;
+        }
+
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seconds))
+        {
+            value = TimeSpan.FromSeconds(seconds);
+            return true;
+        }
+
+        return TryParseGoDuration(text, out value);
+    }
+
+    /// <summary>Go's time.ParseDuration: a signed sequence of decimal numbers with units ns, us, µs, ms, s, m, h.</summary>
+    public static bool TryParseGoDuration(string text, out TimeSpan value)
+    {
+        value = default;
+        var span = text.AsSpan();
+        var negative = false;
+        if (span.Length > 0 && span[0] is '-' or '+')
+        {
+            negative = span[0] == '-';
+            span = span[1..];
+        }
+
+        if (span.SequenceEqual("0"))
+            return true;
+        if (span.IsEmpty)
+            return false;
+
+        decimal totalTicks = 0;
+        while (!span.IsEmpty)
+        {
+            var n = 0;
+            while (n < span.Length && (char.IsAsciiDigit(span[n]) || span[n] == '.'))
+                n++;
+            if (n == 0 || !decimal.TryParse(span[..n], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+                return false;
+            span = span[n..];
+            var u = 0;
+            while (u < span.Length && !char.IsAsciiDigit(span[u]) && span[u] != '.')
+                u++;
+            decimal ticksPerUnit = span[..u] switch
+            {
+                "ns" => 0.01m,
+                "us" or "µs" or "μs" => 10m,
+                "ms" => TimeSpan.TicksPerMillisecond,
+                "s" => TimeSpan.TicksPerSecond,
+                "m" => TimeSpan.TicksPerMinute,
+                "h" => TimeSpan.TicksPerHour,
+                _ => -1m,
+            };
+            if (ticksPerUnit < 0)
+                return false;
+            span = span[u..];
+            totalTicks += number * ticksPerUnit;
+            if (totalTicks > TimeSpan.MaxValue.Ticks)
+                return false;
+        }
+
+        value = TimeSpan.FromTicks((long)(negative ? -totalTicks : totalTicks));
+        return true;
+    }
+
+    /// <summary>Go's strconv.ParseInt(s, 0, 64): decimal, 0x/0X hex, 0o or leading-0 octal, 0b binary.</summary>
+    public static bool TryParseGoInt(string text, out long value)
+    {
+        value = 0;
+        var span = text.AsSpan();
+        var negative = false;
+        if (span.Length > 0 && span[0] is '-' or '+')
+        {
+            negative = span[0] == '-';
+            span = span[1..];
+        }
+
+        bool ok;
+        if (span.Length > 2 && span[0] == '0' && span[1] is 'x' or 'X')
+            ok = long.TryParse(span[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
+        else if (span.Length > 2 && span[0] == '0' && span[1] is 'o' or 'O')
+            ok = TryParseOctal(span[2..].ToString(), out value);
+        else if (span.Length > 2 && span[0] == '0' && span[1] is 'b' or 'B')
+            ok = long.TryParse(span[2..], NumberStyles.AllowBinarySpecifier, CultureInfo.InvariantCulture, out value);
+        else if (span.Length > 1 && span[0] == '0')
+            ok = TryParseOctal(span[1..].ToString(), out value);
+        else
+            ok = long.TryParse(span, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+        if (negative)
+            value = -value;
+        return ok;
+    }
+
+    public static bool TryParseOctal(string text, out long value)
+    {
+        value = 0;
+        if (text.Length is 0 or > 21)
+            return false;
+        foreach (var c in text)
+        {
+            if (c is < '0' or > '7')
+                return false;
+            value = (value * 8) + (c - '0');
+        }
+
+        return true;
+    }
+}

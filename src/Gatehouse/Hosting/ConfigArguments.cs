@@ -1,0 +1,124 @@
+using Gatehouse.Configuration;
+
+namespace Gatehouse.Hosting;
+
+/// <summary>
+/// The flags shared by <c>proxy</c>/<c>agent</c> and <c>validate</c>, parsed the way Go's flag package (and so Vault)
+/// does: <c>-name=value</c>, <c>-name value</c>, and the same with <c>--</c>; boolean flags take no value unless
+/// written <c>-name=false</c>. <c>-config</c> may be repeated.
+/// </summary>
+internal sealed record ConfigArguments(IReadOnlyList<string> ConfigPaths, ConfigOverrides Overrides)
+{
+    private static readonly HashSet<string> BoolFlags = new(StringComparer.Ordinal) { "exit-after-auth", "tls-skip-verify" };
+
+    private static readonly HashSet<string> ValueFlags = new(StringComparer.Ordinal)
+    {
+        "config", "log-level", "log-format", "log-file", "log-rotate-bytes", "log-rotate-duration", "log-rotate-max-files",
+        "address", "ca-cert", "ca-path", "client-cert", "client-key", "tls-server-name", "namespace",
+    };
+
+    public const string HelpRequested = "help requested";
+
+    public const string FlagsHelp = """
+        Options:
+            -config=PATH              A config file or directory (*.hcl, *.json). Repeatable; files merge in order.
+            -log-level=LEVEL          trace, debug, info, warn or error. Default: info.
+            -log-format=FORMAT        standard or json. Default: standard.
+            -log-file=PATH            Also write logs to this file.
+            -log-rotate-bytes=N       Rotate the log file after N bytes.
+            -log-rotate-duration=D    Rotate the log file after D (e.g. 24h).
+            -log-rotate-max-files=N   How many rotated files to keep (-1 keeps none).
+            -exit-after-auth          Exit once every sink has the first token.
+            -address=URL              Vault address (env VAULT_ADDR). Default: https://127.0.0.1:8200.
+            -ca-cert=PATH, -ca-path=PATH, -client-cert=PATH, -client-key=PATH
+            -tls-skip-verify, -tls-server-name=NAME, -namespace=NS
+        Flags beat environment variables, which beat the config files.
+        """;
+
+    /// <summary>Parses the arguments after the subcommand; on a usage error returns null and the message.</summary>
+    public static ConfigArguments? Parse(IReadOnlyList<string> args, out string error)
+    {
+        error = "";
+        var paths = new List<string>();
+        var o = new ConfigOverrides();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg is "-h" or "-help" or "--help")
+            {
+                error = HelpRequested;
+                return null;
+            }
+
+            if (!arg.StartsWith('-') || arg is "-" or "--")
+            {
+                error = $"unexpected argument \"{arg}\"; give config files with -config=PATH";
+                return null;
+            }
+
+            var body = arg.TrimStart('-');
+            var eq = body.IndexOf('=', StringComparison.Ordinal);
+            var name = eq >= 0 ? body[..eq] : body;
+            string? value = eq >= 0 ? body[(eq + 1)..] : null;
+            if (BoolFlags.Contains(name))
+            {
+                if (!ValueParser.TryParseGoBool(value ?? "true", out var on))
+                {
+                    error = $"invalid boolean value \"{value}\" for -{name}";
+                    return null;
+                }
+
+                o = name == "exit-after-auth" ? o with { ExitAfterAuth = on } : o with { TlsSkipVerify = on };
+                continue;
+            }
+
+            if (!ValueFlags.Contains(name))
+            {
+                error = $"flag provided but not defined: -{name}";
+                return null;
+            }
+
+            if (value is null)
+            {
+                if (i + 1 >= args.Count)
+                {
+                    error = $"flag needs an argument: -{name}";
+                    return null;
+                }
+
+                value = args[++i];
+            }
+
+            switch (name)
+            {
+                case "config": paths.Add(value); break;
+                case "log-level": o = o with { LogLevel = value }; break;
+                case "log-format": o = o with { LogFormat = value }; break;
+                case "log-file": o = o with { LogFile = value }; break;
+                case "address": o = o with { Address = value }; break;
+                case "ca-cert": o = o with { CaCert = value }; break;
+                case "ca-path": o = o with { CaPath = value }; break;
+                case "client-cert": o = o with { ClientCert = value }; break;
+                case "client-key": o = o with { ClientKey = value }; break;
+                case "tls-server-name": o = o with { TlsServerName = value }; break;
+                case "namespace": o = o with { Namespace = value }; break;
+                case "log-rotate-bytes" when long.TryParse(value, out var bytes): o = o with { LogRotateBytes = bytes }; break;
+                case "log-rotate-max-files" when int.TryParse(value, out var files): o = o with { LogRotateMaxFiles = files }; break;
+                case "log-rotate-duration" when ValueParser.TryParseDurationText(value, out var duration):
+                    o = o with { LogRotateDuration = duration };
+                    break;
+                default:
+                    error = $"invalid value \"{value}\" for flag -{name}";
+                    return null;
+            }
+        }
+
+        if (paths.Count == 0)
+        {
+            error = "Must specify exactly at least one config path using -config";
+            return null;
+        }
+
+        return new ConfigArguments(paths, o);
+    }
+}

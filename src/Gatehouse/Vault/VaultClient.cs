@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Gatehouse.Configuration;
+using Gatehouse.Hosting;
+
+namespace Gatehouse.Vault;
+
+/// <summary>
+/// The small typed Vault client auto-auth and the sinks use: login, lookup-self, renew-self and the wrapping
+/// endpoints. Expected failures (Vault's error statuses, an unreachable Vault) come back as <see cref="VaultError"/>
+/// values; only cancellation throws. It never retries: the auth loop owns retries and backoff.
+/// </summary>
+internal sealed class VaultClient
+{
+    public const string TokenHeader = "X-Vault-Token";
+    public const string NamespaceHeader = "X-Vault-Namespace";
+    public const string WrapTtlHeader = "X-Vault-Wrap-TTL";
+
+    /// <summary>A request that hangs longer than this is failed, so a stuck Vault cannot stall the auth loop.</summary>
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
+
+    private static readonly ProductInfoHeaderValue[] UserAgent =
+        [new("Gatehouse", null), new ProductInfoHeaderValue("Auto-Auth", GatehouseCommand.Version)];
+
+    private readonly HttpMessageInvoker _invoker;
+    private readonly Uri _address;
+    private readonly TimeProvider _time;
+
+    public VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time)
+    {
+        _invoker = invoker;
+        _address = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
+        _time = time;
+        Namespace = string.IsNullOrEmpty(@namespace) ? null : @namespace.TrimEnd('/') + "/";
+    }
+
+    /// <summary>The namespace sent on every request (canonical, with a trailing slash), or null.</summary>
+    public string? Namespace { get; }
+
+    public Uri Address => _address;
+
+    /// <summary>The auto-auth client: its own handler from the vault stanza, honouring disable_keep_alives/idle for auto-auth.</summary>
+    public static VaultClient Create(GatehouseConfig config, string? @namespace, TimeProvider time)
+    {
+        var handler = UpstreamHandlerFactory.Create(
+            config.Vault,
+            config.DisableKeepAlives.HasFlag(UpstreamClientSet.AutoAuth),
+            config.DisableIdleConnections.HasFlag(UpstreamClientSet.AutoAuth));
+        return new VaultClient(new HttpMessageInvoker(handler, disposeHandler: true), new Uri(config.Vault.EffectiveAddress),
+            @namespace ?? config.Vault.Namespace, time);
+    }
+
+    /// <summary>The same connection pool, another namespace.</summary>
+    public VaultClient WithNamespace(string? @namespace) => new(_invoker, _address, @namespace, _time);
+
+    /// <summary><c>PUT /v1/&lt;mount&gt;/login</c>. With <paramref name="wrapTtl"/> the response is wrapped.</summary>
+    public Task<VaultResult> LoginAsync(string mountPath, IReadOnlyDictionary<string, string> body, TimeSpan? wrapTtl, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, $"{mountPath.Trim('/')}/login", token: null, JsonBody(body), wrapTtl, cancellationToken);
+
+    /// <summary><c>GET /v1/auth/token/lookup-self</c>.</summary>
+    public Task<VaultResult> LookupSelfAsync(string token, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "auth/token/lookup-self", token, body: null, wrapTtl: null, cancellationToken);
+
+    /// <summary><c>PUT /v1/auth/token/renew-self</c> with <c>{"increment": seconds}</c> (0 asks for the role's default).</summary>
+    public Task<VaultResult> RenewSelfAsync(string token, TimeSpan increment, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, "auth/token/renew-self", token,
+            $$"""{"increment":{{(long)increment.TotalSeconds}}}""", wrapTtl: null, cancellationToken);
+
+    /// <summary><c>PUT /v1/sys/wrapping/wrap</c> with <c>{"token": token}</c>, authenticated by the token itself.</summary>
+    public Task<VaultResult> WrapAsync(string token, TimeSpan ttl, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, "sys/wrapping/wrap", token, JsonBody(new Dictionary<string, string> { ["token"] = token }), ttl, cancellationToken);
+
+    /// <summary><c>PUT /v1/sys/wrapping/unwrap</c> authenticated by the wrapping token.</summary>
+    public Task<VaultResult> UnwrapAsync(string wrappingToken, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, "sys/wrapping/unwrap", wrappingToken, body: null, wrapTtl: null, cancellationToken);
+
+    /// <summary><c>PUT /v1/sys/wrapping/lookup</c> with <c>{"token": wrappingToken}</c> (unauthenticated in Vault).</summary>
+    public Task<VaultResult> WrappingLookupAsync(string wrappingToken, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, "sys/wrapping/lookup", token: null,
+            JsonBody(new Dictionary<string, string> { ["token"] = wrappingToken }), wrapTtl: null, cancellationToken);
+
+    private async Task<VaultResult> SendAsync(HttpMethod method, string path, string? token, string? body, TimeSpan? wrapTtl, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(_address, "v1/" + path));
+        foreach (var product in UserAgent)
+        {
+            request.Headers.UserAgent.Add(product);
+        }
+
+        if (token is not null)
+        {
+            request.Headers.TryAddWithoutValidation(TokenHeader, token);
+        }
+
+        if (Namespace is not null)
+        {
+            request.Headers.TryAddWithoutValidation(NamespaceHeader, Namespace);
+        }
+
+        if (wrapTtl is { } ttl)
+        {
+            request.Headers.TryAddWithoutValidation(WrapTtlHeader, FormatGoDuration(ttl));
+        }
+
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        using var timeout = new CancellationTokenSource(RequestTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            using var response = await _invoker.SendAsync(request, linked.Token).ConfigureAwait(false);
+            var bytes = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status is >= 200 and < 300)
+            {
+                if (bytes.Length == 0)
+                {
+                    return VaultResult.Success(null);
+                }
+
+                try
+                {
+                    using var document = JsonDocument.Parse(bytes);
+                    return VaultResult.Success(document.RootElement.ValueKind == JsonValueKind.Object
+                        ? VaultSecret.Parse(document.RootElement)
+                        : null);
+                }
+                catch (JsonException)
+                {
+                    return VaultResult.Failure(new VaultError(status, ["the response body is not valid JSON"]));
+                }
+            }
+
+            return VaultResult.Failure(new VaultError(status, ParseErrors(bytes)));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return VaultResult.Failure(new VaultError(0, [$"no answer within {RequestTimeout.TotalSeconds:0}s"]));
+        }
+        catch (HttpRequestException e)
+        {
+            return VaultResult.Failure(new VaultError(0, [e.Message]));
+        }
+        catch (IOException e)
+        {
+            return VaultResult.Failure(new VaultError(0, [e.Message]));
+        }
+    }
+
+    private static string[] ParseErrors(byte[] bytes)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(bytes);
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("errors", out var errors)
+                && errors.ValueKind == JsonValueKind.Array)
+            {
+                return [.. errors.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText())];
+            }
+        }
+        catch (JsonException)
+        {
+            // Not Vault's error shape (a load balancer page, say): report the status alone.
+        }
+
+        return [];
+    }
+
+    private static string JsonBody(IReadOnlyDictionary<string, string> body)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var (key, value) in body)
+            {
+                writer.WriteString(key, value);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Formats like Go's <c>time.Duration.String</c> for whole seconds (<c>5m0s</c>), as Vault's client sends it.</summary>
+    internal static string FormatGoDuration(TimeSpan value)
+    {
+        var seconds = (long)Math.Ceiling(value.TotalSeconds);
+        if (seconds <= 0)
+        {
+            return "0s";
+        }
+
+        var hours = seconds / 3600;
+        var minutes = seconds % 3600 / 60;
+        var rest = seconds % 60;
+        return hours > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{hours}h{minutes}m{rest}s")
+            : minutes > 0 ? string.Create(CultureInfo.InvariantCulture, $"{minutes}m{rest}s") : string.Create(CultureInfo.InvariantCulture, $"{rest}s");
+    }
+}

@@ -1,0 +1,124 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Gatehouse.DevVault.Tests;
+
+public sealed class AuthMethodTests
+{
+    private static string B64(byte[] b) => Convert.ToBase64String(b).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static string Jwt(AsymmetricAlgorithm key, JsonObject claims)
+    {
+        var alg = key is RSA ? "RS256" : "ES256";
+        var head = B64(Encoding.UTF8.GetBytes($"{{\"alg\":\"{alg}\",\"typ\":\"JWT\"}}"));
+        var body = B64(Encoding.UTF8.GetBytes(claims.ToJsonString()));
+        var data = Encoding.ASCII.GetBytes(head + "." + body);
+        var sig = key is RSA rsa ? rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1) : ((ECDsa)key).SignData(data, HashAlgorithmName.SHA256);
+        return head + "." + body + "." + B64(sig);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Jwt_Login_VerifiesSignatureAudienceAndSubject(bool rsa)
+    {
+        using AsymmetricAlgorithm key = rsa ? RSA.Create(2048) : ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var pem = rsa ? ((RSA)key).ExportSubjectPublicKeyInfoPem() : ((ECDsa)key).ExportSubjectPublicKeyInfoPem();
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        await vault.OkAsync("POST", "sys/auth/jwt", body: new { type = "jwt" });
+        await vault.OkAsync("POST", "auth/jwt/config", body: new { jwt_validation_pubkeys = new[] { pem } });
+        await vault.OkAsync("POST", "auth/jwt/role/app", body: new
+        {
+            role_type = "jwt", bound_audiences = new[] { "gatehouse" }, bound_subject = "svc", user_claim = "sub",
+            token_policies = new[] { "default" }, token_ttl = "15m",
+        });
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var good = Jwt(key, new JsonObject { ["sub"] = "svc", ["aud"] = "gatehouse", ["exp"] = now + 300, ["iat"] = now });
+        var login = await vault.OkAsync("POST", "auth/jwt/login", null, new { role = "app", jwt = good });
+        Assert.Equal(900, login["auth"]!["lease_duration"]!.GetValue<int>());
+        Assert.Equal("app", login["auth"]!["metadata"]!["role"]!.ToString());
+
+        var wrongAud = Jwt(key, new JsonObject { ["sub"] = "svc", ["aud"] = "other", ["exp"] = now + 300 });
+        Assert.Equal(400, (await vault.SendAsync("POST", "auth/jwt/login", body: new { role = "app", jwt = wrongAud })).Status);
+        var wrongSub = Jwt(key, new JsonObject { ["sub"] = "intruder", ["aud"] = "gatehouse", ["exp"] = now + 300 });
+        Assert.Equal(400, (await vault.SendAsync("POST", "auth/jwt/login", body: new { role = "app", jwt = wrongSub })).Status);
+        using var otherKey = RSA.Create(2048);
+        var forged = Jwt(otherKey, new JsonObject { ["sub"] = "svc", ["aud"] = "gatehouse", ["exp"] = now + 300 });
+        var (status, body, _) = await vault.SendAsync("POST", "auth/jwt/login", body: new { role = "app", jwt = forged });
+        Assert.Equal(400, status);
+        Assert.Equal("error validating token: failed to verify id token signature", body!["errors"]![0]!.ToString());
+    }
+
+    [Fact]
+    public async Task Kubernetes_Login_VerifiesServiceAccountJwtItself()
+    {
+        using var key = RSA.Create(2048);
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        await vault.OkAsync("POST", "sys/auth/kubernetes", body: new { type = "kubernetes" });
+        await vault.OkAsync("POST", "auth/kubernetes/config", body: new
+        {
+            kubernetes_host = "https://kubernetes.default.svc", pem_keys = new[] { key.ExportSubjectPublicKeyInfoPem() },
+        });
+        await vault.OkAsync("POST", "auth/kubernetes/role/web", body: new
+        {
+            bound_service_account_names = new[] { "web" }, bound_service_account_namespaces = new[] { "prod" },
+            token_policies = new[] { "default" }, token_ttl = "1h",
+        });
+        JsonObject Claims(string ns) => new()
+        {
+            ["iss"] = "kubernetes/serviceaccount",
+            ["sub"] = $"system:serviceaccount:{ns}:web",
+            ["kubernetes.io"] = new JsonObject { ["namespace"] = ns, ["serviceaccount"] = new JsonObject { ["name"] = "web", ["uid"] = "uid-1" } },
+        };
+        var login = await vault.OkAsync("POST", "auth/kubernetes/login", null, new { role = "web", jwt = Jwt(key, Claims("prod")) });
+        Assert.Equal("prod", login["auth"]!["metadata"]!["service_account_namespace"]!.ToString());
+        var (status, body, _) = await vault.SendAsync("POST", "auth/kubernetes/login", body: new { role = "web", jwt = Jwt(key, Claims("dev")) });
+        Assert.Equal(403, status);
+        Assert.Equal("namespace not authorized", body!["errors"]![0]!.ToString());
+    }
+
+    [Fact]
+    public async Task Cert_Login_UsesTlsClientCertificateChainingToConfiguredCa()
+    {
+        using var caKey = RSA.Create(2048);
+        var caRequest = new CertificateRequest("CN=DevVault Test CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+
+        using var clientKey = RSA.Create(2048);
+        var clientRequest = new CertificateRequest("CN=app.example.com", clientKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        clientRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        using var clientPublic = clientRequest.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(1), [1, 2, 3, 4]);
+        using var clientCert = X509CertificateLoader.LoadPkcs12(clientPublic.CopyWithPrivateKey(clientKey).Export(X509ContentType.Pkcs12), null);
+
+        using var serverKey = RSA.Create(2048);
+        var serverRequest = new CertificateRequest("CN=127.0.0.1", serverKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var serverSelf = serverRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var serverCert = X509CertificateLoader.LoadPkcs12(serverSelf.Export(X509ContentType.Pkcs12), null);
+
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions { TlsCertificate = serverCert });
+        Assert.Equal("https", server.Address.Scheme);
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
+        handler.ClientCertificates.Add(clientCert);
+        using var http = new HttpClient(handler) { BaseAddress = server.Address };
+        http.DefaultRequestHeaders.Add("X-Vault-Token", server.RootToken);
+        (await http.PostAsJsonAsync("/v1/sys/auth/cert", new { type = "cert" })).EnsureSuccessStatusCode();
+        (await http.PostAsJsonAsync("/v1/auth/cert/certs/apps", new { certificate = ca.ExportCertificatePem(), token_policies = "default", token_ttl = "10m" })).EnsureSuccessStatusCode();
+        http.DefaultRequestHeaders.Remove("X-Vault-Token");
+        var response = await http.PostAsJsonAsync("/v1/auth/cert/login", new { });
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.True(response.IsSuccessStatusCode, body.ToJsonString());
+        Assert.Equal("apps", body["auth"]!["metadata"]!["cert_name"]!.ToString());
+        Assert.Equal(600, body["auth"]!["lease_duration"]!.GetValue<int>());
+
+        using var plain = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { BaseAddress = server.Address };
+        var refused = await plain.PostAsJsonAsync("/v1/auth/cert/login", new { });
+        Assert.Equal(400, (int)refused.StatusCode);
+    }
+}

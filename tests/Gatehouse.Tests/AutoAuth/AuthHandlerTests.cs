@@ -1,0 +1,271 @@
+using System.Net;
+using Gatehouse.AutoAuth;
+using Gatehouse.Tests.TestSupport;
+using static Gatehouse.Tests.TestSupport.FakeVaultHandler;
+
+namespace Gatehouse.Tests.AutoAuth;
+
+public sealed class AuthHandlerTests
+{
+    private const string LoginPath = "/v1/auth/approle/login";
+    private const string RenewPath = "/v1/auth/token/renew-self";
+
+    [Fact]
+    public async Task AuthHandler_AfterLogin_RenewsAtTwoThirdsOfTtlPlusAThirdOfGrace()
+    {
+        var vault = new FakeVaultHandler(r => r.Path == LoginPath ? Login("s.first", 300) : Login("s.first", 300));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient()).Start();
+
+        // Grace with no jitter is 10% of 300s = 30s; sleep = 200s + 10s.
+        var wait = await loop.NextWaitAsync();
+        Assert.Equal(AuthWaitReason.Renewal, wait.Reason);
+        Assert.Equal(TimeSpan.FromSeconds(210), wait.Delay);
+        Assert.Equal("s.first", loop.Store.Current?.Token);
+        Assert.Equal(0, vault.Count("PUT", RenewPath));
+
+        loop.Time.Advance(wait.Delay);
+        await loop.ElapseAsync(AuthWaitReason.Renewal);
+        Assert.Equal(1, vault.Count("PUT", RenewPath));
+        Assert.Equal(1, vault.Count("PUT", LoginPath));
+        var renew = vault.Requests.Single(r => r.Path == RenewPath);
+        Assert.Equal("s.first", renew.Token);
+        Assert.Equal("""{"increment":0}""", renew.Body);
+        Assert.StartsWith("Gatehouse Auto-Auth/", renew.UserAgent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuthHandler_WhenVaultDownDuringRenewal_RetriesWithGrowingBackoffThenRecovers()
+    {
+        var down = false;
+        var vault = new FakeVaultHandler(r => r.Path == LoginPath
+            ? Login("s.one", 3600)
+            : down ? Error(HttpStatusCode.InternalServerError, "internal error") : Login("s.one", 3600));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient()).Start();
+
+        down = true;
+        await loop.ElapseAsync(AuthWaitReason.Renewal);
+        var schedule = new List<double>();
+        for (var i = 0; i < 6; i++)
+        {
+            schedule.Add((await loop.ElapseAsync(AuthWaitReason.RenewalBackoff)).Delay.TotalSeconds);
+        }
+
+        Assert.Equal([1, 2, 4, 8, 16, 32], schedule);
+        down = false;
+        var next = await loop.NextWaitAsync();
+        Assert.Equal(AuthWaitReason.Renewal, next.Reason);
+        Assert.Equal(1, vault.Count("PUT", LoginPath));
+        Assert.Equal(7, vault.Count("PUT", RenewPath));
+        Assert.Equal("s.one", loop.Store.Current?.Token);
+    }
+
+    [Fact]
+    public async Task AuthHandler_RenewalFailures_AreRetriedUntilTheGraceWindowThenLogsInAgain()
+    {
+        var vault = new FakeVaultHandler(r => r.Path == LoginPath ? Login("s.one", 3600) : Error(HttpStatusCode.BadGateway, "down"));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient()).Start();
+
+        // Renewal at 2400s + 120s; expiry at 3600s; grace 360s: 720s of retries are left.
+        await loop.ElapseAsync(AuthWaitReason.Renewal);
+        var schedule = new List<double>();
+        AuthLoopWait wait;
+        while ((wait = await loop.NextWaitAsync()).Reason == AuthWaitReason.RenewalBackoff)
+        {
+            schedule.Add(wait.Delay.TotalSeconds);
+            loop.Time.Advance(wait.Delay);
+        }
+
+        // 1+2+…+256 = 511s, then the 300s step is cut to the 209s left before the grace window.
+        Assert.Equal([1, 2, 4, 8, 16, 32, 64, 128, 256, 209], schedule);
+        Assert.Equal(AuthWaitReason.Renewal, wait.Reason);
+        Assert.Equal(2, vault.Count("PUT", LoginPath));
+    }
+
+    [Fact]
+    public async Task AuthHandler_WithVaultAnswering500Forever_MakesABoundedNumberOfAttempts()
+    {
+        var vault = new FakeVaultHandler(_ => Error(HttpStatusCode.InternalServerError, "sealed"));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient()).Start();
+
+        var elapsed = TimeSpan.Zero;
+        while (elapsed < TimeSpan.FromMinutes(60))
+        {
+            var wait = await loop.ElapseAsync(AuthWaitReason.LoginBackoff);
+            Assert.True(wait.Delay >= TimeSpan.FromSeconds(1));
+            elapsed += wait.Delay;
+        }
+
+        // 9 doubling steps (511s), then one attempt per 5 minutes.
+        Assert.InRange(vault.Requests.Count, 15, 22);
+        Assert.Null(loop.Store.Current);
+    }
+
+    [Fact]
+    public async Task AuthHandler_WhenTokenReachesMaxTtl_LogsInAgain()
+    {
+        var renewals = 0;
+        var logins = 0;
+        var vault = new FakeVaultHandler(r =>
+        {
+            if (r.Path == LoginPath)
+            {
+                logins++;
+                return Login($"s.login{logins}", 300);
+            }
+
+            // The max TTL caps each renewal shorter than the last.
+            renewals++;
+            return Login(r.Token!, renewals == 1 ? 150 : 60);
+        });
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient()).Start();
+
+        Assert.Equal(TimeSpan.FromSeconds(210), (await loop.ElapseAsync(AuthWaitReason.Renewal)).Delay); // renewed: 150s left
+        Assert.Equal(TimeSpan.FromSeconds(110), (await loop.ElapseAsync(AuthWaitReason.Renewal)).Delay); // renewed: 60s left
+
+        // 60s − (40s + 10s) would land inside the 30s grace window: the max TTL is near, so log in again.
+        var wait = await loop.NextWaitAsync();
+        Assert.Equal(AuthWaitReason.Renewal, wait.Reason);
+        Assert.Equal(TimeSpan.FromSeconds(210), wait.Delay);
+        Assert.Equal(2, renewals);
+        Assert.Equal(2, logins);
+        Assert.Equal("s.login2", loop.Store.Current?.Token);
+    }
+
+    [Fact]
+    public async Task AuthHandler_WhenRenewalIsRefused_LogsInAgainAtOnce()
+    {
+        var logins = 0;
+        var vault = new FakeVaultHandler(r => r.Path == LoginPath
+            ? Login($"s.login{++logins}", 300)
+            : Error(HttpStatusCode.Forbidden, "permission denied"));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient()).Start();
+
+        await loop.ElapseAsync(AuthWaitReason.Renewal);
+        await loop.NextWaitAsync();
+        Assert.Equal(2, logins);
+        Assert.Equal(["s.login1", "s.login2"], loop.Published.Select(t => t.Token).Distinct());
+    }
+
+    [Fact]
+    public async Task AuthHandler_SeveralRejectionReports_CauseOneLogin()
+    {
+        var logins = 0;
+        var vault = new FakeVaultHandler(r => Login($"s.login{++logins}", 300));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient()).Start();
+
+        await loop.NextWaitAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            loop.Store.ReportRejected("s.login1");
+        }
+
+        var wait = await loop.NextWaitAsync();
+        Assert.Equal(AuthWaitReason.Renewal, wait.Reason);
+        Assert.Equal(2, logins);
+
+        // A late report about the old token is ignored.
+        loop.Store.ReportRejected("s.login1");
+        loop.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, logins);
+        Assert.Equal("s.login2", loop.Store.Current?.Token);
+    }
+
+    [Fact]
+    public async Task AuthHandler_WithExitOnErr_FirstLoginFailureIsFatal()
+    {
+        var vault = new FakeVaultHandler(_ => Error(HttpStatusCode.BadRequest, "invalid role ID"));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient(),
+            new AuthHandlerOptions { ExitOnError = true, Random = () => 0 }).Start();
+
+        var outcome = await loop.Run!;
+        Assert.True(outcome.IsFatal);
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains("exit_on_err", outcome.Message, StringComparison.Ordinal);
+        Assert.Contains("invalid role ID", outcome.Message, StringComparison.Ordinal);
+        Assert.Single(vault.Requests);
+    }
+
+    [Fact]
+    public async Task AuthHandler_WithExitOnErr_RenewalFailuresDoNotExit()
+    {
+        var vault = new FakeVaultHandler(r => r.Path == LoginPath ? Login("s.one", 300) : Error(HttpStatusCode.ServiceUnavailable, "sealed"));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient(),
+            new AuthHandlerOptions { ExitOnError = true, Random = () => 0 }).Start();
+
+        await loop.ElapseAsync(AuthWaitReason.Renewal);
+        await loop.ElapseAsync(AuthWaitReason.RenewalBackoff);
+        Assert.False(loop.Run!.IsCompleted);
+    }
+
+    [Fact]
+    public async Task AuthHandler_WithWrapTtl_PublishesWrapInfoAndDoesNotRenew()
+    {
+        var vault = new FakeVaultHandler(_ => Wrapped("s.wrapping", 300, "auth/approle/login"));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient(),
+            new AuthHandlerOptions { WrapTtl = TimeSpan.FromMinutes(5), Random = () => 0 }).Start();
+
+        var wait = await loop.NextWaitAsync();
+        Assert.Equal(AuthWaitReason.Idle, wait.Reason);
+        Assert.Equal("5m0s", vault.Requests.Single().WrapTtl);
+        Assert.Equal(
+            """{"token":"s.wrapping","accessor":"wacc","ttl":300,"creation_time":"2024-01-02T03:04:05Z","creation_path":"auth/approle/login","wrapped_accessor":"acc-w"}""",
+            loop.Store.Current?.WrapInfoJson);
+        loop.Time.Advance(TimeSpan.FromHours(10));
+        Assert.Single(vault.Requests);
+    }
+
+    [Fact]
+    public async Task AuthHandler_TokenWithoutTtl_IsNotRenewed()
+    {
+        var vault = new FakeVaultHandler(_ => Login("s.root", 0, renewable: false));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient()).Start();
+
+        var wait = await loop.NextWaitAsync();
+        Assert.Equal(AuthWaitReason.Idle, wait.Reason);
+        loop.Time.Advance(TimeSpan.FromDays(30));
+        Assert.Single(vault.Requests);
+        Assert.Null(loop.Store.Current?.Ttl);
+    }
+
+    [Fact]
+    public async Task AuthHandler_NonRenewableToken_LogsInAgainBeforeExpiry()
+    {
+        var logins = 0;
+        var vault = new FakeVaultHandler(_ => Login($"s.batch{++logins}", 100, renewable: false));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient()).Start();
+
+        var wait = await loop.ElapseAsync(AuthWaitReason.Expiry);
+        Assert.Equal(TimeSpan.FromSeconds(90), wait.Delay);
+        await loop.NextWaitAsync();
+        Assert.Equal(2, logins);
+        Assert.Equal(0, vault.Count("PUT", RenewPath));
+    }
+
+    [Fact]
+    public async Task AuthHandler_MethodFailure_IsLoggedAndBackedOff()
+    {
+        var vault = new FakeVaultHandler(_ => Login("s.x", 300));
+        await using var loop = new AuthLoopDriver(new StubMethod(() => LoginRequest.Failed("no known role ID: /etc/role does not exist")), vault.CreateClient()).Start();
+
+        Assert.Equal(TimeSpan.FromSeconds(1), (await loop.ElapseAsync(AuthWaitReason.LoginBackoff)).Delay);
+        Assert.Equal(TimeSpan.FromSeconds(2), (await loop.ElapseAsync(AuthWaitReason.LoginBackoff)).Delay);
+        Assert.Empty(vault.Requests);
+        Assert.Contains(loop.Logs.GetSnapshot(), r => r.Message.Contains("/etc/role does not exist", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AuthHandler_LogsAtTrace_NeverContainTokens()
+    {
+        var logins = 0;
+        var vault = new FakeVaultHandler(r => r.Path == LoginPath
+            ? Login($"hvs.SECRET-TOKEN-{++logins}", 300)
+            : Error(HttpStatusCode.Forbidden, "permission denied"));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient()).Start();
+
+        await loop.ElapseAsync(AuthWaitReason.Renewal);
+        await loop.NextWaitAsync();
+        var text = string.Join("\n", loop.Logs.GetSnapshot().Select(r => r.Message + " " + string.Join(",", r.StructuredState?.Select(kv => kv.Value) ?? [])));
+        Assert.Contains("acc-1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET-TOKEN", text, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,247 @@
+using Gatehouse.Configuration;
+using static Gatehouse.Tests.Configuration.ConfigTestSupport;
+
+namespace Gatehouse.Tests.Configuration;
+
+public sealed class ConfigBinderTests
+{
+    private const string AutoAuth = """
+        auto_auth {
+          method "approle" {
+            config = { role_id_file_path = "/r" }
+          }
+          sink "file" {
+            config = { path = "/t" }
+          }
+        }
+        """;
+
+    [Theory]
+    [InlineData("listener \"tcp\" {\n tls_disable = true\n}")]
+    [InlineData("listener {\n type = \"tcp\"\n tls_disable = true\n}")]
+    [InlineData("listener = [{\n type = \"tcp\"\n tls_disable = true\n}]")]
+    [InlineData("listener = {\n type = \"tcp\"\n tls_disable = true\n}")]
+    public void Listener_WrittenAnyHclWay_BindsTheSameTcpListener(string listener)
+    {
+        var config = Valid(FromHcl(listener + "\n" + AutoAuth));
+
+        var bound = Assert.Single(config.Listeners);
+        Assert.Equal(ListenerType.Tcp, bound.Type);
+        Assert.True(bound.TlsDisable);
+    }
+
+    [Theory]
+    [InlineData("""{"listener": {"tcp": {"tls_disable": true}}}""")]
+    [InlineData("""{"listener": [{"tcp": {"tls_disable": true}}]}""")]
+    [InlineData("""{"listener": [{"type": "tcp", "tls_disable": "true"}]}""")]
+    [InlineData("""{"listener": {"type": "tcp", "tls_disable": true}}""")]
+    public void Listener_WrittenAnyJsonWay_BindsTheSameTcpListener(string json)
+    {
+        var config = Valid(FromJson(json));
+
+        var bound = Assert.Single(config.Listeners);
+        Assert.Equal(ListenerType.Tcp, bound.Type);
+        Assert.True(bound.TlsDisable);
+    }
+
+    [Theory]
+    [InlineData("method \"AppRole\" {\n config = { role_id_file_path = \"/r\" }\n}")]
+    [InlineData("method {\n type = \"approle\"\n config = { role_id_file_path = \"/r\" }\n}")]
+    [InlineData("method = {\n type = \"APPROLE\"\n config { role_id_file_path = \"/r\" }\n}")]
+    public void Method_LabelOrTypeKey_IsLowerCased(string method)
+    {
+        var config = Valid(FromHcl($"auto_auth {{\n{method}\nsinks {{\n sink \"file\" {{\n config = {{ path = \"/t\" }}\n }}\n}}\n}}"));
+
+        Assert.Equal("approle", config.AutoAuth!.Method.Type);
+        Assert.Equal("auth/approle", config.AutoAuth.Method.EffectiveMountPath);
+        Assert.Single(config.AutoAuth.Sinks);
+    }
+
+    [Theory]
+    [InlineData("30s", 30)]
+    [InlineData("5m", 300)]
+    [InlineData("1h30m", 5400)]
+    [InlineData("90", 90)]
+    [InlineData("1.5s", 1.5)]
+    public void Durations_AcceptGoStringsAndSeconds(string text, double seconds)
+    {
+        var config = Valid(FromHcl($"auto_auth {{\n method \"approle\" {{\n min_backoff = \"{text}\"\n max_backoff = \"2h\"\n config = {{ role_id_file_path = \"/r\" }}\n }}\n sink \"file\" {{ config = {{ path = \"/t\" }} }}\n}}"));
+
+        Assert.Equal(TimeSpan.FromSeconds(seconds), config.AutoAuth!.Method.MinBackoff);
+    }
+
+    [Fact]
+    public void Durations_AcceptBareIntegers()
+    {
+        var config = Valid(FromHcl("auto_auth {\n method \"approle\" {\n min_backoff = 5\n config = { role_id_file_path = \"/r\" }\n }\n sink \"file\" { config = { path = \"/t\" } }\n}"));
+
+        Assert.Equal(TimeSpan.FromSeconds(5), config.AutoAuth!.Method.MinBackoff);
+    }
+
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("\"true\"", true)]
+    [InlineData("\"T\"", true)]
+    [InlineData("\"1\"", true)]
+    [InlineData("false", false)]
+    [InlineData("\"FALSE\"", false)]
+    [InlineData("\"0\"", false)]
+    public void Booleans_AcceptGoBoolStrings(string value, bool expected)
+    {
+        var config = Valid(FromHcl($"vault {{\n tls_skip_verify = {value}\n}}\n{AutoAuth}"));
+
+        Assert.Equal(expected, config.Vault.TlsSkipVerify);
+    }
+
+    [Theory]
+    [InlineData("0640", 0x1A0)]
+    [InlineData("\"0640\"", 0x1A0)]
+    [InlineData("\"600\"", 0x180)]
+    [InlineData("416", 0x1A0)]
+    public void FileSinkMode_AcceptsOctalLiteralsAndOctalStrings(string mode, int expected)
+    {
+        var config = Valid(FromHcl($"auto_auth {{\n method \"approle\" {{ config = {{ role_id_file_path = \"/r\" }} }}\n sink \"file\" {{\n config = {{\n path = \"/t\"\n mode = {mode}\n }}\n }}\n}}"));
+
+        Assert.Equal(expected, config.AutoAuth!.Sinks[0].Config.GetFileMode("mode"));
+    }
+
+    [Theory]
+    [InlineData("true", "WhenMissing")]
+    [InlineData("\"true\"", "WhenMissing")]
+    [InlineData("false", "Off")]
+    [InlineData("\"force\"", "Force")]
+    [InlineData("\"FORCE\"", "Force")]
+    public void UseAutoAuthToken_AcceptsBooleansAndForce(string value, string expected)
+    {
+        var config = Valid(FromHcl($"api_proxy {{\n use_auto_auth_token = {value}\n}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));
+
+        Assert.Equal(expected, config.ApiProxy!.UseAutoAuthToken.ToString());
+    }
+
+    [Fact]
+    public void LegacyCacheKeys_WithoutApiProxy_MakeTheApiProxy()
+    {
+        var config = Valid(FromHcl($"cache {{\n use_auto_auth_token = \"force\"\n when_inconsistent = \"retry\"\n}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));
+
+        Assert.Equal(AutoAuthTokenMode.Force, config.ApiProxy!.UseAutoAuthToken);
+        Assert.Equal(WhenInconsistent.Retry, config.ApiProxy.WhenInconsistent);
+        Assert.True(config.ApiProxy.FromCacheBlock);
+        Assert.NotNull(config.Cache);
+    }
+
+    [Fact]
+    public void LegacyCacheUseAutoAuthToken_WithEmptyApiProxy_IsHonouredInFull()
+    {
+        // Vault copies only the force bit here (a latent bug); Gatehouse honours true as well.
+        var config = Valid(FromHcl($"cache {{\n use_auto_auth_token = true\n}}\napi_proxy {{}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));
+
+        Assert.Equal(AutoAuthTokenMode.WhenMissing, config.ApiProxy!.UseAutoAuthToken);
+    }
+
+    [Fact]
+    public void ListenerApiBlocks_EitherProxyApiOrAgentApi_EnableQuit()
+    {
+        var config = Valid(FromHcl($"listener \"tcp\" {{\n tls_disable = true\n agent_api {{ enable_quit = true }}\n}}\nlistener \"tcp\" {{\n tls_disable = true\n proxy_api {{ enable_quit = \"true\" }}\n}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));
+
+        Assert.Equal([true, true, false], config.Listeners.Select(l => l.EnableQuit));
+    }
+
+    [Fact]
+    public void DisableLists_BindToUpstreamClientSets()
+    {
+        var config = Valid(FromHcl($"disable_idle_connections = [\"auto-auth\", \"caching\"]\ndisable_keep_alives = [\"proxying\"]\n{AutoAuth}"));
+
+        Assert.Equal(UpstreamClientSet.AutoAuth | UpstreamClientSet.Proxying, config.DisableIdleConnections);
+        Assert.Equal(UpstreamClientSet.Proxying, config.DisableKeepAlives);
+    }
+
+    [Fact]
+    public void Telemetry_AcceptsEveryGoMetricsSinkKey_AndRecordsWhatIsSet()
+    {
+        var config = Valid(FromHcl($$"""
+            telemetry {
+              prometheus_retention_time = "30s"
+              statsd_address = "127.0.0.1:8125"
+              dogstatsd_addr = "127.0.0.1:8126"
+              dogstatsd_tags = ["env:prod", "app:web"]
+              circonus_api_token = "abc"
+              stackdriver_project_id = "p"
+              usage_gauge_period = "10m"
+            }
+            {{AutoAuth}}
+            """));
+
+        var t = config.Telemetry!;
+        Assert.Equal(TimeSpan.FromSeconds(30), t.PrometheusRetentionTime);
+        Assert.Equal("127.0.0.1:8125", t.StatsdAddress);
+        Assert.Equal("127.0.0.1:8126", t.DogstatsdAddress);
+        Assert.Equal("env:prod,app:web", t.Other["dogstatsd_tags"]);
+        Assert.Equal("p", t.Other["stackdriver_project_id"]);
+    }
+
+    [Fact]
+    public void SinkAadEnvVar_IsResolvedFromTheSuppliedEnvironment()
+    {
+        var hcl = "auto_auth {\n method \"approle\" { config = { role_id_file_path = \"/r\" } }\n sink \"file\" {\n dh_type = \"curve25519\"\n dh_path = \"/dh\"\n aad_env_var = \"MY_AAD\"\n config = { path = \"/t\" }\n }\n}";
+        var result = ConfigLoader.FromTree(Gatehouse.Hcl.HclParser.Parse(hcl, "t.hcl"), "t.hcl", name => name == "MY_AAD" ? "from-env" : null);
+
+        Assert.Equal("from-env", Valid(result).AutoAuth!.Sinks[0].Aad);
+    }
+
+    [Fact]
+    public void UnknownKeyInMethodConfig_IsAnErrorWithASuggestion()
+    {
+        var result = FromHcl("auto_auth {\n method \"approle\" {\n config = {\n role_id_file_path = \"/r\"\n secret_id_path = \"/s\"\n }\n }\n sink \"file\" { config = { path = \"/t\" } }\n}");
+
+        var line = Assert.Single(Lines(result));
+        Assert.Equal("test.hcl:5:2: auto_auth.method \"approle\".config: unknown key \"secret_id_path\"; did you mean secret_id_file_path?", line);
+    }
+
+    [Fact]
+    public void UnknownKeyWithNothingClose_ListsTheValidKeys()
+    {
+        var line = Assert.Single(Lines(FromHcl($"vault {{\n frobnicate = 1\n}}\n{AutoAuth}")));
+
+        Assert.StartsWith("test.hcl:2:2: vault: unknown key \"frobnicate\"; valid keys here: retry, address, ca_cert", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void VaultRetry_AndEveryVaultKey_Bind()
+    {
+        var config = Valid(FromHcl($$"""
+            vault {
+              address = "https://v:8200"
+              ca_cert = "/ca.pem"
+              ca_path = "/cas"
+              client_cert = "/c.pem"
+              client_key = "/k.pem"
+              tls_skip_verify = "false"
+              tls_server_name = "vault.internal"
+              namespace = "ns1"
+              retry {
+                num_retries = -1
+              }
+            }
+            {{AutoAuth}}
+            """));
+
+        Assert.Equal(new VaultConfig
+        {
+            Address = "https://v:8200", CaCert = "/ca.pem", CaPath = "/cas", ClientCert = "/c.pem", ClientKey = "/k.pem",
+            TlsSkipVerify = false, TlsServerName = "vault.internal", Namespace = "ns1", NumRetries = -1,
+        }, config.Vault);
+        Assert.Equal(0, config.Vault.EffectiveNumRetries);
+    }
+
+    [Fact]
+    public void PersistBlock_AcceptsLabelAndAssignedForms()
+    {
+        var labelled = Valid(FromHcl($"cache {{\n persist \"kubernetes\" {{\n path = \"/c\"\n keep_after_import = true\n }}\n}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));
+        var assigned = Valid(FromHcl($"cache {{\n persist = {{\n type = \"kubernetes\"\n path = \"/c\"\n exit_on_err = \"true\"\n }}\n}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));
+
+        Assert.Equal("kubernetes", labelled.Cache!.Persist!.Type);
+        Assert.True(labelled.Cache.Persist.KeepAfterImport);
+        Assert.Equal("/c", assigned.Cache!.Persist!.Path);
+        Assert.True(assigned.Cache.Persist.ExitOnError);
+    }
+}

@@ -1,0 +1,114 @@
+using static Gatehouse.Tests.Configuration.ConfigTestSupport;
+
+namespace Gatehouse.Tests.Configuration;
+
+/// <summary>
+/// One fixture per rule. Each asserts the single diagnostic's place and that its message begins with the exact
+/// wording (Vault's own where Vault has a message), so users can search for it.
+/// </summary>
+public sealed class ConfigValidationRuleTests
+{
+    [Theory]
+    [InlineData("cache-no-listeners.hcl", "1:1: cache: enabling the cache requires at least 1 listener to be defined")]
+    [InlineData("api-proxy-no-listeners.hcl", "1:1: api_proxy: configuring the api_proxy requires at least 1 listener to be defined")]
+    [InlineData("api-proxy-auto-auth-token-without-auto-auth.hcl", "1:1: api_proxy.use_auto_auth_token: api_proxy.use_auto_auth_token is true but auto_auth not configured")]
+    [InlineData("cache-auto-auth-token-without-auto-auth.hcl", "1:1: cache.use_auto_auth_token: cache.use_auto_auth_token is true but auto_auth not configured")]
+    [InlineData("auto-auth-token-with-method-wrapping.hcl", "2:3: api_proxy.use_auto_auth_token: api_proxy.use_auto_auth_token is true and auto_auth uses wrapping")]
+    [InlineData("auto-auth-token-in-api-proxy-and-cache.hcl", "2:25: cache.use_auto_auth_token: use_auto_auth_token defined in both api_proxy and cache config. Please remove this configuration from the cache block")]
+    [InlineData("enforce-consistency-in-api-proxy-and-cache.hcl", "2:25: cache.enforce_consistency: enforce_consistency configured in both api_proxy and cache blocks. Please remove this configuration from the cache block.")]
+    [InlineData("when-inconsistent-in-api-proxy-and-cache.hcl", "2:23: cache.when_inconsistent: when_inconsistent configured in both api_proxy and cache blocks. Please remove this configuration from the cache block.")]
+    [InlineData("auto-auth-without-sinks.hcl", "1:1: auto_auth: auto_auth requires at least one sink or api_proxy.use_auto_auth_token=true")]
+    [InlineData("nothing-to-do.hcl", "nothing-to-do.hcl: no auto_auth, cache, or listener block found in config")]
+    [InlineData("method-wrapping-with-two-sinks.hcl", "2:3: auto_auth: wrapping enabled on auth method and 0 or many sinks defined")]
+    [InlineData("method-and-sink-wrapping.hcl", "2:3: auto_auth: wrapping enabled both on auth method and sink")]
+    [InlineData("auto-auth-without-method.hcl", "1:1: auto_auth: one and only one \"method\" block is required")]
+    [InlineData("auto-auth-with-two-methods.hcl", "5:3: auto_auth: one and only one \"method\" block is required")]
+    [InlineData("method-type-missing.hcl", "2:3: auto_auth.method: method type must be specified")]
+    [InlineData("two-auto-auth-blocks.hcl", "13:1: auto_auth: at most one \"auto_auth\" block is allowed")]
+    [InlineData("sink-type-missing.hcl", "5:3: auto_auth.sink: sink type must be specified")]
+    [InlineData("sink-type-unknown.hcl", "5:3: auto_auth.sink \"socket\": Unknown sink type \"socket\"")]
+    [InlineData("sink-dh-type-invalid.hcl", "5:3: auto_auth.sink \"file\": invalid value for 'dh_type'")]
+    [InlineData("sink-dh-type-without-dh-path.hcl", "5:3: auto_auth.sink \"file\": 'dh_type' and 'dh_path' must be specified together")]
+    [InlineData("sink-aad-without-dh-type.hcl", "5:3: auto_auth.sink \"file\": specifying AAD data without 'dh_type' does not make sense")]
+    [InlineData("sink-derive-key-without-dh-type.hcl", "5:3: auto_auth.sink \"file\": specifying 'derive_key' data without 'dh_type' does not make sense")]
+    [InlineData("two-vault-blocks.hcl", "4:1: vault: one and only one \"vault\" block is required")]
+    [InlineData("two-api-proxy-blocks.hcl", "2:1: api_proxy: one and only one \"api_proxy\" block is required")]
+    [InlineData("two-cache-blocks.hcl", "2:1: cache: one and only one \"cache\" block is required")]
+    [InlineData("two-retry-blocks.hcl", "3:3: vault.retry: one and only one \"retry\" block is required")]
+    [InlineData("two-persist-blocks.hcl", "3:3: cache: only one \"persist\" block is required")]
+    [InlineData("persist-type-missing.hcl", "2:3: cache.persist: persist type must be specified")]
+    [InlineData("persist-type-unsupported.hcl", "2:3: cache.persist \"aws\": persistent key protection type \"aws\" not supported")]
+    [InlineData("persist-path-missing.hcl", "2:3: cache.persist \"kubernetes\": must specify persistent cache path")]
+    [InlineData("use-auto-auth-token-invalid.hcl", "2:25: api_proxy.use_auto_auth_token: value of 'use_auto_auth_token' can be either true/false/force, \"sometimes\" is an invalid option")]
+    [InlineData("disable-idle-connections-unknown.hcl", "1:42: disable_idle_connections: unknown disable_idle_connections value: everything")]
+    [InlineData("disable-keep-alives-unknown.hcl", "1:24: disable_keep_alives: unknown disable_keep_alives value: proxy")]
+    [InlineData("listener-type-missing.hcl", "1:1: listeners.0: listener type must be specified")]
+    [InlineData("listener-type-unsupported.hcl", "1:1: listeners.0: unsupported listener type \"udp\"")]
+    [InlineData("listener-role-unsupported.hcl", "3:10: listener \"tcp\".role: unsupported listener role \"admin\"")]
+    [InlineData("listener-require-request-header-invalid.hcl", "3:28: listener \"tcp\".require_request_header: invalid value for require_request_header: expected a boolean, got \"yes\"")]
+    [InlineData("enforce-consistency-invalid.hcl", "2:25: api_proxy.enforce_consistency: Unknown api_proxy setting for enforce_consistency: \"sometimes\"")]
+    [InlineData("when-inconsistent-invalid.hcl", "2:23: api_proxy.when_inconsistent: Unknown api_proxy setting for when_inconsistent: \"forward-active-node\"")]
+    [InlineData("min-backoff-not-below-max-backoff.hcl", "2:3: auto_auth.method \"approle\": min_backoff cannot be greater than max_backoff")]
+    [InlineData("approle-without-role-id-file-path.hcl", "3:14: auto_auth.method \"approle\": missing 'role_id_file_path' value")]
+    [InlineData("token-file-without-path.hcl", "2:3: auto_auth.method \"token_file\": missing 'token_file_path' value")]
+    [InlineData("kubernetes-without-role.hcl", "3:14: auto_auth.method \"kubernetes\": missing 'role' value")]
+    [InlineData("file-sink-without-path.hcl", "6:14: auto_auth.sink \"file\": 'path' not specified for file sink")]
+    [InlineData("file-sink-mode-invalid.hcl", "8:14: auto_auth.sink \"file\".config.mode: could not parse 'mode' as integer")]
+    [InlineData("method-type-unknown.hcl", "2:3: auto_auth.method \"github\": unknown auth method \"github\"")]
+    [InlineData("method-type-not-supported-yet.hcl", "2:3: auto_auth.method \"aws\": auth method \"aws\" is not supported by Gatehouse yet")]
+    [InlineData("agent-template-refused.hcl", "13:1: template: not supported by Gatehouse (Vault Agent templating)")]
+    [InlineData("unknown-key-with-suggestion.hcl", "2:3: listener \"tcp\": unknown key \"adress\"; did you mean address?")]
+    [InlineData("wrong-type.hcl", "3:17: listener \"tcp\".tls_disable: expected a boolean, got a list")]
+    [InlineData("tls-listener-without-cert.hcl", "1:1: listener \"tcp\": 'tls_cert_file' must be set")]
+    [InlineData("tls-require-and-disable-client-certs.hcl", "1:1: listener \"tcp\": 'tls_disable_client_certs' and 'tls_require_and_verify_client_cert' are mutually exclusive")]
+    [InlineData("tls-min-version-invalid.hcl", "3:21: listener \"tcp\".tls_min_version: invalid tls_min_version \"tls14\"")]
+    [InlineData("log-level-invalid.hcl", "log-level-invalid.hcl: log_level: unknown log level: loud")]
+    [InlineData("static-secrets-without-auto-auth.hcl", "1:1: cache.cache_static_secrets: cache.cache_static_secrets=true requires an auto-auth block configured, to use the token to connect with Vault's event system")]
+    [InlineData("no-cache-of-any-kind.hcl", "1:1: cache: to enable the cache, the cache must be configured to either cache static secrets or dynamic secrets")]
+    public void Fixture_BreakingOneRule_ReportsExactlyThatRuleAtItsPlace(string fixture, string expected)
+    {
+        var result = LoadFixture(fixture);
+
+        Assert.False(result.Succeeded);
+        var line = Assert.Single(Lines(result));
+        var prefix = expected.StartsWith(fixture, StringComparison.Ordinal) ? expected : $"{fixture}:{expected}";
+        Assert.StartsWith(prefix, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MethodWrapping_WithoutSinks_ReportsWrappingAndMissingSink()
+    {
+        var lines = Lines(LoadFixture("method-wrapping-without-sinks.hcl"));
+
+        Assert.Equal(2, lines.Count);
+        Assert.Contains(lines, l => l.StartsWith("method-wrapping-without-sinks.hcl:1:1: auto_auth: auto_auth requires at least one sink", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("method-wrapping-without-sinks.hcl:2:3: auto_auth: wrapping enabled on auth method and 0 or many sinks defined", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void MisspelledTlsDisable_SuggestsTheKeyAndExplainsTheCertificateErrorsItCauses()
+    {
+        var lines = Lines(FromHcl("listener \"tcp\" {\n  tls_disabel = true\n}\napi_proxy {}\n"));
+
+        Assert.Equal("test.hcl:2:3: listener \"tcp\": unknown key \"tls_disabel\"; did you mean tls_disable?", lines[0]);
+        Assert.Contains(lines, l => l.Contains("'tls_cert_file' must be set", StringComparison.Ordinal) && l.Contains("tls_disable = true", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void JwtMethod_WithoutPathAndRole_ReportsBoth()
+    {
+        var lines = Lines(LoadFixture("jwt-without-path-and-role.hcl"));
+
+        Assert.Equal(2, lines.Count);
+        Assert.StartsWith("jwt-without-path-and-role.hcl:3:14: auto_auth.method \"jwt\": missing 'path' value", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("jwt-without-path-and-role.hcl:3:14: auto_auth.method \"jwt\": missing 'role' value", lines[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TlsListener_WithoutCertAndKey_SaysHowToTurnTlsOff()
+    {
+        var line = Assert.Single(Lines(LoadFixture("tls-listener-without-cert.hcl")));
+
+        Assert.Contains("tls_disable = true", line, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,101 @@
+using Gatehouse.Configuration;
+using static Gatehouse.Tests.Configuration.ConfigTestSupport;
+
+namespace Gatehouse.Tests.Configuration;
+
+public sealed class EnvironmentOverridesTests
+{
+    private static Func<string, string?> Env(params (string Name, string Value)[] vars)
+    {
+        var map = vars.ToDictionary(v => v.Name, v => v.Value);
+        return name => map.GetValueOrDefault(name);
+    }
+
+    [Fact]
+    public void VaultVariables_OverrideTheVaultBlock()
+    {
+        var config = Valid(LoadFixture("full.hcl", Env(
+            ("VAULT_ADDR", "https://env:8200"), ("VAULT_CACERT", "/env/ca.pem"), ("VAULT_CAPATH", "/env/cas"),
+            ("VAULT_CLIENT_CERT", "/env/c.pem"), ("VAULT_CLIENT_KEY", "/env/k.pem"), ("VAULT_SKIP_VERIFY", "true"),
+            ("VAULT_TLS_SERVER_NAME", "env.internal"), ("VAULT_NAMESPACE", "env-ns"), ("VAULT_MAX_RETRIES", "7"),
+            ("VAULT_LOG_LEVEL", "trace"))));
+
+        Assert.Equal(new VaultConfig
+        {
+            Address = "https://env:8200", CaCert = "/env/ca.pem", CaPath = "/env/cas", ClientCert = "/env/c.pem",
+            ClientKey = "/env/k.pem", TlsSkipVerify = true, TlsServerName = "env.internal", Namespace = "env-ns", NumRetries = 7,
+        }, config.Vault);
+        Assert.Equal("trace", config.LogLevel);
+    }
+
+    [Fact]
+    public void BaoVariables_WinOverVaultVariables()
+    {
+        var config = Valid(LoadFixture("full.hcl", Env(("BAO_ADDR", "https://bao:8200"), ("VAULT_ADDR", "https://vault:8200"))));
+
+        Assert.Equal("https://bao:8200", config.Vault.Address);
+    }
+
+    [Theory]
+    [InlineData("false", false)]
+    [InlineData("0", false)]
+    [InlineData("true", true)]
+    [InlineData("1", true)]
+    public void VaultSkipVerify_IsParsedAsABoolean_SoFalseMeansFalse(string value, bool expected)
+    {
+        var config = Valid(LoadFixture("full.hcl", Env(("VAULT_SKIP_VERIFY", value))));
+
+        Assert.Equal(expected, config.Vault.TlsSkipVerify);
+    }
+
+    [Fact]
+    public void VaultSkipVerify_NotABoolean_IsAnError()
+    {
+        var line = Assert.Single(LoadFixture("full.hcl", Env(("VAULT_SKIP_VERIFY", "yes please"))).Diagnostics).ToString();
+
+        Assert.Equal("environment variable VAULT_SKIP_VERIFY: invalid boolean \"yes please\"; use true or false", line);
+    }
+
+    [Fact]
+    public void DisableVariables_ReplaceTheConfigValue_ProxyFormFirst()
+    {
+        var config = Valid(LoadFixture("full.hcl", Env(
+            ("VAULT_PROXY_DISABLE_IDLE_CONNECTIONS", "caching"), ("VAULT_AGENT_DISABLE_IDLE_CONNECTIONS", "auto-auth"),
+            ("BAO_AGENT_DISABLE_KEEP_ALIVES", "proxying,auto-auth"))));
+
+        Assert.Equal(UpstreamClientSet.Proxying, config.DisableIdleConnections);
+        Assert.Equal(UpstreamClientSet.Proxying | UpstreamClientSet.AutoAuth, config.DisableKeepAlives);
+    }
+
+    [Fact]
+    public void DisableVariable_UnknownValue_UsesVaultsMessage()
+    {
+        var line = Assert.Single(LoadFixture("full.hcl", Env(("VAULT_PROXY_DISABLE_KEEP_ALIVES", "everything"))).Diagnostics).ToString();
+
+        Assert.StartsWith("environment variable VAULT_PROXY_DISABLE_KEEP_ALIVES: unknown disable_keep_alives value: everything", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Precedence_FlagBeatsEnvironmentBeatsFileBeatsDefault()
+    {
+        var env = Env(("VAULT_ADDR", "https://env:8200"), ("VAULT_NAMESPACE", "env-ns"));
+        var flags = new ConfigOverrides { Address = "https://flag:8200", LogLevel = "error" };
+
+        var config = Valid(LoadFixture("full.hcl", env, flags));
+
+        Assert.Equal("https://flag:8200", config.Vault.Address); // flag over env over file
+        Assert.Equal("env-ns", config.Vault.Namespace); // env over (absent) file
+        Assert.Equal("error", config.LogLevel); // flag over file's "debug"
+        Assert.Equal(3, config.Vault.NumRetries); // file over default
+        Assert.Equal(TimeSpan.FromSeconds(1), config.AutoAuth!.Method.EffectiveMinBackoff); // default
+    }
+
+    [Fact]
+    public void ExitAfterAuthFlag_OverridesTheFileOnlyWhenGiven()
+    {
+        var merged = Path.Combine(FixturesDirectory, "merge-dir");
+
+        Assert.True(Valid(ConfigLoader.Load([merged], NoEnvironment)).ExitAfterAuth);
+        Assert.False(Valid(ConfigLoader.Load([merged], NoEnvironment, new ConfigOverrides { ExitAfterAuth = false })).ExitAfterAuth);
+    }
+}

@@ -1,0 +1,16 @@
+auto_auth {
+  method "approle" {
+    config = {
+      role_id_file_path = "/etc/gatehouse/role-id"
+    }
+  }
+  sink "file" {
+    config = {
+      path = "/tmp/token"
+    }
+  }
+}
+template {
+  source      = "/etc/app/config.tpl"
+  destination = "/etc/app/config"
+}

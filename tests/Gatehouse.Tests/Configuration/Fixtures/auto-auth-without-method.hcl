@@ -1,0 +1,5 @@
+auto_auth {
+  sink "file" {
+    config = { path = "/tmp/token" }
+  }
+}

@@ -1,0 +1,7 @@
+auto_auth {
+  method "approle" {
+    config = {
+      role_id_file_path = "/etc/gatehouse/role-id"
+    }
+  }
+}

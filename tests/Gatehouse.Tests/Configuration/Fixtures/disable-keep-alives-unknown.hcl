@@ -1,0 +1,13 @@
+disable_keep_alives = ["proxy"]
+auto_auth {
+  method "approle" {
+    config = {
+      role_id_file_path = "/etc/gatehouse/role-id"
+    }
+  }
+  sink "file" {
+    config = {
+      path = "/tmp/token"
+    }
+  }
+}

@@ -1,0 +1,8 @@
+auto_auth {
+  method "kubernetes" {
+    config = { token_path = "/var/run/token" }
+  }
+  sink "file" {
+    config = { path = "/tmp/token" }
+  }
+}

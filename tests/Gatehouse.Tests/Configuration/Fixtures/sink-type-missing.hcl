@@ -1,0 +1,8 @@
+auto_auth {
+  method "approle" {
+    config = { role_id_file_path = "/etc/gatehouse/role-id" }
+  }
+  sink {
+    config = { path = "/tmp/token" }
+  }
+}

@@ -1,0 +1,24 @@
+auto_auth {
+  method "approle" {
+    config = {
+      role_id_file_path = "/etc/gatehouse/role-id"
+    }
+  }
+  sink "file" {
+    config = {
+      path = "/tmp/token"
+    }
+  }
+}
+auto_auth {
+  method "approle" {
+    config = {
+      role_id_file_path = "/etc/gatehouse/role-id"
+    }
+  }
+  sink "file" {
+    config = {
+      path = "/tmp/token"
+    }
+  }
+}

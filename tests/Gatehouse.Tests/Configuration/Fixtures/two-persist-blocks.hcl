@@ -1,0 +1,20 @@
+cache {
+  persist "kubernetes" { path = "/cache" }
+  persist "kubernetes" { path = "/cache2" }
+}
+auto_auth {
+  method "approle" {
+    config = {
+      role_id_file_path = "/etc/gatehouse/role-id"
+    }
+  }
+  sink "file" {
+    config = {
+      path = "/tmp/token"
+    }
+  }
+}
+listener "tcp" {
+  address     = "127.0.0.1:8100"
+  tls_disable = true
+}

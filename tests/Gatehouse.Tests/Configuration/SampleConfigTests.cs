@@ -1,0 +1,74 @@
+using Gatehouse.Configuration;
+using static Gatehouse.Tests.Configuration.ConfigTestSupport;
+
+namespace Gatehouse.Tests.Configuration;
+
+/// <summary>Every file under samples/ loads and validates, and means what its comments say.</summary>
+public sealed class SampleConfigTests
+{
+    private static GatehouseConfig Sample(string name) =>
+        Valid(ConfigLoader.Load([Path.Combine(SamplesDirectory, name)], NoEnvironment));
+
+    [Fact]
+    public void SamplesDirectory_HoldsTheFourSamples_AndEveryOneIsValid()
+    {
+        var names = Directory.GetFiles(SamplesDirectory, "*.hcl").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
+
+        Assert.Equal(["approle-file-sink.hcl", "force-unix-tls.hcl", "minimal-proxy.hcl", "seed.hcl"], names);
+        foreach (var name in names)
+            Sample(name);
+    }
+
+    [Fact]
+    public void MinimalProxy_IsOneLoopbackListenerWithoutAutoAuth()
+    {
+        var config = Sample("minimal-proxy.hcl");
+
+        Assert.Null(config.AutoAuth);
+        Assert.Equal(AutoAuthTokenMode.Off, config.ApiProxy!.UseAutoAuthToken);
+        var listener = Assert.Single(config.Listeners);
+        Assert.Equal("127.0.0.1:8100", listener.Address);
+        Assert.True(listener.TlsDisable);
+    }
+
+    [Fact]
+    public void ApproleFileSink_BindsMethodSinkModeAndRetries()
+    {
+        var config = Sample("approle-file-sink.hcl");
+
+        Assert.Equal("approle", config.AutoAuth!.Method.Type);
+        Assert.Equal("/etc/gatehouse/role-id", config.AutoAuth.Method.Config.GetString("role_id_file_path"));
+        Assert.False(config.AutoAuth.Method.Config.GetBool("remove_secret_id_file_after_reading"));
+        var sink = Assert.Single(config.AutoAuth.Sinks);
+        Assert.Equal(0x1A0, sink.Config.GetFileMode("mode")); // 0640
+        Assert.Equal(5, config.Vault.NumRetries);
+        Assert.Equal(AutoAuthTokenMode.WhenMissing, config.ApiProxy!.UseAutoAuthToken);
+        Assert.True(config.Listeners[0].RequireRequestHeader);
+    }
+
+    [Fact]
+    public void ForceUnixTls_BindsForceUnixSocketMutualTlsAndMetricsListener()
+    {
+        var config = Sample("force-unix-tls.hcl");
+
+        Assert.Equal(AutoAuthTokenMode.Force, config.ApiProxy!.UseAutoAuthToken);
+        Assert.Equal(3, config.Listeners.Count);
+        Assert.Equal(ListenerType.Unix, config.Listeners[0].Type);
+        Assert.Equal(0x1B0, config.Listeners[0].SocketMode); // 0660
+        Assert.True(config.Listeners[1].TlsRequireAndVerifyClientCert);
+        Assert.False(config.Listeners[1].TlsDisable);
+        Assert.Equal(ListenerRole.MetricsOnly, config.Listeners[2].Role);
+        Assert.Equal(TimeSpan.FromHours(1), config.Telemetry!.PrometheusRetentionTime);
+    }
+
+    [Fact]
+    public void Seed_ForcesTheTokenAndEnforcesConsistency()
+    {
+        var config = Sample("seed.hcl");
+
+        Assert.Equal(AutoAuthTokenMode.Force, config.ApiProxy!.UseAutoAuthToken);
+        Assert.Equal(EnforceConsistency.Always, config.ApiProxy.EnforceConsistency);
+        Assert.Equal("127.0.0.1:8100", config.Listeners[0].Address);
+        Assert.Single(config.AutoAuth!.Sinks);
+    }
+}

@@ -1,0 +1,211 @@
+using System.Text.Json.Nodes;
+using Gatehouse.Hosting;
+using static Gatehouse.Tests.Configuration.ConfigTestSupport;
+
+namespace Gatehouse.Tests.Hosting;
+
+public sealed class CommandLineTests
+{
+    private static readonly Func<string, string?> NoEnv = _ => null;
+
+    private static async Task<(int Code, string Stdout, string Stderr)> Run(Func<string, string?> env, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await GatehouseCommand.RunAsync(args, stdout, stderr, env, CancellationToken.None);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static Task<(int Code, string Stdout, string Stderr)> Run(params string[] args) => Run(NoEnv, args);
+
+    private static string Sample(string name) => Path.Combine(SamplesDirectory, name);
+
+    [Theory]
+    [InlineData("proxy")]
+    [InlineData("agent")]
+    [InlineData("validate")]
+    public async Task NoConfig_PrintsVaultsMessageAndHelp_AndExitsOne(string command)
+    {
+        var (code, _, stderr) = await Run(command);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("Must specify exactly at least one config path using -config", stderr, StringComparison.Ordinal);
+        Assert.Contains($"Usage: gatehouse {(command == "agent" ? "proxy" : command)}", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Proxy_ValidConfig_CallsTheDaemonSeam_WhichSaysItIsNotImplementedAndExitsOne()
+    {
+        var (code, _, stderr) = await Run("proxy", $"-config={Sample("seed.hcl")}");
+
+        Assert.Equal(1, code);
+        Assert.Equal("gatehouse proxy: configuration is valid, but the daemon (auto-auth, sinks, API proxy, listeners) is not implemented yet",
+            stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Proxy_InvalidConfig_ListsEveryProblem_AndStartsNothing()
+    {
+        var (code, stdout, stderr) = await Run("agent", "--config", Fixture("many-errors.hcl"));
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Equal(11, stderr.Trim().Split('\n').Length);
+        Assert.Contains("error validating configuration: 10 problems found; nothing was started", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("not implemented yet", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Proxy_ParseError_PrintsTheSnippetWithACaret()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"gatehouse-{Guid.NewGuid():N}.hcl");
+        await File.WriteAllTextAsync(file, "listener \"tcp\" {\n  address \"x\"\n}\n");
+        try
+        {
+            var (code, _, stderr) = await Run("proxy", "-config", file);
+
+            Assert.Equal(1, code);
+            Assert.StartsWith($"{file}:2:", stderr, StringComparison.Ordinal);
+            Assert.Contains("  address \"x\"", stderr, StringComparison.Ordinal);
+            Assert.Contains("^", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("-config=X")]
+    [InlineData("--config=X")]
+    [InlineData("-config", "X")]
+    [InlineData("--config", "X")]
+    public async Task ConfigFlag_AcceptsEveryGoFlagSpelling(params string[] spelling)
+    {
+        var args = new[] { "validate" }.Concat(spelling.Select(s => s.Replace("X", Sample("minimal-proxy.hcl"), StringComparison.Ordinal))).ToArray();
+
+        var (code, stdout, stderr) = await Run(args);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("\"source_files\"", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_RepeatedConfig_MergesInOrder()
+    {
+        var (code, stdout, _) = await Run("validate", $"-config={Sample("minimal-proxy.hcl")}", $"-config={Sample("seed.hcl")}");
+
+        Assert.Equal(0, code);
+        var json = JsonNode.Parse(stdout)!;
+        Assert.Equal(2, json["listeners"]!.AsArray().Count);
+        Assert.Equal("http://127.0.0.1:8200", (string?)json["vault"]!["address"]);
+    }
+
+    [Fact]
+    public async Task Validate_PrintsTheEffectiveConfigAsSnakeCaseJson_WithDefaultsFilledIn()
+    {
+        var (code, stdout, stderr) = await Run("validate", $"-config={Sample("approle-file-sink.hcl")}");
+
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout)!;
+        Assert.Equal("info", (string?)json["log_level"]);
+        Assert.Equal("approle", (string?)json["auto_auth"]!["method"]!["type"]);
+        Assert.Equal("5m0s", (string?)json["auto_auth"]!["method"]!["max_backoff"]);
+        Assert.Equal(416, (int)json["auto_auth"]!["sinks"]![0]!["config"]!["mode"]!);
+        Assert.True((bool)json["api_proxy"]!["use_auto_auth_token"]!);
+        Assert.Equal(5, (int)json["vault"]!["retry"]!["num_retries"]!);
+    }
+
+    [Fact]
+    public async Task Validate_RedactsSecrets_ButPrintsFilePaths()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"gatehouse-{Guid.NewGuid():N}.hcl");
+        await File.WriteAllTextAsync(file, """
+            auto_auth {
+              method "cert" {
+                config = {
+                  name        = "web"
+                  client_cert = "/etc/cert.pem"
+                  client_key  = "/etc/key.pem"
+                }
+              }
+              sink "file" {
+                dh_type = "curve25519"
+                dh_path = "/etc/dh.json"
+                aad     = "super-secret-aad"
+                config  = { path = "/run/token" }
+              }
+            }
+            telemetry {
+              circonus_api_token = "circonus-secret"
+            }
+            """);
+        try
+        {
+            var (code, stdout, stderr) = await Run("validate", $"-config={file}");
+
+            Assert.True(code == 0, stderr);
+            Assert.DoesNotContain("super-secret-aad", stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("circonus-secret", stdout, StringComparison.Ordinal);
+            var json = JsonNode.Parse(stdout)!;
+            Assert.Equal("<redacted>", (string?)json["auto_auth"]!["sinks"]![0]!["aad"]);
+            Assert.Equal("/etc/key.pem", (string?)json["auto_auth"]!["method"]!["config"]!["client_key"]);
+            Assert.Equal("/run/token", (string?)json["auto_auth"]!["sinks"]![0]!["config"]!["path"]);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Validate_InvalidConfig_PrintsProblemsToStderr_NothingToStdout_ExitsOne()
+    {
+        var (code, stdout, stderr) = await Run("validate", $"-config={Fixture("cache-no-listeners.hcl")}");
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("enabling the cache requires at least 1 listener to be defined", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Flags_BeatEnvironment_WhichBeatsTheFile()
+    {
+        Func<string, string?> env = n => n switch { "VAULT_ADDR" => "https://env:8200", "VAULT_NAMESPACE" => "env-ns", _ => null };
+
+        var (code, stdout, _) = await Run(env, "validate", $"-config={Sample("seed.hcl")}", "-address=https://flag:8200",
+            "-log-level", "debug", "-tls-skip-verify", "-exit-after-auth", "-log-rotate-duration=1h");
+
+        Assert.Equal(0, code);
+        var json = JsonNode.Parse(stdout)!;
+        Assert.Equal("https://flag:8200", (string?)json["vault"]!["address"]);
+        Assert.Equal("env-ns", (string?)json["vault"]!["namespace"]);
+        Assert.True((bool)json["vault"]!["tls_skip_verify"]!);
+        Assert.Equal("debug", (string?)json["log_level"]);
+        Assert.True((bool)json["exit_after_auth"]!);
+        Assert.Equal("1h0m0s", (string?)json["log_rotate_duration"]);
+    }
+
+    [Theory]
+    [InlineData("-bogus", "flag provided but not defined: -bogus")]
+    [InlineData("-address", "flag needs an argument: -address")]
+    [InlineData("-log-rotate-bytes=lots", "invalid value \"lots\" for flag -log-rotate-bytes")]
+    [InlineData("stray", "unexpected argument \"stray\"")]
+    public async Task UsageErrors_PrintTheErrorAndHelp_AndExitOne(string arg, string message)
+    {
+        var (code, _, stderr) = await Run("proxy", $"-config={Sample("seed.hcl")}", arg);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith(message, stderr, StringComparison.Ordinal);
+        Assert.Contains("Usage: gatehouse proxy", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_PrintsToStdoutAndExitsZero()
+    {
+        var (code, stdout, _) = await Run("validate", "-help");
+
+        Assert.Equal(0, code);
+        Assert.Contains("Usage: gatehouse validate", stdout, StringComparison.Ordinal);
+    }
+}
