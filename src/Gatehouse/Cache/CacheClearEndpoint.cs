@@ -115,6 +115,7 @@ internal sealed class CacheClearEndpoint
                 break;
             case "all":
                 index.Clear(EvictionReason.Cleared);
+                _cache.Store?.Clear();
                 break;
             default:
                 return (400, "failed to clear cache: invalid type provided");

@@ -39,6 +39,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
         _tokens = tokens;
         metrics.Observe(index);
         index.Evicted += OnEvicted;
+        renewer.Renewed += OnRenewed;
         if (tokens is not null)
         {
             tokens.Published += RegisterAutoAuthToken;
@@ -53,7 +54,10 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
 
     public Renewer Renewer { get; }
 
-    /// <summary>Persistence hooks, set when a <c>persist</c> block is configured.</summary>
+    /// <summary>
+    /// Persistence hooks, set by <see cref="Persistence.CachePersistence"/> before the listeners serve when a
+    /// <c>persist</c> block is configured (and left null when the store was imported and dropped).
+    /// </summary>
     public ICacheStore? Store { get; set; }
 
     public async ValueTask<ProxyResult> SendAsync(ProxyRequest request, CancellationToken cancellationToken)
@@ -244,6 +248,9 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
         Store?.Delete(entry);
     }
 
+    /// <summary>The new last-renewed time and TTL go to the store, so a restart restores the entry's true remaining TTL.</summary>
+    private void OnRenewed(CacheEntry entry) => Store?.Save(entry);
+
     private static CacheRequest ToCacheRequest(ProxyRequest request)
     {
         var http = request.Context.Request;
@@ -317,10 +324,17 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
     }
 }
 
-/// <summary>Where the cache writes entries when <c>persist</c> is configured.</summary>
+/// <summary>
+/// Where the cache writes entries when <c>persist</c> is configured: on store, after each renewal (the new lifetime)
+/// and on eviction. Stopping the host disposes it without deleting anything, so the entries survive a restart.
+/// </summary>
 internal interface ICacheStore : IDisposable
 {
+    /// <summary>Writes (or rewrites) the entry.</summary>
     void Save(CacheEntry entry);
 
     void Delete(CacheEntry entry);
+
+    /// <summary>Forgets every entry (cache-clear <c>all</c>).</summary>
+    void Clear();
 }

@@ -1,8 +1,10 @@
 using Gatehouse.ApiProxy;
 using Gatehouse.AutoAuth;
 using Gatehouse.Cache;
+using Gatehouse.Cache.Persistence;
 using Gatehouse.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -51,6 +53,19 @@ internal static class LeaseCacheServiceCollectionExtensions
         });
         services.AddSingleton<IVaultProxier>(sp => sp.GetRequiredService<LeaseCache>());
         services.AddSingleton(sp => new CacheClearEndpoint(sp.GetRequiredService<LeaseCache>(), sp.GetService<TokenStore>()));
+        if (cache.Persist is { } persist)
+        {
+            // First of all hosted services: the restore must be done before auto-auth starts (it may adopt the
+            // preloaded token) and before the listeners serve.
+            services.AddSingleton(sp => new CachePersistence(
+                sp.GetRequiredService<LeaseCache>(),
+                persist,
+                sp.GetRequiredService<TimeProvider>(),
+                (sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger<CachePersistence>(),
+                sp.GetService<TokenStore>()));
+            services.Insert(0, ServiceDescriptor.Singleton<IHostedService>(sp => sp.GetRequiredService<CachePersistence>()));
+        }
+
         return services;
     }
 

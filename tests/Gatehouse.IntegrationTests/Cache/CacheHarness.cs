@@ -12,10 +12,11 @@ namespace Gatehouse.IntegrationTests.Cache;
 /// <summary>DevVault (leased KV, approle) and the real Gatehouse host with a cache stanza, on one fake clock.</summary>
 internal sealed class CacheHarness : IAsyncDisposable
 {
-    private CacheHarness(DevVaultServer vault, GatehouseHost host, FakeTimeProvider time, string roleId, string secretId)
+    private CacheHarness(DevVaultServer vault, GatehouseHost host, GatehouseConfig config, FakeTimeProvider time, string roleId, string secretId)
     {
         Vault = vault;
         Host = host;
+        Config = config;
         Time = time;
         RoleId = roleId;
         SecretId = secretId;
@@ -26,7 +27,9 @@ internal sealed class CacheHarness : IAsyncDisposable
 
     public DevVaultServer Vault { get; }
 
-    public GatehouseHost Host { get; }
+    public GatehouseHost Host { get; private set; }
+
+    public GatehouseConfig Config { get; private set; }
 
     public FakeTimeProvider Time { get; }
 
@@ -35,7 +38,7 @@ internal sealed class CacheHarness : IAsyncDisposable
     public string SecretId { get; }
 
     /// <summary>Talks to Gatehouse.</summary>
-    public HttpClient Client { get; }
+    public HttpClient Client { get; private set; }
 
     /// <summary>Talks to DevVault directly with the root token.</summary>
     public HttpClient Root { get; }
@@ -64,8 +67,35 @@ internal sealed class CacheHarness : IAsyncDisposable
             Listeners = [new ListenerConfig { Type = ListenerType.Tcp, Address = "127.0.0.1:0", TlsDisable = true }],
         };
         var host = await GatehouseHost.StartAsync(config, new GatehouseHostOptions { TimeProvider = time });
-        return new CacheHarness(vault, host, time, roleId, secretId);
+        return new CacheHarness(vault, host, config, time, roleId, secretId);
     }
+
+    /// <summary>
+    /// Stops Gatehouse (as SIGTERM would) and starts a new host on the same DevVault and clock, with the cache stanza
+    /// changed by <paramref name="cache"/> when given. DevVault keeps every token and lease.
+    /// </summary>
+    public async Task RestartHostAsync(Func<CacheConfig, CacheConfig>? cache = null)
+    {
+        if (!_hostStopped)
+        {
+            await StopHostAsync();
+        }
+
+        Config = Config with { Cache = cache?.Invoke(Config.Cache!) ?? Config.Cache };
+        Host = await GatehouseHost.StartAsync(Config, new GatehouseHostOptions { TimeProvider = Time });
+        Client = new HttpClient { BaseAddress = Host.Addresses[0].Address };
+        _hostStopped = false;
+    }
+
+    /// <summary>Stops Gatehouse only (DevVault keeps running).</summary>
+    public async Task StopHostAsync()
+    {
+        _hostStopped = true;
+        Client.Dispose();
+        await Host.DisposeAsync();
+    }
+
+    private bool _hostStopped;
 
     public Task<HttpResponseMessage> LoginAsync(string? secretId = null) =>
         Client.PutAsJsonAsync("/v1/auth/approle/login", new { role_id = RoleId, secret_id = secretId ?? SecretId });
@@ -118,9 +148,13 @@ internal sealed class CacheHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Client.Dispose();
         Root.Dispose();
-        await Host.DisposeAsync();
+        if (!_hostStopped)
+        {
+            Client.Dispose();
+            await Host.DisposeAsync();
+        }
+
         await Vault.DisposeAsync();
     }
 }
