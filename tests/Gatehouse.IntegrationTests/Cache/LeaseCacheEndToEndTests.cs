@@ -150,6 +150,29 @@ public sealed class LeaseCacheEndToEndTests
     }
 
     [Fact]
+    public async Task LeaseCache_ConcurrentIdenticalNonCacheableRequests_AreEachForwarded()
+    {
+        await using var h = await StartAsync();
+        var token = await h.LoginTokenAsync();
+
+        // Slow answers make the identical requests overlap, so all but the first wait in flight, then go on their own.
+        h.Vault.Faults.ResponseDelay = TimeSpan.FromMilliseconds(200);
+        var writes = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => h.SendAsync(HttpMethod.Put, "/v1/secret/written", token, new { value = "same" })));
+        var reads = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => h.SendAsync(HttpMethod.Get, "/v1/secret/plain", token)));
+        h.Vault.Faults.ResponseDelay = TimeSpan.Zero;
+        foreach (var response in writes.Concat(reads))
+        {
+            Assert.True(response.IsSuccessStatusCode);
+            Assert.Equal("MISS", XCache(response));
+            response.Dispose();
+        }
+
+        Assert.Equal(20, h.Vault.Faults.CountRequests("PUT", "/v1/secret/written"));
+        Assert.Equal(20, h.Vault.Faults.CountRequests("GET", "/v1/secret/plain"));
+        Assert.Equal(1, h.Cache.Index.Count); // only the login
+    }
+
+    [Fact]
     public async Task LeaseCache_TokenRenewedInBackground_ViaRenewSelf()
     {
         await using var h = await StartAsync();
