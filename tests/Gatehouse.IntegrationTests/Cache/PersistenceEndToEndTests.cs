@@ -270,6 +270,21 @@ public sealed class PersistenceEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task Persistence_AutoAuthToken_IsRestoredManagedAndOfferedAsPreloadedToken()
+    {
+        await using var h = await StartAsync(Persist(NewKeyFile()));
+        var token = await Field(await h.Root.PostAsJsonAsync("/v1/auth/token/create", new { ttl = "1h" }), "auth", "client_token");
+        h.Host.TokenStore.Publish(new Gatehouse.AutoAuth.AutoAuthToken(token, "acc", h.Time.GetUtcNow(), TimeSpan.FromHours(1), true));
+        using var read = await h.SendAsync(HttpMethod.Get, "/v1/secret/db", token);
+
+        await h.RestartHostAsync();
+        Assert.Equal(token, h.Host.TokenStore.TakePreloaded()?.Token);
+        Assert.True(h.Cache.Index.IsManagedToken(token));
+        using var again = await h.SendAsync(HttpMethod.Get, "/v1/secret/db", token);
+        Assert.Equal("HIT", XCache(again));
+    }
+
+    [Fact]
     public async Task Persistence_RevokedEntry_IsNotRestored()
     {
         await using var h = await StartAsync(Persist(NewKeyFile()));
