@@ -50,6 +50,7 @@ internal sealed partial class ProxyHandler
         // 6. report a rejected auto-auth token; 7. count.
         var cancellationToken = context.RequestAborted;
         var request = new ProxyRequest(context);
+        var redact = false;
         ProxyResult result;
         try
         {
@@ -68,7 +69,7 @@ internal sealed partial class ProxyHandler
             {
                 // Buffered: the body names the token to look up, and the answer must be rewritten before the client sees it.
                 await request.BufferBodyAsync(long.MaxValue, evenChunked: true, cancellationToken).ConfigureAwait(false);
-                request.BufferResponse = TokenRedactor.Applies(redaction, request, _tokenStore.Current?.Token);
+                request.BufferResponse = redact = TokenRedactor.Applies(redaction, request, _tokenStore.Current?.Token);
             }
             else if (_retriesEnabled)
             {
@@ -98,7 +99,7 @@ internal sealed partial class ProxyHandler
                 await ProxyErrorWriter.WriteAsync(context, result.Failure).ConfigureAwait(false);
                 return;
             case ProxyOutcome.Buffered:
-                result = await WriteBufferedAsync(context, result.Response!).ConfigureAwait(false);
+                result = await WriteBufferedAsync(context, result.Response!, redact).ConfigureAwait(false);
                 if (result.Outcome == ProxyOutcome.Failed)
                 {
                     _metrics.ProxyError();
@@ -125,10 +126,14 @@ internal sealed partial class ProxyHandler
     }
 
     /// <summary>Writes an answer the chain buffered, redacting the auto-auth token from a successful token lookup.</summary>
-    private static async Task<ProxyResult> WriteBufferedAsync(HttpContext context, BufferedResponse buffered)
+    /// <remarks>
+    /// A decorator in the chain (the lease cache) may buffer answers that need no redaction, so redaction runs only
+    /// when this handler asked for it; and an <c>X-Cache</c> the chain set (a cache hit) is kept.
+    /// </remarks>
+    private static async Task<ProxyResult> WriteBufferedAsync(HttpContext context, BufferedResponse buffered, bool redact)
     {
         var body = buffered.Body;
-        if (buffered.StatusCode == StatusCodes.Status200OK)
+        if (redact && buffered.StatusCode == StatusCodes.Status200OK)
         {
             try
             {
@@ -150,7 +155,7 @@ internal sealed partial class ProxyHandler
             }
         }
 
-        if (buffered.StatusCode < 400)
+        if (buffered.StatusCode < 400 && !response.Headers.ContainsKey("X-Cache"))
         {
             response.Headers["X-Cache"] = "MISS";
         }

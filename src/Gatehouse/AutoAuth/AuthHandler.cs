@@ -11,6 +11,8 @@ namespace Gatehouse.AutoAuth;
 /// </summary>
 /// <remarks>
 /// Step map of <see cref="RunAsync"/>:
+/// 0. Once, at start: a token preloaded from the persistent cache (<see cref="TokenStore.Preload"/>) is adopted after
+///    a successful lookup-self and goes straight to 2; if Vault says no (or is down), it is dropped and 1 runs.
 /// 1. Log in (token_file: adopt the file's token after lookup-self). On failure: count it, log it; with exit_on_err
 ///    return a fatal <see cref="AuthOutcome"/>; otherwise wait the backoff and go to 1.
 /// 2. Publish the token; reset the backoff.
@@ -80,10 +82,13 @@ internal sealed partial class AuthHandler
             : Task.CompletedTask;
         try
         {
+            // 0. A token restored from the persistent cache: adopt it if lookup-self says it is still good.
+            var preloaded = await AdoptPreloadedAsync(cancellationToken).ConfigureAwait(false);
             while (true)
             {
                 // 1. Log in.
-                var (token, error) = await LoginAsync(cancellationToken).ConfigureAwait(false);
+                var (token, error) = preloaded is not null ? (preloaded, null) : await LoginAsync(cancellationToken).ConfigureAwait(false);
+                preloaded = null;
                 if (token is null)
                 {
                     _metrics.AuthFailed();
@@ -151,6 +156,23 @@ internal sealed partial class AuthHandler
         return result.Secret?.Auth is { ClientToken.Length: > 0 } auth
             ? (new AutoAuthToken(auth.ClientToken, auth.Accessor, now, PositiveOrNull(auth.LeaseDuration), auth.Renewable), null)
             : (null, "the login response has no auth.client_token");
+    }
+
+    private async Task<AutoAuthToken?> AdoptPreloadedAsync(CancellationToken cancellationToken)
+    {
+        // A wrapped login hands sinks wrap-info, which a restored token cannot provide.
+        if (_store.TakePreloaded() is not { } preloaded || _options.WrapTtl is not null)
+        {
+            return null;
+        }
+
+        var (token, error) = await AdoptAsync(preloaded.Token, cancellationToken).ConfigureAwait(false);
+        if (token is null)
+        {
+            Log.PreloadedRejected(_logger, preloaded.Accessor ?? "(none)", error!);
+        }
+
+        return token;
     }
 
     private async Task<(AutoAuthToken? Token, string? Error)> AdoptAsync(string token, CancellationToken cancellationToken)
@@ -397,6 +419,9 @@ internal sealed partial class AuthHandler
 
         [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "auto-auth: the token file holds a batch token; it cannot be renewed")]
         public static partial void BatchToken(ILogger logger);
+
+        [LoggerMessage(EventId = 1013, Level = LogLevel.Information, Message = "auto-auth: the token {Accessor} restored from the persistent cache cannot be used ({Error}); logging in")]
+        public static partial void PreloadedRejected(ILogger logger, string accessor, string error);
     }
 }
 

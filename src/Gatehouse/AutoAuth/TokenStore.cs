@@ -14,6 +14,7 @@ internal sealed class TokenStore
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
 
     private AutoAuthToken? _current;
+    private AutoAuthToken? _preloaded;
 
     /// <summary>The newest token, or null before the first login.</summary>
     public AutoAuthToken? Current => Volatile.Read(ref _current);
@@ -30,6 +31,15 @@ internal sealed class TokenStore
         _firstToken.TrySetResult();
         Published?.Invoke(token);
     }
+
+    /// <summary>
+    /// Offers a token restored from the persistent cache to auto-auth's first pass (Vault's "preloaded token"): the
+    /// auth loop adopts it after a successful lookup-self instead of logging in. It is not published until then.
+    /// </summary>
+    public void Preload(AutoAuthToken token) => Volatile.Write(ref _preloaded, token);
+
+    /// <summary>The preloaded token, once; null when there is none or it was taken.</summary>
+    public AutoAuthToken? TakePreloaded() => Interlocked.Exchange(ref _preloaded, null);
 
     /// <summary>Forgets the token (it was revoked or expired) until the next publish.</summary>
     public void Clear(AutoAuthToken expected) => Interlocked.CompareExchange(ref _current, null, expected);

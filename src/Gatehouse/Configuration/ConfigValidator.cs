@@ -173,7 +173,7 @@ internal static class ConfigValidator
                 "(a base64-encoded 32-byte key)");
         }
 
-        if (persist.Type == "file" && !string.IsNullOrEmpty(persist.KeyFile) && !string.IsNullOrEmpty(persist.KeyEnvVar))
+        if (!string.IsNullOrEmpty(persist.KeyFile) && !string.IsNullOrEmpty(persist.KeyEnvVar))
             error(persist.Position, path, "key_file and key_env_var are mutually exclusive; set one of them");
     }
 

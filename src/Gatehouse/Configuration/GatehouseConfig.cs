@@ -241,10 +241,11 @@ internal sealed record PersistConfig
 
     public string? ServiceAccountTokenFile { get; init; }
 
-    /// <summary>Ours (persist "file"): a file holding the 32-byte encryption key, base64.</summary>
+    /// <summary>Ours: a file holding the 32-byte encryption key, base64. Required (or <see cref="KeyEnvVar"/>) for
+    /// persist "file"; optional for "kubernetes", where it replaces the service-account token as the key input.</summary>
     public string? KeyFile { get; init; }
 
-    /// <summary>Ours (persist "file"): an environment variable holding the base64 key.</summary>
+    /// <summary>Ours: an environment variable holding the base64 key (as <see cref="KeyFile"/>; never both).</summary>
     public string? KeyEnvVar { get; init; }
 
     public SourcePosition Position { get; init; }

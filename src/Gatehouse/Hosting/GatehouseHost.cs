@@ -1,4 +1,5 @@
 using Gatehouse.AutoAuth;
+using Gatehouse.Cache.Persistence;
 using Gatehouse.Configuration;
 using Gatehouse.Listeners;
 using Gatehouse.Sinks;
@@ -62,6 +63,7 @@ internal sealed class GatehouseHost : IAsyncDisposable
         services.AddAutoAuth(config);
         services.AddSinks(config);
         services.AddApiProxy(config, options.ApiProxy);
+        services.AddLeaseCache(config);
         services.AddListeners(config);
 
         var app = builder.Build();
@@ -106,6 +108,12 @@ internal sealed class GatehouseHost : IAsyncDisposable
         catch (AutoAuthConfigException exception)
         {
             await stderr.WriteLineAsync($"Error creating auth method: {exception.Message}").ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+        catch (CachePersistException exception)
+        {
+            // A bad key_file/key_env_var, or a restore error with persist.exit_on_err = true.
+            await stderr.WriteLineAsync($"Error restoring the persistent cache: {exception.Message}").ConfigureAwait(false);
             return ExitCodes.Error;
         }
 

@@ -1,4 +1,5 @@
 using Gatehouse.ApiProxy;
+using Gatehouse.Cache;
 using Gatehouse.Configuration;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -21,11 +22,14 @@ internal sealed partial class RequestDispatcher
     private readonly MetricsEndpoint _metrics;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly long _serverMaxRequestSize;
+    private readonly CacheClearEndpoint? _cacheClear;
     private readonly ILogger<RequestDispatcher> _logger;
 
     public RequestDispatcher(
-        ProxyHandler proxy, MetricsEndpoint metrics, IHostApplicationLifetime lifetime, GatehouseConfig config, ILogger<RequestDispatcher> logger)
+        ProxyHandler proxy, MetricsEndpoint metrics, IHostApplicationLifetime lifetime, GatehouseConfig config, ILogger<RequestDispatcher> logger,
+        CacheClearEndpoint? cacheClear = null)
     {
+        _cacheClear = cacheClear;
         _proxy = proxy;
         _metrics = metrics;
         _lifetime = lifetime;
@@ -52,7 +56,7 @@ internal sealed partial class RequestDispatcher
                 return QuitAsync(context, listener);
             case Endpoint.CacheClear:
                 // No cache: nothing to clear; Vault answers 200 with an empty body for any method.
-                return Task.CompletedTask;
+                return _cacheClear is null ? Task.CompletedTask : _cacheClear.HandleAsync(context);
         }
 
         if (listener is not null)

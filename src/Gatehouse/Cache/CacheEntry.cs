@@ -1,0 +1,89 @@
+namespace Gatehouse.Cache;
+
+internal enum CacheEntryKind
+{
+    /// <summary>A leased secret (<c>lease_id</c>), renewed through <c>sys/leases/renew</c>.</summary>
+    Lease,
+
+    /// <summary>A token from a login or token create (<c>auth</c>), renewed through <c>auth/token/renew-self</c>.</summary>
+    Token,
+
+    /// <summary>The registered auto-auth token: managed (leases under it are cached) but renewed by auto-auth, not by us.</summary>
+    AutoAuthToken,
+}
+
+/// <summary>When an entry's TTL was last known: the base time and the TTL Vault gave at that time.</summary>
+internal sealed record CacheLifetime(DateTimeOffset Since, long TtlSeconds)
+{
+    public DateTimeOffset ExpiresAt => Since.AddSeconds(TtlSeconds);
+
+    public long RemainingSeconds(DateTimeOffset now) => Math.Max(0, TtlSeconds - (long)Math.Floor((now - Since).TotalSeconds));
+}
+
+/// <summary>One cached token or lease, with its secondary-index fields. Index fields never change after insertion
+/// except <see cref="TokenParent"/> (cleared by revoke-orphan, under the index lock).</summary>
+internal sealed class CacheEntry
+{
+    public required CacheKey Id { get; init; }
+
+    public required CacheEntryKind Kind { get; init; }
+
+    /// <summary>The answer to replay; null for the auto-auth token.</summary>
+    public CachedResponse? Response { get; init; }
+
+    /// <summary>The raw X-Vault-Namespace of the request, or <c>root/</c>.</summary>
+    public required string Namespace { get; init; }
+
+    /// <summary>The request path as received, including <c>/v1</c>.</summary>
+    public required string RequestPath { get; init; }
+
+    public string RequestMethod { get; init; } = "GET";
+
+    /// <summary>The token the request was made with.</summary>
+    public string? RequestToken { get; init; }
+
+    /// <summary>For token entries: the token itself (<c>auth.client_token</c>).</summary>
+    public string? Token { get; init; }
+
+    public string? TokenAccessor { get; init; }
+
+    /// <summary>For lease entries: the lease id.</summary>
+    public string? Lease { get; init; }
+
+    /// <summary>For lease entries: the token that owns the lease (the request token).</summary>
+    public string? LeaseToken { get; init; }
+
+    /// <summary>For non-orphan token entries: the parent token (the request token).</summary>
+    public string? TokenParent { get; set; }
+
+    /// <summary>When the answer was fetched from Vault (the Age header counts from here).</summary>
+    public DateTimeOffset FetchedAt { get; init; }
+
+    /// <summary>The TTL Vault gave first; the renewal grace is a tenth of it.</summary>
+    public long OriginalTtlSeconds { get; init; }
+
+    private CacheLifetime _lifetime = new(DateTimeOffset.MinValue, 0);
+
+    /// <summary>Replaced after each renewal; read lock-free by hits.</summary>
+    public CacheLifetime Lifetime
+    {
+        get => Volatile.Read(ref _lifetime);
+        set => Volatile.Write(ref _lifetime, value);
+    }
+
+    public long Size => (Response?.Size ?? 0) + 256;
+
+    /// <summary>Set once, when the entry leaves the index.</summary>
+    public bool Evicted => Volatile.Read(ref _evicted) != 0;
+
+    private int _evicted;
+
+    internal bool MarkEvicted() => Interlocked.Exchange(ref _evicted, 1) == 0;
+
+    // Renewer bookkeeping (guarded by the renewer's lock).
+    internal long ScheduleVersion;
+    internal int RenewalFailures;
+
+    /// <summary>Never the token itself: this can reach a log line.</summary>
+    public override string ToString() => $"{Kind} {Id} {RequestMethod} {RequestPath} (accessor {TokenAccessor ?? "-"})";
+}

@@ -1,0 +1,340 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Gatehouse.ApiProxy;
+using Gatehouse.AutoAuth;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Cache;
+
+/// <summary>
+/// The lease cache: an <see cref="IVaultProxier"/> decorator. The request handler does not know it is there.
+/// Identical logins and token creations get the same token, leased secrets the same lease; the <see cref="Renewer"/>
+/// keeps them alive and revocations seen through the proxy evict them at once.
+/// </summary>
+internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
+{
+    /// <summary>
+    /// Request bodies declared larger than this bypass the cache (logins and token creates are a few hundred bytes).
+    /// Chunked bodies are read whole, as Vault does; the listener's max_request_size bounds them.
+    /// </summary>
+    public const long MaxKeyedBody = 1024 * 1024;
+
+    private readonly IVaultProxier _inner;
+    private readonly TimeProvider _time;
+    private readonly CacheMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<CacheKey, InFlight> _inFlight = new();
+    private readonly TokenStore? _tokens;
+    private DateCache _date = new(-1, "");
+
+    public LeaseCache(IVaultProxier inner, CacheIndex index, Renewer renewer, TimeProvider time, CacheMetrics metrics, ILogger logger, TokenStore? tokens = null)
+    {
+        _inner = inner;
+        Index = index;
+        Renewer = renewer;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+        _tokens = tokens;
+        metrics.Observe(index);
+        index.Evicted += OnEvicted;
+        renewer.Renewed += OnRenewed;
+        if (tokens is not null)
+        {
+            tokens.Published += RegisterAutoAuthToken;
+            if (tokens.Current is { } current)
+            {
+                RegisterAutoAuthToken(current);
+            }
+        }
+    }
+
+    public CacheIndex Index { get; }
+
+    public Renewer Renewer { get; }
+
+    /// <summary>
+    /// Persistence hooks, set by <see cref="Persistence.CachePersistence"/> before the listeners serve when a
+    /// <c>persist</c> block is configured (and left null when the store was imported and dropped).
+    /// </summary>
+    public ICacheStore? Store { get; set; }
+
+    public async ValueTask<ProxyResult> SendAsync(ProxyRequest request, CancellationToken cancellationToken)
+    {
+        // Step map: 1. buffer the body (the key needs it); 2. key; 3. hit → replay; 4. an identical request in
+        // flight → wait for it, then hit or forward alone; 5. forward, buffered; 6. revocation → evict;
+        // 7. cacheable → store, start renewing; 8. answer (X-Cache: MISS is added by the handler).
+        if (!await request.BufferBodyAsync(MaxKeyedBody, evenChunked: true, cancellationToken).ConfigureAwait(false))
+        {
+            return await _inner.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        var cacheRequest = ToCacheRequest(request);
+        var key = CacheKey.Compute(cacheRequest);
+        if (TryHit(key) is { } hit)
+        {
+            return hit;
+        }
+
+        if (Cacheability.IsRenewal(cacheRequest))
+        {
+            return await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
+        }
+
+        var mine = new InFlight();
+        var first = _inFlight.GetOrAdd(key, mine);
+        if (!ReferenceEquals(first, mine))
+        {
+            _metrics.InFlightWait();
+            await first.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (TryHit(key) is { } waited)
+            {
+                return waited;
+            }
+
+            // Not cacheable (or already evicted): this request goes to Vault on its own; writes are never merged.
+            return await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _inFlight.TryRemove(new KeyValuePair<CacheKey, InFlight>(key, mine));
+            mine.Completion.TrySetResult();
+        }
+    }
+
+    /// <summary>Looks a request up without forwarding (benchmarks, tests).</summary>
+    internal ProxyResult? TryHit(CacheKey key)
+    {
+        if (!Index.TryGet(key, out var entry) || entry.Response is not { } stored)
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow();
+        var remaining = entry.Lifetime.RemainingSeconds(now);
+        var extra = 3;
+        var headers = new KeyValuePair<string, string[]>[stored.Headers.Length + extra];
+        stored.Headers.CopyTo(headers, 0);
+        var i = stored.Headers.Length;
+        headers[i++] = new("Date", [DateHeader(now)]);
+        headers[i++] = new("Age", [Math.Max(0, (long)Math.Round((now - entry.FetchedAt).TotalSeconds)).ToString(CultureInfo.InvariantCulture)]);
+        headers[i] = new("X-Cache", ["HIT"]);
+        _metrics.Hit();
+        return ProxyResult.Buffered(new BufferedResponse(stored.StatusCode, headers, stored.BodyWithTtl(remaining)));
+    }
+
+    private async ValueTask<ProxyResult> ForwardAsync(ProxyRequest request, CacheRequest cacheRequest, CacheKey key, CancellationToken cancellationToken)
+    {
+        request.BufferResponse = true;
+        request.RewindBody();
+        var result = await _inner.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (result.Outcome != ProxyOutcome.Buffered || result.Response is not { } response)
+        {
+            return result;
+        }
+
+        if (response.StatusCode is >= 200 and < 300)
+        {
+            _metrics.Miss();
+            if (Revocations.Recognise(cacheRequest) is { } revocation)
+            {
+                var evicted = Revocations.Apply(Index, revocation, cacheRequest);
+                Log.Revoked(_logger, revocation.Kind, evicted);
+                return result;
+            }
+
+            TryStore(cacheRequest, key, response);
+        }
+
+        return result;
+    }
+
+    private void TryStore(CacheRequest request, CacheKey key, BufferedResponse response)
+    {
+        var contentType = response.Headers.FirstOrDefault(h => h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault();
+        var decision = Cacheability.Decide(request, response.StatusCode, contentType, response.Body.Span, Index.IsManagedToken);
+        if (decision.Kind == CacheDecisionKind.PassThrough)
+        {
+            Log.NotCached(_logger, request.Method, request.Path, decision.Reason);
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var isToken = decision.Kind == CacheDecisionKind.Token;
+        var entry = new CacheEntry
+        {
+            Id = key,
+            Kind = isToken ? CacheEntryKind.Token : CacheEntryKind.Lease,
+            Response = new CachedResponse(response.StatusCode, response.Headers, response.Body.ToArray(), authTtl: isToken),
+            Namespace = request.IndexNamespace,
+            RequestPath = request.Path,
+            RequestMethod = request.Method,
+            RequestToken = request.Token,
+            Token = isToken ? decision.ClientToken : null,
+            TokenAccessor = isToken ? decision.Accessor : null,
+            TokenParent = isToken ? decision.Parent : null,
+            Lease = isToken ? null : decision.LeaseId,
+            LeaseToken = isToken ? null : request.Token,
+            FetchedAt = now,
+            OriginalTtlSeconds = decision.TtlSeconds,
+            Lifetime = new CacheLifetime(now, decision.TtlSeconds),
+        };
+        Add(entry);
+    }
+
+    /// <summary>Adds an entry (new or restored) and starts renewing it. False when full or already present.</summary>
+    internal bool Add(CacheEntry entry, bool persist = true)
+    {
+        var added = Index.TryAdd(entry);
+        switch (added)
+        {
+            case CacheAddResult.Added:
+                Log.Cached(_logger, entry.ToString());
+                Renewer.Start(entry);
+                if (persist)
+                {
+                    Store?.Save(entry);
+                }
+
+                return true;
+            case CacheAddResult.Full:
+                _metrics.NotStoredFull();
+                Log.Full(_logger, Index.Count, Index.Bytes);
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// The auto-auth token becomes a managed token (leases made with it are cacheable). Auto-auth renews it, so no
+    /// renewal is scheduled. A token already registered is left alone.
+    /// </summary>
+    public void RegisterAutoAuthToken(AutoAuthToken token)
+    {
+        if (Index.IsManagedToken(token.Token))
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var entry = new CacheEntry
+        {
+            Id = CacheKey.Random(),
+            Kind = CacheEntryKind.AutoAuthToken,
+            Namespace = "root/",
+            RequestPath = "auto-auth",
+            Token = token.Token,
+            TokenAccessor = token.Accessor,
+            FetchedAt = now,
+            OriginalTtlSeconds = (long)(token.Ttl?.TotalSeconds ?? 0),
+            Lifetime = new CacheLifetime(now, (long)(token.Ttl?.TotalSeconds ?? 0)),
+        };
+        if (Index.TryAdd(entry) == CacheAddResult.Added)
+        {
+            Store?.Save(entry);
+        }
+    }
+
+    private void OnEvicted(CacheEntry entry, EvictionReason reason)
+    {
+        _metrics.Eviction(reason);
+        Store?.Delete(entry);
+    }
+
+    /// <summary>The new last-renewed time and TTL go to the store, so a restart restores the entry's true remaining TTL.</summary>
+    private void OnRenewed(CacheEntry entry) => Store?.Save(entry);
+
+    private static CacheRequest ToCacheRequest(ProxyRequest request)
+    {
+        var http = request.Context.Request;
+        List<KeyValuePair<string, string>>? headers = null;
+        string? ns = null;
+        foreach (var (name, values) in http.Headers)
+        {
+            if (!name.StartsWith("X-Vault-", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (name.Equals("X-Vault-Namespace", StringComparison.OrdinalIgnoreCase))
+            {
+                ns = values.ToString();
+            }
+            else if (CacheKey.IsKeyHeader(name))
+            {
+                (headers ??= []).Add(new(name, values.ToString()));
+            }
+        }
+
+        return new CacheRequest(http.Method, http.PathBase.Add(http.Path).Value ?? "/", http.QueryString.Value, ns, request.Token, request.Body ?? default, headers);
+    }
+
+    private string DateHeader(DateTimeOffset now)
+    {
+        var second = now.ToUnixTimeSeconds();
+        var cached = Volatile.Read(ref _date);
+        if (cached.Second == second)
+        {
+            return cached.Value;
+        }
+
+        var value = now.ToString("r", CultureInfo.InvariantCulture);
+        Volatile.Write(ref _date, new DateCache(second, value));
+        return value;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_tokens is not null)
+        {
+            _tokens.Published -= RegisterAutoAuthToken;
+        }
+
+        await Renewer.DisposeAsync().ConfigureAwait(false);
+        Store?.Dispose();
+    }
+
+    private sealed class InFlight
+    {
+        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed record DateCache(long Second, string Value);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Debug, "Cached {Entry}")]
+        public static partial void Cached(ILogger logger, string entry);
+
+        [LoggerMessage(2, LogLevel.Debug, "Not cached: {Method} {Path} ({Reason})")]
+        public static partial void NotCached(ILogger logger, string method, string path, string reason);
+
+        [LoggerMessage(3, LogLevel.Debug, "Revocation ({Kind}) seen through the proxy; evicted {Count} entries")]
+        public static partial void Revoked(ILogger logger, RevocationKind kind, int count);
+
+        [LoggerMessage(4, LogLevel.Warning, "The lease cache is full ({Count} entries, {Bytes} bytes); serving without caching. Raise cache.max_entries or cache.max_bytes")]
+        public static partial void Full(ILogger logger, int count, long bytes);
+    }
+}
+
+/// <summary>
+/// Where the cache writes entries when <c>persist</c> is configured: on store, after each renewal (the new lifetime)
+/// and on eviction. Stopping the host disposes it without deleting anything, so the entries survive a restart.
+/// </summary>
+internal interface ICacheStore : IDisposable
+{
+    /// <summary>Writes (or rewrites) the entry.</summary>
+    void Save(CacheEntry entry);
+
+    void Delete(CacheEntry entry);
+
+    /// <summary>Forgets every entry (cache-clear <c>all</c>).</summary>
+    void Clear();
+}
