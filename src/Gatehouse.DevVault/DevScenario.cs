@@ -9,7 +9,10 @@ public sealed record DevScenarioResult(string RoleIdPath, string SecretIdPath);
 /// <summary>The `gatehouse dev` setup, done through DevVault's HTTP API like a real operator would.</summary>
 public static class DevScenario
 {
-    /// <summary>The dev policy: read secrets under secret/ and kv/, plus the token self-paths.</summary>
+    /// <summary>
+    /// The dev policy: read secrets under secret/ and kv/, the token self-paths, and child-token creation (so a
+    /// newcomer can see the lease cache answer a repeated <c>auth/token/create</c>).
+    /// </summary>
     public const string PolicyText = """
 path "secret/*" {
   capabilities = ["read", "list"]
@@ -25,6 +28,9 @@ path "auth/token/renew-self" {
 }
 path "auth/token/revoke-self" {
   capabilities = ["update"]
+}
+path "auth/token/create" {
+  capabilities = ["create", "update"]
 }
 """;
 

@@ -24,6 +24,8 @@ internal static class GatehouseCommand
                 return Task.FromResult(ExitCodes.Success);
             case "proxy" or "agent":
                 return ProxyCommand.RunAsync(rest, stdout, stderr, environment, cancellationToken);
+            case "dev":
+                return DevCommand.RunAsync(rest, stdout, stderr, onReady: null, cancellationToken);
             case "validate":
                 return Task.FromResult(ValidateCommand.Run(rest, stdout, stderr, environment));
             case "help" or "-h" or "-help" or "--help":
@@ -57,6 +59,7 @@ internal static class GatehouseCommand
         Usage: gatehouse <command> [options]
 
         Commands:
+            dev        Run DevVault (in-memory Vault) with the proxy in front of it, for trying Gatehouse out.
             proxy      Run the proxy daemon from Vault Agent/Proxy config files (alias: agent).
             validate   Check config files and print the effective configuration as JSON.
             version    Print the version.
