@@ -36,8 +36,8 @@ internal static class SinkFactory
                 throw new AutoAuthConfigException($"{owner}: dh_type must be \"curve25519\" and dh_path must be set together");
             }
 
-            var aad = sink.AadEnvVar is { Length: > 0 } variable ? Environment.GetEnvironmentVariable(variable) ?? sink.Aad : sink.Aad;
-            dh = new DhEncryptor(sink.DhPath, sink.DeriveKey, aad);
+            // Aad already holds aad_env_var's value: the loader resolves it once, as Vault does at config load.
+            dh = new DhEncryptor(sink.DhPath, sink.DeriveKey, sink.Aad);
         }
 
         return new SinkPipeline(file, sink.WrapTtl, sink.WrapTtl is null ? null : client, dh);
