@@ -58,13 +58,21 @@ internal sealed partial class JwtMethod : IBackgroundAuthMethod
             : LoginRequest.Login(_mountPath, new Dictionary<string, string> { ["role"] = _role, ["jwt"] = jwt }));
     }
 
+    /// <summary>
+    /// Test hook: raised each time the ticker starts waiting (its timer is armed), so advancing a fake clock by
+    /// <see cref="ReadPeriod"/> makes it read the file once and then raise this again.
+    /// </summary>
+    internal event Action? TickerWaiting;
+
     /// <summary>The read-period ticker.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(ReadPeriod, _time);
+        TickerWaiting?.Invoke();
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
         {
             ReadJwtFile();
+            TickerWaiting?.Invoke();
         }
     }
 
