@@ -29,15 +29,11 @@ internal sealed partial class JwtMethod : IBackgroundAuthMethod
         _mountPath = mountPath;
         _time = time;
         _logger = logger;
-        _path = settings.GetString("path") ?? throw new AutoAuthConfigException($"{settings.Owner}: missing 'path' value");
-        _role = settings.GetString("role") ?? throw new AutoAuthConfigException($"{settings.Owner}: missing 'role' value");
+        _path = settings.GetRequiredString("path");
+        _role = settings.GetRequiredString("role");
         _remove = settings.GetBool("remove_jwt_after_reading", defaultValue: true);
         _followSymlinks = settings.GetBool("remove_jwt_follows_symlinks", defaultValue: false);
         ReadPeriod = settings.GetDuration("jwt_read_period") ?? (_remove ? RemovingReadPeriod : DefaultReadPeriod);
-        if (ReadPeriod <= TimeSpan.Zero)
-        {
-            throw new AutoAuthConfigException($"{settings.Owner}: jwt_read_period must be positive");
-        }
     }
 
     public string Type => "jwt";
