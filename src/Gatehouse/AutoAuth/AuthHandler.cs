@@ -12,7 +12,8 @@ namespace Gatehouse.AutoAuth;
 /// <remarks>
 /// Step map of <see cref="RunAsync"/>:
 /// 0. Once, at start: a token preloaded from the persistent cache (<see cref="TokenStore.Preload"/>) is adopted after
-///    a successful lookup-self and goes straight to 2; if Vault says no (or is down), it is dropped and 1 runs.
+///    a successful lookup-self (TTL and renewable from its data) and goes straight to 2; if Vault says no (or is
+///    down), it is dropped, the failure is counted, and 1 runs after one backoff wait (Vault's behaviour).
 /// 1. Log in (token_file: adopt the file's token after lookup-self). On failure: count it, log it; with exit_on_err
 ///    return a fatal <see cref="AuthOutcome"/>; otherwise wait the backoff and go to 1.
 /// 2. Publish the token; reset the backoff.
@@ -82,8 +83,17 @@ internal sealed partial class AuthHandler
             : Task.CompletedTask;
         try
         {
-            // 0. A token restored from the persistent cache: adopt it if lookup-self says it is still good.
-            var preloaded = await AdoptPreloadedAsync(cancellationToken).ConfigureAwait(false);
+            // 0. A token restored from the persistent cache: adopt it if lookup-self says it is still good; if not,
+            //    count the failure and back off before the first login, as Vault does.
+            var (preloaded, preloadError) = await AdoptPreloadedAsync(cancellationToken).ConfigureAwait(false);
+            if (preloadError is not null)
+            {
+                _metrics.AuthFailed();
+                var delay = _backoff.Next();
+                Log.PreloadedRejected(_logger, preloadError, delay);
+                await WaitAsync(delay, AuthWaitReason.LoginBackoff, currentToken: null, cancellationToken).ConfigureAwait(false);
+            }
+
             while (true)
             {
                 // 1. Log in.
@@ -135,7 +145,7 @@ internal sealed partial class AuthHandler
 
         if (request.ExistingToken is { } existing)
         {
-            return await AdoptAsync(existing, cancellationToken).ConfigureAwait(false);
+            return await AdoptAsync(existing, "the token from the token file", cancellationToken).ConfigureAwait(false);
         }
 
         var client = request.Client ?? _client;
@@ -158,36 +168,39 @@ internal sealed partial class AuthHandler
             : (null, "the login response has no auth.client_token");
     }
 
-    private async Task<AutoAuthToken?> AdoptPreloadedAsync(CancellationToken cancellationToken)
+    /// <summary>The adopted preloaded token; or the reason it cannot be used; or neither when there is none.</summary>
+    private async Task<(AutoAuthToken? Token, string? Error)> AdoptPreloadedAsync(CancellationToken cancellationToken)
     {
         // A wrapped login hands sinks wrap-info, which a restored token cannot provide.
         if (_store.TakePreloaded() is not { } preloaded || _options.WrapTtl is not null)
         {
-            return null;
+            return (null, null);
         }
 
-        var (token, error) = await AdoptAsync(preloaded.Token, cancellationToken).ConfigureAwait(false);
+        var (token, error) = await AdoptAsync(preloaded.Token, "the auto-auth token restored from the persistent cache", cancellationToken).ConfigureAwait(false);
         if (token is null)
         {
-            Log.PreloadedRejected(_logger, preloaded.Accessor ?? "(none)", error!);
+            return (null, $"token {preloaded.Accessor ?? "(none)"}: {error}");
         }
 
-        return token;
+        Log.PreloadedAdopted(_logger, token.Accessor ?? "(none)");
+        return (token, null);
     }
 
-    private async Task<(AutoAuthToken? Token, string? Error)> AdoptAsync(string token, CancellationToken cancellationToken)
+    /// <summary>Adopts an existing token after lookup-self; <paramref name="what"/> names it in errors.</summary>
+    private async Task<(AutoAuthToken? Token, string? Error)> AdoptAsync(string token, string what, CancellationToken cancellationToken)
     {
         var lookup = await _client.LookupSelfAsync(token, cancellationToken).ConfigureAwait(false);
         if (!lookup.IsSuccess)
         {
-            return (null, $"lookup-self with the token from the token file failed: {lookup.Error}");
+            return (null, $"lookup-self with {what} failed: {lookup.Error}");
         }
 
         var secret = lookup.Secret;
         var id = secret?.GetDataString("id");
         if (string.IsNullOrEmpty(id))
         {
-            return (null, "lookup-self returned no data.id for the token from the token file");
+            return (null, $"lookup-self returned no data.id for {what}");
         }
 
         if (secret!.GetDataString("type") == "batch")
@@ -420,8 +433,11 @@ internal sealed partial class AuthHandler
         [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "auto-auth: the token file holds a batch token; it cannot be renewed")]
         public static partial void BatchToken(ILogger logger);
 
-        [LoggerMessage(EventId = 1013, Level = LogLevel.Information, Message = "auto-auth: the token {Accessor} restored from the persistent cache cannot be used ({Error}); logging in")]
-        public static partial void PreloadedRejected(ILogger logger, string accessor, string error);
+        [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "auto-auth: the token restored from the persistent cache cannot be used ({Error}); logging in after {Delay}")]
+        public static partial void PreloadedRejected(ILogger logger, string error, TimeSpan delay);
+
+        [LoggerMessage(EventId = 1014, Level = LogLevel.Information, Message = "auto-auth: adopted token {Accessor} restored from the persistent cache")]
+        public static partial void PreloadedAdopted(ILogger logger, string accessor);
     }
 }
 

@@ -4,13 +4,20 @@ using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.AutoAuth;
 
-/// <summary>Maps <c>auto_auth.method</c> to its <see cref="IAuthMethod"/>. Throws <see cref="AutoAuthConfigException"/>.</summary>
+/// <summary>
+/// Maps <c>auto_auth.method</c> to its <see cref="IAuthMethod"/>, after checking its keys with the same
+/// <see cref="MethodConfigRules"/> config validation uses. Throws <see cref="AutoAuthConfigException"/>.
+/// </summary>
 internal static class AuthMethodFactory
 {
     public static IAuthMethod Create(GatehouseConfig config, AuthMethodConfig method, TimeProvider time, ILoggerFactory loggers)
     {
         var type = method.Type.ToLowerInvariant();
-        var settings = new MethodSettings(method.Config, $"auto_auth.method \"{type}\"");
+        var owner = $"auto_auth.method \"{type}\"";
+        var problems = new List<ConfigDiagnostic>();
+        MethodConfigRules.Check(method with { Type = type }, owner, problems);
+        MethodSettings.Validate(problems);
+        var settings = new MethodSettings(method.Config, owner);
         var mountPath = method.EffectiveMountPath;
         return type switch
         {

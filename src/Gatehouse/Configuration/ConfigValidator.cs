@@ -138,20 +138,10 @@ internal static class ConfigValidator
 
         foreach (var sink in autoAuth.Sinks)
         {
-            var path = $"auto_auth.sink \"{sink.Type}\"";
-            var hasDhType = !string.IsNullOrEmpty(sink.DhType);
-            if (hasDhType && sink.DhType != "curve25519")
-                error(sink.Position, path, $"invalid value for 'dh_type'; the only dh_type is \"curve25519\", got \"{sink.DhType}\"");
-            if (hasDhType != !string.IsNullOrEmpty(sink.DhPath))
-                error(sink.Position, path, "'dh_type' and 'dh_path' must be specified together");
-            if (!hasDhType && !string.IsNullOrEmpty(sink.Aad))
-                error(sink.Position, path, "specifying AAD data without 'dh_type' does not make sense; set dh_type and dh_path, or remove aad");
-            if (!hasDhType && !string.IsNullOrEmpty(sink.AadEnvVar) && string.IsNullOrEmpty(sink.Aad))
-                error(sink.Position, path, "specifying AAD data without 'dh_type' does not make sense; set dh_type and dh_path, or remove aad_env_var");
-            if (!hasDhType && sink.DeriveKey)
-                error(sink.Position, path, "specifying 'derive_key' data without 'dh_type' does not make sense; set dh_type and dh_path, or remove derive_key");
-            if (sink.WrapTtl is { } sinkTtl && sinkTtl < TimeSpan.Zero)
-                error(sink.Position, $"{path}.wrap_ttl", "wrap_ttl must not be negative");
+            var problems = new List<ConfigDiagnostic>();
+            MethodConfigRules.CheckSinkEncryption(sink, $"auto_auth.sink \"{sink.Type}\"", problems);
+            foreach (var problem in problems)
+                error(problem.Position, problem.Path, problem.Message);
         }
     }
 

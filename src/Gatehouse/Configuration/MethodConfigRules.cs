@@ -60,6 +60,12 @@ internal static class MethodConfigRules
                 "secret_id_response_wrapping_path must not be empty when it is set; remove it or give the wrapping path"));
         }
 
+        if (method.Type == "jwt" && method.Config.GetDuration("jwt_read_period") is { } period && period <= TimeSpan.Zero)
+        {
+            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("jwt_read_period"), $"{path}.config.jwt_read_period",
+                "jwt_read_period must be positive, such as \"500ms\" or \"1m\""));
+        }
+
         if (method.Type == "cert" && method.Config.Contains("client_cert") != method.Config.Contains("client_key"))
         {
             diagnostics.Add(new ConfigDiagnostic(method.Config.Position, $"{path}.config",
@@ -67,9 +73,35 @@ internal static class MethodConfigRules
         }
     }
 
-    public static void CheckFileSink(SinkConfig sink, string path, ICollection<ConfigDiagnostic> diagnostics) =>
+    public static void CheckFileSink(SinkConfig sink, string path, ICollection<ConfigDiagnostic> diagnostics)
+    {
         CheckMap(sink.Config, FileSinkKeys, path, diagnostics,
             _ => "'path' not specified for file sink; set config { path = \"/path/to/token\" }");
+        if (sink.Config.GetFileMode("mode") is > 0b111_111_111)
+        {
+            diagnostics.Add(new ConfigDiagnostic(sink.Config.PositionOf("mode"), $"{path}.config.mode",
+                "file mode does not represent a regular file; a sink's mode must be 0000–0777, such as 0640"));
+        }
+    }
+
+    /// <summary>A sink's wrapping and DH-encryption keys (outside its <c>config</c> map), for any sink type.</summary>
+    public static void CheckSinkEncryption(SinkConfig sink, string path, ICollection<ConfigDiagnostic> diagnostics)
+    {
+        void Error(string message) => diagnostics.Add(new ConfigDiagnostic(sink.Position, path, message));
+        var hasDhType = !string.IsNullOrEmpty(sink.DhType);
+        if (hasDhType && sink.DhType != "curve25519")
+            Error($"invalid value for 'dh_type'; the only dh_type is \"curve25519\", got \"{sink.DhType}\"");
+        if (hasDhType != !string.IsNullOrEmpty(sink.DhPath))
+            Error("'dh_type' and 'dh_path' must be specified together");
+        if (!hasDhType && !string.IsNullOrEmpty(sink.Aad))
+            Error("specifying AAD data without 'dh_type' does not make sense; set dh_type and dh_path, or remove aad");
+        if (!hasDhType && !string.IsNullOrEmpty(sink.AadEnvVar) && string.IsNullOrEmpty(sink.Aad))
+            Error("specifying AAD data without 'dh_type' does not make sense; set dh_type and dh_path, or remove aad_env_var");
+        if (!hasDhType && sink.DeriveKey)
+            Error("specifying 'derive_key' data without 'dh_type' does not make sense; set dh_type and dh_path, or remove derive_key");
+        if (sink.WrapTtl is { } sinkTtl && sinkTtl < TimeSpan.Zero)
+            diagnostics.Add(new ConfigDiagnostic(sink.Position, $"{path}.wrap_ttl", "wrap_ttl must not be negative"));
+    }
 
     private static void CheckMap(
         ConfigMap map, Key[] keys, string path, ICollection<ConfigDiagnostic> diagnostics, Func<string, string> missing)

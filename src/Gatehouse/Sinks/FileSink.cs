@@ -53,6 +53,12 @@ internal sealed class FileSink
     /// <summary>Creates and removes a temp file beside the target, as Vault does at startup.</summary>
     public void CheckWritable()
     {
+        if (File.Exists(Directory))
+        {
+            throw new SinkStartupException(
+                $"error creating file sink: error during write check: {Directory} is a file, not a directory; change the sink's path");
+        }
+
         if (!System.IO.Directory.Exists(Directory))
         {
             throw new SinkStartupException(

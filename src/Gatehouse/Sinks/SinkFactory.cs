@@ -4,7 +4,10 @@ using Gatehouse.Vault;
 
 namespace Gatehouse.Sinks;
 
-/// <summary>Maps <c>auto_auth.sink</c> blocks to sinks. Throws <see cref="AutoAuthConfigException"/>.</summary>
+/// <summary>
+/// Maps <c>auto_auth.sink</c> blocks to sinks, after checking the keys with the same <see cref="MethodConfigRules"/>
+/// config validation uses. Throws <see cref="AutoAuthConfigException"/>.
+/// </summary>
 internal static class SinkFactory
 {
     public static SinkPipeline Create(SinkConfig sink, VaultClient client)
@@ -16,28 +19,23 @@ internal static class SinkFactory
             throw new AutoAuthConfigException($"{owner}: Unknown sink type \"{type}\" (Gatehouse supports file)");
         }
 
+        var problems = new List<ConfigDiagnostic>();
+        MethodConfigRules.CheckFileSink(sink, owner, problems);
+        MethodConfigRules.CheckSinkEncryption(sink, owner, problems);
+        MethodSettings.Validate(problems);
         var settings = new MethodSettings(sink.Config, owner);
-        var path = settings.GetString("path") ?? throw new AutoAuthConfigException($"{owner}: 'path' not specified for file sink");
-        var mode = settings.GetInt64("mode") ?? Defaults.FileSinkMode;
-        if (mode is < 0 or > FileSink.MaxMode)
-        {
-            throw new AutoAuthConfigException($"{owner}: file mode does not represent a regular file (mode must be 0000–0777, e.g. 0640)");
-        }
+        var path = settings.GetRequiredString("path");
+        var mode = settings.GetFileMode("mode") ?? Defaults.FileSinkMode;
 
         var uid = settings.GetInt64("uid");
         var gid = settings.GetInt64("gid");
         var file = new FileSink(path, (int)mode, (int?)uid, (int?)gid);
 
         DhEncryptor? dh = null;
-        if (!string.IsNullOrEmpty(sink.DhType) || !string.IsNullOrEmpty(sink.DhPath))
+        if (sink.DhType is not null && sink.DhPath is not null)
         {
-            if (!string.Equals(sink.DhType, "curve25519", StringComparison.OrdinalIgnoreCase) || string.IsNullOrEmpty(sink.DhPath))
-            {
-                throw new AutoAuthConfigException($"{owner}: dh_type must be \"curve25519\" and dh_path must be set together");
-            }
-
-            var aad = sink.AadEnvVar is { Length: > 0 } variable ? Environment.GetEnvironmentVariable(variable) ?? sink.Aad : sink.Aad;
-            dh = new DhEncryptor(sink.DhPath, sink.DeriveKey, aad);
+            // Aad already holds aad_env_var's value: the loader resolves it once, as Vault does at config load.
+            dh = new DhEncryptor(sink.DhPath, sink.DeriveKey, sink.Aad);
         }
 
         return new SinkPipeline(file, sink.WrapTtl, sink.WrapTtl is null ? null : client, dh);

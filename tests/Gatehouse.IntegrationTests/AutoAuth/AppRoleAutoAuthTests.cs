@@ -148,6 +148,35 @@ public sealed class AppRoleAutoAuthTests
     }
 
     [Fact]
+    public async Task AppRole_ScriptedRun_RecordsAuthSuccessAndFailureMetrics()
+    {
+        await using var h = await StartVaultAsync();
+        await h.SetUpAppRoleAsync(tokenTtl: "1h", writeSecretFile: false);
+        await h.StartGatehouseAsync(h.Config(AppRole(h), h.FileSink("token")));
+
+        // 1. No secret ID yet: a failed login.
+        var backoff = await h.NextWaitAsync();
+        Assert.Equal(AuthWaitReason.LoginBackoff, backoff.Reason);
+        Assert.Equal((0, 1), (h.Measured("vault.agent.auth.success"), h.Measured("vault.agent.auth.failure")));
+
+        // 2. The secret ID arrives: a login, then a renewal — each a success.
+        var secretId = (await h.RootAsync(HttpMethod.Post, "auth/approle/role/app/secret-id"))!["data"]!["secret_id"]!.ToString();
+        await File.WriteAllTextAsync(h.PathOf("secret_id"), secretId);
+        h.Time.Advance(backoff.Delay);
+        await h.ElapseAsync(AuthWaitReason.Renewal);
+        var next = await h.NextWaitAsync();
+        Assert.Equal(AuthWaitReason.Renewal, next.Reason);
+        Assert.Equal((2, 1), (h.Measured("vault.agent.auth.success"), h.Measured("vault.agent.auth.failure")));
+
+        // 3. Vault refuses the next renewal (token revoked): a failure, then a new login: a success.
+        await h.RootAsync(HttpMethod.Post, "auth/token/revoke", new { token = h.Store.Current!.Token });
+        h.Time.Advance(next.Delay);
+        Assert.Equal(AuthWaitReason.Renewal, (await h.NextWaitAsync()).Reason);
+        Assert.Equal((3, 2), (h.Measured("vault.agent.auth.success"), h.Measured("vault.agent.auth.failure")));
+        Assert.Equal((3, 2), (h.Measured("vault.proxy.auth.success"), h.Measured("vault.proxy.auth.failure")));
+    }
+
+    [Fact]
     public async Task AppRole_WrappedSecretIdWithTheRightCreationPath_IsUnwrapped()
     {
         await using var h = await StartVaultAsync();

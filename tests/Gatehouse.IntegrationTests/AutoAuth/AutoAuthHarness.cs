@@ -27,6 +27,8 @@ internal sealed class AutoAuthHarness : IAsyncDisposable
     private readonly Channel<AuthLoopWait> _waits = Channel.CreateUnbounded<AuthLoopWait>();
     private readonly Channel<string> _written = Channel.CreateUnbounded<string>();
     private readonly HttpClient _root;
+    private readonly System.Diagnostics.Metrics.MeterListener _meters = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _measurements = new(StringComparer.Ordinal);
     private ServiceProvider? _services;
     private List<IHostedService> _hosted = [];
 
@@ -146,9 +148,22 @@ internal sealed class AutoAuthHarness : IAsyncDisposable
         var services = new ServiceCollection()
             .AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(Logs)))
             .AddSingleton<TimeProvider>(Time)
+            .AddMetrics()
             .AddAutoAuth(config)
             .AddSinks(config);
         _services = services.BuildServiceProvider();
+
+        // This harness's meter only: parallel tests create "Gatehouse" meters of their own.
+        var factory = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        _meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Scope == factory)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _meters.SetMeasurementEventCallback<long>((instrument, value, _, _) => _measurements.AddOrUpdate(instrument.Name, value, (_, total) => total + value));
+        _meters.Start();
         var handler = _services.GetRequiredService<AuthHandler>();
         handler.Waiting += wait => _waits.Writer.TryWrite(wait);
         foreach (var writer in _services.GetRequiredService<SinkServer>().Writers)
@@ -162,6 +177,9 @@ internal sealed class AutoAuthHarness : IAsyncDisposable
             await hosted.StartAsync(CancellationToken.None);
         }
     }
+
+    /// <summary>The total recorded so far on a counter of this harness's meter (read with a MeterListener).</summary>
+    public long Measured(string instrument) => _measurements.GetValueOrDefault(instrument);
 
     public async Task<AuthLoopWait> NextWaitAsync()
     {
@@ -201,6 +219,7 @@ internal sealed class AutoAuthHarness : IAsyncDisposable
             await _services.DisposeAsync();
         }
 
+        _meters.Dispose();
         _root.Dispose();
         await Server.DisposeAsync();
         Directory.Delete(Dir, recursive: true);

@@ -16,7 +16,7 @@ public sealed class MethodSettingsTests
     [InlineData("45", 45)]
     public void MethodSettings_Duration_ReadsGoDurationsAndSeconds(string text, double seconds)
     {
-        Assert.True(MethodSettings.TryParseDuration(text, out var value));
+        Assert.True(ValueParser.TryParseDurationText(text, out var value));
         Assert.Equal(TimeSpan.FromSeconds(seconds), value);
     }
 
@@ -48,6 +48,25 @@ public sealed class MethodSettingsTests
         var error = Assert.Throws<AutoAuthConfigException>(() => AuthMethodFactory.Create(new GatehouseConfig(),
             new AuthMethodConfig { Type = "approle" }, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
         Assert.Contains("missing 'role_id_file_path' value", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Factories_ApplyTheValidationRules_ReportingEveryProblemAtOnce()
+    {
+        var method = new AuthMethodConfig
+        {
+            Type = "jwt",
+            Config = Map(("path", new HclString("/jwt", default)), ("jwt_read_period", new HclString("-1s", new SourcePosition("agent.hcl", 7, 9)))),
+        };
+        var error = Assert.Throws<AutoAuthConfigException>(() => AuthMethodFactory.Create(new GatehouseConfig(), method,
+            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+        Assert.Contains("missing 'role' value", error.Message, StringComparison.Ordinal);
+        Assert.Contains("agent.hcl:7:9: auto_auth.method \"jwt\".config.jwt_read_period: jwt_read_period must be positive", error.Message, StringComparison.Ordinal);
+
+        var sink = new SinkConfig { Type = "file", Aad = "x", Config = Map(("path", new HclString("/t", default)), ("mode", new HclNumber("4095", 4095, 4095, default))) };
+        var sinkError = Assert.Throws<AutoAuthConfigException>(() => SinkFactory.Create(sink, null!));
+        Assert.Contains("file mode does not represent a regular file", sinkError.Message, StringComparison.Ordinal);
+        Assert.Contains("specifying AAD data without 'dh_type'", sinkError.Message, StringComparison.Ordinal);
     }
 
     private static ConfigMap Map(params (string Key, HclNode Value)[] values) =>

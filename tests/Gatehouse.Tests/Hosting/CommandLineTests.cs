@@ -181,6 +181,43 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Validate_BadSinkModeAndMissingJwtRole_AreAllReportedWithTheirPositions()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"gatehouse-{Guid.NewGuid():N}.hcl");
+        await File.WriteAllTextAsync(file, """
+            vault { address = "http://127.0.0.1:8200" }
+            auto_auth {
+              method "jwt" {
+                config = {
+                  path            = "/var/run/jwt"
+                  jwt_read_period = "0s"
+                }
+              }
+              sink "file" {
+                config = {
+                  path = "/run/token"
+                  mode = "rw-r-----"
+                }
+              }
+            }
+            """);
+        try
+        {
+            var (code, stdout, stderr) = await Run("validate", $"-config={file}");
+
+            Assert.Equal(1, code);
+            Assert.Equal("", stdout);
+            Assert.Contains($"{file}:4:14: auto_auth.method \"jwt\": missing 'role' value", stderr, StringComparison.Ordinal);
+            Assert.Contains($"{file}:6:25: auto_auth.method \"jwt\".config.jwt_read_period: jwt_read_period must be positive", stderr, StringComparison.Ordinal);
+            Assert.Contains($"{file}:12:14: auto_auth.sink \"file\".config.mode: could not parse 'mode' as integer", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Flags_BeatEnvironment_WhichBeatsTheFile()
     {
         Func<string, string?> env = n => n switch { "VAULT_ADDR" => "https://env:8200", "VAULT_NAMESPACE" => "env-ns", _ => null };

@@ -1,4 +1,7 @@
+using System.Collections.Immutable;
 using System.Text;
+using Gatehouse.Configuration;
+using Gatehouse.Hcl;
 using Gatehouse.Sinks;
 
 namespace Gatehouse.Tests.Sinks;
@@ -53,17 +56,71 @@ public sealed class FileSinkTests : IDisposable
     }
 
     [Fact]
-    public void FileSink_WhenDirectoryReadOnly_FailsAtStartup()
+    public void FileSink_WhenDirectoryCannotBeWrittenEvenByRoot_FailsAtStartup()
     {
-        if (OperatingSystem.IsWindows() || Environment.UserName == "root")
+        // procfs refuses new files to everyone, root included, so this runs (and fails the check) whoever runs it.
+        if (!OperatingSystem.IsLinux())
         {
-            return; // root writes anywhere; the check cannot fail there.
+            return; // needs /proc
         }
 
-        File.SetUnixFileMode(_dir, UnixFileMode.UserRead | UnixFileMode.UserExecute);
-        var sink = new FileSink(Path.Combine(_dir, "token"), 0b110_100_000, null, null);
+        var sink = new FileSink("/proc/gatehouse-token", 0b110_100_000, null, null);
         var error = Assert.Throws<SinkStartupException>(sink.CheckWritable);
-        Assert.Contains("cannot create files", error.Message, StringComparison.Ordinal);
+        Assert.Contains("error during write check", error.Message, StringComparison.Ordinal);
+        Assert.Contains("cannot create files in /proc", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FileSink_WhenTheParentIsARegularFile_FailsAtStartupSayingSo()
+    {
+        File.WriteAllText(Path.Combine(_dir, "plain"), "x");
+        var sink = new FileSink(Path.Combine(_dir, "plain", "token"), 0b110_100_000, null, null);
+        var error = Assert.Throws<SinkStartupException>(sink.CheckWritable);
+        Assert.Contains("is a file, not a directory", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FileSink_UidAndGid_AreAppliedToTheWrittenFile()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // unix ownership
+        }
+
+        var path = Path.Combine(_dir, "token");
+        var settings = new ConfigMap(
+            ImmutableDictionary<string, HclNode>.Empty
+                .Add("path", new HclString(path, default))
+                .Add("uid", new HclNumber("4321", 4321, 4321, default))
+                .Add("gid", new HclNumber("8765", 8765, 8765, default)),
+            default);
+        var sink = SinkFactory.Create(new SinkConfig { Type = "file", Config = settings }, null!).File;
+        Assert.Equal((4321, 8765), (sink.Uid, sink.Gid));
+
+        if (Environment.UserName != "root")
+        {
+            // Without CAP_CHOWN the write fails (and the sink server retries it); it never leaves a temp file.
+            await Assert.ThrowsAsync<IOException>(() => sink.WriteAsync("s.abc"u8.ToArray(), CancellationToken.None));
+            Assert.Empty(Directory.GetFileSystemEntries(_dir));
+            return;
+        }
+
+        await sink.WriteAsync("s.abc"u8.ToArray(), CancellationToken.None);
+        Assert.Equal("4321:8765", Stat(path, "%u:%g"));
+        Assert.Equal("640", Stat(path, "%a"));
+
+        // Only the one that is set changes.
+        var gidOnly = new FileSink(path, 0b110_000_000, null, 1111);
+        await gidOnly.WriteAsync("s.def"u8.ToArray(), CancellationToken.None);
+        Assert.Equal("0:1111", Stat(path, "%u:%g"));
+    }
+
+    private static string Stat(string path, string format)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", format, path]) { RedirectStandardOutput = true })!;
+        var output = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return output;
     }
 
     [Fact]

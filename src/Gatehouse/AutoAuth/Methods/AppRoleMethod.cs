@@ -25,16 +25,10 @@ internal sealed partial class AppRoleMethod : IAuthMethod
     {
         _mountPath = mountPath;
         _logger = logger;
-        _roleIdFilePath = settings.GetString("role_id_file_path")
-            ?? throw new AutoAuthConfigException($"{settings.Owner}: missing 'role_id_file_path' value");
+        _roleIdFilePath = settings.GetRequiredString("role_id_file_path");
         _secretIdFilePath = settings.GetString("secret_id_file_path");
         _removeSecretIdFile = settings.GetBool("remove_secret_id_file_after_reading", defaultValue: true);
-        if (settings.Map.Contains("secret_id_response_wrapping_path"))
-        {
-            _wrappingPath = settings.GetString("secret_id_response_wrapping_path")?.Trim('/')
-                ?? throw new AutoAuthConfigException(
-                    $"{settings.Owner}: secret_id_response_wrapping_path is set but empty; give the path the secret ID was wrapped at (e.g. auth/approle/role/<role>/secret-id) or remove the key");
-        }
+        _wrappingPath = settings.GetString("secret_id_response_wrapping_path")?.Trim('/');
     }
 
     public string Type => "approle";

@@ -32,10 +32,6 @@ internal sealed class CertMethod : IAuthMethod
         _clientCert = settings.GetString("client_cert");
         _clientKey = settings.GetString("client_key");
         _reload = settings.GetBool("reload", defaultValue: false);
-        if ((_clientCert is null) != (_clientKey is null))
-        {
-            throw new AutoAuthConfigException($"{settings.Owner}: client_cert and client_key must be given together");
-        }
     }
 
     public string Type => "cert";

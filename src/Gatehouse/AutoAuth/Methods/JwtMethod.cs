@@ -29,15 +29,11 @@ internal sealed partial class JwtMethod : IBackgroundAuthMethod
         _mountPath = mountPath;
         _time = time;
         _logger = logger;
-        _path = settings.GetString("path") ?? throw new AutoAuthConfigException($"{settings.Owner}: missing 'path' value");
-        _role = settings.GetString("role") ?? throw new AutoAuthConfigException($"{settings.Owner}: missing 'role' value");
+        _path = settings.GetRequiredString("path");
+        _role = settings.GetRequiredString("role");
         _remove = settings.GetBool("remove_jwt_after_reading", defaultValue: true);
         _followSymlinks = settings.GetBool("remove_jwt_follows_symlinks", defaultValue: false);
         ReadPeriod = settings.GetDuration("jwt_read_period") ?? (_remove ? RemovingReadPeriod : DefaultReadPeriod);
-        if (ReadPeriod <= TimeSpan.Zero)
-        {
-            throw new AutoAuthConfigException($"{settings.Owner}: jwt_read_period must be positive");
-        }
     }
 
     public string Type => "jwt";
@@ -58,13 +54,21 @@ internal sealed partial class JwtMethod : IBackgroundAuthMethod
             : LoginRequest.Login(_mountPath, new Dictionary<string, string> { ["role"] = _role, ["jwt"] = jwt }));
     }
 
+    /// <summary>
+    /// Test hook: raised each time the ticker starts waiting (its timer is armed), so advancing a fake clock by
+    /// <see cref="ReadPeriod"/> makes it read the file once and then raise this again.
+    /// </summary>
+    internal event Action? TickerWaiting;
+
     /// <summary>The read-period ticker.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(ReadPeriod, _time);
+        TickerWaiting?.Invoke();
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
         {
             ReadJwtFile();
+            TickerWaiting?.Invoke();
         }
     }
 

@@ -17,7 +17,7 @@ internal sealed class KubernetesMethod : IAuthMethod
     public KubernetesMethod(MethodSettings settings, string mountPath)
     {
         _mountPath = mountPath;
-        _role = settings.GetString("role") ?? throw new AutoAuthConfigException($"{settings.Owner}: 'role' value is required");
+        _role = settings.GetRequiredString("role");
         _tokenPath = settings.GetString("token_path") ?? Defaults.KubernetesTokenPath;
     }
 

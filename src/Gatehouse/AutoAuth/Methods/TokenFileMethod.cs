@@ -15,8 +15,7 @@ internal sealed partial class TokenFileMethod : IAuthMethod
 
     public TokenFileMethod(MethodSettings settings, ILogger logger)
     {
-        _path = settings.GetString("token_file_path")
-            ?? throw new AutoAuthConfigException($"{settings.Owner}: token_file_path is required");
+        _path = settings.GetRequiredString("token_file_path");
         _logger = logger;
     }
 

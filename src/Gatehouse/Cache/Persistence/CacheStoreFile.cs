@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 
@@ -207,7 +208,7 @@ internal sealed partial class CacheStoreFile : ICacheStore
             var length = BinaryPrimitives.ReadUInt32LittleEndian(span[4..]);
             var crc = BinaryPrimitives.ReadUInt32LittleEndian(span[8..]);
             if (length < 1 + IdSize || length > span.Length - RecordPrefixSize
-                || Crc32.Compute(span.Slice(RecordPrefixSize, (int)length)) != crc)
+                || Crc32.HashToUInt32(span.Slice(RecordPrefixSize, (int)length)) != crc)
             {
                 damaged++;
                 position = NextMarker(bytes, position + 1);
@@ -299,7 +300,7 @@ internal sealed partial class CacheStoreFile : ICacheStore
 
         RecordMarker.CopyTo(record, 0);
         BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), (uint)payloadLength);
-        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(8), Crc32.Compute(payload));
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(8), Crc32.HashToUInt32(payload));
         return record;
     }
 

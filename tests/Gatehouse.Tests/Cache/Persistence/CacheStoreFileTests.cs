@@ -142,6 +142,40 @@ public sealed class CacheStoreFileTests : IDisposable
     }
 
     [Fact]
+    public void Store_RecordChecksum_IsCrc32IeeeOfThePayload()
+    {
+        // Locks the on-disk format: the record CRC is CRC-32/IEEE (reflected 0xEDB88320), whatever computes it.
+        var key = FileKey();
+        using (var store = Open(key))
+        {
+            store.Save(Token("crc"));
+        }
+
+        var bytes = File.ReadAllBytes(StorePath);
+        var record = bytes.AsSpan(CacheStoreFile.HeaderSize);
+        var length = BitConverter.ToInt32(record[4..]);
+        var crc = BitConverter.ToUInt32(record[8..]);
+        Assert.Equal(ReferenceCrc32(record.Slice(CacheStoreFile.RecordPrefixSize, length)), crc);
+        Assert.Equal(0xCBF43926u, ReferenceCrc32("123456789"u8));
+    }
+
+    /// <summary>The textbook bitwise CRC-32/IEEE, independent of the implementation under test.</summary>
+    private static uint ReferenceCrc32(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+
+    [Fact]
     public void Kubernetes_KeyFromServiceAccountToken_RotationMakesTheStoreUnreadable()
     {
         var tokenFile = Path.Combine(_dir, "sa-token");
