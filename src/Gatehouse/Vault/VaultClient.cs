@@ -12,7 +12,7 @@ namespace Gatehouse.Vault;
 /// endpoints. Expected failures (Vault's error statuses, an unreachable Vault) come back as <see cref="VaultError"/>
 /// values; only cancellation throws. It never retries: the auth loop owns retries and backoff.
 /// </summary>
-internal sealed class VaultClient
+internal sealed class VaultClient : IDisposable
 {
     public const string TokenHeader = "X-Vault-Token";
     public const string NamespaceHeader = "X-Vault-Namespace";
@@ -28,9 +28,19 @@ internal sealed class VaultClient
     private readonly Uri _address;
     private readonly TimeProvider _time;
 
+    /// <summary>True for a client made by <see cref="Create"/>, which owns its connection pool; views from
+    /// <see cref="WithNamespace"/> share the pool and leave it alone.</summary>
+    private readonly bool _ownsInvoker;
+
     public VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time)
+        : this(invoker, address, @namespace, time, ownsInvoker: false)
+    {
+    }
+
+    private VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time, bool ownsInvoker)
     {
         _invoker = invoker;
+        _ownsInvoker = ownsInvoker;
         _address = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
         _time = time;
         Namespace = string.IsNullOrEmpty(@namespace) ? null : @namespace.TrimEnd('/') + "/";
@@ -49,7 +59,16 @@ internal sealed class VaultClient
             config.DisableKeepAlives.HasFlag(UpstreamClientSet.AutoAuth),
             config.DisableIdleConnections.HasFlag(UpstreamClientSet.AutoAuth));
         return new VaultClient(new HttpMessageInvoker(handler, disposeHandler: true), new Uri(config.Vault.EffectiveAddress),
-            @namespace ?? config.Vault.Namespace, time);
+            @namespace ?? config.Vault.Namespace, time, ownsInvoker: true);
+    }
+
+    /// <summary>Closes the connection pool when this client owns it.</summary>
+    public void Dispose()
+    {
+        if (_ownsInvoker)
+        {
+            _invoker.Dispose();
+        }
     }
 
     /// <summary>The same connection pool, another namespace.</summary>

@@ -63,7 +63,11 @@ internal sealed class CertMethod : IAuthMethod
                     ClientCert = _clientCert ?? _config.Vault.ClientCert,
                     ClientKey = _clientKey ?? _config.Vault.ClientKey,
                 };
+                var previous = _ownClient;
                 _ownClient = VaultClient.Create(_config with { Vault = vault }, client.Namespace, _time);
+
+                // The auth loop is sequential: the previous client's last login has finished, so its pool can go.
+                previous?.Dispose();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
             {
