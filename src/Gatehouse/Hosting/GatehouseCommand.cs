@@ -23,7 +23,7 @@ internal static class GatehouseCommand
                 stdout.WriteLine($"Gatehouse v{Version}");
                 return Task.FromResult(ExitCodes.Success);
             case "proxy" or "agent":
-                return ProxyCommand.RunAsync(rest, stdout, stderr, environment, cancellationToken);
+                return ProxyCommand.RunAsync(rest, stdout, stderr, environment, cancellationToken, mode: args[0]);
             case "validate":
                 return Task.FromResult(ValidateCommand.Run(rest, stdout, stderr, environment));
             case "help" or "-h" or "-help" or "--help":

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Gatehouse.Configuration;
 using Gatehouse.Hosting;
+using Gatehouse.Telemetry;
 
 namespace Gatehouse.Vault;
 
@@ -27,10 +28,12 @@ internal sealed class VaultClient
     private readonly HttpMessageInvoker _invoker;
     private readonly Uri _address;
     private readonly TimeProvider _time;
+    private readonly VaultReachability? _reachability;
 
-    public VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time)
+    public VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time, VaultReachability? reachability = null)
     {
         _invoker = invoker;
+        _reachability = reachability;
         _address = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
         _time = time;
         Namespace = string.IsNullOrEmpty(@namespace) ? null : @namespace.TrimEnd('/') + "/";
@@ -42,18 +45,21 @@ internal sealed class VaultClient
     public Uri Address => _address;
 
     /// <summary>The auto-auth client: its own handler from the vault stanza, honouring disable_keep_alives/idle for auto-auth.</summary>
-    public static VaultClient Create(GatehouseConfig config, string? @namespace, TimeProvider time)
+    public static VaultClient Create(GatehouseConfig config, string? @namespace, TimeProvider time, VaultReachability? reachability = null)
     {
         var handler = UpstreamHandlerFactory.Create(
             config.Vault,
             config.DisableKeepAlives.HasFlag(UpstreamClientSet.AutoAuth),
             config.DisableIdleConnections.HasFlag(UpstreamClientSet.AutoAuth));
         return new VaultClient(new HttpMessageInvoker(handler, disposeHandler: true), new Uri(config.Vault.EffectiveAddress),
-            @namespace ?? config.Vault.Namespace, time);
+            @namespace ?? config.Vault.Namespace, time, reachability);
     }
 
     /// <summary>The same connection pool, another namespace.</summary>
-    public VaultClient WithNamespace(string? @namespace) => new(_invoker, _address, @namespace, _time);
+    public VaultClient WithNamespace(string? @namespace) => new(_invoker, _address, @namespace, _time, _reachability);
+
+    /// <summary>The reachability this client reports to (shared with the proxy), or null.</summary>
+    public VaultReachability? Reachability => _reachability;
 
     /// <summary><c>PUT /v1/&lt;mount&gt;/login</c>. With <paramref name="wrapTtl"/> the response is wrapped.</summary>
     public Task<VaultResult> LoginAsync(string mountPath, IReadOnlyDictionary<string, string> body, TimeSpan? wrapTtl, CancellationToken cancellationToken) =>
@@ -114,6 +120,7 @@ internal sealed class VaultClient
         try
         {
             using var response = await _invoker.SendAsync(request, linked.Token).ConfigureAwait(false);
+            _reachability?.ReportSuccess();
             var bytes = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             if (status is >= 200 and < 300)
@@ -140,10 +147,12 @@ internal sealed class VaultClient
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            _reachability?.ReportFailure();
             return VaultResult.Failure(new VaultError(0, [$"no answer within {RequestTimeout.TotalSeconds:0}s"]));
         }
         catch (HttpRequestException e)
         {
+            _reachability?.ReportFailure();
             return VaultResult.Failure(new VaultError(0, [e.Message]));
         }
         catch (IOException e)

@@ -67,7 +67,7 @@ internal sealed class CertMethod : IAuthMethod
                     ClientCert = _clientCert ?? _config.Vault.ClientCert,
                     ClientKey = _clientKey ?? _config.Vault.ClientKey,
                 };
-                _ownClient = VaultClient.Create(_config with { Vault = vault }, client.Namespace, _time);
+                _ownClient = VaultClient.Create(_config with { Vault = vault }, client.Namespace, _time, client.Reachability);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
             {
