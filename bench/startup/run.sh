@@ -26,7 +26,7 @@ PIDS+=($!)
 for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$VAULT_PORT/v1/sys/health" >/dev/null 2>&1 && break; sleep 0.05; done
 
 # An approle role and its credentials, as an operator would provision them.
-vault() { curl -fsS -H "X-Vault-Token: root" "$@"; }
+vault() { curl -fsS -H "X-Vault-Token: root" -H "Content-Type: application/json" "$@"; }
 vault -X POST -d '{"type":"approle"}' "http://127.0.0.1:$VAULT_PORT/v1/sys/auth/approle" >/dev/null
 vault -X POST -d '{"token_ttl":"1h","token_policies":["default"]}' "http://127.0.0.1:$VAULT_PORT/v1/auth/approle/role/app" >/dev/null
 vault "http://127.0.0.1:$VAULT_PORT/v1/auth/approle/role/app/role-id" | sed -E 's/.*"role_id":"([^"]+)".*/\1/' > "$OUT/role_id"
