@@ -25,7 +25,7 @@ public class CacheBenchmarks
     {
         var time = TimeProvider.System;
         var index = new CacheIndex(100_000, long.MaxValue);
-        var metrics = new CacheMetrics();
+        var metrics = new Gatehouse.Telemetry.GatehouseMetrics();
         _renewer = new Renewer(time, new NeverSender(), index, metrics, NullLogger.Instance);
         _cache = new LeaseCache(new NeverProxier(), index, _renewer, time, metrics, NullLogger.Instance);
         var response = Encoding.UTF8.GetBytes("""{"request_id":"1","lease_id":"","renewable":false,"lease_duration":0,"data":null,"wrap_info":null,"warnings":null,"auth":{"client_token":"s.abcdefghijklmnopqrstuvwx","accessor":"acc","policies":["default"],"token_policies":["default"],"metadata":null,"lease_duration":3600,"renewable":true,"entity_id":"","token_type":"service","orphan":false}}""");

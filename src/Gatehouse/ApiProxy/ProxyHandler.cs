@@ -43,13 +43,37 @@ internal sealed partial class ProxyHandler
         _logger = logger;
     }
 
-    public async Task HandleAsync(HttpContext context)
+    /// <summary>Proxies one request that arrived on listener <paramref name="listener"/> (the index labels the metrics).</summary>
+    public async Task HandleAsync(HttpContext context, int listener = 0)
+    {
+        // Counted exactly once: in flight while handled, then by outcome (and cache hit or miss) in CompleteAsync.
+        _metrics.RequestStarted(listener);
+        var request = new ProxyRequest(context);
+        var outcome = ProxyOutcomeKind.Error;
+        try
+        {
+            outcome = await HandleCoreAsync(context, request).ConfigureAwait(false);
+        }
+        finally
+        {
+            _metrics.RequestCompleted(listener, outcome, request.ServedFromCache);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                // Never the query string, headers or bodies; a token in the path (auth/token/lookup/<token>) is cut off.
+                Log.Proxied(
+                    _logger, context.Request.Method, RequestLogPath.Safe(context.Request.Path.Value), context.Response.StatusCode,
+                    request.ServedFromCache ? "hit" : outcome == ProxyOutcomeKind.Success ? "miss" : "none",
+                    request.UpstreamElapsed is { } elapsed ? Math.Round(elapsed.TotalMilliseconds, 1) : null);
+            }
+        }
+    }
+
+    private async Task<ProxyOutcomeKind> HandleCoreAsync(HttpContext context, ProxyRequest request)
     {
         // Step map: 1. choose the token; 2. consistency headers; 3. decide whether the answer must be inspected
         // (redaction) and whether the body can be kept for retries; 4. send through the chain; 5. answer;
-        // 6. report a rejected auto-auth token; 7. count.
+        // 6. report a rejected auto-auth token; 7. classify for the metrics.
         var cancellationToken = context.RequestAborted;
-        var request = new ProxyRequest(context);
         var redact = false;
         ProxyResult result;
         try
@@ -57,9 +81,8 @@ internal sealed partial class ProxyHandler
             var tokenFailure = await _tokens.ApplyAsync(request, cancellationToken).ConfigureAwait(false);
             if (tokenFailure is not null)
             {
-                _metrics.ProxyError();
                 await ProxyErrorWriter.WriteAsync(context, tokenFailure).ConfigureAwait(false);
-                return;
+                return ProxyOutcomeKind.Error;
             }
 
             _consistency.Apply(context.Request.Headers);
@@ -76,7 +99,6 @@ internal sealed partial class ProxyHandler
                 await request.BufferBodyAsync(RetryBufferLimit, evenChunked: false, cancellationToken).ConfigureAwait(false);
             }
 
-            Log.Forwarding(_logger, context.Request.Method, context.Request.Path);
             result = await _proxier.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (BadHttpRequestException exception)
@@ -94,17 +116,15 @@ internal sealed partial class ProxyHandler
         switch (result.Outcome)
         {
             case ProxyOutcome.Failed:
-                _metrics.ProxyError();
                 Log.Failed(_logger, result.Failure!.Kind, result.Failure.Message);
                 await ProxyErrorWriter.WriteAsync(context, result.Failure).ConfigureAwait(false);
-                return;
+                return ProxyOutcomeKind.Error;
             case ProxyOutcome.Buffered:
                 result = await WriteBufferedAsync(context, result.Response!, redact).ConfigureAwait(false);
                 if (result.Outcome == ProxyOutcome.Failed)
                 {
-                    _metrics.ProxyError();
                     await ProxyErrorWriter.WriteAsync(context, result.Failure!).ConfigureAwait(false);
-                    return;
+                    return ProxyOutcomeKind.Error;
                 }
 
                 break;
@@ -115,14 +135,7 @@ internal sealed partial class ProxyHandler
             _tokenStore.ReportRejected(request.Token!);
         }
 
-        if (result.StatusCode < 400)
-        {
-            _metrics.ProxySuccess();
-        }
-        else
-        {
-            _metrics.ProxyClientError();
-        }
+        return result.StatusCode < 400 ? ProxyOutcomeKind.Success : ProxyOutcomeKind.ClientError;
     }
 
     /// <summary>Writes an answer the chain buffered, redacting the auto-auth token from a successful token lookup.</summary>
@@ -167,8 +180,8 @@ internal sealed partial class ProxyHandler
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Forwarding {Method} {Path}")]
-        public static partial void Forwarding(ILogger logger, string method, PathString path);
+        [LoggerMessage(1, LogLevel.Debug, "proxied {Method} {Path}: status={Status} cache={Cache} upstream_ms={UpstreamMs}")]
+        public static partial void Proxied(ILogger logger, string method, string path, int status, string cache, double? upstreamMs);
 
         [LoggerMessage(2, LogLevel.Debug, "Proxied request failed ({Kind}): {Message}")]
         public static partial void Failed(ILogger logger, ProxyFailureKind kind, string message);

@@ -25,6 +25,12 @@ internal sealed class ProxyRequest
     /// </summary>
     public bool BufferResponse { get; set; }
 
+    /// <summary>Set by the lease cache when the answer came from it (a hit), for metrics and the request log line.</summary>
+    public bool ServedFromCache { get; set; }
+
+    /// <summary>Set by the forwarder: time from sending the last attempt to Vault to its response headers.</summary>
+    public TimeSpan? UpstreamElapsed { get; set; }
+
     /// <summary>The whole request body once <see cref="BufferBodyAsync"/> has read it; empty for a body-less request.</summary>
     public ReadOnlyMemory<byte>? Body { get; private set; }
 

@@ -19,6 +19,7 @@ internal sealed partial class VaultForwarder : IVaultProxier
     private readonly ConsistencyTracker _consistency;
     private readonly GatehouseMetrics _metrics;
     private readonly TimeProvider _time;
+    private readonly VaultReachability? _reachability;
     private readonly ILogger<VaultForwarder> _logger;
 
     public VaultForwarder(
@@ -28,8 +29,10 @@ internal sealed partial class VaultForwarder : IVaultProxier
         ConsistencyTracker consistency,
         GatehouseMetrics metrics,
         TimeProvider time,
-        ILogger<VaultForwarder> logger)
+        ILogger<VaultForwarder> logger,
+        VaultReachability? reachability = null)
     {
+        _reachability = reachability;
         _forwarder = forwarder;
         _upstream = upstream;
         _retry = retry;
@@ -50,7 +53,7 @@ internal sealed partial class VaultForwarder : IVaultProxier
         for (var attempt = 0; ; attempt++)
         {
             request.RewindBody();
-            var transformer = new AttemptTransformer(this, request, attempt < maxRetries ? attempt + 1 : 0, deadline);
+            var transformer = new AttemptTransformer(this, request, attempt < maxRetries ? attempt + 1 : 0, deadline, _time.GetTimestamp());
             var error = await _forwarder.SendAsync(
                 context, _upstream.DestinationPrefix, _upstream.Invoker, _upstream.RequestConfig, transformer, cancellationToken)
                 .ConfigureAwait(false);
@@ -73,6 +76,17 @@ internal sealed partial class VaultForwarder : IVaultProxier
                 var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
                 var failure = Classify(error, exception, cancellationToken);
                 context.Features.Set<IForwarderErrorFeature>(null);
+                if (failure.Kind is ProxyFailureKind.UpstreamUnreachable or ProxyFailureKind.UpstreamTimeout)
+                {
+                    _reachability?.ReportFailure();
+                }
+
+                if (!transformer.Responded && failure.Kind != ProxyFailureKind.ClientCanceled)
+                {
+                    request.UpstreamElapsed = _time.GetElapsedTime(transformer.StartedAt);
+                    _metrics.UpstreamResponded(request.UpstreamElapsed.Value, ProxyOutcomeKind.Error);
+                }
+
                 if (failure.Kind != ProxyFailureKind.UpstreamFailed || attempt >= maxRetries || context.Response.HasStarted
                     || !TryPlanRetry(attempt + 1, null, deadline, out delay))
                 {
@@ -165,8 +179,9 @@ internal sealed partial class VaultForwarder : IVaultProxier
         private readonly int _retryNumber;
         private readonly DateTimeOffset _deadline;
 
-        public AttemptTransformer(VaultForwarder owner, ProxyRequest request, int retryNumber, DateTimeOffset deadline)
+        public AttemptTransformer(VaultForwarder owner, ProxyRequest request, int retryNumber, DateTimeOffset deadline, long startedAt)
         {
+            StartedAt = startedAt;
             _owner = owner;
             _request = request;
             _retryNumber = retryNumber;
@@ -174,6 +189,12 @@ internal sealed partial class VaultForwarder : IVaultProxier
         }
 
         public TimeSpan? RetryDelay { get; private set; }
+
+        /// <summary>When this attempt was sent (a <see cref="TimeProvider"/> timestamp).</summary>
+        public long StartedAt { get; }
+
+        /// <summary>True once Vault's response headers arrived.</summary>
+        public bool Responded { get; private set; }
 
         public int StatusCode { get; private set; }
 
@@ -188,6 +209,10 @@ internal sealed partial class VaultForwarder : IVaultProxier
             }
 
             StatusCode = (int)proxyResponse.StatusCode;
+            Responded = true;
+            _owner._reachability?.ReportSuccess();
+            _request.UpstreamElapsed = _owner._time.GetElapsedTime(StartedAt);
+            _owner._metrics.UpstreamResponded(_request.UpstreamElapsed.Value, StatusCode < 400 ? ProxyOutcomeKind.Success : ProxyOutcomeKind.ClientError);
             _owner._consistency.Observe(proxyResponse);
 
             if (_retryNumber > 0 && _owner._retry.IsRetryableStatus(StatusCode)

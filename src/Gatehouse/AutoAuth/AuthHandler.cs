@@ -63,6 +63,7 @@ internal sealed partial class AuthHandler
         _options = options;
         _random = options.Random ?? Random.Shared.NextDouble;
         _backoff = new Backoff(options.MinBackoff, options.MaxBackoff, _random);
+        metrics.ObserveTokenTtl(() => store.Current?.ExpiresAt is { } expires ? (expires - time.GetUtcNow()).TotalSeconds : null);
     }
 
     /// <summary>
@@ -94,6 +95,7 @@ internal sealed partial class AuthHandler
                 await WaitAsync(delay, AuthWaitReason.LoginBackoff, currentToken: null, cancellationToken).ConfigureAwait(false);
             }
 
+            var loggedInBefore = false;
             while (true)
             {
                 // 1. Log in.
@@ -117,6 +119,12 @@ internal sealed partial class AuthHandler
                 // 2. Publish.
                 _backoff.Reset();
                 _metrics.AuthSucceeded();
+                if (loggedInBefore)
+                {
+                    _metrics.AuthRelogin();
+                }
+
+                loggedInBefore = true;
                 Log.Authenticated(_logger, _method.Type, token.Accessor ?? "(none)", token.Ttl ?? TimeSpan.Zero, token.Renewable);
                 _store.Publish(token);
 
@@ -289,6 +297,7 @@ internal sealed partial class AuthHandler
             if (result.IsSuccess && result.Secret?.Auth is { } auth)
             {
                 _metrics.AuthSucceeded();
+                _metrics.AuthRenewal(ok: true);
                 _backoff.Reset();
                 var renewed = token with { ObtainedAt = _time.GetUtcNow(), Ttl = PositiveOrNull(auth.LeaseDuration), Renewable = auth.Renewable };
                 Log.Renewed(_logger, token.Accessor ?? "(none)", auth.LeaseDuration);
@@ -297,6 +306,7 @@ internal sealed partial class AuthHandler
             }
 
             _metrics.AuthFailed();
+            _metrics.AuthRenewal(ok: false);
             var error = result.Error ?? new VaultError(200, ["the renewal response has no auth block"]);
             if (error.IsTokenRejected)
             {

@@ -33,7 +33,7 @@ internal static class AutoAuthServiceCollectionExtensions
 
         var method = autoAuth.Method;
         services.TryAddKeyedSingleton(ClientKey, (sp, _) =>
-            VaultClient.Create(config, method.Namespace, sp.GetRequiredService<TimeProvider>()));
+            VaultClient.Create(config, method.Namespace, sp.GetRequiredService<TimeProvider>(), sp.GetService<VaultReachability>()));
         services.TryAddSingleton(sp => AuthMethodFactory.Create(
             config, method, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton(sp => new AuthHandler(

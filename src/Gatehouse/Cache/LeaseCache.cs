@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Gatehouse.ApiProxy;
 using Gatehouse.AutoAuth;
+using Gatehouse.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -22,13 +23,13 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
 
     private readonly IVaultProxier _inner;
     private readonly TimeProvider _time;
-    private readonly CacheMetrics _metrics;
+    private readonly GatehouseMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<CacheKey, InFlight> _inFlight = new();
     private readonly TokenStore? _tokens;
     private DateCache _date = new(-1, "");
 
-    public LeaseCache(IVaultProxier inner, CacheIndex index, Renewer renewer, TimeProvider time, CacheMetrics metrics, ILogger logger, TokenStore? tokens = null)
+    public LeaseCache(IVaultProxier inner, CacheIndex index, Renewer renewer, TimeProvider time, GatehouseMetrics metrics, ILogger logger, TokenStore? tokens = null)
     {
         _inner = inner;
         Index = index;
@@ -37,7 +38,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
         _metrics = metrics;
         _logger = logger;
         _tokens = tokens;
-        metrics.Observe(index);
+        metrics.ObserveCache(() => index.Count, () => index.Bytes);
         index.Evicted += OnEvicted;
         renewer.Renewed += OnRenewed;
         if (tokens is not null)
@@ -74,6 +75,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
         var key = CacheKey.Compute(cacheRequest);
         if (TryHit(key) is { } hit)
         {
+            request.ServedFromCache = true;
             return hit;
         }
 
@@ -86,10 +88,11 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
         var first = _inFlight.GetOrAdd(key, mine);
         if (!ReferenceEquals(first, mine))
         {
-            _metrics.InFlightWait();
+            _metrics.CacheInFlightWait();
             await first.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (TryHit(key) is { } waited)
             {
+                request.ServedFromCache = true;
                 return waited;
             }
 
@@ -125,7 +128,6 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
         headers[i++] = new("Date", [DateHeader(now)]);
         headers[i++] = new("Age", [Math.Max(0, (long)Math.Round((now - entry.FetchedAt).TotalSeconds)).ToString(CultureInfo.InvariantCulture)]);
         headers[i] = new("X-Cache", ["HIT"]);
-        _metrics.Hit();
         return ProxyResult.Buffered(new BufferedResponse(stored.StatusCode, headers, stored.BodyWithTtl(remaining)));
     }
 
@@ -141,7 +143,6 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
 
         if (response.StatusCode is >= 200 and < 300)
         {
-            _metrics.Miss();
             if (Revocations.Recognise(cacheRequest) is { } revocation)
             {
                 var evicted = Revocations.Apply(Index, revocation, cacheRequest);
@@ -204,7 +205,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
 
                 return true;
             case CacheAddResult.Full:
-                _metrics.NotStoredFull();
+                _metrics.CacheNotStoredFull();
                 Log.Full(_logger, Index.Count, Index.Bytes);
                 return false;
             default:
@@ -242,9 +243,20 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
         }
     }
 
+    /// <summary>The <c>reason</c> label of <c>vault.gatehouse.cache.evictions</c>: a fixed set.</summary>
+    public static string ReasonName(EvictionReason reason) => reason switch
+    {
+        EvictionReason.Revoked => "revoked",
+        EvictionReason.ParentGone => "parent_gone",
+        EvictionReason.Cleared => "cleared",
+        EvictionReason.RenewalRefused => "renewal_refused",
+        EvictionReason.Expired => "expired",
+        _ => "max_ttl",
+    };
+
     private void OnEvicted(CacheEntry entry, EvictionReason reason)
     {
-        _metrics.Eviction(reason);
+        _metrics.CacheEviction(ReasonName(reason));
         Store?.Delete(entry);
     }
 

@@ -3,6 +3,7 @@ using Gatehouse.AutoAuth;
 using Gatehouse.Cache;
 using Gatehouse.Cache.Persistence;
 using Gatehouse.Configuration;
+using Gatehouse.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -39,12 +40,12 @@ internal static class LeaseCacheServiceCollectionExtensions
         }
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<CacheMetrics>(sp => new CacheMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton(sp => new GatehouseMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
             var loggers = sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
-            var metrics = sp.GetRequiredService<CacheMetrics>();
+            var metrics = sp.GetRequiredService<GatehouseMetrics>();
             var index = new CacheIndex(cache.MaxEntries ?? Defaults.CacheMaxEntries, cache.MaxBytes ?? Defaults.CacheMaxBytes);
             var sender = renewalSender ?? CreateSender(sp, config);
             var renewer = new Renewer(time, sender, index, metrics, loggers.CreateLogger<Renewer>());

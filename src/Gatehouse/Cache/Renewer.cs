@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Gatehouse.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Cache;
@@ -21,7 +22,7 @@ internal sealed partial class Renewer : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly IRenewalSender _sender;
     private readonly CacheIndex _index;
-    private readonly CacheMetrics _metrics;
+    private readonly GatehouseMetrics _metrics;
     private readonly ILogger _logger;
     private readonly PriorityQueue<(CacheEntry Entry, long Version, bool Expire), DateTimeOffset> _queue = new();
     private readonly Lock _lock = new();
@@ -34,7 +35,7 @@ internal sealed partial class Renewer : IAsyncDisposable
     private int _disposed;
     private TaskCompletionSource? _idle;
 
-    public Renewer(TimeProvider time, IRenewalSender sender, CacheIndex index, CacheMetrics metrics, ILogger logger)
+    public Renewer(TimeProvider time, IRenewalSender sender, CacheIndex index, GatehouseMetrics metrics, ILogger logger)
     {
         _time = time;
         _sender = sender;
@@ -192,7 +193,12 @@ internal sealed partial class Renewer : IAsyncDisposable
         }
 
         var result = await _sender.RenewAsync(entry, cancellationToken).ConfigureAwait(false);
-        _metrics.Renewal(result.Outcome);
+        _metrics.CacheRenewal(result.Outcome switch
+        {
+            RenewalOutcome.Renewed => "ok",
+            RenewalOutcome.Refused => "refused",
+            _ => "failed",
+        });
         now = _time.GetUtcNow();
         switch (result.Outcome)
         {

@@ -23,7 +23,7 @@ internal static class GatehouseCommand
                 stdout.WriteLine($"Gatehouse v{Version}");
                 return Task.FromResult(ExitCodes.Success);
             case "proxy" or "agent":
-                return ProxyCommand.RunAsync(rest, stdout, stderr, environment, cancellationToken);
+                return ProxyCommand.RunAsync(rest, stdout, stderr, environment, cancellationToken, mode: args[0]);
             case "dev":
                 return DevCommand.RunAsync(rest, stdout, stderr, onReady: null, cancellationToken);
             case "validate":

@@ -1,5 +1,6 @@
 using Gatehouse.ApiProxy;
 using Gatehouse.AutoAuth;
+using Gatehouse.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -11,8 +12,26 @@ internal sealed record GatehouseHostOptions
     /// <summary>The clock every wait, schedule and expiry uses. The default is the system clock.</summary>
     public TimeProvider? TimeProvider { get; init; }
 
-    /// <summary>Where logs go. The default is the console (stderr), Warning for libraries, log_level for Gatehouse.</summary>
+    /// <summary>
+    /// Replaces Gatehouse's own logging (tests). The default is <c>AddGatehouseLogging</c>: log_level, log_format and
+    /// log_file from the configuration, to <see cref="LogConsole"/> and the log file.
+    /// </summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Where the console log lines go. The default is stderr.</summary>
+    public TextWriter? LogConsole { get; init; }
+
+    /// <summary>"proxy" or "agent": the banner's product name and the default log file name (proxy.log, agent.log).</summary>
+    public string Mode { get; init; } = "proxy";
+
+    /// <summary>
+    /// Re-reads the configuration on SIGHUP: the same -config paths, environment and flags as at startup. Null: a
+    /// reload only logs that there is nothing to reload from.
+    /// </summary>
+    public Func<ConfigLoadResult>? Reload { get; init; }
+
+    /// <summary>How long a graceful stop waits for requests in flight. The default is 10 seconds.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The auto-auth token store to use; tests publish tokens into it. The default is a new one.</summary>
     public TokenStore? TokenStore { get; init; }

@@ -14,18 +14,21 @@ internal static class ProxyCommand
         """ + ConfigArguments.FlagsHelp;
 
     public static Task<int> RunAsync(
-        IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, CancellationToken ct)
+        IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, CancellationToken ct,
+        string mode = "proxy")
     {
         if (ConfigArguments.Parse(args, out var error) is not { } parsed)
             return Task.FromResult(GatehouseCommand.UsageError(error, Help, stdout, stderr));
 
-        var result = ConfigLoader.Load(parsed.ConfigPaths, environment, parsed.Overrides);
+        // SIGHUP loads again exactly this way: the same paths, environment and flags (flags keep beating the files).
+        ConfigLoadResult Load() => ConfigLoader.Load(parsed.ConfigPaths, environment, parsed.Overrides);
+        var result = Load();
         if (!result.Succeeded)
         {
             ConfigReport.WriteProblems(result, stderr);
             return Task.FromResult(ExitCodes.Error);
         }
 
-        return DaemonRunner.RunAsync(result.Config!, stdout, stderr, ct);
+        return DaemonRunner.RunAsync(result.Config!, mode, Load, stdout, stderr, ct);
     }
 }

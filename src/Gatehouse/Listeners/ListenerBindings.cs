@@ -1,6 +1,7 @@
 using Gatehouse.Configuration;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Listeners;
@@ -20,11 +21,17 @@ internal sealed class ListenerBindings : IConfigureOptions<KestrelServerOptions>
 
     private readonly IReadOnlyList<ListenerConfig> _listeners;
     private readonly List<(int Index, ListenerConfig Config, ListenOptions Options)> _bound = [];
+    private readonly Dictionary<int, ListenerCertificate> _certificates = [];
 
     public ListenerBindings(IReadOnlyList<ListenerConfig> listeners) => _listeners = listeners;
 
     /// <summary>The endpoints configured, in listener order; after start their EndPoint holds the bound address.</summary>
     public IReadOnlyList<(int Index, ListenerConfig Config, ListenOptions Options)> Bound => _bound;
+
+    /// <summary>The server certificate of each TLS listener, by listener index; a reload swaps them.</summary>
+    public IReadOnlyDictionary<int, ListenerCertificate> Certificates => _certificates;
+
+    public IReadOnlyList<ListenerConfig> Listeners => _listeners;
 
     public void Configure(KestrelServerOptions options)
     {
@@ -35,6 +42,7 @@ internal sealed class ListenerBindings : IConfigureOptions<KestrelServerOptions>
         options.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(10));
 
         _bound.Clear();
+        _certificates.Clear();
         for (var index = 0; index < _listeners.Count; index++)
         {
             var config = _listeners[index];
@@ -42,7 +50,12 @@ internal sealed class ListenerBindings : IConfigureOptions<KestrelServerOptions>
             var feature = new ListenerFeature(index, config);
 
             // Read every TLS file before binding anything: a bad certificate stops startup with its name.
-            var https = config.TlsDisable ? null : ListenerTls.CreateOptions(config, name);
+            HttpsConnectionAdapterOptions? https = null;
+            if (!config.TlsDisable)
+            {
+                https = ListenerTls.CreateOptions(config, name, out var certificate);
+                _certificates[index] = certificate;
+            }
 
             void Configure(ListenOptions listen)
             {

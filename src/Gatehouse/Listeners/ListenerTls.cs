@@ -6,10 +6,13 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Gatehouse.Listeners;
 
-/// <summary>A listener's TLS settings as Kestrel options. Every file is read at startup; a bad one stops startup.</summary>
+/// <summary>
+/// A listener's TLS settings as Kestrel options. Every file is read at startup; a bad one stops startup. The server
+/// certificate is served through <paramref name="certificate"/> so a SIGHUP can swap it without a restart.
+/// </summary>
 internal static class ListenerTls
 {
-    public static HttpsConnectionAdapterOptions CreateOptions(ListenerConfig config, string listenerName)
+    public static HttpsConnectionAdapterOptions CreateOptions(ListenerConfig config, string listenerName, out ListenerCertificate certificate)
     {
         if (string.IsNullOrEmpty(config.TlsCertFile))
         {
@@ -23,9 +26,10 @@ internal static class ListenerTls
                 $"{listenerName}: tls_disable_client_certs and tls_require_and_verify_client_cert are mutually exclusive");
         }
 
+        var holder = certificate = new ListenerCertificate(LoadCertificate(config, listenerName));
         var options = new HttpsConnectionAdapterOptions
         {
-            ServerCertificate = LoadCertificate(config, listenerName),
+            ServerCertificateSelector = (_, _) => holder.Current,
             SslProtocols = Protocols(config, listenerName),
             CheckCertificateRevocation = false,
             ClientCertificateMode = config.TlsRequireAndVerifyClientCert ? ClientCertificateMode.RequireCertificate
@@ -49,8 +53,15 @@ internal static class ListenerTls
         return options;
     }
 
-    private static X509Certificate2 LoadCertificate(ListenerConfig config, string listenerName)
+    /// <summary>Reads tls_cert_file (and tls_key_file); a problem throws <see cref="ListenerStartupException"/> naming the files.</summary>
+    public static X509Certificate2 LoadCertificate(ListenerConfig config, string listenerName)
     {
+        if (string.IsNullOrEmpty(config.TlsCertFile))
+        {
+            throw new ListenerStartupException(
+                $"{listenerName}: tls_cert_file is required for a TLS listener; set tls_cert_file and tls_key_file, or tls_disable = true");
+        }
+
         try
         {
             return X509Certificate2.CreateFromPemFile(config.TlsCertFile!, string.IsNullOrEmpty(config.TlsKeyFile) ? null : config.TlsKeyFile);

@@ -13,7 +13,6 @@ internal static class ListenersServiceCollectionExtensions
         var bindings = new ListenerBindings(config.Listeners);
         services.AddSingleton(bindings);
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(bindings);
-        services.AddSingleton<MetricsEndpoint>();
         services.AddSingleton<RequestDispatcher>();
         return services;
     }

@@ -1,6 +1,7 @@
 using Gatehouse.ApiProxy;
 using Gatehouse.Cache;
 using Gatehouse.Configuration;
+using Gatehouse.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
@@ -20,18 +21,20 @@ internal sealed partial class RequestDispatcher
 
     private readonly ProxyHandler _proxy;
     private readonly MetricsEndpoint _metrics;
+    private readonly HealthEndpoint _health;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly long _serverMaxRequestSize;
     private readonly CacheClearEndpoint? _cacheClear;
     private readonly ILogger<RequestDispatcher> _logger;
 
     public RequestDispatcher(
-        ProxyHandler proxy, MetricsEndpoint metrics, IHostApplicationLifetime lifetime, GatehouseConfig config, ILogger<RequestDispatcher> logger,
+        ProxyHandler proxy, MetricsEndpoint metrics, HealthEndpoint health, IHostApplicationLifetime lifetime, GatehouseConfig config, ILogger<RequestDispatcher> logger,
         CacheClearEndpoint? cacheClear = null)
     {
         _cacheClear = cacheClear;
         _proxy = proxy;
         _metrics = metrics;
+        _health = health;
         _lifetime = lifetime;
         _serverMaxRequestSize = config.Listeners.Count == 0 ? Defaults.MaxRequestSize : config.Listeners.Max(l => l.EffectiveMaxRequestSize);
         _logger = logger;
@@ -45,13 +48,20 @@ internal sealed partial class RequestDispatcher
 
         if (listener?.Config.Role == ListenerRole.MetricsOnly)
         {
-            return builtIn == Endpoint.Metrics ? _metrics.HandleAsync(context) : NotFoundAsync(context);
+            return builtIn switch
+            {
+                Endpoint.Metrics => _metrics.HandleAsync(context),
+                Endpoint.Health => _health.HandleAsync(context),
+                _ => NotFoundAsync(context),
+            };
         }
 
         switch (builtIn)
         {
             case Endpoint.Metrics:
                 return _metrics.HandleAsync(context);
+            case Endpoint.Health:
+                return _health.HandleAsync(context);
             case Endpoint.Quit:
                 return QuitAsync(context, listener);
             case Endpoint.CacheClear:
@@ -80,13 +90,14 @@ internal sealed partial class RequestDispatcher
             }
         }
 
-        return _proxy.HandleAsync(context);
+        return _proxy.HandleAsync(context, listener?.Index ?? 0);
     }
 
     private enum Endpoint
     {
         None,
         Metrics,
+        Health,
         Quit,
         CacheClear,
     }
@@ -110,6 +121,7 @@ internal sealed partial class RequestDispatcher
         return rest switch
         {
             "metrics" => Endpoint.Metrics,
+            "health" => Endpoint.Health,
             "quit" => Endpoint.Quit,
             "cache-clear" => Endpoint.CacheClear,
             _ => Endpoint.None,

@@ -1,110 +1,220 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 
 namespace Gatehouse.Telemetry;
 
 /// <summary>
 /// The "Gatehouse" meter and every instrument it publishes, declared once. Call sites call the methods here and never
-/// build instrument names. Names follow Vault's (<c>vault.agent.auth.success</c>, <c>vault.agent.proxy.success</c>, …)
-/// so dashboards carry over. Each counter also keeps a running total so the metrics endpoint can report it without a
-/// listener (issue 7 replaces that with the real in-memory sink and Prometheus output).
+/// build instrument names or labels. Vault's names (<c>vault.agent.auth.success</c>, <c>vault.agent.proxy.success</c>,
+/// …) keep working so dashboards carry over; ours live under <c>vault.gatehouse.*</c> so <c>metrics_prefix</c> applies
+/// to them too. Every label comes from a small fixed set, and the tag arrays are built once: a proxied request records
+/// without allocating.
 /// </summary>
 internal sealed class GatehouseMetrics : IDisposable
 {
     public const string MeterName = "Gatehouse";
 
+    /// <summary>Listener indexes above this share one label value ("other"): the label set stays bounded.</summary>
+    public const int MaxListenerLabels = 32;
+
+    /// <summary>Upstream latency buckets in milliseconds.</summary>
+    public static readonly IReadOnlyList<double> UpstreamBuckets = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+    private static readonly string[] OutcomeNames = ["success", "client_error", "error"];
+
     private readonly Meter _meter;
-    private readonly TotalledCounter _agentAuthSuccess;
-    private readonly TotalledCounter _agentAuthFailure;
-    private readonly TotalledCounter _proxyAuthSuccess;
-    private readonly TotalledCounter _proxyAuthFailure;
-    private readonly TotalledCounter _sinkWriteFailure;
-    private readonly TotalledCounter _proxySuccess;
-    private readonly TotalledCounter _proxyClientError;
-    private readonly TotalledCounter _proxyError;
-    private readonly TotalledCounter _cacheMiss;
-    private readonly TotalledCounter _upstreamRetry;
-    private readonly TotalledCounter[] _all;
+
+    // Vault's names.
+    private readonly Counter<long> _agentAuthSuccess;
+    private readonly Counter<long> _agentAuthFailure;
+    private readonly Counter<long> _proxyAuthSuccess;
+    private readonly Counter<long> _proxyAuthFailure;
+    private readonly Counter<long> _proxySuccess;
+    private readonly Counter<long> _proxyClientError;
+    private readonly Counter<long> _proxyError;
+    private readonly Counter<long> _cacheHit;
+    private readonly Counter<long> _cacheMiss;
+
+    // Ours.
+    private readonly Counter<long> _requests;
+    private readonly UpDownCounter<long> _inFlight;
+    private readonly Histogram<double> _upstreamDuration;
+    private readonly Counter<long> _upstreamRetries;
+    private readonly Counter<long> _authRenewals;
+    private readonly Counter<long> _authRelogins;
+    private readonly Counter<long> _sinkWriteFailures;
+    private readonly Counter<long> _cacheEvictions;
+    private readonly Counter<long> _cacheRenewals;
+    private readonly Counter<long> _cacheInFlightWaits;
+    private readonly Counter<long> _cacheNotStoredFull;
+
+    private readonly KeyValuePair<string, object?>[][] _listenerTags;
+    private readonly KeyValuePair<string, object?>[][][] _requestTags;
+    private readonly KeyValuePair<string, object?>[][] _outcomeTags;
+    private readonly KeyValuePair<string, object?>[] _renewalOk = [new("result", "ok")];
+    private readonly KeyValuePair<string, object?>[] _renewalFailed = [new("result", "failed")];
+
+    private Func<double?>? _tokenTtlSeconds;
+    private Func<long>? _cacheEntries;
+    private Func<long>? _cacheBytes;
 
     public GatehouseMetrics(IMeterFactory? meterFactory = null)
     {
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        Scope = meterFactory;
 
         // Vault Agent and Vault Proxy name the same auth events differently; Gatehouse stands in for both, so it
         // records both twins and lets the dashboard pick.
-        _agentAuthSuccess = new(_meter, "vault.agent.auth.success", "Successful auto-auth logins and renewals.");
-        _agentAuthFailure = new(_meter, "vault.agent.auth.failure", "Failed auto-auth steps (login, lookup, renewal).");
-        _proxyAuthSuccess = new(_meter, "vault.proxy.auth.success", "Successful auto-auth logins and renewals.");
-        _proxyAuthFailure = new(_meter, "vault.proxy.auth.failure", "Failed auto-auth steps (login, lookup, renewal).");
-        _sinkWriteFailure = new(_meter, "gatehouse.sink.write.failure", "Failed token sink writes (each is retried).");
+        _agentAuthSuccess = _meter.CreateCounter<long>("vault.agent.auth.success", description: "Successful auto-auth logins and renewals.");
+        _agentAuthFailure = _meter.CreateCounter<long>("vault.agent.auth.failure", description: "Failed auto-auth steps (login, lookup, renewal).");
+        _proxyAuthSuccess = _meter.CreateCounter<long>("vault.proxy.auth.success", description: "Successful auto-auth logins and renewals.");
+        _proxyAuthFailure = _meter.CreateCounter<long>("vault.proxy.auth.failure", description: "Failed auto-auth steps (login, lookup, renewal).");
 
-        // Vault Proxy, too, records the proxy counters under vault.agent.* (the docs' vault.proxy.proxy.* is not what it emits).
-        _proxySuccess = new(_meter, "vault.agent.proxy.success", "Proxied requests answered with a status below 400.");
-        _proxyClientError = new(_meter, "vault.agent.proxy.client_error", "Proxied requests Vault answered with an error status (passed through).");
-        _proxyError = new(_meter, "vault.agent.proxy.error", "Proxied requests Gatehouse could not complete (502, 503, 504, ...).");
-        _cacheMiss = new(_meter, "vault.agent.cache.miss", "Successful answers not served from the cache (counted even with no cache, as Vault does).");
-        _upstreamRetry = new(_meter, "gatehouse.proxy.upstream_retry", "Upstream attempts repeated after a retryable failure.");
+        // Vault Proxy, too, records the proxy and cache counters under vault.agent.* (the docs' vault.proxy.* is not what it emits).
+        _proxySuccess = _meter.CreateCounter<long>("vault.agent.proxy.success", description: "Proxied requests answered with a status below 400.");
+        _proxyClientError = _meter.CreateCounter<long>("vault.agent.proxy.client_error", description: "Proxied requests Vault answered with an error status (passed through).");
+        _proxyError = _meter.CreateCounter<long>("vault.agent.proxy.error", description: "Proxied requests Gatehouse could not complete (502, 503, 504, ...).");
+        _cacheHit = _meter.CreateCounter<long>("vault.agent.cache.hit", description: "Proxied requests answered from the lease cache.");
+        _cacheMiss = _meter.CreateCounter<long>("vault.agent.cache.miss", description: "Successful answers not served from the cache (counted even with no cache, as Vault does).");
 
-        _all = [_agentAuthSuccess, _agentAuthFailure, _proxyAuthSuccess, _proxyAuthFailure, _sinkWriteFailure,
-            _proxySuccess, _proxyClientError, _proxyError, _cacheMiss, _upstreamRetry];
+        _requests = _meter.CreateCounter<long>("vault.gatehouse.proxy.requests", "{request}", "Proxied requests by listener and outcome.");
+        _inFlight = _meter.CreateUpDownCounter<long>("vault.gatehouse.proxy.in_flight", "{request}", "Proxied requests being answered, by listener.");
+        _upstreamDuration = _meter.CreateHistogram<double>(
+            "vault.gatehouse.upstream.duration", "ms", "Time from sending a request to Vault to its response headers.",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = UpstreamBuckets });
+        _upstreamRetries = _meter.CreateCounter<long>("vault.gatehouse.proxy.upstream_retries", "{attempt}", "Upstream attempts repeated after a retryable failure.");
+        _meter.CreateObservableGauge("vault.gatehouse.auth.token_ttl", ObserveTokenTtl, "s", "Seconds until the auto-auth token expires.");
+        _authRenewals = _meter.CreateCounter<long>("vault.gatehouse.auth.renewals", "{renewal}", "Renewals of the auto-auth token, by result.");
+        _authRelogins = _meter.CreateCounter<long>("vault.gatehouse.auth.relogins", "{login}", "Auto-auth logins after the first.");
+        _sinkWriteFailures = _meter.CreateCounter<long>("vault.gatehouse.sink.write_failures", "{write}", "Failed token sink writes (each is retried).");
+        _meter.CreateObservableGauge("vault.gatehouse.cache.entries", ObserveCacheEntries, "{entry}", "Entries in the lease cache.");
+        _meter.CreateObservableGauge("vault.gatehouse.cache.bytes", ObserveCacheBytes, "By", "Response bytes held by the lease cache.");
+        _cacheEvictions = _meter.CreateCounter<long>("vault.gatehouse.cache.evictions", "{entry}", "Entries that left the lease cache, by reason.");
+        _cacheRenewals = _meter.CreateCounter<long>("vault.gatehouse.cache.renewals", "{renewal}", "Background renewals of cached tokens and leases, by result (ok, failed, refused).");
+        _cacheInFlightWaits = _meter.CreateCounter<long>("vault.gatehouse.cache.inflight_waits", "{request}", "Requests that waited for an identical request already on its way to Vault.");
+        _cacheNotStoredFull = _meter.CreateCounter<long>("vault.gatehouse.cache.not_stored_full", "{response}", "Cacheable answers served but not stored because max_entries or max_bytes was reached.");
+
+        _listenerTags = new KeyValuePair<string, object?>[MaxListenerLabels + 1][];
+        _requestTags = new KeyValuePair<string, object?>[MaxListenerLabels + 1][][];
+        for (int i = 0; i <= MaxListenerLabels; i++)
+        {
+            string name = i < MaxListenerLabels ? i.ToString(CultureInfo.InvariantCulture) : "other";
+            _listenerTags[i] = [new("listener", name)];
+            _requestTags[i] = [.. OutcomeNames.Select(o => new KeyValuePair<string, object?>[] { new("listener", name), new("outcome", o) })];
+        }
+
+        _outcomeTags = [.. OutcomeNames.Select(o => new KeyValuePair<string, object?>[] { new("outcome", o) })];
     }
+
+    /// <summary>The meter factory the instruments came from (null: a meter of their own); the collector listens to this scope only.</summary>
+    public object? Scope { get; }
+
+    // ---- Auto-auth ----
 
     /// <summary>A login or a renewal of the auto-auth token succeeded.</summary>
     public void AuthSucceeded()
     {
-        _agentAuthSuccess.Add();
-        _proxyAuthSuccess.Add();
+        _agentAuthSuccess.Add(1);
+        _proxyAuthSuccess.Add(1);
     }
 
     /// <summary>An auto-auth step failed (login, lookup, unwrap, renewal).</summary>
     public void AuthFailed()
     {
-        _agentAuthFailure.Add();
-        _proxyAuthFailure.Add();
+        _agentAuthFailure.Add(1);
+        _proxyAuthFailure.Add(1);
     }
+
+    /// <summary>A renew-self of the auto-auth token returned.</summary>
+    public void AuthRenewal(bool ok) => _authRenewals.Add(1, ok ? _renewalOk : _renewalFailed);
+
+    /// <summary>Auto-auth logged in again (not its first login).</summary>
+    public void AuthRelogin() => _authRelogins.Add(1);
+
+    /// <summary>Where <c>vault.gatehouse.auth.token_ttl</c> reads the seconds left (null: no token, or no TTL).</summary>
+    public void ObserveTokenTtl(Func<double?> secondsLeft) => _tokenTtlSeconds = secondsLeft;
 
     /// <summary>A sink failed to write a token; it will retry.</summary>
-    public void SinkWriteFailed() => _sinkWriteFailure.Add();
+    public void SinkWriteFailed() => _sinkWriteFailures.Add(1);
 
-    /// <summary>A proxied request was answered below 400 (also a cache miss: there is no hit without a cache).</summary>
-    public void ProxySuccess()
+    // ---- API proxy ----
+
+    /// <summary>A proxied request started on <paramref name="listener"/>; pair with <see cref="RequestCompleted"/>.</summary>
+    public void RequestStarted(int listener) => _inFlight.Add(1, _listenerTags[ListenerSlot(listener)]);
+
+    /// <summary>
+    /// A proxied request was answered: Vault's counters (success → also cache hit or miss; client_error; error) and
+    /// ours by listener. Each request is counted exactly once, here.
+    /// </summary>
+    public void RequestCompleted(int listener, ProxyOutcomeKind outcome, bool cacheHit)
     {
-        _proxySuccess.Add();
-        _cacheMiss.Add();
+        int slot = ListenerSlot(listener);
+        _inFlight.Add(-1, _listenerTags[slot]);
+        _requests.Add(1, _requestTags[slot][(int)outcome]);
+        switch (outcome)
+        {
+            case ProxyOutcomeKind.Success:
+                _proxySuccess.Add(1);
+                (cacheHit ? _cacheHit : _cacheMiss).Add(1);
+                break;
+            case ProxyOutcomeKind.ClientError:
+                _proxyClientError.Add(1);
+                break;
+            default:
+                _proxyError.Add(1);
+                break;
+        }
     }
 
-    /// <summary>Vault answered a proxied request with an error status, passed through.</summary>
-    public void ProxyClientError() => _proxyClientError.Add();
-
-    /// <summary>Gatehouse could not complete a proxied request.</summary>
-    public void ProxyError() => _proxyError.Add();
+    /// <summary>One request to Vault got its response headers (or failed) after <paramref name="elapsed"/>.</summary>
+    public void UpstreamResponded(TimeSpan elapsed, ProxyOutcomeKind outcome) =>
+        _upstreamDuration.Record(elapsed.TotalMilliseconds, _outcomeTags[(int)outcome]);
 
     /// <summary>A proxied request is being sent to Vault again.</summary>
-    public void UpstreamRetry() => _upstreamRetry.Add();
+    public void UpstreamRetry() => _upstreamRetries.Add(1);
 
-    /// <summary>The counters' running totals, by instrument name.</summary>
-    public IReadOnlyList<KeyValuePair<string, long>> CounterTotals() => [.. _all.Select(c => new KeyValuePair<string, long>(c.Name, c.Total))];
+    // ---- Lease cache ----
+
+    /// <summary>Where the cache gauges read their values.</summary>
+    public void ObserveCache(Func<long> entries, Func<long> bytes)
+    {
+        _cacheEntries = entries;
+        _cacheBytes = bytes;
+    }
+
+    /// <summary>An entry left the cache. <paramref name="reason"/> is one of the cache's fixed reason names.</summary>
+    public void CacheEviction(string reason) => _cacheEvictions.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>A background renewal of a cached token or lease ended: ok, failed or refused.</summary>
+    public void CacheRenewal(string result) => _cacheRenewals.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    public void CacheInFlightWait() => _cacheInFlightWaits.Add(1);
+
+    public void CacheNotStoredFull() => _cacheNotStoredFull.Add(1);
 
     public void Dispose() => _meter.Dispose();
 
-    private sealed class TotalledCounter
-    {
-        private readonly Counter<long> _counter;
-        private long _total;
+    private static int ListenerSlot(int listener) => (uint)listener < MaxListenerLabels ? listener : MaxListenerLabels;
 
-        public TotalledCounter(Meter meter, string name, string description)
-        {
-            Name = name;
-            _counter = meter.CreateCounter<long>(name, description: description);
-        }
+    private IEnumerable<Measurement<double>> ObserveTokenTtl() =>
+        _tokenTtlSeconds?.Invoke() is { } seconds ? [new Measurement<double>(Math.Max(0, Math.Floor(seconds)))] : [];
 
-        public string Name { get; }
+    private IEnumerable<Measurement<long>> ObserveCacheEntries() =>
+        _cacheEntries is { } entries ? [new Measurement<long>(entries())] : [];
 
-        public long Total => Interlocked.Read(ref _total);
+    private IEnumerable<Measurement<long>> ObserveCacheBytes() =>
+        _cacheBytes is { } bytes ? [new Measurement<long>(bytes())] : [];
+}
 
-        public void Add()
-        {
-            _counter.Add(1);
-            Interlocked.Increment(ref _total);
-        }
-    }
+/// <summary>How a proxied request ended, as the metrics label it.</summary>
+internal enum ProxyOutcomeKind
+{
+    /// <summary>Answered below 400 (from Vault or the cache).</summary>
+    Success = 0,
+
+    /// <summary>Vault answered 400 or above; passed through.</summary>
+    ClientError = 1,
+
+    /// <summary>Gatehouse could not complete the request (unreachable, timeout, internal failure).</summary>
+    Error = 2,
 }

@@ -49,9 +49,16 @@ internal sealed class MetricsCollector : IDisposable
     private readonly ConcurrentDictionary<Instrument, InstrumentState> _instruments = new();
     private readonly InstrumentState _dropped;
     private readonly Lock _observeLock = new();
+    private readonly object? _scope;
 
-    public MetricsCollector(TimeProvider time, string meterName = DefaultMeterName, int maxSeriesPerInstrument = DefaultMaxSeriesPerInstrument)
+    /// <param name="scope">
+    /// When set, only meters of this scope (the <see cref="IMeterFactory"/> that created them) are exported: several
+    /// hosts in one process (tests) then never see each other's measurements.
+    /// </param>
+    public MetricsCollector(
+        TimeProvider time, string meterName = DefaultMeterName, int maxSeriesPerInstrument = DefaultMaxSeriesPerInstrument, object? scope = null)
     {
+        _scope = scope;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSeriesPerInstrument);
         _time = time;
         _meterName = meterName;
@@ -114,7 +121,8 @@ internal sealed class MetricsCollector : IDisposable
 
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
-        if (!string.Equals(instrument.Meter.Name, _meterName, StringComparison.Ordinal))
+        if (!string.Equals(instrument.Meter.Name, _meterName, StringComparison.Ordinal)
+            || (_scope is not null && !ReferenceEquals(instrument.Meter.Scope, _scope)))
         {
             return;
         }

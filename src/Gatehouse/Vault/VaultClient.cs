@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Gatehouse.Configuration;
 using Gatehouse.Hosting;
+using Gatehouse.Telemetry;
 
 namespace Gatehouse.Vault;
 
@@ -27,19 +28,21 @@ internal sealed class VaultClient : IDisposable
     private readonly HttpMessageInvoker _invoker;
     private readonly Uri _address;
     private readonly TimeProvider _time;
+    private readonly VaultReachability? _reachability;
 
     /// <summary>True for a client made by <see cref="Create"/>, which owns its connection pool; views from
     /// <see cref="WithNamespace"/> share the pool and leave it alone.</summary>
     private readonly bool _ownsInvoker;
 
-    public VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time)
-        : this(invoker, address, @namespace, time, ownsInvoker: false)
+    public VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time, VaultReachability? reachability = null)
+        : this(invoker, address, @namespace, time, reachability, ownsInvoker: false)
     {
     }
 
-    private VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time, bool ownsInvoker)
+    private VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time, VaultReachability? reachability, bool ownsInvoker)
     {
         _invoker = invoker;
+        _reachability = reachability;
         _ownsInvoker = ownsInvoker;
         _address = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
         _time = time;
@@ -52,14 +55,14 @@ internal sealed class VaultClient : IDisposable
     public Uri Address => _address;
 
     /// <summary>The auto-auth client: its own handler from the vault stanza, honouring disable_keep_alives/idle for auto-auth.</summary>
-    public static VaultClient Create(GatehouseConfig config, string? @namespace, TimeProvider time)
+    public static VaultClient Create(GatehouseConfig config, string? @namespace, TimeProvider time, VaultReachability? reachability = null)
     {
         var handler = UpstreamHandlerFactory.Create(
             config.Vault,
             config.DisableKeepAlives.HasFlag(UpstreamClientSet.AutoAuth),
             config.DisableIdleConnections.HasFlag(UpstreamClientSet.AutoAuth));
         return new VaultClient(new HttpMessageInvoker(handler, disposeHandler: true), new Uri(config.Vault.EffectiveAddress),
-            @namespace ?? config.Vault.Namespace, time, ownsInvoker: true);
+            @namespace ?? config.Vault.Namespace, time, reachability, ownsInvoker: true);
     }
 
     /// <summary>Closes the connection pool when this client owns it.</summary>
@@ -72,7 +75,10 @@ internal sealed class VaultClient : IDisposable
     }
 
     /// <summary>The same connection pool, another namespace.</summary>
-    public VaultClient WithNamespace(string? @namespace) => new(_invoker, _address, @namespace, _time);
+    public VaultClient WithNamespace(string? @namespace) => new(_invoker, _address, @namespace, _time, _reachability);
+
+    /// <summary>The reachability this client reports to (shared with the proxy), or null.</summary>
+    public VaultReachability? Reachability => _reachability;
 
     /// <summary><c>PUT /v1/&lt;mount&gt;/login</c>. With <paramref name="wrapTtl"/> the response is wrapped.</summary>
     public Task<VaultResult> LoginAsync(string mountPath, IReadOnlyDictionary<string, string> body, TimeSpan? wrapTtl, CancellationToken cancellationToken) =>
@@ -133,6 +139,7 @@ internal sealed class VaultClient : IDisposable
         try
         {
             using var response = await _invoker.SendAsync(request, linked.Token).ConfigureAwait(false);
+            _reachability?.ReportSuccess();
             var bytes = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             if (status is >= 200 and < 300)
@@ -159,10 +166,12 @@ internal sealed class VaultClient : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            _reachability?.ReportFailure();
             return VaultResult.Failure(new VaultError(0, [$"no answer within {RequestTimeout.TotalSeconds:0}s"]));
         }
         catch (HttpRequestException e)
         {
+            _reachability?.ReportFailure();
             return VaultResult.Failure(new VaultError(0, [e.Message]));
         }
         catch (IOException e)

@@ -307,7 +307,7 @@ public sealed class ListenerTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var run = GatehouseHost.RunAsync(config, stdout, stderr, CancellationToken.None);
+        var run = GatehouseHost.RunAsync(config, new GatehouseHostOptions(), stdout, stderr, CancellationToken.None);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         HttpResponseMessage? quit = null;
         for (var attempt = 0; quit is null; attempt++)

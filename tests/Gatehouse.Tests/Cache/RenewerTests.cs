@@ -1,4 +1,5 @@
 using Gatehouse.Cache;
+using Gatehouse.Telemetry;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -30,7 +31,7 @@ public sealed class RenewerTests
         var time = new FakeTimeProvider();
         var sender = new FakeSender(_ => new RenewalResult(RenewalOutcome.Renewed, 600));
         var index = new CacheIndex(200_000, long.MaxValue);
-        await using var renewer = new Renewer(time, sender, index, new CacheMetrics(), NullLogger.Instance);
+        await using var renewer = new Renewer(time, sender, index, new GatehouseMetrics(), NullLogger.Instance);
         for (var i = 0; i < 100_000; i++)
         {
             var entry = Lease(time, i, 600 + (i % 600));
@@ -54,7 +55,7 @@ public sealed class RenewerTests
     {
         var time = new FakeTimeProvider();
         var index = new CacheIndex(10, long.MaxValue);
-        await using var renewer = new Renewer(time, new FakeSender(_ => new RenewalResult(RenewalOutcome.Refused)), index, new CacheMetrics(), NullLogger.Instance);
+        await using var renewer = new Renewer(time, new FakeSender(_ => new RenewalResult(RenewalOutcome.Refused)), index, new GatehouseMetrics(), NullLogger.Instance);
         var entry = Lease(time, 1, 60);
         index.TryAdd(entry);
         renewer.Start(entry);
@@ -69,7 +70,7 @@ public sealed class RenewerTests
         var time = new FakeTimeProvider();
         var index = new CacheIndex(10, long.MaxValue);
         var sender = new FakeSender(_ => new RenewalResult(RenewalOutcome.Failed, Error: "down"));
-        await using var renewer = new Renewer(time, sender, index, new CacheMetrics(), NullLogger.Instance);
+        await using var renewer = new Renewer(time, sender, index, new GatehouseMetrics(), NullLogger.Instance);
         var entry = Lease(time, 1, 3600);
         index.TryAdd(entry);
         renewer.Start(entry);
@@ -101,7 +102,7 @@ public sealed class RenewerTests
         var time = new FakeTimeProvider();
         var index = new CacheIndex(10, long.MaxValue);
         var sender = new FakeSender(_ => new RenewalResult(RenewalOutcome.Renewed, 100));
-        await using var renewer = new Renewer(time, sender, index, new CacheMetrics(), NullLogger.Instance);
+        await using var renewer = new Renewer(time, sender, index, new GatehouseMetrics(), NullLogger.Instance);
         var entry = Lease(time, 1, 600);
         index.TryAdd(entry);
         renewer.Start(entry);
@@ -127,7 +128,7 @@ public sealed class RenewerTests
         index.TryAdd(parent);
         var lease = Lease(time, 1, 3600, owner: "p");
         Assert.Equal(CacheAddResult.Added, index.TryAdd(lease));
-        await using var renewer = new Renewer(time, new FakeSender(e => e.Kind == CacheEntryKind.Token ? new(RenewalOutcome.Refused) : new(RenewalOutcome.Renewed, 3600)), index, new CacheMetrics(), NullLogger.Instance);
+        await using var renewer = new Renewer(time, new FakeSender(e => e.Kind == CacheEntryKind.Token ? new(RenewalOutcome.Refused) : new(RenewalOutcome.Renewed, 3600)), index, new GatehouseMetrics(), NullLogger.Instance);
         renewer.Start(parent);
         renewer.Start(lease);
         time.Advance(TimeSpan.FromSeconds(41));

@@ -64,7 +64,7 @@ internal sealed class CertMethod : IAuthMethod
                     ClientKey = _clientKey ?? _config.Vault.ClientKey,
                 };
                 var previous = _ownClient;
-                _ownClient = VaultClient.Create(_config with { Vault = vault }, client.Namespace, _time);
+                _ownClient = VaultClient.Create(_config with { Vault = vault }, client.Namespace, _time, client.Reachability);
 
                 // The auth loop is sequential: the previous client's last login has finished, so its pool can go.
                 previous?.Dispose();

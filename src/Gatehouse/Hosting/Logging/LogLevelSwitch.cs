@@ -17,8 +17,10 @@ internal sealed class LogLevelSwitch(LogLevel initial = LogLevel.Information)
     }
 
     /// <summary>
-    /// Gatehouse categories follow the switch. Framework categories (Microsoft.*, System.*) stay at Warning unless the
-    /// switch is at Trace: ASP.NET Core logs every request at Information, which would cost more than the proxying.
+    /// Gatehouse categories follow the switch. Library categories (Microsoft.*, System.*, Yarp.*) stay at Warning
+    /// unless the switch is at Trace: ASP.NET Core and YARP log every request at Information, which would cost more
+    /// than the proxying. The request-line categories stay at Warning even at Trace: they print the full URL (query
+    /// string, and a token in <c>auth/token/lookup/&lt;token&gt;</c>); Gatehouse's own per-request Debug line replaces them.
     /// </summary>
     public bool IsEnabled(string? category, LogLevel level)
     {
@@ -28,12 +30,20 @@ internal sealed class LogLevelSwitch(LogLevel initial = LogLevel.Information)
         }
 
         var minimum = Minimum;
-        if (minimum != LogLevel.Trace && category is not null &&
-            (category.StartsWith("Microsoft.", StringComparison.Ordinal) || category.StartsWith("System.", StringComparison.Ordinal)))
+        if (category is not null && IsLibrary(category) && (minimum != LogLevel.Trace || LogsRequestUrls(category)))
         {
             minimum = minimum > LogLevel.Warning ? minimum : LogLevel.Warning;
         }
 
         return level >= minimum;
     }
+
+    private static bool IsLibrary(string category) =>
+        category.StartsWith("Microsoft.", StringComparison.Ordinal)
+        || category.StartsWith("System.", StringComparison.Ordinal)
+        || category.StartsWith("Yarp.", StringComparison.Ordinal);
+
+    private static bool LogsRequestUrls(string category) =>
+        category.StartsWith("Microsoft.AspNetCore.Hosting.Diagnostics", StringComparison.Ordinal)
+        || category.StartsWith("Yarp.ReverseProxy.Forwarder", StringComparison.Ordinal);
 }

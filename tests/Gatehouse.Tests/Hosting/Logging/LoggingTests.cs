@@ -101,14 +101,26 @@ public sealed partial class LoggingTests
     }
 
     [Fact]
+    public void LevelSwitch_RequestUrlCategories_StayAtWarningEvenAtTrace()
+    {
+        // They print full URLs (query strings, auth/token/lookup/<token>); Gatehouse's own Debug line replaces them.
+        var levelSwitch = new LogLevelSwitch(LogLevel.Trace);
+        Assert.False(levelSwitch.IsEnabled("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information));
+        Assert.False(levelSwitch.IsEnabled("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Information));
+        Assert.True(levelSwitch.IsEnabled("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Warning));
+    }
+
+    [Fact]
     public void LevelSwitch_FrameworkCategories_StayAtWarningUnlessTrace()
     {
         var levelSwitch = new LogLevelSwitch(LogLevel.Debug);
         Assert.False(levelSwitch.IsEnabled("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information));
         Assert.True(levelSwitch.IsEnabled("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Warning));
         Assert.True(levelSwitch.IsEnabled("Gatehouse.Cache.LeaseCache", LogLevel.Debug));
+        Assert.False(levelSwitch.IsEnabled("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Information));
         levelSwitch.Minimum = LogLevel.Trace;
-        Assert.True(levelSwitch.IsEnabled("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information));
+        Assert.True(levelSwitch.IsEnabled("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Debug));
+        Assert.True(levelSwitch.IsEnabled("Yarp.ReverseProxy.Health", LogLevel.Information));
         levelSwitch.Minimum = LogLevel.Error;
         Assert.False(levelSwitch.IsEnabled("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Warning));
     }

@@ -1,0 +1,26 @@
+using Gatehouse.Configuration;
+using Gatehouse.Telemetry;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+internal static class TelemetryServiceCollectionExtensions
+{
+    /// <summary>
+    /// The instruments (<see cref="GatehouseMetrics"/>), the collector that aggregates them for the metrics endpoint,
+    /// the endpoint itself and <see cref="VaultReachability"/>. The host resolves the collector before anything
+    /// records, so the first login is counted. The health endpoint needs the token store and the cache, which
+    /// Telemetry does not know: the host registers it.
+    /// </summary>
+    public static IServiceCollection AddTelemetry(this IServiceCollection services, GatehouseConfig config)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<GatehouseMetrics>();
+        services.TryAddSingleton(sp => new VaultReachability(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new MetricsCollector(
+            sp.GetRequiredService<TimeProvider>(), scope: sp.GetRequiredService<GatehouseMetrics>().Scope));
+        services.TryAddSingleton(_ => MetricsOptions.From(config.Telemetry, Environment.MachineName));
+        services.TryAddSingleton(sp => new MetricsEndpoint(sp.GetRequiredService<MetricsCollector>(), sp.GetRequiredService<MetricsOptions>()));
+        return services;
+    }
+}

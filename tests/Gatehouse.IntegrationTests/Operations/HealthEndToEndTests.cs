@@ -1,0 +1,79 @@
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace Gatehouse.IntegrationTests.Operations;
+
+/// <summary>The health endpoint through the real host: login, Vault down past the threshold, Vault back.</summary>
+public sealed class HealthEndToEndTests
+{
+    private static async Task<(HttpStatusCode Status, JsonNode Body)> HealthAsync(HttpClient client, string path = "/agent/v1/health")
+    {
+        using var response = await client.GetAsync(path);
+        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+    }
+
+    [Fact]
+    public async Task Health_BeforeLogin503_AfterLogin200_VaultDownPastThreshold503_Back200()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+
+        // No secret_id file yet: the login fails and backs off.
+        await h.StartGatehouseAsync(h.Hcl());
+        using var probe = h.ClientFor(1);
+        var (status, body) = await HealthAsync(probe);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.False(body["authenticated"]!.GetValue<bool>());
+        Assert.Null(body["token_ttl_seconds"]);
+        Assert.Null(body["last_login"]);
+
+        // The credentials arrive; the next attempt after the backoff logs in.
+        await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
+        await h.WaitUntilAsync(() => h.Host.TokenStore.Current is not null, "the login", step: TimeSpan.FromSeconds(1));
+        (status, body) = await HealthAsync(probe, "/proxy/v1/health");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(body["authenticated"]!.GetValue<bool>());
+        Assert.Equal(3600, body["token_ttl_seconds"]!.GetValue<long>());
+        Assert.True(body["vault_reachable"]!.GetValue<bool>());
+        Assert.NotNull(body["last_login"]);
+        Assert.True(body["cache_entries"]!.GetValue<int>() >= 0);
+
+        // Vault goes away: the next proxied request fails to connect. Unreachable but within the threshold: still 200.
+        await h.Vault.Faults.StopListenerAsync();
+        Assert.Equal(502, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
+        (status, body) = await HealthAsync(probe);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.False(body["vault_reachable"]!.GetValue<bool>());
+
+        h.Time.Advance(TimeSpan.FromSeconds(61));
+        (status, body) = await HealthAsync(probe);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.True(body["authenticated"]!.GetValue<bool>());
+        Assert.False(body["vault_reachable"]!.GetValue<bool>());
+
+        // Vault is back on the same port: the first answer makes it reachable again.
+        await h.Vault.Faults.RestartListenerAsync();
+        Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
+        (status, body) = await HealthAsync(probe);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(body["vault_reachable"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Health_IsNeverProxied_AndAnswersHeadButNotPost()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
+        await h.StartGatehouseAsync(h.Hcl());
+        await h.Host.TokenStore.FirstToken.WaitAsync(TimeSpan.FromSeconds(30));
+        var before = h.Vault.Faults.RequestCount;
+
+        using var head = await h.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/agent/v1/health"));
+        using var post = await h.Client.PostAsync("/proxy/v1/health", null);
+        var (status, _) = await HealthAsync(h.Client);
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(before, h.Vault.Faults.RequestCount);
+    }
+}

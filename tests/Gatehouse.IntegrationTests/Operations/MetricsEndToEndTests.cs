@@ -1,0 +1,122 @@
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace Gatehouse.IntegrationTests.Operations;
+
+/// <summary>Metrics after a scripted scenario, through the real host against DevVault, in both formats.</summary>
+public sealed class MetricsEndToEndTests
+{
+    private static async Task<OpsHarness> ScenarioAsync(bool cache)
+    {
+        var h = await OpsHarness.StartVaultAsync();
+        await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
+        await h.StartGatehouseAsync(h.Hcl(cache: cache));
+        await h.Host.TokenStore.FirstToken.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var first = await h.SendAsync(HttpMethod.Get, "/v1/secret/db");
+        Assert.Equal(200, first.Status);
+        Assert.Equal("MISS", first.Response.Headers.GetValues("X-Cache").Single());
+        var second = await h.SendAsync(HttpMethod.Get, "/v1/secret/db");
+        Assert.Equal(200, second.Status);
+        Assert.Equal(cache ? "HIT" : "MISS", second.Response.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(404, (await h.SendAsync(HttpMethod.Get, "/v1/secret/missing")).Status);
+        return h;
+    }
+
+    private static JsonNode? Find(JsonNode document, string section, string name, params (string Key, string Value)[] labels) =>
+        document[section]!.AsArray().SingleOrDefault(m =>
+            m!["Name"]!.GetValue<string>() == name
+            && labels.All(l => m["Labels"]?[l.Key]?.GetValue<string>() == l.Value));
+
+    private static double Sum(JsonNode document, string name, params (string, string)[] labels) =>
+        Find(document, "Counters", name, labels)?["Sum"]!.GetValue<double>() ?? 0;
+
+    [Fact]
+    public async Task Metrics_AfterLoginHitMissAndClientError_VaultJsonHasVaultsNamesAndOurs()
+    {
+        await using var h = await ScenarioAsync(cache: true);
+
+        // The metrics_only listener serves them; so would listener 0.
+        using var metricsClient = h.ClientFor(1);
+        using var response = await metricsClient.GetAsync("/agent/v1/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(1, Sum(json, "vault.agent.auth.success"));
+        Assert.Equal(1, Sum(json, "vault.proxy.auth.success"));
+        Assert.Equal(2, Sum(json, "vault.agent.proxy.success"));
+        Assert.Equal(1, Sum(json, "vault.agent.proxy.client_error"));
+        Assert.Equal(0, Sum(json, "vault.agent.proxy.error"));
+        Assert.Equal(1, Sum(json, "vault.agent.cache.hit"));
+        Assert.Equal(1, Sum(json, "vault.agent.cache.miss"));
+        Assert.Equal(2, Sum(json, "vault.gatehouse.proxy.requests", ("listener", "0"), ("outcome", "success")));
+        Assert.Equal(1, Sum(json, "vault.gatehouse.proxy.requests", ("listener", "0"), ("outcome", "client_error")));
+
+        Assert.Equal(3600, Find(json, "Gauges", "vault.gatehouse.auth.token_ttl")!["Value"]!.GetValue<double>());
+        Assert.Equal(0, Find(json, "Gauges", "vault.gatehouse.proxy.in_flight", ("listener", "0"))!["Value"]!.GetValue<double>());
+        Assert.True(Find(json, "Gauges", "vault.gatehouse.cache.entries")!["Value"]!.GetValue<double>() >= 1);
+
+        // The hit never reached Vault: one upstream sample per outcome.
+        Assert.Equal(1, Find(json, "Samples", "vault.gatehouse.upstream.duration", ("outcome", "success"))!["Count"]!.GetValue<long>());
+        Assert.Equal(1, Find(json, "Samples", "vault.gatehouse.upstream.duration", ("outcome", "client_error"))!["Count"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Metrics_Prometheus_ByQueryOrAcceptHeader_OnEveryListener()
+    {
+        await using var h = await ScenarioAsync(cache: true);
+
+        using var byQuery = await h.Client.GetAsync("/proxy/v1/metrics?format=prometheus");
+        using var metricsClient = h.ClientFor(1);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/agent/v1/metrics");
+        request.Headers.TryAddWithoutValidation("Accept", "application/openmetrics-text; version=1.0.0");
+        using var byAccept = await metricsClient.SendAsync(request);
+        using var unknown = await h.Client.GetAsync("/agent/v1/metrics?format=statsd");
+        using var post = await h.Client.PostAsync("/agent/v1/metrics", null);
+
+        Assert.Equal(HttpStatusCode.OK, byQuery.StatusCode);
+        Assert.Equal("text/plain", byQuery.Content.Headers.ContentType!.MediaType);
+        var text = await byQuery.Content.ReadAsStringAsync();
+        Assert.Contains("\nvault_agent_auth_success 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_agent_proxy_success 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_agent_proxy_client_error 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_agent_cache_hit 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_agent_cache_miss 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE vault_gatehouse_upstream_duration histogram", text, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_proxy_requests{listener=\"0\",outcome=\"success\"}", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_auth_token_ttl 3600\n", text, StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.OK, byAccept.StatusCode);
+        Assert.Contains("vault_agent_cache_hit 1", await byAccept.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal("metric response format \"statsd\" unknown", await unknown.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_WithNoCache_EverySuccessIsAMiss_AndNoHits()
+    {
+        await using var h = await ScenarioAsync(cache: false);
+
+        using var response = await h.Client.GetAsync("/agent/v1/metrics");
+        var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(2, Sum(json, "vault.agent.proxy.success"));
+        Assert.Equal(2, Sum(json, "vault.agent.cache.miss"));
+        Assert.Equal(0, Sum(json, "vault.agent.cache.hit"));
+        Assert.Null(Find(json, "Gauges", "vault.gatehouse.cache.entries"));
+    }
+
+    [Fact]
+    public async Task Metrics_UnsupportedPushSinks_AreAStartupWarning()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
+        var hcl = h.Hcl().Replace("disable_hostname = true", "disable_hostname = true\n  statsd_address = \"127.0.0.1:8125\"", StringComparison.Ordinal);
+        await h.StartGatehouseAsync(hcl);
+
+        Assert.Contains("[WARN]", h.ConsoleLog, StringComparison.Ordinal);
+        Assert.Contains("telemetry.statsd_address = \"127.0.0.1:8125\" is not supported yet", h.ConsoleLog, StringComparison.Ordinal);
+    }
+}

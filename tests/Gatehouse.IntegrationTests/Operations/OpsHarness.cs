@@ -1,0 +1,227 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Gatehouse.ApiProxy;
+using Gatehouse.Configuration;
+using Gatehouse.DevVault;
+using Gatehouse.Hosting;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gatehouse.IntegrationTests.Operations;
+
+/// <summary>
+/// DevVault (leased KV, approle role "app") and the real Gatehouse host started from an HCL file through
+/// <see cref="ConfigLoader"/>, exactly as <c>gatehouse proxy -config=…</c> does, with a reload delegate that reads the
+/// same file again. Both share one <see cref="FakeTimeProvider"/>. Every log line Gatehouse writes (console and
+/// log file) is captured.
+/// </summary>
+internal sealed class OpsHarness : IAsyncDisposable
+{
+    private readonly StringWriter _console = new();
+    private readonly TextWriter _syncConsole;
+
+    private OpsHarness(DevVaultServer vault, FakeTimeProvider time, string dir)
+    {
+        Vault = vault;
+        Time = time;
+        Dir = dir;
+        _syncConsole = TextWriter.Synchronized(_console);
+        Root = new HttpClient { BaseAddress = vault.Address };
+        Root.DefaultRequestHeaders.Add("X-Vault-Token", vault.RootToken);
+    }
+
+    public DevVaultServer Vault { get; }
+
+    public FakeTimeProvider Time { get; }
+
+    public string Dir { get; }
+
+    public string ConfigPath => Path.Combine(Dir, "gatehouse.hcl");
+
+    public GatehouseHost Host { get; private set; } = null!;
+
+    /// <summary>Listener 0 (API proxy).</summary>
+    public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>Talks to DevVault directly with the root token.</summary>
+    public HttpClient Root { get; }
+
+    public string RoleId { get; private set; } = "";
+
+    public string SecretId { get; private set; } = "";
+
+    public static async Task<OpsHarness> StartVaultAsync()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var vault = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = time, LeasedKv = true });
+        var h = new OpsHarness(vault, time, Directory.CreateTempSubdirectory("gatehouse-ops-").FullName);
+        await h.RootAsync(HttpMethod.Post, "sys/auth/approle", new { type = "approle" });
+        await h.RootAsync(HttpMethod.Put, "sys/policies/acl/all", new { policy = "path \"*\" { capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\", \"sudo\"] }" });
+        await h.RootAsync(HttpMethod.Post, "auth/approle/role/app", new { token_ttl = "1h", token_max_ttl = "24h", token_policies = new[] { "all" } });
+        h.RoleId = (await h.RootAsync(HttpMethod.Get, "auth/approle/role/app/role-id"))!["data"]!["role_id"]!.ToString();
+        h.SecretId = (await h.RootAsync(HttpMethod.Post, "auth/approle/role/app/secret-id"))!["data"]!["secret_id"]!.ToString();
+        await File.WriteAllTextAsync(h.PathOf("role_id"), h.RoleId);
+        await h.RootAsync(HttpMethod.Put, "secret/db", new { password = "s3cret-db-password", ttl = "30m" });
+        return h;
+    }
+
+    public string PathOf(string name) => Path.Combine(Dir, name);
+
+    /// <summary>
+    /// The HCL for a typical deployment: approle auto-auth with a file sink, the auto-auth token for token-less
+    /// requests, a cache, telemetry, an API listener and a metrics_only listener. <paramref name="extra"/> is appended.
+    /// </summary>
+    public string Hcl(string logLevel = "info", bool cache = true, string extra = "", string apiListener = "", string method = "") => $$"""
+        log_level = "{{logLevel}}"
+        vault {
+          address = "{{Vault.Address}}"
+          retry {
+            num_retries = -1
+          }
+        }
+        auto_auth {
+          method "approle" {
+            config = {
+              role_id_file_path   = "{{PathOf("role_id")}}"
+              secret_id_file_path = "{{PathOf("secret_id")}}"
+              {{method}}
+            }
+          }
+          sink "file" {
+            config = {
+              path = "{{PathOf("token-sink")}}"
+            }
+          }
+        }
+        api_proxy {
+          use_auto_auth_token = true
+        }
+        {{(cache ? "cache {\n}" : "")}}
+        {{(apiListener.Length > 0 ? apiListener : "listener \"tcp\" {\n  address = \"127.0.0.1:0\"\n  tls_disable = true\n}")}}
+        listener "tcp" {
+          address     = "127.0.0.1:0"
+          tls_disable = true
+          role        = "metrics_only"
+        }
+        telemetry {
+          disable_hostname = true
+        }
+        {{extra}}
+        """;
+
+    /// <summary>Writes <paramref name="hcl"/> as the config file, loads it like the CLI and starts the host.</summary>
+    public async Task StartGatehouseAsync(string hcl)
+    {
+        await File.WriteAllTextAsync(ConfigPath, hcl);
+        var loaded = Load();
+        Assert.True(loaded.Succeeded, string.Join("\n", loaded.Diagnostics.Select(d => d.ToDisplayString())));
+        Host = await GatehouseHost.StartAsync(loaded.Config!, new GatehouseHostOptions
+        {
+            TimeProvider = Time,
+            LogConsole = _syncConsole,
+            Reload = Load,
+            ApiProxy = new ApiProxyOptions { RetryJitter = () => 0, FirstTokenWait = TimeSpan.FromSeconds(5) },
+        });
+        var address = Host.Addresses[0].Address;
+        Client = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { BaseAddress = address };
+    }
+
+    public ConfigLoadResult Load() => ConfigLoader.Load([ConfigPath], _ => null);
+
+    /// <summary>A client for listener <paramref name="index"/> (1 is the metrics_only one).</summary>
+    public HttpClient ClientFor(int index) => new() { BaseAddress = Host.Addresses[index].Address };
+
+    /// <summary>Everything Gatehouse logged to the console so far.</summary>
+    public string ConsoleLog
+    {
+        get
+        {
+            _syncConsole.Flush();
+            return _console.ToString();
+        }
+    }
+
+    public async Task<JsonNode?> RootAsync(HttpMethod method, string path, object? body = null, IDictionary<string, string>? headers = null)
+    {
+        using var request = new HttpRequestMessage(method, "/v1/" + path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        foreach (var (key, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.Add(key, value);
+        }
+
+        using var response = await Root.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {text}");
+        }
+
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
+    /// <summary>Sends through Gatehouse (listener 0); <paramref name="token"/> null means "use the auto-auth token".</summary>
+    public async Task<(int Status, string Body, HttpResponseMessage Response)> SendAsync(HttpMethod method, string path, string? token = null, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (token is not null)
+        {
+            request.Headers.Add("X-Vault-Token", token);
+        }
+
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        var response = await Client.SendAsync(request);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), response);
+    }
+
+    /// <summary>Waits (real time, bounded) for <paramref name="condition"/>, advancing the fake clock by <paramref name="step"/> each round.</summary>
+    public async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? step = null)
+    {
+        for (var i = 0; i < 500; i++)
+        {
+            if (condition())
+            {
+                return;
+            }
+
+            if (step is { } advance)
+            {
+                Time.Advance(advance);
+            }
+
+            await Task.Delay(10);
+        }
+
+        throw new TimeoutException($"timed out waiting for {what}; log:\n{ConsoleLog}");
+    }
+
+    public static string Utf8(byte[] bytes) => Encoding.UTF8.GetString(bytes);
+
+    public async ValueTask DisposeAsync()
+    {
+        Client?.Dispose();
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+
+        Root.Dispose();
+        await Vault.DisposeAsync();
+        try
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A log file still open on a slow stop; the temp directory is harmless.
+        }
+    }
+}

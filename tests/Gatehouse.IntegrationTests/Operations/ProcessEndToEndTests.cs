@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Configuration;
+using Gatehouse.Hosting;
+using Gatehouse.IntegrationTests.Support;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.IntegrationTests.Operations;
+
+/// <summary>SIGHUP reload, graceful stop, pid file and banner through the real host.</summary>
+public sealed class ProcessEndToEndTests
+{
+    private static string TlsListener(string certFile, string keyFile) => $$"""
+        listener "tcp" {
+          address       = "127.0.0.1:0"
+          tls_cert_file = "{{certFile}}"
+          tls_key_file  = "{{keyFile}}"
+        }
+        """;
+
+    private static async Task<X509Certificate2> ServerCertificateAsync(IPEndPoint endPoint)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(endPoint);
+#pragma warning disable CA5359 // The test reads whichever certificate the listener presents.
+        await using var ssl = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+#pragma warning restore CA5359
+        await ssl.AuthenticateAsClientAsync("127.0.0.1");
+        return new X509Certificate2(ssl.RemoteCertificate!);
+    }
+
+    [Fact]
+    public async Task Reload_GoodConfig_ChangesLogLevelAndSwapsTheListenerCertificate()
+    {
+        using var first = TestCertificates.Create();
+        using var second = TestCertificates.Create();
+        await using var h = await OpsHarness.StartVaultAsync();
+        await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
+        await h.StartGatehouseAsync(h.Hcl(logLevel: "info", apiListener: TlsListener(first.ServerCertFile, first.ServerKeyFile)));
+        var endPoint = h.Host.Addresses[0].EndPoint!;
+        Assert.Equal(first.Server.Thumbprint, (await ServerCertificateAsync(endPoint)).Thumbprint);
+        Assert.Equal(LogLevel.Information, h.Host.LogLevel);
+
+        await File.WriteAllTextAsync(h.ConfigPath, h.Hcl(logLevel: "debug", apiListener: TlsListener(second.ServerCertFile, second.ServerKeyFile)));
+        Assert.True(await h.Host.ReloadAsync());
+
+        Assert.Equal(LogLevel.Debug, h.Host.LogLevel);
+        Assert.Equal(second.Server.Thumbprint, (await ServerCertificateAsync(endPoint)).Thumbprint);
+        Assert.Contains("configuration reloaded: log level debug, 1 listener certificate(s) reloaded", h.ConsoleLog, StringComparison.Ordinal);
+
+        // Debug is on now: a proxied request writes its one line.
+        await h.Host.TokenStore.FirstToken.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
+        Assert.Contains("proxied GET /v1/secret/db: status=200 cache=miss", h.ConsoleLog, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reload_BadConfig_KeepsRunningWithTheOldOne_AndLogsEveryError()
+    {
+        using var certs = TestCertificates.Create();
+        await using var h = await OpsHarness.StartVaultAsync();
+        await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
+        await h.StartGatehouseAsync(h.Hcl(logLevel: "warn", apiListener: TlsListener(certs.ServerCertFile, certs.ServerKeyFile)));
+        var endPoint = h.Host.Addresses[0].EndPoint!;
+
+        // Invalid values: a bad log level and a TLS listener whose certificate file does not exist.
+        await File.WriteAllTextAsync(h.ConfigPath, h.Hcl(logLevel: "chatty", apiListener: TlsListener(h.PathOf("missing.pem"), h.PathOf("missing-key.pem"))));
+        Assert.False(await h.Host.ReloadAsync());
+        Assert.Equal(LogLevel.Warning, h.Host.LogLevel);
+        Assert.Contains("error reloading configuration:", h.ConsoleLog, StringComparison.Ordinal);
+        Assert.Contains("chatty", h.ConsoleLog, StringComparison.Ordinal);
+        Assert.Equal(certs.Server.Thumbprint, (await ServerCertificateAsync(endPoint)).Thumbprint);
+
+        // A file that does not parse: still running, still serving.
+        await File.WriteAllTextAsync(h.ConfigPath, "listener \"tcp\" {\n  address = \n");
+        Assert.False(await h.Host.ReloadAsync());
+        Assert.Contains("the previous configuration stays in effect", h.ConsoleLog, StringComparison.Ordinal);
+
+        // The certificate alone is bad (valid config otherwise): nothing is applied, not even the log level.
+        await File.WriteAllTextAsync(h.ConfigPath, h.Hcl(logLevel: "debug", apiListener: TlsListener(h.PathOf("missing.pem"), h.PathOf("missing-key.pem"))));
+        Assert.False(await h.Host.ReloadAsync());
+        Assert.Equal(LogLevel.Warning, h.Host.LogLevel);
+        Assert.Contains("cannot load the TLS certificate", h.ConsoleLog, StringComparison.Ordinal);
+
+        await h.Host.TokenStore.FirstToken.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
+    }
+
+    [Fact]
+    public async Task GracefulStop_LetsAnInFlightSlowRequestFinish()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
+        await h.StartGatehouseAsync(h.Hcl(cache: false));
+        await h.Host.TokenStore.FirstToken.WaitAsync(TimeSpan.FromSeconds(30));
+
+        h.Vault.Faults.ResponseDelay = TimeSpan.FromSeconds(1);
+        var slow = h.SendAsync(HttpMethod.Get, "/v1/secret/db");
+        await h.WaitUntilAsync(() => h.Vault.Faults.CountRequests("GET", "/v1/secret/db") == 1, "the request to reach Vault");
+
+        await h.Host.StopAsync();
+
+        var (status, body, _) = await slow.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(200, status);
+        Assert.Contains("s3cret-db-password", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Daemon_WritesThePidFileAfterStart_PrintsTheBanner_AndRemovesThePidFileAtExit()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var dir = Directory.CreateTempSubdirectory("gatehouse-pid-").FullName;
+        var pidPath = Path.Combine(dir, "gatehouse.pid");
+        await File.WriteAllTextAsync(pidPath, "stale");
+        var port = FreePort();
+        var config = new GatehouseConfig
+        {
+            Vault = new VaultConfig { Address = upstream.Address },
+            PidFile = pidPath,
+            LogLevel = "warn",
+            Listeners = [new ListenerConfig { Type = ListenerType.Tcp, Address = $"127.0.0.1:{port}", TlsDisable = true, EnableQuit = true }],
+        };
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var run = GatehouseHost.RunAsync(config, new GatehouseHostOptions { LogConsole = TextWriter.Null }, TextWriter.Synchronized(stdout), stderr, CancellationToken.None);
+
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        for (var i = 0; i < 500 && File.ReadAllText(pidPath) != Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture); i++)
+        {
+            Assert.False(run.IsCompleted, stderr.ToString());
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), await File.ReadAllTextAsync(pidPath));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(pidPath));
+        }
+
+        using var quit = await client.PostAsync("/agent/v1/quit", null);
+        Assert.Equal(HttpStatusCode.OK, quit.StatusCode);
+        Assert.Equal(ExitCodes.Success, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.False(File.Exists(pidPath));
+
+        var banner = stdout.ToString();
+        Assert.Contains("==> Gatehouse Proxy configuration:", banner, StringComparison.Ordinal);
+        Assert.Contains($"Api Address 1: http://127.0.0.1:{port}", banner, StringComparison.Ordinal);
+        Assert.Contains("Log Level: warn", banner, StringComparison.Ordinal);
+        Assert.Contains("Version: Gatehouse v", banner, StringComparison.Ordinal);
+        Assert.Contains("==> Gatehouse Proxy started! Log data will stream in below:", banner, StringComparison.Ordinal);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Daemon_WhenThePidFileCannotBeWritten_Exits1()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var config = new GatehouseConfig
+        {
+            Vault = new VaultConfig { Address = upstream.Address },
+            PidFile = Path.Combine(Path.GetTempPath(), "no-such-dir-" + Guid.NewGuid().ToString("N"), "gatehouse.pid"),
+            Listeners = [new ListenerConfig { Type = ListenerType.Tcp, Address = "127.0.0.1:0", TlsDisable = true }],
+        };
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        var code = await GatehouseHost.RunAsync(config, new GatehouseHostOptions { LogConsole = TextWriter.Null }, stdout, stderr, CancellationToken.None)
+            .WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(ExitCodes.Error, code);
+        Assert.StartsWith("Error storing PID: ", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+}
