@@ -1,3 +1,4 @@
+using Gatehouse.IntegrationTests.Support;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -17,15 +18,13 @@ namespace Gatehouse.IntegrationTests.Operations;
 /// </summary>
 internal sealed class OpsHarness : IAsyncDisposable
 {
-    private readonly StringWriter _console = new();
-    private readonly TextWriter _syncConsole;
+    private readonly CapturingWriter _console = new();
 
     private OpsHarness(DevVaultServer vault, FakeTimeProvider time, string dir)
     {
         Vault = vault;
         Time = time;
         Dir = dir;
-        _syncConsole = TextWriter.Synchronized(_console);
         Root = new HttpClient { BaseAddress = vault.Address };
         Root.DefaultRequestHeaders.Add("X-Vault-Token", vault.RootToken);
     }
@@ -118,7 +117,7 @@ internal sealed class OpsHarness : IAsyncDisposable
         Host = await GatehouseHost.StartAsync(loaded.Config!, new GatehouseHostOptions
         {
             TimeProvider = Time,
-            LogConsole = _syncConsole,
+            LogConsole = _console,
             Reload = Load,
             ApiProxy = new ApiProxyOptions { RetryJitter = () => 0, FirstTokenWait = TimeSpan.FromSeconds(5) },
         });
@@ -132,14 +131,10 @@ internal sealed class OpsHarness : IAsyncDisposable
     public HttpClient ClientFor(int index) => new() { BaseAddress = Host.Addresses[index].Address };
 
     /// <summary>Everything Gatehouse logged to the console so far.</summary>
-    public string ConsoleLog
-    {
-        get
-        {
-            _syncConsole.Flush();
-            return _console.ToString();
-        }
-    }
+    public string ConsoleLog => _console.ToString();
+
+    /// <summary>Waits (bounded) until Gatehouse has logged <paramref name="fragment"/> to the console.</summary>
+    public Task WaitForLogAsync(string fragment) => _console.WaitForAsync(fragment, TimeSpan.FromSeconds(30));
 
     public async Task<JsonNode?> RootAsync(HttpMethod method, string path, object? body = null, IDictionary<string, string>? headers = null)
     {

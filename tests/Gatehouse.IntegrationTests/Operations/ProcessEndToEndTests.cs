@@ -53,7 +53,8 @@ public sealed class ProcessEndToEndTests
         // Debug is on now: a proxied request writes its one line.
         await h.Host.TokenStore.FirstToken.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
-        Assert.Contains("proxied GET /v1/secret/db: status=200 cache=miss", h.ConsoleLog, StringComparison.Ordinal);
+        // The line is written once the response has gone out, so wait for it rather than race it.
+        await h.WaitForLogAsync("proxied GET /v1/secret/db: status=200 cache=miss");
     }
 
     [Fact]
