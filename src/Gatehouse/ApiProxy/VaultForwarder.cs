@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Gatehouse.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gatehouse.ApiProxy;
@@ -178,6 +179,15 @@ internal sealed partial class VaultForwarder : IVaultProxier
         public int StatusCode { get; private set; }
 
         public BufferedResponse? Buffered { get; private set; }
+
+        public override async ValueTask TransformRequestAsync(
+            HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+        {
+            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
+            var userAgent = ProxyUserAgent.For(httpContext.Request.Headers.UserAgent);
+            proxyRequest.Headers.Remove(HeaderNames.UserAgent);
+            proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.UserAgent, userAgent);
+        }
 
         public override async ValueTask<bool> TransformResponseAsync(
             HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)

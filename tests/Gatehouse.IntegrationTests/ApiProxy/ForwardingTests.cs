@@ -24,6 +24,26 @@ public sealed class ForwardingTests
     }
 
     [Fact]
+    public async Task UserAgent_IsGatehousesProduct_FollowedByTheClients()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+
+        using var withAgent = new HttpRequestMessage(HttpMethod.Get, "/v1/sys/health");
+        withAgent.Headers.TryAddWithoutValidation("User-Agent", "vault-cli/1.15 (linux)");
+        using var first = await proxy.Client.SendAsync(withAgent);
+        using var withOther = new HttpRequestMessage(HttpMethod.Get, "/v1/sys/health");
+        withOther.Headers.TryAddWithoutValidation("User-Agent", "terraform/1.9");
+        using var second = await proxy.Client.SendAsync(withOther);
+        using var without = await proxy.Client.GetAsync("/v1/sys/health");
+
+        var prefix = "Gatehouse API Proxy/" + Gatehouse.Hosting.GatehouseCommand.Version;
+        Assert.Contains($"\nuser-agent: {prefix}; vault-cli/1.15 (linux)\n", EchoHead(first));
+        Assert.Contains($"\nuser-agent: {prefix}; terraform/1.9\n", EchoHead(second));
+        Assert.Contains($"\nuser-agent: {prefix}\n", EchoHead(without));
+    }
+
+    [Fact]
     public async Task List_Method_IsForwardedAsList()
     {
         await using var upstream = await TestUpstream.StartAsync();
