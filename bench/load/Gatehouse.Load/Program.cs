@@ -2,10 +2,11 @@ using System.Net.Http.Json;
 using Gatehouse.DevVault;
 
 // Starts DevVault as its own process for bench/load/run.sh (so its CPU is not Gatehouse's), seeds the secret the
-// benchmark reads, prints "ready <address>", and serves until stdin closes or the process is signalled.
-if (args is not ["devvault", var port])
+// benchmark reads and an approle (role "dev"; role_id and secret_id files in <workdir>) for the cache-hit case,
+// prints "ready <address>", and serves until the process is signalled.
+if (args is not ["devvault", var port, var workDirectory])
 {
-    await Console.Error.WriteLineAsync("usage: gatehouse-load devvault <port>");
+    await Console.Error.WriteLineAsync("usage: gatehouse-load devvault <port> <workdir>");
     return 2;
 }
 
@@ -16,6 +17,8 @@ using (var client = new HttpClient { BaseAddress = vault.Address })
     using var write = await client.PutAsJsonAsync("/v1/secret/data/bench", new { data = new { username = "bench", password = "correct horse battery staple" } });
     write.EnsureSuccessStatusCode();
 }
+
+await DevScenario.SetUpAsync(vault, workDirectory, CancellationToken.None);
 
 Console.WriteLine($"ready {vault.Address}");
 using var stop = new CancellationTokenSource();
