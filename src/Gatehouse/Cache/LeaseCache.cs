@@ -118,15 +118,10 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
 
         var now = _time.GetUtcNow();
         var remaining = entry.Lifetime.RemainingSeconds(now);
-        var extra = 3;
-        var headers = new KeyValuePair<string, string[]>[stored.Headers.Length + extra];
-        stored.Headers.CopyTo(headers, 0);
-        var i = stored.Headers.Length;
-        headers[i++] = new("Date", [DateHeader(now)]);
-        headers[i++] = new("Age", [Math.Max(0, (long)Math.Round((now - entry.FetchedAt).TotalSeconds)).ToString(CultureInfo.InvariantCulture)]);
-        headers[i] = new("X-Cache", ["HIT"]);
+        var age = Math.Max(0, (long)Math.Round((now - entry.FetchedAt).TotalSeconds));
+        var date = DateHeader(now);
         _metrics.Hit();
-        return ProxyResult.Buffered(new BufferedResponse(stored.StatusCode, headers, stored.BodyWithTtl(remaining)));
+        return ProxyResult.Buffered(stored.HitResponse(date, age, remaining));
     }
 
     private async ValueTask<ProxyResult> ForwardAsync(ProxyRequest request, CacheRequest cacheRequest, CacheKey key, CancellationToken cancellationToken)
