@@ -152,7 +152,17 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
 
     private void TryStore(CacheRequest request, CacheKey key, BufferedResponse response)
     {
-        var contentType = response.Headers.FirstOrDefault(h => h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault();
+        string? contentType = null;
+        var headers = response.Headers;
+        for (var i = 0; i < headers.Count; i++)
+        {
+            if (headers[i].Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) && headers[i].Value.Length > 0)
+            {
+                contentType = headers[i].Value[0];
+                break;
+            }
+        }
+
         var decision = Cacheability.Decide(request, response.StatusCode, contentType, response.Body.Span, Index.IsManagedToken);
         if (decision.Kind == CacheDecisionKind.PassThrough)
         {
