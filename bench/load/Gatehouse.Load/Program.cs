@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Runtime.InteropServices;
 using Gatehouse.DevVault;
 
 // Starts DevVault as its own process for bench/load/run.sh (so its CPU is not Gatehouse's), seeds the secret the
@@ -22,12 +23,18 @@ await DevScenario.SetUpAsync(vault, workDirectory, CancellationToken.None);
 
 Console.WriteLine($"ready {vault.Address}");
 using var stop = new CancellationTokenSource();
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
-Console.CancelKeyPress += (_, e) =>
+
+// SIGTERM (run.sh's cleanup) and SIGINT end the wait; the handler only cancels, off the signal thread, so Main can
+// dispose DevVault and return. (Cancelling inline from AppDomain.ProcessExit ran the whole shutdown inside the
+// exit handler and hung the process.)
+void OnSignal(PosixSignalContext context)
 {
-    e.Cancel = true;
-    stop.Cancel();
-};
+    context.Cancel = true;
+    _ = Task.Run(stop.Cancel);
+}
+
+using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 try
 {
     await Task.Delay(Timeout.Infinite, stop.Token);
