@@ -1,11 +1,13 @@
 using System.Net.Http.Json;
+using System.Runtime.InteropServices;
 using Gatehouse.DevVault;
 
 // Starts DevVault as its own process for bench/load/run.sh (so its CPU is not Gatehouse's), seeds the secret the
-// benchmark reads, prints "ready <address>", and serves until stdin closes or the process is signalled.
-if (args is not ["devvault", var port])
+// benchmark reads and an approle (role "dev"; role_id and secret_id files in <workdir>) for the cache-hit case,
+// prints "ready <address>", and serves until the process is signalled.
+if (args is not ["devvault", var port, var workDirectory])
 {
-    await Console.Error.WriteLineAsync("usage: gatehouse-load devvault <port>");
+    await Console.Error.WriteLineAsync("usage: gatehouse-load devvault <port> <workdir>");
     return 2;
 }
 
@@ -17,14 +19,22 @@ using (var client = new HttpClient { BaseAddress = vault.Address })
     write.EnsureSuccessStatusCode();
 }
 
+await DevScenario.SetUpAsync(vault, workDirectory, CancellationToken.None);
+
 Console.WriteLine($"ready {vault.Address}");
 using var stop = new CancellationTokenSource();
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
-Console.CancelKeyPress += (_, e) =>
+
+// SIGTERM (run.sh's cleanup) and SIGINT end the wait; the handler only cancels, off the signal thread, so Main can
+// dispose DevVault and return. (Cancelling inline from AppDomain.ProcessExit ran the whole shutdown inside the
+// exit handler and hung the process.)
+void OnSignal(PosixSignalContext context)
 {
-    e.Cancel = true;
-    stop.Cancel();
-};
+    context.Cancel = true;
+    _ = Task.Run(stop.Cancel);
+}
+
+using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 try
 {
     await Task.Delay(Timeout.Infinite, stop.Token);

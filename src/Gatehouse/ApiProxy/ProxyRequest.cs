@@ -9,6 +9,9 @@ namespace Gatehouse.ApiProxy;
 /// </summary>
 internal sealed class ProxyRequest
 {
+    private byte[]? _bytes;
+    private MemoryStream? _replay;
+
     public ProxyRequest(HttpContext context) => Context = context;
 
     public HttpContext Context { get; }
@@ -78,19 +81,30 @@ internal sealed class ProxyRequest
             return false;
         }
 
-        Body = bytes;
-
-        // The forwarder reads Request.Body; a fixed buffer lets every attempt send the same bytes.
-        request.Body = new MemoryStream(bytes, writable: false);
+        Body = _bytes = bytes;
         return true;
     }
 
-    /// <summary>Rewinds a buffered body before another attempt.</summary>
+    /// <summary>
+    /// Makes <c>Request.Body</c> replay a buffered body from its start; every attempt to send the request calls it.
+    /// The replay stream is made on first use, so a request answered without forwarding (a cache hit) never needs one.
+    /// </summary>
     public void RewindBody()
     {
-        if (Body is not null && Context.Request.Body is MemoryStream stream)
+        if (_bytes is null)
         {
-            stream.Position = 0;
+            return;
+        }
+
+        if (_replay is null)
+        {
+            // The forwarder reads Request.Body; a fixed buffer lets every attempt send the same bytes.
+            _replay = new MemoryStream(_bytes, writable: false);
+            Context.Request.Body = _replay;
+        }
+        else
+        {
+            _replay.Position = 0;
         }
     }
 

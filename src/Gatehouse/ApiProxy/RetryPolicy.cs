@@ -4,7 +4,7 @@ namespace Gatehouse.ApiProxy;
 
 /// <summary>
 /// When and how long to wait before sending a request to Vault again (<c>vault.retry.num_retries</c>). Retried: transport
-/// failures after a connection was made, 412 (unless <c>when_inconsistent = "fail"</c>) and 5xx except 501. The wait
+/// failures after a connection was made, 412 (unless <c>when_inconsistent = "fail"</c>), 429 and 5xx except 501. The wait
 /// before retry n is 250 ms × 2^(n-1), capped at 4 s, times a random 1.0–1.5; a <c>Retry-After</c> header replaces it.
 /// No wait is started that would end past the overall budget (60 s, Vault's client timeout): the last answer is
 /// returned instead.
@@ -35,8 +35,12 @@ internal sealed class RetryPolicy
 
     public bool RetryPreconditionFailed { get; }
 
-    public bool IsRetryableStatus(int statusCode) =>
-        statusCode == 412 ? RetryPreconditionFailed : statusCode >= 500 && statusCode != 501;
+    public bool IsRetryableStatus(int statusCode) => statusCode switch
+    {
+        412 => RetryPreconditionFailed,
+        429 => true, // as newer go-retryablehttp: rate limited (quotas), usually with a Retry-After to honour
+        _ => statusCode >= 500 && statusCode != 501,
+    };
 
     /// <summary>The wait before retry number <paramref name="retry"/> (1-based).</summary>
     public TimeSpan Delay(int retry, TimeSpan? retryAfter)

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Gatehouse.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gatehouse.ApiProxy;
@@ -50,10 +51,13 @@ internal sealed partial class VaultForwarder : IVaultProxier
         var maxRetries = request.IsReplayable ? _retry.MaxRetries : 0;
         var deadline = _time.GetUtcNow() + _retry.Budget;
 
+        // A redirect is followed once per request (see RedirectTarget); after that a 30x reaches the client.
+        var mayRedirect = request.IsReplayable && IsRedirectableMethod(context.Request.Method);
+        Uri? redirect = null;
         for (var attempt = 0; ; attempt++)
         {
             request.RewindBody();
-            var transformer = new AttemptTransformer(this, request, attempt < maxRetries ? attempt + 1 : 0, deadline, _time.GetTimestamp());
+            var transformer = new AttemptTransformer(this, request, attempt < maxRetries ? attempt + 1 : 0, deadline, _time.GetTimestamp(), mayRedirect && redirect is null, redirect);
             var error = await _forwarder.SendAsync(
                 context, _upstream.DestinationPrefix, _upstream.Invoker, _upstream.RequestConfig, transformer, cancellationToken)
                 .ConfigureAwait(false);
@@ -61,6 +65,15 @@ internal sealed partial class VaultForwarder : IVaultProxier
             TimeSpan delay;
             if (error == ForwarderError.None)
             {
+                if (transformer.RedirectTo is { } target)
+                {
+                    Log.FollowingRedirect(_logger, transformer.StatusCode, target);
+                    redirect = target;
+                    context.Response.Clear();
+                    attempt--;
+                    continue;
+                }
+
                 if (transformer.RetryDelay is not { } retryDelay)
                 {
                     return transformer.Buffered is { } buffered
@@ -106,6 +119,30 @@ internal sealed partial class VaultForwarder : IVaultProxier
             _metrics.UpstreamRetry();
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Redirects are followed for idempotent methods only (GET, HEAD, OPTIONS, PUT, DELETE, and Vault's LIST); a POST
+    /// or PATCH gets the 30x itself, since re-sending it elsewhere is the client's decision.
+    /// </summary>
+    internal static bool IsRedirectableMethod(string method) =>
+        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsPut(method)
+        || HttpMethods.IsDelete(method) || string.Equals(method, "LIST", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Where a 301/302/307/308 from Vault (a standby pointing at the active node) sends the request, or null when it is
+    /// not followed: another status, no Location, or a different scheme — in particular never https → http, which would
+    /// send the token in clear text (Vault's client refuses that downgrade too).
+    /// </summary>
+    internal static Uri? RedirectTarget(int statusCode, Uri? requestUri, Uri? location)
+    {
+        if (statusCode is not (301 or 302 or 307 or 308) || requestUri is null || location is null)
+        {
+            return null;
+        }
+
+        var target = location.IsAbsoluteUri ? location : new Uri(requestUri, location);
+        return string.Equals(target.Scheme, requestUri.Scheme, StringComparison.OrdinalIgnoreCase) ? target : null;
     }
 
     private bool TryPlanRetry(int retry, TimeSpan? retryAfter, DateTimeOffset deadline, out TimeSpan delay)
@@ -179,14 +216,22 @@ internal sealed partial class VaultForwarder : IVaultProxier
         private readonly int _retryNumber;
         private readonly DateTimeOffset _deadline;
 
-        public AttemptTransformer(VaultForwarder owner, ProxyRequest request, int retryNumber, DateTimeOffset deadline, long startedAt)
+        private readonly bool _mayRedirect;
+        private readonly Uri? _target;
+
+        public AttemptTransformer(VaultForwarder owner, ProxyRequest request, int retryNumber, DateTimeOffset deadline, long startedAt, bool mayRedirect, Uri? target)
         {
             StartedAt = startedAt;
             _owner = owner;
             _request = request;
             _retryNumber = retryNumber;
             _deadline = deadline;
+            _mayRedirect = mayRedirect;
+            _target = target;
         }
+
+        /// <summary>Set when Vault redirected and the redirect is to be followed: the next attempt goes there.</summary>
+        public Uri? RedirectTo { get; private set; }
 
         public TimeSpan? RetryDelay { get; private set; }
 
@@ -199,6 +244,20 @@ internal sealed partial class VaultForwarder : IVaultProxier
         public int StatusCode { get; private set; }
 
         public BufferedResponse? Buffered { get; private set; }
+
+        public override async ValueTask TransformRequestAsync(
+            HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+        {
+            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
+            if (_target is not null)
+            {
+                proxyRequest.RequestUri = _target;
+            }
+
+            var userAgent = ProxyUserAgent.For(httpContext.Request.Headers.UserAgent);
+            proxyRequest.Headers.Remove(HeaderNames.UserAgent);
+            proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.UserAgent, userAgent);
+        }
 
         public override async ValueTask<bool> TransformResponseAsync(
             HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
@@ -214,6 +273,13 @@ internal sealed partial class VaultForwarder : IVaultProxier
             _request.UpstreamElapsed = _owner._time.GetElapsedTime(StartedAt);
             _owner._metrics.UpstreamResponded(_request.UpstreamElapsed.Value, StatusCode < 400 ? ProxyOutcomeKind.Success : ProxyOutcomeKind.ClientError);
             _owner._consistency.Observe(proxyResponse);
+
+            if (_mayRedirect && StatusCode is >= 301 and <= 308
+                && RedirectTarget(StatusCode, proxyResponse.RequestMessage?.RequestUri, proxyResponse.Headers.Location) is { } target)
+            {
+                RedirectTo = target;
+                return false;
+            }
 
             if (_retryNumber > 0 && _owner._retry.IsRetryableStatus(StatusCode)
                 && _owner.TryPlanRetry(_retryNumber, RetryPolicy.RetryAfter(proxyResponse.Headers, _owner._time.GetUtcNow()), _deadline, out var delay))
@@ -274,6 +340,9 @@ internal sealed partial class VaultForwarder : IVaultProxier
 
         [LoggerMessage(2, LogLevel.Debug, "Request to Vault failed ({Error}); retry {Retry} in {Delay}")]
         public static partial void RetryingError(ILogger logger, ForwarderError error, int retry, TimeSpan delay);
+
+        [LoggerMessage(4, LogLevel.Debug, "Vault answered {StatusCode}; following the redirect to {Target} once")]
+        public static partial void FollowingRedirect(ILogger logger, int statusCode, Uri target);
 
         [LoggerMessage(3, LogLevel.Warning, "Proxied request failed ({Kind}) talking to Vault at {Address}: {Reason}")]
         public static partial void UpstreamFailed(ILogger logger, ProxyFailureKind kind, string address, string? reason);

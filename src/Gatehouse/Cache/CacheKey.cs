@@ -66,9 +66,11 @@ internal readonly record struct CacheKey(ulong A, ulong B, ulong C, ulong D)
     {
         var size = 64 + (Encoding.UTF8.GetMaxByteCount(request.Method.Length + request.Path.Length + (request.Query?.Length ?? 0)
             + (request.Namespace?.Length ?? 0) + (request.Token?.Length ?? 0)) * 2) + request.Body.Length;
-        foreach (var (name, value) in request.Headers)
+        // Indexed loops: foreach over the IReadOnlyList would allocate an enumerator per request.
+        var all = request.Headers;
+        for (var i = 0; i < all.Count; i++)
         {
-            size += 16 + Encoding.UTF8.GetMaxByteCount(name.Length + value.Length);
+            size += 16 + Encoding.UTF8.GetMaxByteCount(all[i].Key.Length + all[i].Value.Length);
         }
 
         return size;
@@ -85,8 +87,10 @@ internal readonly record struct CacheKey(ulong A, ulong B, ulong C, ulong D)
 
         // Key headers, sorted by lower-cased name then value; a count first so headers and body cannot run together.
         List<(string Name, string Value)>? headers = null;
-        foreach (var (name, value) in request.Headers)
+        var all = request.Headers;
+        for (var i = 0; i < all.Count; i++)
         {
+            var (name, value) = all[i];
             if (IsKeyHeader(name))
             {
                 (headers ??= []).Add((name.ToLowerInvariant(), value));

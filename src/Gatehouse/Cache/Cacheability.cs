@@ -60,6 +60,13 @@ internal static class Cacheability
 
         try
         {
+            // Most answers through the cache are KV reads and other secrets without a lease: one allocation-free pass
+            // over the top level settles those; only a candidate is parsed into a document.
+            if (!MayHoldLeaseOrAuth(body))
+            {
+                return CacheDecision.Pass("no lease or auth");
+            }
+
             using var document = JsonDocument.Parse(body.ToArray());
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
@@ -130,6 +137,36 @@ internal static class Cacheability
         {
             return CacheDecision.Pass("not a secret");
         }
+    }
+
+    /// <summary>
+    /// True when the top-level object has a non-empty <c>lease_id</c> string or an <c>auth</c> object: the only answers
+    /// the full decision can cache. Nested values are skipped without being read. Throws <see cref="JsonException"/>
+    /// for malformed JSON, as parsing would.
+    /// </summary>
+    internal static bool MayHoldLeaseOrAuth(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isLease = reader.ValueTextEquals("lease_id"u8);
+            var isAuth = !isLease && reader.ValueTextEquals("auth"u8);
+            reader.Read();
+            if ((isLease && reader.TokenType == JsonTokenType.String && (reader.HasValueSequence || reader.ValueSpan.Length > 0))
+                || (isAuth && reader.TokenType == JsonTokenType.StartObject))
+            {
+                return true;
+            }
+
+            reader.Skip();
+        }
+
+        return false;
     }
 
     /// <summary><c>sys/leases/renew</c>, legacy <c>sys/renew</c> (with or without an id in the URL), <c>auth/token/renew*</c>.</summary>

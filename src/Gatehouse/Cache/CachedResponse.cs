@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Gatehouse.ApiProxy;
 
 namespace Gatehouse.Cache;
 
@@ -16,7 +17,10 @@ internal sealed class CachedResponse
         "Date", "Age", "Content-Length", "X-Cache",
     };
 
+    private static readonly string[] HitValue = ["HIT"];
+
     private AdjustedBody? _lastAdjusted;
+    private HitMemo? _lastHit;
 
     /// <param name="authTtl">Adjust <c>auth.lease_duration</c> (a token) rather than the top-level one (a lease).</param>
     public CachedResponse(int statusCode, IReadOnlyList<KeyValuePair<string, string[]>> headers, byte[] body, bool authTtl)
@@ -41,6 +45,30 @@ internal sealed class CachedResponse
 
     /// <summary>Bytes this entry costs the <c>max_bytes</c> bound (body plus headers, roughly).</summary>
     public long Size => Body.Length + Headers.Sum(h => h.Key.Length + h.Value.Sum(v => v.Length)) + 64;
+
+    /// <summary>
+    /// The answer for a hit: the stored status, headers and body plus <c>Date</c>, <c>Age</c> and <c>X-Cache: HIT</c>,
+    /// with the remaining TTL spliced in. All three values change at most once a second, so the last answer built is
+    /// kept and shared (it is immutable): a hit within the same second allocates nothing here.
+    /// </summary>
+    public BufferedResponse HitResponse(string date, long ageSeconds, long remainingSeconds)
+    {
+        var last = Volatile.Read(ref _lastHit);
+        if (last is not null && last.Age == ageSeconds && last.Remaining == remainingSeconds && ReferenceEquals(last.Date, date))
+        {
+            return last.Response;
+        }
+
+        var headers = new KeyValuePair<string, string[]>[Headers.Length + 3];
+        Headers.CopyTo(headers, 0);
+        var i = Headers.Length;
+        headers[i++] = new("Date", [date]);
+        headers[i++] = new("Age", [ageSeconds.ToString(CultureInfo.InvariantCulture)]);
+        headers[i] = new("X-Cache", HitValue);
+        var response = new BufferedResponse(StatusCode, headers, BodyWithTtl(remainingSeconds));
+        Volatile.Write(ref _lastHit, new HitMemo(date, ageSeconds, remainingSeconds, response));
+        return response;
+    }
 
     /// <summary>
     /// The body with each <c>lease_duration</c> set to <paramref name="remainingSeconds"/>. The last result is kept,
@@ -129,4 +157,6 @@ internal sealed class CachedResponse
     }
 
     private sealed record AdjustedBody(long Seconds, byte[] Body);
+
+    private sealed record HitMemo(string Date, long Age, long Remaining, BufferedResponse Response);
 }

@@ -121,14 +121,9 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
 
         var now = _time.GetUtcNow();
         var remaining = entry.Lifetime.RemainingSeconds(now);
-        var extra = 3;
-        var headers = new KeyValuePair<string, string[]>[stored.Headers.Length + extra];
-        stored.Headers.CopyTo(headers, 0);
-        var i = stored.Headers.Length;
-        headers[i++] = new("Date", [DateHeader(now)]);
-        headers[i++] = new("Age", [Math.Max(0, (long)Math.Round((now - entry.FetchedAt).TotalSeconds)).ToString(CultureInfo.InvariantCulture)]);
-        headers[i] = new("X-Cache", ["HIT"]);
-        return ProxyResult.Buffered(new BufferedResponse(stored.StatusCode, headers, stored.BodyWithTtl(remaining)));
+        var age = Math.Max(0, (long)Math.Round((now - entry.FetchedAt).TotalSeconds));
+        var date = DateHeader(now);
+        return ProxyResult.Buffered(stored.HitResponse(date, age, remaining));
     }
 
     private async ValueTask<ProxyResult> ForwardAsync(ProxyRequest request, CacheRequest cacheRequest, CacheKey key, CancellationToken cancellationToken)
@@ -158,7 +153,17 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
 
     private void TryStore(CacheRequest request, CacheKey key, BufferedResponse response)
     {
-        var contentType = response.Headers.FirstOrDefault(h => h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault();
+        string? contentType = null;
+        var headers = response.Headers;
+        for (var i = 0; i < headers.Count; i++)
+        {
+            if (headers[i].Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) && headers[i].Value.Length > 0)
+            {
+                contentType = headers[i].Value[0];
+                break;
+            }
+        }
+
         var decision = Cacheability.Decide(request, response.StatusCode, contentType, response.Body.Span, Index.IsManagedToken);
         if (decision.Kind == CacheDecisionKind.PassThrough)
         {

@@ -1,6 +1,7 @@
 using Gatehouse.Configuration;
 using Gatehouse.Listeners;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -14,6 +15,13 @@ internal static class ListenersServiceCollectionExtensions
         services.AddSingleton(bindings);
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(bindings);
         services.AddSingleton<RequestDispatcher>();
+
+        // ASP.NET Core's hosting diagnostics start an Activity and push a logging scope for every request whenever its
+        // logger is enabled at any level, even though it only ever writes per-request Information lines (which no
+        // configuration of ours shows); unhandled errors are logged by Kestrel. Turning the category off saves both
+        // per request (about 1-2 µs of CPU and 5 allocations in the profile of a proxied request).
+        services.Configure<LoggerFilterOptions>(options =>
+            options.Rules.Add(new LoggerFilterRule(null, "Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None, null)));
         return services;
     }
 }

@@ -24,6 +24,87 @@ public sealed class ForwardingTests
     }
 
     [Fact]
+    public async Task UserAgent_IsGatehousesProduct_FollowedByTheClients()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+
+        using var withAgent = new HttpRequestMessage(HttpMethod.Get, "/v1/sys/health");
+        withAgent.Headers.TryAddWithoutValidation("User-Agent", "vault-cli/1.15 (linux)");
+        using var first = await proxy.Client.SendAsync(withAgent);
+        using var withOther = new HttpRequestMessage(HttpMethod.Get, "/v1/sys/health");
+        withOther.Headers.TryAddWithoutValidation("User-Agent", "terraform/1.9");
+        using var second = await proxy.Client.SendAsync(withOther);
+        using var without = await proxy.Client.GetAsync("/v1/sys/health");
+
+        var prefix = "Gatehouse API Proxy/" + Gatehouse.Hosting.GatehouseCommand.Version;
+        Assert.Contains($"\nuser-agent: {prefix}; vault-cli/1.15 (linux)\n", EchoHead(first));
+        Assert.Contains($"\nuser-agent: {prefix}; terraform/1.9\n", EchoHead(second));
+        Assert.Contains($"\nuser-agent: {prefix}\n", EchoHead(without));
+    }
+
+    /// <summary>A standby stand-in: /v1/standby/... answers 307 to /v1/active/...; /v1/loop always redirects; the rest echoes.</summary>
+    private static Func<HttpContext, Task> Redirecting(int status) => context =>
+    {
+        var path = context.Request.Path.Value!;
+        if (path.StartsWith("/v1/standby/", StringComparison.Ordinal))
+        {
+            context.Response.StatusCode = status;
+            context.Response.Headers.Location = "/v1/active/" + path["/v1/standby/".Length..] + context.Request.QueryString;
+            return Task.CompletedTask;
+        }
+
+        if (path.StartsWith("/v1/loop", StringComparison.Ordinal))
+        {
+            context.Response.StatusCode = status;
+            context.Response.Headers.Location = $"http://127.0.0.1:{context.Connection.LocalPort}/v1/loop";
+            return Task.CompletedTask;
+        }
+
+        return TestUpstream.EchoAsync(context);
+    };
+
+    [Theory]
+    [InlineData(301)]
+    [InlineData(302)]
+    [InlineData(307)]
+    [InlineData(308)]
+    public async Task Redirect_IsFollowedOnce_ForIdempotentMethods(int status)
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        upstream.Handler = Redirecting(status);
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+
+        using var get = await proxy.Client.GetAsync("/v1/standby/secret?version=1");
+        using var put = await proxy.Client.PutAsync("/v1/standby/write", new StringContent("{\"a\":1}"));
+
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.StartsWith("GET /v1/active/secret?version=1\n", EchoHead(get));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.StartsWith("PUT /v1/active/write\n", EchoHead(put));
+        Assert.Equal("{\"a\":1}", await put.Content.ReadAsStringAsync());
+        Assert.Equal(4, upstream.RequestCount);
+    }
+
+    [Fact]
+    public async Task Redirect_IsFollowedOnlyOnce_AndPostIsPassedThrough()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        upstream.Handler = Redirecting(307);
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+        using var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = proxy.Client.BaseAddress };
+
+        using var loop = await client.GetAsync("/v1/loop");
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, loop.StatusCode);
+        Assert.Equal(2, upstream.RequestCount);
+
+        using var post = await client.PostAsync("/v1/standby/login", new StringContent("{}"));
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, post.StatusCode);
+        Assert.Equal("/v1/active/login", post.Headers.Location!.OriginalString);
+        Assert.Equal(3, upstream.RequestCount);
+    }
+
+    [Fact]
     public async Task List_Method_IsForwardedAsList()
     {
         await using var upstream = await TestUpstream.StartAsync();

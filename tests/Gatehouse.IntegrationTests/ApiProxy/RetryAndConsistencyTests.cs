@@ -29,6 +29,7 @@ public sealed class RetryAndConsistencyTests
     [InlineData(503)]
     [InlineData(500)]
     [InlineData(412)]
+    [InlineData(429)]
     public async Task RetryableStatus_IsRetried_UntilVaultAnswers(int status)
     {
         await using var upstream = await TestUpstream.StartAsync();
@@ -39,6 +40,38 @@ public sealed class RetryAndConsistencyTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(3, upstream.RequestCount);
+    }
+
+    [Fact]
+    public async Task TooManyRequests_WaitsForRetryAfter_BeforeRetrying()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var calls = 0;
+        var times = new List<long>();
+        upstream.Handler = async context =>
+        {
+            lock (times)
+            {
+                times.Add(Environment.TickCount64);
+            }
+
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                context.Response.StatusCode = 429;
+                context.Response.Headers.RetryAfter = "1";
+                await context.Response.WriteAsync("{\"errors\":[\"request path \\\"secret/app\\\": rate limit quota exceeded\"]}");
+                return;
+            }
+
+            await context.Response.WriteAsync("ok");
+        };
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+
+        using var response = await proxy.Client.GetAsync("/v1/secret/data/app");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, upstream.RequestCount);
+        Assert.InRange(times[1] - times[0], 900, 10_000);
     }
 
     [Fact]

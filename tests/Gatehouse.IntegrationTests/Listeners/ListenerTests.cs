@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gatehouse.Configuration;
@@ -276,6 +278,67 @@ public sealed class ListenerTests
 
         using var without = certificates.CreateClient(address, presentClientCertificate: false);
         await Assert.ThrowsAsync<HttpRequestException>(() => without.GetAsync("/v1/sys/health"));
+    }
+
+    [Fact]
+    public async Task TlsCipherSuites_OnlyTheListedTls12SuiteIsAccepted()
+    {
+        using var certificates = TestCertificates.Create();
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var proxy = await ProxyHarness.StartAsync(
+            upstream.Address,
+            listener: new ListenerConfig
+            {
+                Type = ListenerType.Tcp, Address = "127.0.0.1:0", TlsCertFile = certificates.ServerCertFile, TlsKeyFile = certificates.ServerKeyFile,
+                TlsCipherSuites = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            });
+        var address = proxy.Host.Addresses[0].Address;
+
+        Assert.Equal(TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, await HandshakeAsync(address, TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256));
+        await Assert.ThrowsAnyAsync<Exception>(() => HandshakeAsync(address, TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384));
+
+        // TLS 1.3 suites are not configurable in Go either, and stay available.
+        using var client = certificates.CreateClient(address, presentClientCertificate: false);
+        using var response = await client.GetAsync("/v1/sys/health");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        async Task<TlsCipherSuite> HandshakeAsync(Uri target, TlsCipherSuite only)
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(target.Host, target.Port);
+            await using var ssl = new SslStream(tcp.GetStream());
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                EnabledSslProtocols = SslProtocols.Tls12,
+                CipherSuitesPolicy = new CipherSuitesPolicy([only]),
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == certificates.Server.GetCertHashString(),
+            });
+            return ssl.NegotiatedCipherSuite;
+        }
+    }
+
+    [Fact]
+    public async Task TlsCipherSuites_UnknownName_StopsStartup_NamingIt()
+    {
+        using var certificates = TestCertificates.Create();
+        var config = new GatehouseConfig
+        {
+            Vault = new VaultConfig { Address = "http://127.0.0.1:1" },
+            Listeners =
+            [
+                new ListenerConfig
+                {
+                    Type = ListenerType.Tcp, Address = "127.0.0.1:0", TlsCertFile = certificates.ServerCertFile, TlsKeyFile = certificates.ServerKeyFile,
+                    TlsCipherSuites = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_NO_SUCH_SUITE",
+                },
+            ],
+        };
+
+        var exception = await Assert.ThrowsAsync<ListenerStartupException>(() => GatehouseHost.StartAsync(config));
+
+        Assert.Contains("tls_cipher_suites", exception.Message);
+        Assert.Contains("\"TLS_NO_SUCH_SUITE\"", exception.Message);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed class RetryPolicyTests
     [InlineData(501, false)]
     [InlineData(412, true)]
     [InlineData(404, false)]
-    [InlineData(429, false)]
+    [InlineData(429, true)]
     [InlineData(200, false)]
     public void IsRetryableStatus_Follows5xxExcept501And412(int status, bool retryable) =>
         Assert.Equal(retryable, new RetryPolicy(12, TimeSpan.FromMinutes(1), retryPreconditionFailed: true).IsRetryableStatus(status));

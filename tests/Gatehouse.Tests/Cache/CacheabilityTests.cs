@@ -42,4 +42,18 @@ public sealed class CacheabilityTests
         Assert.Equal(CacheDecisionKind.PassThrough, Decide("/v1/auth/approle/login", "not json").Kind);
         Assert.Equal(CacheDecisionKind.Token, Decide("/v1/auth/approle/login", Login.Replace("ORPHAN", "true", StringComparison.Ordinal), contentType: "application/json; charset=utf-8").Kind);
     }
+
+    [Theory]
+    [InlineData("""{"request_id":"r","lease_id":"","renewable":false,"lease_duration":0,"data":{"data":{"lease_id":"x","auth":{}}},"auth":null}""", false)]
+    [InlineData("""{"lease_id":"database/creds/app/abc","renewable":true,"lease_duration":60,"data":{}}""", true)]
+    [InlineData("""{"data":{"k":[1,2,{"a":null}]},"lease_\u0069d":"escaped/name"}""", true)]
+    [InlineData("""{"lease_id":"","auth":{"client_token":"s.x"}}""", true)]
+    [InlineData("""{"lease_id":42}""", false)]
+    [InlineData("""[{"lease_id":"x"}]""", false)]
+    public void MayHoldLeaseOrAuth_ScansOnlyTheTopLevel(string json, bool expected) =>
+        Assert.Equal(expected, Cacheability.MayHoldLeaseOrAuth(System.Text.Encoding.UTF8.GetBytes(json)));
+
+    [Fact]
+    public void MayHoldLeaseOrAuth_MalformedJson_Throws() =>
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => Cacheability.MayHoldLeaseOrAuth("{\"data\":{"u8));
 }
