@@ -99,6 +99,33 @@ public sealed class PrometheusWriterTests
     }
 
     [Fact]
+    public void Prometheus_ConfiguredRetention_IsCheckedAtScrapeTimeAndAnUpdatedSeriesReturns()
+    {
+        using var h = new MetricsTestHarness();
+        var options = MetricsOptions.From(new Gatehouse.Configuration.TelemetryConfig { PrometheusRetentionTime = TimeSpan.FromSeconds(30) }, "");
+        var counter = h.Meter.CreateCounter<long>("vault.agent.proxy.success");
+        var latency = h.Meter.CreateHistogram<double>("vault.gatehouse.upstream.duration", "ms");
+        counter.Add(1);
+        latency.Record(5);
+
+        // Idle for exactly the retention time: still shown ("idle longer than" drops, as go-metrics' expiry does).
+        h.Time.Advance(TimeSpan.FromSeconds(30));
+        string atLimit = PrometheusWriter.Write(h.Collector.Collect(), options);
+        Assert.Contains("\nvault_agent_proxy_success 1\n", "\n" + atLimit, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_upstream_duration_count 1\n", atLimit, StringComparison.Ordinal);
+
+        // One tick later both series, and their HELP/TYPE lines, are gone; nothing ran in between but the clock.
+        h.Time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal("", PrometheusWriter.Write(h.Collector.Collect(), options));
+
+        // A recording brings the series back with its running total (no counter reset for Prometheus to see).
+        counter.Add(1);
+        string back = PrometheusWriter.Write(h.Collector.Collect(), options);
+        Assert.Contains("\nvault_agent_proxy_success 2\n", "\n" + back, StringComparison.Ordinal);
+        Assert.DoesNotContain("vault_gatehouse_upstream_duration", back, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Collector_LabelCardinality_IsBoundedAndDropsAreCounted()
     {
         using var h = new MetricsTestHarness(maxSeries: 2);
