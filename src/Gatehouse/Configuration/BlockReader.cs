@@ -14,12 +14,15 @@ internal sealed class BlockReader
     private readonly ICollection<ConfigDiagnostic> _diagnostics;
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
     private readonly List<string> _knownInOrder = [];
+    private readonly ICollection<KnownKey>? _knownKeys;
 
-    public BlockReader(HclObject body, string path, ICollection<ConfigDiagnostic> diagnostics)
+    /// <param name="knownKeys">When set, every key this reader comes to know is added, once (see <see cref="KnownKey"/>).</param>
+    public BlockReader(HclObject body, string path, ICollection<ConfigDiagnostic> diagnostics, ICollection<KnownKey>? knownKeys = null)
     {
         _body = body;
         Path = path;
         _diagnostics = diagnostics;
+        _knownKeys = knownKeys;
     }
 
     /// <summary>The block's path in messages, e.g. <c>listener "tcp"</c> or <c>vault.retry</c>.</summary>
@@ -108,7 +111,7 @@ internal sealed class BlockReader
     public void Ignore(params string[] keys)
     {
         foreach (var key in keys)
-            Know(key);
+            Know(key, KnownKey.Use.Ignored);
     }
 
     /// <summary>Known keys that Gatehouse refuses: each one present is an error with <paramref name="message"/>.</summary>
@@ -116,6 +119,7 @@ internal sealed class BlockReader
     {
         foreach (var key in keys)
         {
+            Know(key, KnownKey.Use.Refused);
             foreach (var item in Items(key))
                 Error(item.Keys[0].Position, Child(key), message);
         }
@@ -180,10 +184,13 @@ internal sealed class BlockReader
         return previous[b.Length];
     }
 
-    private void Know(string key)
+    private void Know(string key, KnownKey.Use how = KnownKey.Use.Read)
     {
         if (_known.Add(key))
+        {
             _knownInOrder.Add(key);
+            _knownKeys?.Add(new KnownKey(Path, key, how));
+        }
     }
 
     // `key "label" = value` is not a scalar; hand the binder an object so that it reports a type error.

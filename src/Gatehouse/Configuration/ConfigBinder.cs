@@ -26,11 +26,13 @@ internal sealed class ConfigBinder
 
     private readonly Func<string, string?> _environment;
     private readonly ICollection<ConfigDiagnostic> _diagnostics;
+    private readonly ICollection<KnownKey>? _knownKeys;
 
-    private ConfigBinder(Func<string, string?> environment, ICollection<ConfigDiagnostic> diagnostics)
+    private ConfigBinder(Func<string, string?> environment, ICollection<ConfigDiagnostic> diagnostics, ICollection<KnownKey>? knownKeys = null)
     {
         _environment = environment;
         _diagnostics = diagnostics;
+        _knownKeys = knownKeys;
     }
 
     /// <summary>
@@ -41,12 +43,27 @@ internal sealed class ConfigBinder
         HclObject root, string fileName, Func<string, string?> environment, ICollection<ConfigDiagnostic> diagnostics) =>
         new ConfigBinder(environment, diagnostics).BindRoot(root, fileName);
 
+    /// <summary>
+    /// Every key the binder knows in the blocks <paramref name="root"/> contains (a block it does not contain is not
+    /// visited), then every method and file-sink <c>config</c> key from <see cref="MethodConfigRules"/>. Problems in
+    /// <paramref name="root"/> are not reported: this is for holding the configuration reference to the code.
+    /// </summary>
+    public static IReadOnlyList<KnownKey> KnownKeys(HclObject root)
+    {
+        var keys = new List<KnownKey>();
+        new ConfigBinder(_ => null, new List<ConfigDiagnostic>(), keys).BindRoot(root, "known-keys");
+        keys.AddRange(MethodConfigRules.KnownKeys);
+        return keys;
+    }
+
+    private BlockReader Reader(HclObject body, string path) => new(body, path, _diagnostics, _knownKeys);
+
     private void Error(SourcePosition position, string path, string message) =>
         _diagnostics.Add(new ConfigDiagnostic(position, path, message));
 
     private BoundConfigFile BindRoot(HclObject root, string fileName)
     {
-        var r = new BlockReader(root, "", _diagnostics);
+        var r = Reader(root, "");
 
         var vaultBlocks = Blocks(r, "vault");
         var autoAuthBlocks = Blocks(r, "auto_auth");
@@ -183,13 +200,13 @@ internal sealed class ConfigBinder
 
     private VaultConfig BindVault(BlockEntry entry)
     {
-        var r = new BlockReader(entry.Body, "vault", _diagnostics);
+        var r = Reader(entry.Body, "vault");
         int? numRetries = null;
         var retryBlocks = Blocks(r, "retry");
         OnlyOne(retryBlocks, "vault.retry", "one and only one \"retry\" block is required");
         if (retryBlocks.Count > 0)
         {
-            var retry = new BlockReader(retryBlocks[0].Body, "vault.retry", _diagnostics);
+            var retry = Reader(retryBlocks[0].Body, "vault.retry");
             numRetries = retry.Int("num_retries");
             retry.Finish();
         }
@@ -214,7 +231,7 @@ internal sealed class ConfigBinder
 
     private AutoAuthConfig BindAutoAuth(BlockEntry entry)
     {
-        var r = new BlockReader(entry.Body, "auto_auth", _diagnostics);
+        var r = Reader(entry.Body, "auto_auth");
         var methods = TypedBlocks(Blocks(r, "method"), "config");
         AuthMethodConfig method;
         if (methods.Count != 1)
@@ -232,7 +249,7 @@ internal sealed class ConfigBinder
         var sinkEntries = Blocks(r, "sink");
         foreach (var sinksBlock in Blocks(r, "sinks"))
         {
-            var sr = new BlockReader(sinksBlock.Body, "auto_auth.sinks", _diagnostics);
+            var sr = Reader(sinksBlock.Body, "auto_auth.sinks");
             sinkEntries.AddRange(Blocks(sr, "sink"));
             sr.Finish();
         }
@@ -257,10 +274,10 @@ internal sealed class ConfigBinder
     /// <summary>Binds a method; one with a missing or unknown type is reported and still returned (see BindAutoAuth).</summary>
     private AuthMethodConfig BindMethod(BlockEntry entry)
     {
-        var r = new BlockReader(entry.Body, "auto_auth.method", _diagnostics);
+        var r = Reader(entry.Body, "auto_auth.method");
         var type = TypeOf(entry, r)?.ToLowerInvariant();
         var path = type is null ? "auto_auth.method" : Quoted("auto_auth.method", type);
-        var mr = new BlockReader(entry.Body, path, _diagnostics);
+        var mr = Reader(entry.Body, path);
         mr.Ignore("type");
         var method = new AuthMethodConfig
         {
@@ -304,10 +321,10 @@ internal sealed class ConfigBinder
 
     private SinkConfig BindSink(BlockEntry entry)
     {
-        var r = new BlockReader(entry.Body, "auto_auth.sink", _diagnostics);
+        var r = Reader(entry.Body, "auto_auth.sink");
         var type = TypeOf(entry, r);
         var path = type is null ? "auto_auth.sink" : Quoted("auto_auth.sink", type);
-        var sr = new BlockReader(entry.Body, path, _diagnostics);
+        var sr = Reader(entry.Body, path);
         sr.Ignore("type");
         var aadEnvVar = sr.String("aad_env_var");
         var aad = sr.String("aad");
@@ -366,7 +383,7 @@ internal sealed class ConfigBinder
 
     private ApiProxyConfig BindApiProxy(BlockEntry entry, string path, bool fromCache)
     {
-        var r = new BlockReader(entry.Body, path, _diagnostics);
+        var r = Reader(entry.Body, path);
         var proxy = BindProxyKeys(r, entry.Position, fromCache);
         if (r.Bool("prepend_configured_namespace") == true)
         {
@@ -446,7 +463,7 @@ internal sealed class ConfigBinder
 
     private CacheConfig BindCache(BlockEntry entry, out LegacyCacheKeys legacy)
     {
-        var r = new BlockReader(entry.Body, "cache", _diagnostics);
+        var r = Reader(entry.Body, "cache");
         legacy = new LegacyCacheKeys(BindProxyKeys(r, entry.Position, fromCache: true),
             r.Raw("use_auto_auth_token"), r.Raw("enforce_consistency"), r.Raw("when_inconsistent"));
 
@@ -517,10 +534,10 @@ internal sealed class ConfigBinder
 
     private PersistConfig? BindPersist(BlockEntry entry)
     {
-        var r = new BlockReader(entry.Body, "cache.persist", _diagnostics);
+        var r = Reader(entry.Body, "cache.persist");
         var type = TypeOf(entry, r);
         var path = type is null ? "cache.persist" : Quoted("cache.persist", type);
-        var pr = new BlockReader(entry.Body, path, _diagnostics);
+        var pr = Reader(entry.Body, path);
         pr.Ignore("type");
         var persist = new PersistConfig
         {
@@ -547,10 +564,10 @@ internal sealed class ConfigBinder
 
     private ListenerConfig BindListener(BlockEntry entry, int index)
     {
-        var r = new BlockReader(entry.Body, "listener", _diagnostics);
+        var r = Reader(entry.Body, "listener");
         var typeText = TypeOf(entry, r);
         var path = typeText is null ? "listener" : Quoted("listener", typeText);
-        var lr = new BlockReader(entry.Body, path, _diagnostics);
+        var lr = Reader(entry.Body, path);
         lr.Ignore("type");
 
         var enableQuit = false;
@@ -558,7 +575,7 @@ internal sealed class ConfigBinder
         {
             foreach (var api in Blocks(lr, apiBlockName))
             {
-                var ar = new BlockReader(api.Body, lr.Child(apiBlockName), _diagnostics);
+                var ar = Reader(api.Body, lr.Child(apiBlockName));
                 enableQuit |= ar.Bool("enable_quit") ?? false;
                 ar.Finish();
             }
@@ -669,7 +686,7 @@ internal sealed class ConfigBinder
 
     private TelemetryConfig BindTelemetry(BlockEntry entry)
     {
-        var r = new BlockReader(entry.Body, "telemetry", _diagnostics);
+        var r = Reader(entry.Body, "telemetry");
         var other = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var key in OtherTelemetryKeys)
         {

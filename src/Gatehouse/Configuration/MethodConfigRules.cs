@@ -47,6 +47,11 @@ internal static class MethodConfigRules
         new("path", Kind.String, Required: true), new("mode", Kind.FileMode), new("uid", Kind.Int), new("gid", Kind.Int),
     ];
 
+    /// <summary>Every <c>config</c> key of every method and of the file sink, with the block path messages use.</summary>
+    public static IEnumerable<KnownKey> KnownKeys =>
+        MethodKeys.SelectMany(m => m.Value.Select(k => new KnownKey($"auto_auth.method \"{m.Key}\".config", k.Name, KnownKey.Use.Read)))
+            .Concat(FileSinkKeys.Select(k => new KnownKey("auto_auth.sink \"file\".config", k.Name, KnownKey.Use.Read)));
+
     public static void Check(AuthMethodConfig method, string path, ICollection<ConfigDiagnostic> diagnostics)
     {
         if (!MethodKeys.TryGetValue(method.Type, out var keys))
