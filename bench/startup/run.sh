@@ -21,13 +21,13 @@ if [[ "${SKIP_PUBLISH:-0}" != 1 ]]; then
 fi
 dotnet build -c Release "$ROOT/bench/load/Gatehouse.Load" -o "$OUT/load" >/dev/null
 
-"$OUT/load/gatehouse-load" devvault "$VAULT_PORT" > "$OUT/devvault.log" 2>&1 &
+mkdir -p "$OUT/work"
+"$OUT/load/gatehouse-load" devvault "$VAULT_PORT" "$OUT/work" > "$OUT/devvault.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$VAULT_PORT/v1/sys/health" >/dev/null 2>&1 && break; sleep 0.05; done
 
-# An approle role and its credentials, as an operator would provision them.
+# An approle role and its credentials, as an operator would provision them (the load host has mounted auth/approle).
 vault() { curl -fsS -H "X-Vault-Token: root" -H "Content-Type: application/json" "$@"; }
-vault -X POST -d '{"type":"approle"}' "http://127.0.0.1:$VAULT_PORT/v1/sys/auth/approle" >/dev/null
 vault -X POST -d '{"token_ttl":"1h","token_policies":["default"]}' "http://127.0.0.1:$VAULT_PORT/v1/auth/approle/role/app" >/dev/null
 vault "http://127.0.0.1:$VAULT_PORT/v1/auth/approle/role/app/role-id" | sed -E 's/.*"role_id":"([^"]+)".*/\1/' > "$OUT/role_id"
 
