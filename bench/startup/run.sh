@@ -2,7 +2,8 @@
 # Startup figures for the single-file publish (Properties/PublishProfiles/linux-x64.pubxml): binary size, time from
 # exec to the first proxied 200 (approle auto-auth login included: GET /v1/sys/health through Gatehouse with
 # use_auto_auth_token = "force"), and idle RSS a few seconds later. DevVault runs from bench/load's host program.
-# Usage: bench/startup/run.sh [runs, default 5]. Set SKIP_PUBLISH=1 to reuse artifacts/publish/linux-x64/gatehouse.
+# Usage: bench/startup/run.sh [runs, default 5]. Set SKIP_PUBLISH=1 to reuse artifacts/publish/linux-x64/gatehouse
+# (or the build named by BIN=).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -10,7 +11,7 @@ RUNS=${1:-5}
 OUT=$(mktemp -d /tmp/gatehouse-startup.XXXXXX)
 VAULT_PORT=${VAULT_PORT:-18211}
 PROXY_PORT=${PROXY_PORT:-18212}
-BIN="$ROOT/artifacts/publish/linux-x64/gatehouse"
+BIN=${BIN:-"$ROOT/artifacts/publish/linux-x64/gatehouse"}   # with SKIP_PUBLISH=1, BIN=path measures another build
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$OUT"; }
 trap cleanup EXIT
@@ -24,7 +25,8 @@ dotnet build -c Release "$ROOT/bench/load/Gatehouse.Load" -o "$OUT/load" >/dev/n
 mkdir -p "$OUT/work"
 "$OUT/load/gatehouse-load" devvault "$VAULT_PORT" "$OUT/work" > "$OUT/devvault.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$VAULT_PORT/v1/sys/health" >/dev/null 2>&1 && break; sleep 0.05; done
+# "ready" comes after the host's dev scenario (approle mounted), which a bare health check would race.
+for _ in $(seq 1 400); do grep -q '^ready' "$OUT/devvault.log" 2>/dev/null && break; sleep 0.05; done
 
 # An approle role and its credentials, as an operator would provision them (the load host has mounted auth/approle).
 vault() { curl -fsS -H "X-Vault-Token: root" -H "Content-Type: application/json" "$@"; }
