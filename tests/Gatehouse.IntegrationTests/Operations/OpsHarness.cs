@@ -145,8 +145,8 @@ internal sealed class OpsHarness : IAsyncDisposable
     /// <summary>Everything Gatehouse logged to the console so far.</summary>
     public string ConsoleLog => _console.ToString();
 
-    /// <summary>Waits (bounded) until Gatehouse has logged <paramref name="fragment"/> to the console.</summary>
-    public Task WaitForLogAsync(string fragment) => _console.WaitForAsync(fragment, Hang);
+    /// <summary>Waits (bounded) until Gatehouse has logged <paramref name="fragment"/> to the console (that many times).</summary>
+    public Task WaitForLogAsync(string fragment, int occurrences = 1) => _console.WaitForAsync(fragment, Hang, occurrences);
 
     public async Task<JsonNode?> RootAsync(HttpMethod method, string path, object? body = null, IDictionary<string, string>? headers = null)
     {
