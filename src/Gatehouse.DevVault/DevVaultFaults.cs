@@ -7,6 +7,7 @@ public sealed class DevVaultFaults
 {
     private readonly ConcurrentDictionary<(string Method, string Path), long> _counts = new();
     private readonly object _failLock = new();
+    private readonly List<RequestWaiter> _waiters = [];
     private long _requestCount;
     private int _failRemaining;
     private int _failStatus;
@@ -54,10 +55,51 @@ public sealed class DevVaultFaults
     public long CountRequests(string method, string pathPrefix) =>
         _counts.Where(kv => string.Equals(kv.Key.Method, method, StringComparison.OrdinalIgnoreCase) && kv.Key.Path.StartsWith(pathPrefix, StringComparison.Ordinal)).Sum(kv => kv.Value);
 
+    /// <summary>
+    /// Completes when <see cref="CountRequests"/> for this method and path prefix reaches <paramref name="count"/> (at
+    /// once if it already has): the request has arrived and been counted, before its response is written. Tests await
+    /// this instead of polling.
+    /// </summary>
+    public Task WaitForRequestsAsync(string method, string pathPrefix, long count, CancellationToken cancellationToken = default)
+    {
+        var waiter = new RequestWaiter(method, pathPrefix, count);
+        lock (_waiters)
+        {
+            if (CountRequests(method, pathPrefix) >= count)
+            {
+                return Task.CompletedTask;
+            }
+
+            _waiters.Add(waiter);
+        }
+
+        return waiter.Seen.Task.WaitAsync(cancellationToken);
+    }
+
     internal void Count(string method, string path)
     {
         Interlocked.Increment(ref _requestCount);
         _counts.AddOrUpdate((method, path), 1, static (_, n) => n + 1);
+        lock (_waiters)
+        {
+            if (_waiters.Count == 0)
+            {
+                return;
+            }
+
+            _waiters.RemoveAll(w =>
+            {
+                if (!string.Equals(w.Method, method, StringComparison.OrdinalIgnoreCase)
+                    || !path.StartsWith(w.PathPrefix, StringComparison.Ordinal)
+                    || CountRequests(w.Method, w.PathPrefix) < w.Count)
+                {
+                    return false;
+                }
+
+                w.Seen.TrySetResult();
+                return true;
+            });
+        }
     }
 
     internal bool TryTakeFailure(out int status, out string? message)
@@ -79,5 +121,10 @@ public sealed class DevVaultFaults
             message = _failMessage;
             return true;
         }
+    }
+
+    private sealed record RequestWaiter(string Method, string PathPrefix, long Count)
+    {
+        public TaskCompletionSource Seen { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

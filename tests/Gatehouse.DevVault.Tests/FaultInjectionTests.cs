@@ -45,6 +45,23 @@ public sealed class FaultInjectionTests
     }
 
     [Fact]
+    public async Task Faults_WaitForRequests_CompletesWhenTheNthMatchingRequestArrives()
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        var second = server.Faults.WaitForRequestsAsync("GET", "/v1/sys/health", 2);
+        var other = server.Faults.WaitForRequestsAsync("PUT", "/v1/sys/health", 1);
+
+        await vault.SendAsync("GET", "sys/health");
+        Assert.False(second.IsCompleted);
+        await vault.SendAsync("GET", "sys/health");
+        await second.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(other.IsCompleted);
+        Assert.True(server.Faults.WaitForRequestsAsync("GET", "/v1/sys/", 2).IsCompletedSuccessfully);
+    }
+
+    [Fact]
     public async Task Faults_ResponseDelay_StillAnswers()
     {
         await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());

@@ -10,10 +10,12 @@ namespace Gatehouse.DevVault.Tests;
 
 /// <summary>
 /// Replays every exchange recorded from a real Vault 1.8 dev server against DevVault and compares by shape.
-/// Each file runs on its own server after the earlier files have been replayed (unchecked) to recreate the state
-/// it relies on; 06b comes from a separate -dev-leased-kv server and runs alone.
+/// The files depend on the state their predecessors leave, so they are replayed once, in order, on one server
+/// (<see cref="ReplayFixture"/>); each test checks its own file's results. 06b comes from a separate
+/// -dev-leased-kv server and runs alone.
 /// </summary>
-public sealed partial class TranscriptReplayTests(ITestOutputHelper output)
+public sealed partial class TranscriptReplayTests(ITestOutputHelper output, TranscriptReplayTests.ReplayFixture replayed)
+    : IClassFixture<TranscriptReplayTests.ReplayFixture>
 {
     private static readonly string[] s_order =
     [
@@ -35,19 +37,7 @@ public sealed partial class TranscriptReplayTests(ITestOutputHelper output)
     [MemberData(nameof(Files))]
     public async Task Transcript_EveryExchange_MatchesRealVaultByShape(string file)
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = clock, LeasedKv = file == "06b-leases-renewable" });
-        using var http = new HttpClient { BaseAddress = server.Address };
-        var replay = new Replayer(http);
-        replay.Map["EFJGG0UrNiovmnFi0MOEU5zz8WpSdVcJsZ1FTHng+JM="] = server.UnsealKey; // the recorded unseal key
-        if (file != "06b-leases-renewable")
-        {
-            foreach (var earlier in s_order.TakeWhile(f => f != file).Where(f => f != "06b-leases-renewable"))
-            {
-                await replay.RunAsync(earlier);
-            }
-        }
-        var results = await replay.RunAsync(file);
+        var results = await replayed.ResultsAsync(file);
 
         var unexpected = new List<string>();
         var stale = new List<string>();
@@ -81,6 +71,91 @@ public sealed partial class TranscriptReplayTests(ITestOutputHelper output)
         }
         Assert.True(unexpected.Count == 0, summary + "\n" + string.Join("\n", unexpected));
         Assert.True(stale.Count == 0, "listed as known differences but now pass: " + string.Join(", ", stale));
+    }
+
+    /// <summary>
+    /// Replays the files in order on one server, each once, and keeps every file's results. Replaying all earlier
+    /// files again for each test made the suite quadratic (06-leases alone issues a score of RSA certificates).
+    /// </summary>
+    public sealed class ReplayFixture : IAsyncLifetime
+    {
+        private const string Separate = "06b-leases-renewable";
+        private readonly SemaphoreSlim _gate = new(1, 1);
+        private readonly Dictionary<string, List<(string Name, List<string> Diffs)>> _results = new(StringComparer.Ordinal);
+        private readonly List<IAsyncDisposable> _servers = [];
+        private readonly List<HttpClient> _clients = [];
+        private Replayer? _shared;
+        private Exception? _broken;
+        private int _next;
+
+        public async Task<List<(string Name, List<string> Diffs)>> ResultsAsync(string file)
+        {
+            await _gate.WaitAsync();
+            try
+            {
+                if (_results.TryGetValue(file, out var done))
+                {
+                    return done;
+                }
+
+                if (file == Separate)
+                {
+                    return _results[file] = await (await StartAsync(leasedKv: true)).RunAsync(file);
+                }
+
+                if (_broken is not null)
+                {
+                    throw new InvalidOperationException($"an earlier transcript could not be replayed, so {file} cannot be", _broken);
+                }
+
+                _shared ??= await StartAsync(leasedKv: false);
+                var chain = s_order.Where(f => f != Separate).ToList();
+                while (!_results.ContainsKey(file))
+                {
+                    var next = chain[_next++];
+                    try
+                    {
+                        _results[next] = await _shared.RunAsync(next);
+                    }
+                    catch (Exception e)
+                    {
+                        _broken = e;
+                        throw;
+                    }
+                }
+
+                return _results[file];
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        private async Task<Replayer> StartAsync(bool leasedKv)
+        {
+            var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+            var server = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = clock, LeasedKv = leasedKv });
+            _servers.Add(server);
+            var http = new HttpClient { BaseAddress = server.Address };
+            _clients.Add(http);
+            var replay = new Replayer(http);
+            replay.Map["EFJGG0UrNiovmnFi0MOEU5zz8WpSdVcJsZ1FTHng+JM="] = server.UnsealKey; // the recorded unseal key
+            return replay;
+        }
+
+        public Task InitializeAsync() => Task.CompletedTask;
+
+        public async Task DisposeAsync()
+        {
+            _clients.ForEach(c => c.Dispose());
+            foreach (var server in _servers)
+            {
+                await server.DisposeAsync();
+            }
+
+            _gate.Dispose();
+        }
     }
 
     private static readonly JsonSerializerOptions s_json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

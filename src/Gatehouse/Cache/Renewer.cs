@@ -61,6 +61,21 @@ internal sealed partial class Renewer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// When the earliest scheduled item comes due, or null when nothing is scheduled (tests advance a fake clock
+    /// exactly to it instead of stepping).
+    /// </summary>
+    internal DateTimeOffset? NextDue
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queue.TryPeek(out _, out var due) ? due : null;
+            }
+        }
+    }
+
     /// <summary>Timers the renewer holds: always one, whatever the number of entries.</summary>
     public int TimerCount => 1;
 

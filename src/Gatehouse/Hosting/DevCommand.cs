@@ -2,6 +2,8 @@ using System.Net;
 using System.Runtime.InteropServices;
 using Gatehouse.Configuration;
 using Gatehouse.DevVault;
+using Gatehouse.Sinks;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Hosting;
 
@@ -104,11 +106,13 @@ internal static class DevCommand
             {
                 try
                 {
-                    await host.TokenStore.FirstToken.WaitAsync(FirstLoginTimeout, stop.Token).ConfigureAwait(false);
+                    // Ready means the printed lines work: logged in and the token file (the sink) written.
+                    var sinks = host.Services.GetRequiredService<SinkServer>();
+                    await sinks.FirstTokenWritten.WaitAsync(FirstLoginTimeout, stop.Token).ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {
-                    await stderr.WriteLineAsync("gatehouse dev: auto-auth did not log in to DevVault within 30 seconds; see the log above.").ConfigureAwait(false);
+                    await stderr.WriteLineAsync("gatehouse dev: auto-auth did not log in to DevVault and write the token file within 30 seconds; see the log above.").ConfigureAwait(false);
                     return ExitCodes.Error;
                 }
 

@@ -1,13 +1,10 @@
-using System.Reflection;
-
 namespace Gatehouse.Hosting;
 
 /// <summary>The <c>gatehouse</c> command line: picks a subcommand and returns its exit code.</summary>
 internal static class GatehouseCommand
 {
-    public static string Version { get; } =
-        typeof(GatehouseCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-            .Split('+')[0] ?? "0.0.0";
+    /// <summary>The product version; <see cref="ProductInfo.Version"/> is the one to use outside Hosting.</summary>
+    public static string Version => ProductInfo.Version;
 
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
         RunAsync(args, stdout, stderr, Environment.GetEnvironmentVariable, cancellationToken);

@@ -212,7 +212,7 @@ internal sealed partial class GatehouseHost : IAsyncDisposable
         _options.Mode == "agent" ? "Agent" : "Proxy",
         [.. Addresses.Select(a => a.Address.OriginalString)],
         VaultLogLevel.Name(LogLevel),
-        GatehouseCommand.Version);
+        ProductInfo.Version);
 
     /// <summary>
     /// SIGHUP: re-read and re-validate every config file (same paths, environment and flags as at startup), then apply

@@ -50,8 +50,15 @@ internal sealed partial class SinkWriter
     /// <summary>True while a token waits to be written (tests).</summary>
     internal bool HasPending => _pending.Reader.Count > 0;
 
+    /// <summary>Test hook: raised after a token has been offered (it is then pending or being written).</summary>
+    internal event Action<ITokenSink, AutoAuthToken>? Offered;
+
     /// <summary>Offers a token; an older one still waiting is dropped.</summary>
-    public void Offer(AutoAuthToken token) => _pending.Writer.TryWrite(token);
+    public void Offer(AutoAuthToken token)
+    {
+        _pending.Writer.TryWrite(token);
+        Offered?.Invoke(_sink, token);
+    }
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {

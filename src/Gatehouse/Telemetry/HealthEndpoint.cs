@@ -43,8 +43,8 @@ internal sealed class HealthEndpoint(IHealthState state, TimeProvider time, Time
     {
         var now = time.GetUtcNow();
         var token = state.Token;
-        bool authenticated = token is not null && (token.ExpiresAt is not { } expires || expires > now);
-        long? ttlSeconds = authenticated && token!.ExpiresAt is { } at ? (long)Math.Floor((at - now).TotalSeconds) : null;
+        bool authenticated = token is { } present && (present.ExpiresAt is not { } expires || expires > now);
+        long? ttlSeconds = authenticated && token!.Value.ExpiresAt is { } at ? (long)Math.Floor((at - now).TotalSeconds) : null;
         bool reachable = state.Vault.IsReachable;
         bool healthy = (authenticated || !state.AutoAuthConfigured) && state.Vault.UnreachableFor <= _threshold;
 
@@ -62,9 +62,9 @@ internal sealed class HealthEndpoint(IHealthState state, TimeProvider time, Time
                 json.WriteNull("token_ttl_seconds");
             }
 
-            if (token is not null)
+            if (token is { } login)
             {
-                json.WriteString("last_login", token.ObtainedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+                json.WriteString("last_login", login.ObtainedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
             }
             else
             {

@@ -1,15 +1,16 @@
-using Gatehouse.AutoAuth;
-
 namespace Gatehouse.Telemetry;
 
-/// <summary>What the health endpoint reads. The daemon uses <see cref="HealthState"/>; tests use their own.</summary>
+/// <summary>
+/// What the health endpoint reads. The daemon's implementation (<c>Hosting/HealthState</c>) reads the token store;
+/// Telemetry itself depends on no feature folder, so the token arrives here as a <see cref="HealthToken"/>.
+/// </summary>
 internal interface IHealthState
 {
     /// <summary>True when an <c>auto_auth</c> block is configured: then health needs a valid token.</summary>
     bool AutoAuthConfigured { get; }
 
-    /// <summary>The current auto-auth token, or null.</summary>
-    AutoAuthToken? Token { get; }
+    /// <summary>The current auto-auth token as health sees it, or null when there is none.</summary>
+    HealthToken? Token { get; }
 
     /// <summary>Entries in the lease cache, or null when there is no cache.</summary>
     int? CacheEntries { get; }
@@ -17,14 +18,5 @@ internal interface IHealthState
     VaultReachability Vault { get; }
 }
 
-/// <summary>The daemon's health inputs: the token store (when auto-auth is on), reachability, an optional cache count.</summary>
-internal sealed class HealthState(TokenStore? tokens, VaultReachability vault, Func<int>? cacheEntries = null) : IHealthState
-{
-    public bool AutoAuthConfigured => tokens is not null;
-
-    public AutoAuthToken? Token => tokens?.Current;
-
-    public int? CacheEntries => cacheEntries?.Invoke();
-
-    public VaultReachability Vault => vault;
-}
+/// <summary>The part of the current auto-auth token that health reports: when it was obtained and when it expires (null: never).</summary>
+internal readonly record struct HealthToken(DateTimeOffset ObtainedAt, DateTimeOffset? ExpiresAt);

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Gatehouse.Configuration;
-using Gatehouse.Hosting;
 using Gatehouse.Telemetry;
 
 namespace Gatehouse.Vault;
@@ -23,7 +22,7 @@ internal sealed class VaultClient : IDisposable
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
 
     private static readonly ProductInfoHeaderValue[] UserAgent =
-        [new("Gatehouse", null), new ProductInfoHeaderValue("Auto-Auth", GatehouseCommand.Version)];
+        [new("Gatehouse", null), new ProductInfoHeaderValue("Auto-Auth", ProductInfo.Version)];
 
     private readonly HttpMessageInvoker _invoker;
     private readonly Uri _address;

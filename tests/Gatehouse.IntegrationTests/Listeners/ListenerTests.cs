@@ -367,23 +367,17 @@ public sealed class ListenerTests
             Vault = new VaultConfig { Address = upstream.Address },
             Listeners = [Tcp($"127.0.0.1:{port}") with { EnableQuit = true }],
         };
-        using var stdout = new StringWriter();
+        using var stdout = new CapturingWriter();
         using var stderr = new StringWriter();
 
-        var run = GatehouseHost.RunAsync(config, new GatehouseHostOptions(), stdout, stderr, CancellationToken.None);
+        var run = GatehouseHost.RunAsync(config, new GatehouseHostOptions(), stdout, TextWriter.Synchronized(stderr), CancellationToken.None);
+
+        // The banner is printed once the listeners are up: then the quit endpoint answers.
+        var started = stdout.WaitForAsync("==> Gatehouse Proxy started!", TimeSpan.FromSeconds(30));
+        Assert.Same(started, await Task.WhenAny(started, run));
+        await started;
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        HttpResponseMessage? quit = null;
-        for (var attempt = 0; quit is null; attempt++)
-        {
-            try
-            {
-                quit = await client.PostAsync("/agent/v1/quit", null);
-            }
-            catch (HttpRequestException) when (attempt < 200 && !run.IsCompleted)
-            {
-                await Task.Yield();
-            }
-        }
+        var quit = await client.PostAsync("/agent/v1/quit", null);
 
         Assert.Equal(HttpStatusCode.OK, quit.StatusCode);
         Assert.Equal(ExitCodes.Success, await run.WaitAsync(TimeSpan.FromSeconds(30)));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Gatehouse.AutoAuth;
 
 namespace Gatehouse.IntegrationTests.Operations;
 
@@ -26,9 +27,12 @@ public sealed class HealthEndToEndTests
         Assert.Null(body["token_ttl_seconds"]);
         Assert.Null(body["last_login"]);
 
-        // The credentials arrive; the next attempt after the backoff logs in.
+        // The credentials arrive; the next attempt, exactly when the backoff ends, logs in.
+        var backoff = await h.NextAuthWaitAsync();
+        Assert.Equal(AuthWaitReason.LoginBackoff, backoff.Reason);
         await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
-        await h.WaitUntilAsync(() => h.Host.TokenStore.Current is not null, "the login", step: TimeSpan.FromSeconds(1));
+        h.Time.Advance(backoff.Delay);
+        await h.Host.TokenStore.FirstToken.WaitAsync(OpsHarness.Hang);
         (status, body) = await HealthAsync(probe, "/proxy/v1/health");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.True(body["authenticated"]!.GetValue<bool>());

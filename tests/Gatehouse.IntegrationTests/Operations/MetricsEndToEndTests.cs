@@ -10,8 +10,8 @@ public sealed class MetricsEndToEndTests
     {
         var h = await OpsHarness.StartVaultAsync();
         await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
-        await h.StartGatehouseAsync(h.Hcl(cache: cache));
-        await h.Host.TokenStore.FirstToken.WaitAsync(TimeSpan.FromSeconds(30));
+        await h.StartGatehouseAsync(h.Hcl(logLevel: "debug", cache: cache));
+        await h.Host.TokenStore.FirstToken.WaitAsync(OpsHarness.Hang);
 
         var first = await h.SendAsync(HttpMethod.Get, "/v1/secret/db");
         Assert.Equal(200, first.Status);
@@ -20,6 +20,11 @@ public sealed class MetricsEndToEndTests
         Assert.Equal(200, second.Status);
         Assert.Equal(cache ? "HIT" : "MISS", second.Response.Headers.GetValues("X-Cache").Single());
         Assert.Equal(404, (await h.SendAsync(HttpMethod.Get, "/v1/secret/missing")).Status);
+
+        // A request is counted once its response has gone out, right before its debug line is written; the client
+        // may already hold the response, and a scrape on another connection could miss the count. Wait for the lines.
+        await h.WaitForLogAsync("proxied GET /v1/secret/db: status=200", occurrences: 2);
+        await h.WaitForLogAsync("proxied GET /v1/secret/missing: status=404");
         return h;
     }
 

@@ -34,7 +34,7 @@ public sealed class NoSecretsInLogsTests
             extra: $"log_file = \"{h.PathOf("logs")}/\""));
         await h.Host.TokenStore.FirstToken.WaitAsync(TimeSpan.FromSeconds(30));
         Secret("auto-auth token", h.Host.TokenStore.Current!.Token);
-        await h.WaitUntilAsync(() => File.Exists(h.PathOf("token-sink")), "the file sink");
+        await h.FirstSinkWriteAsync();
         Secret("file sink content", (await File.ReadAllTextAsync(h.PathOf("token-sink"))).Trim());
 
         // A client logs in through the proxy with its own role and secret ID (cached), and uses its token.
@@ -77,7 +77,7 @@ public sealed class NoSecretsInLogsTests
 
         // Renewal of the auto-auth token, and the cache's renewals, at trace too.
         h.Time.Advance(TimeSpan.FromMinutes(45));
-        await h.WaitUntilAsync(() => h.Vault.Faults.CountRequests("PUT", "/v1/auth/token/renew-self") > 0, "a renewal");
+        await h.VaultRequestsAsync("PUT", "/v1/auth/token/renew-self");
         using (var metrics = await h.Client.GetAsync("/agent/v1/metrics?format=prometheus"))
         using (var health = await h.Client.GetAsync("/agent/v1/health"))
         {

@@ -1,11 +1,16 @@
-using Gatehouse.IntegrationTests.Support;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Gatehouse.ApiProxy;
+using Gatehouse.AutoAuth;
 using Gatehouse.Configuration;
 using Gatehouse.DevVault;
 using Gatehouse.Hosting;
+using Gatehouse.IntegrationTests.Support;
+using Gatehouse.Sinks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gatehouse.IntegrationTests.Operations;
@@ -18,7 +23,11 @@ namespace Gatehouse.IntegrationTests.Operations;
 /// </summary>
 internal sealed class OpsHarness : IAsyncDisposable
 {
+    /// <summary>A safety net so a hung wait fails the test instead of hanging it; not a timing assertion.</summary>
+    public static readonly TimeSpan Hang = TimeSpan.FromSeconds(30);
+
     private readonly CapturingWriter _console = new();
+    private readonly Channel<AuthLoopWait> _authWaits = Channel.CreateUnbounded<AuthLoopWait>();
 
     private OpsHarness(DevVaultServer vault, FakeTimeProvider time, string dir)
     {
@@ -120,6 +129,9 @@ internal sealed class OpsHarness : IAsyncDisposable
             LogConsole = _console,
             Reload = Load,
             ApiProxy = new ApiProxyOptions { RetryJitter = () => 0, FirstTokenWait = TimeSpan.FromSeconds(5) },
+
+            // Registered before the auth loop's own hosted service, so it subscribes before the loop's first wait.
+            ConfigureServices = services => services.AddHostedService(sp => new AuthWaitTap(sp, _authWaits.Writer)),
         });
         var address = Host.Addresses[0].Address;
         Client = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { BaseAddress = address };
@@ -133,8 +145,8 @@ internal sealed class OpsHarness : IAsyncDisposable
     /// <summary>Everything Gatehouse logged to the console so far.</summary>
     public string ConsoleLog => _console.ToString();
 
-    /// <summary>Waits (bounded) until Gatehouse has logged <paramref name="fragment"/> to the console.</summary>
-    public Task WaitForLogAsync(string fragment) => _console.WaitForAsync(fragment, TimeSpan.FromSeconds(30));
+    /// <summary>Waits (bounded) until Gatehouse has logged <paramref name="fragment"/> to the console (that many times).</summary>
+    public Task WaitForLogAsync(string fragment, int occurrences = 1) => _console.WaitForAsync(fragment, Hang, occurrences);
 
     public async Task<JsonNode?> RootAsync(HttpMethod method, string path, object? body = null, IDictionary<string, string>? headers = null)
     {
@@ -177,26 +189,28 @@ internal sealed class OpsHarness : IAsyncDisposable
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), response);
     }
 
-    /// <summary>Waits (real time, bounded) for <paramref name="condition"/>, advancing the fake clock by <paramref name="step"/> each round.</summary>
-    public async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? step = null)
+    /// <summary>
+    /// The next wait the auth loop enters (its timer is then armed), bounded by a safety timeout. Advance
+    /// <see cref="Time"/> by its delay to release exactly that wait.
+    /// </summary>
+    public async Task<AuthLoopWait> NextAuthWaitAsync()
     {
-        for (var i = 0; i < 500; i++)
+        try
         {
-            if (condition())
-            {
-                return;
-            }
-
-            if (step is { } advance)
-            {
-                Time.Advance(advance);
-            }
-
-            await Task.Delay(10);
+            return await _authWaits.Reader.ReadAsync().AsTask().WaitAsync(Hang);
         }
-
-        throw new TimeoutException($"timed out waiting for {what}; log:\n{ConsoleLog}");
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"the auth loop did not reach a wait; log:\n{ConsoleLog}", e);
+        }
     }
+
+    /// <summary>Completes when every sink has written the first token (at once if it already has).</summary>
+    public Task FirstSinkWriteAsync() => Host.Services.GetRequiredService<SinkServer>().FirstTokenWritten.WaitAsync(Hang);
+
+    /// <summary>Completes when DevVault has received <paramref name="count"/> requests matching method and path prefix.</summary>
+    public Task VaultRequestsAsync(string method, string pathPrefix, long count = 1) =>
+        Vault.Faults.WaitForRequestsAsync(method, pathPrefix, count).WaitAsync(Hang);
 
     public static string Utf8(byte[] bytes) => Encoding.UTF8.GetString(bytes);
 
@@ -218,5 +232,21 @@ internal sealed class OpsHarness : IAsyncDisposable
         {
             // A log file still open on a slow stop; the temp directory is harmless.
         }
+    }
+
+    /// <summary>Hands every wait of the host's auth loop (if auto-auth is configured) to the harness.</summary>
+    private sealed class AuthWaitTap(IServiceProvider services, ChannelWriter<AuthLoopWait> waits) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            if (services.GetService<AuthHandler>() is { } handler)
+            {
+                handler.Waiting += wait => waits.TryWrite(wait);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -99,7 +99,7 @@ public sealed class ProcessEndToEndTests
 
         h.Vault.Faults.ResponseDelay = TimeSpan.FromSeconds(1);
         var slow = h.SendAsync(HttpMethod.Get, "/v1/secret/db");
-        await h.WaitUntilAsync(() => h.Vault.Faults.CountRequests("GET", "/v1/secret/db") == 1, "the request to reach Vault");
+        await h.VaultRequestsAsync("GET", "/v1/secret/db");
 
         await h.Host.StopAsync();
 
@@ -123,16 +123,15 @@ public sealed class ProcessEndToEndTests
             LogLevel = "warn",
             Listeners = [new ListenerConfig { Type = ListenerType.Tcp, Address = $"127.0.0.1:{port}", TlsDisable = true, EnableQuit = true }],
         };
-        using var stdout = new StringWriter();
+        using var stdout = new CapturingWriter();
         using var stderr = new StringWriter();
-        var run = GatehouseHost.RunAsync(config, new GatehouseHostOptions { LogConsole = TextWriter.Null }, TextWriter.Synchronized(stdout), stderr, CancellationToken.None);
+        var run = GatehouseHost.RunAsync(config, new GatehouseHostOptions { LogConsole = TextWriter.Null }, stdout, TextWriter.Synchronized(stderr), CancellationToken.None);
 
+        // The banner is printed after the pid file is written.
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        for (var i = 0; i < 500 && File.ReadAllText(pidPath) != Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture); i++)
-        {
-            Assert.False(run.IsCompleted, stderr.ToString());
-            await Task.Delay(10);
-        }
+        var started = stdout.WaitForAsync("==> Gatehouse Proxy started!", OpsHarness.Hang);
+        Assert.Same(started, await Task.WhenAny(started, run));
+        await started;
 
         Assert.Equal(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), await File.ReadAllTextAsync(pidPath));
         if (!OperatingSystem.IsWindows())

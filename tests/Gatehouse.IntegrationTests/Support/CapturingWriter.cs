@@ -9,7 +9,7 @@ namespace Gatehouse.IntegrationTests.Support;
 internal sealed class CapturingWriter : TextWriter
 {
     private readonly StringBuilder _text = new();
-    private readonly List<(string Fragment, TaskCompletionSource Seen)> _waiters = [];
+    private readonly List<(string Fragment, int Occurrences, TaskCompletionSource Seen)> _waiters = [];
 
     public override Encoding Encoding => Encoding.UTF8;
 
@@ -27,20 +27,34 @@ internal sealed class CapturingWriter : TextWriter
         }
     }
 
-    /// <summary>Completes when the captured text contains <paramref name="fragment"/> (at once if it already does).</summary>
-    public Task WaitForAsync(string fragment, TimeSpan timeout)
+    /// <summary>
+    /// Completes when the captured text contains <paramref name="fragment"/> at least <paramref name="occurrences"/>
+    /// times (at once if it already does).
+    /// </summary>
+    public Task WaitForAsync(string fragment, TimeSpan timeout, int occurrences = 1)
     {
         lock (_text)
         {
-            if (_text.ToString().Contains(fragment, StringComparison.Ordinal))
+            if (Count(_text.ToString(), fragment) >= occurrences)
             {
                 return Task.CompletedTask;
             }
 
             var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((fragment, seen));
+            _waiters.Add((fragment, occurrences, seen));
             return seen.Task.WaitAsync(timeout);
         }
+    }
+
+    private static int Count(string text, string fragment)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(fragment, StringComparison.Ordinal); at >= 0; at = text.IndexOf(fragment, at + fragment.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     private void Append(string? value)
@@ -61,7 +75,7 @@ internal sealed class CapturingWriter : TextWriter
             var text = _text.ToString();
             _waiters.RemoveAll(w =>
             {
-                if (!text.Contains(w.Fragment, StringComparison.Ordinal))
+                if (Count(text, w.Fragment) < w.Occurrences)
                 {
                     return false;
                 }

@@ -23,8 +23,9 @@ public sealed class AuthHandlerTests
         Assert.Equal("s.first", loop.Store.Current?.Token);
         Assert.Equal(0, vault.Count("PUT", RenewPath));
 
+        // Release the first renewal and read the next wait without advancing past it: the loop is then quiescent.
         loop.Time.Advance(wait.Delay);
-        await loop.ElapseAsync(AuthWaitReason.Renewal);
+        Assert.Equal(AuthWaitReason.Renewal, (await loop.NextWaitAsync()).Reason);
         Assert.Equal(1, vault.Count("PUT", RenewPath));
         Assert.Equal(1, vault.Count("PUT", LoginPath));
         var renew = vault.Requests.Single(r => r.Path == RenewPath);
@@ -203,6 +204,9 @@ public sealed class AuthHandlerTests
 
         await loop.ElapseAsync(AuthWaitReason.Renewal);
         await loop.ElapseAsync(AuthWaitReason.RenewalBackoff);
+
+        // Still running: it reached the next backoff (NextWaitAsync fails if the loop ended) and is waiting there.
+        Assert.Equal(AuthWaitReason.RenewalBackoff, (await loop.NextWaitAsync()).Reason);
         Assert.False(loop.Run!.IsCompleted);
     }
 

@@ -86,14 +86,23 @@ public sealed class RenewerTests
         await renewer.WhenIdleAsync();
         Assert.Equal(2, sender.Calls);
 
-        for (var i = 0; i < 100 && !entry.Evicted; i++)
+        // Then each retry exactly when it is due: the backoff doubles (20, 40, 80, 160 s), is capped by half the time
+        // left before the grace (a tenth of the first TTL, 360 s) and floored at 1 s; the first try inside the grace
+        // evicts. That is 17 attempts in all, the last at 59 min 59.96 s, nowhere near a tight loop.
+        var delays = new List<double>();
+        while (!entry.Evicted)
         {
-            time.Advance(TimeSpan.FromMinutes(1));
+            Assert.True(delays.Count < 30, "the renewer keeps retrying");
+            var due = renewer.NextDue!.Value - time.GetUtcNow();
+            delays.Add(due.TotalSeconds);
+            time.Advance(due);
             await renewer.WhenIdleAsync();
         }
 
-        Assert.True(entry.Evicted);
-        Assert.True(sender.Calls < 30, $"{sender.Calls} renewal attempts");
+        Assert.Equal([20, 40, 80, 160, 265], delays.Take(5));
+        Assert.All(delays, d => Assert.True(d >= 1, $"{d} s between attempts"));
+        Assert.Equal(17, sender.Calls);
+        Assert.Null(renewer.NextDue);
     }
 
     [Fact]

@@ -83,14 +83,22 @@ public sealed class SinkServerTests : IDisposable
         var broken = new FlakySink(failures: 1);
         var server = new SinkServer([broken], _store, _metrics, _time, NullLoggerFactory.Instance, random: () => 0);
         var retries = Channel.CreateUnbounded<TimeSpan>();
+        var offered = Channel.CreateUnbounded<string>();
         server.Writers[0].RetryWaiting += (_, delay) => retries.Writer.TryWrite(delay);
+        server.Writers[0].Offered += (_, token) => offered.Writer.TryWrite(token.Token);
         using var stop = new CancellationTokenSource();
         var run = server.RunAsync(stop.Token);
 
         _store.Publish(Token("s.old"));
         var delay = await retries.Reader.ReadAsync().AsTask().WaitAsync(Hang);
         _store.Publish(Token("s.new"));
-        await WaitUntil(() => server.Writers[0].HasPending);
+
+        // The server hands tokens to the writer on its own loop: wait until s.new is pending, then end the backoff.
+        while (await offered.Reader.ReadAsync().AsTask().WaitAsync(Hang) != "s.new")
+        {
+        }
+
+        Assert.True(server.Writers[0].HasPending);
         _time.Advance(delay);
         await server.FirstTokenWritten.WaitAsync(Hang);
 
@@ -176,15 +184,6 @@ public sealed class SinkServerTests : IDisposable
     private SinkPipeline FileSinkAt(string name) => new(new FileSink(Path.Combine(_dir, name), 0b110_100_000, null, null));
 
     private AutoAuthToken Token(string token) => new(token, "acc", _time.GetUtcNow(), TimeSpan.FromHours(1), true);
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Hang;
-        while (!condition() && DateTime.UtcNow < deadline)
-        {
-            await Task.Yield();
-        }
-    }
 
     /// <summary>Fails its first writes, then records what it is given.</summary>
     private sealed class FlakySink(int failures) : ITokenSink

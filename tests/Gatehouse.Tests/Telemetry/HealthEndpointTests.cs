@@ -1,5 +1,6 @@
 using System.Text;
 using Gatehouse.AutoAuth;
+using Gatehouse.Hosting;
 using Gatehouse.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;

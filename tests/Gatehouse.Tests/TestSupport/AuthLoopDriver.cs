@@ -57,18 +57,22 @@ internal sealed class AuthLoopDriver : IAsyncDisposable
     public async Task<AuthLoopWait> NextWaitAsync()
     {
         var read = _waits.Reader.ReadAsync().AsTask();
-        var done = await Task.WhenAny(read, Run!, Task.Delay(Hang));
+        Task done;
+        try
+        {
+            done = await Task.WhenAny(read, Run!).WaitAsync(Hang);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException("the auth loop did not reach a wait", e);
+        }
+
         if (done == read)
         {
             return await read;
         }
 
-        if (done == Run)
-        {
-            throw new InvalidOperationException($"the auth loop ended: {await Run}");
-        }
-
-        throw new TimeoutException("the auth loop did not reach a wait");
+        throw new InvalidOperationException($"the auth loop ended: {await Run!}");
     }
 
     /// <summary>Reads the next wait, checks its reason, and advances the clock past it.</summary>
