@@ -1,4 +1,3 @@
-using Gatehouse.Hosting;
 using Microsoft.Extensions.Primitives;
 
 namespace Gatehouse.ApiProxy;
@@ -15,7 +14,7 @@ namespace Gatehouse.ApiProxy;
 /// </remarks>
 internal static class ProxyUserAgent
 {
-    public static readonly string Prefix = "Gatehouse API Proxy/" + GatehouseCommand.Version;
+    public static readonly string Prefix = "Gatehouse API Proxy/" + ProductInfo.Version;
 
     private static Combined? s_last;
 
