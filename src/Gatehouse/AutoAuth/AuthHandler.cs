@@ -39,6 +39,9 @@ internal sealed partial class AuthHandler
     private readonly Backoff _backoff;
     private readonly Func<double> _random;
 
+    /// <summary>When the proxy's last rejection report was checked with Vault (see <see cref="ConfirmRejectedAsync"/>).</summary>
+    private DateTimeOffset? _lastRejectionCheck;
+
     public AuthHandler(
         IAuthMethod method,
         VaultClient client,
@@ -373,13 +376,16 @@ internal sealed partial class AuthHandler
                     return false;
                 }
 
+                var reported = false;
                 while (_store.Rejections.TryRead(out var rejected))
                 {
-                    if (rejected == currentToken)
-                    {
-                        Log.RejectedByProxy(_logger);
-                        return true;
-                    }
+                    reported |= rejected == currentToken;
+                }
+
+                if (reported && await ConfirmRejectedAsync(currentToken, stop.Token).ConfigureAwait(false))
+                {
+                    Log.RejectedByProxy(_logger);
+                    return true;
                 }
             }
         }
@@ -387,6 +393,32 @@ internal sealed partial class AuthHandler
         {
             await stop.CancelAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A 403 on a proxied request is also what Vault answers when the token is fine but its policy does not allow the
+    /// path, so a report alone must not cause a login: an application that keeps asking for a forbidden path would
+    /// then make Gatehouse log in again and again. Ask Vault with lookup-self (at most once per
+    /// <see cref="RejectionCheckInterval"/>, however many reports arrive) and log in again only when Vault refuses
+    /// the token itself.
+    /// </summary>
+    private async Task<bool> ConfirmRejectedAsync(string token, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        if (_lastRejectionCheck is { } last && now - last < RejectionCheckInterval)
+        {
+            return false;
+        }
+
+        _lastRejectionCheck = now;
+        var lookup = await _client.LookupSelfAsync(token, cancellationToken).ConfigureAwait(false);
+        if (lookup.Error is { IsTokenRejected: true })
+        {
+            return true;
+        }
+
+        Log.RejectionNotConfirmed(_logger, lookup.Error);
+        return false;
     }
 
     private async Task RunMethodAsync(IBackgroundAuthMethod method, CancellationToken cancellationToken)
@@ -400,6 +432,9 @@ internal sealed partial class AuthHandler
             // Shutting down.
         }
     }
+
+    /// <summary>How often a proxy report of a 403 is checked with Vault at most; reports in between are dropped.</summary>
+    internal static readonly TimeSpan RejectionCheckInterval = TimeSpan.FromSeconds(5);
 
     private static TimeSpan? PositiveOrNull(TimeSpan value) => value > TimeSpan.Zero ? value : null;
 
@@ -448,6 +483,9 @@ internal sealed partial class AuthHandler
 
         [LoggerMessage(EventId = 1014, Level = LogLevel.Information, Message = "auto-auth: adopted token {Accessor} restored from the persistent cache")]
         public static partial void PreloadedAdopted(ILogger logger, string accessor);
+
+        [LoggerMessage(EventId = 1015, Level = LogLevel.Debug, Message = "auto-auth: a proxied request with the auto-auth token got 403, but Vault did not refuse the token itself (lookup-self error: {LookupError}); not logging in again")]
+        public static partial void RejectionNotConfirmed(ILogger logger, VaultError? lookupError);
     }
 }
 

@@ -75,6 +75,8 @@ public sealed class AppRoleAutoAuthTests
         await h.NextWaitAsync();
         var first = h.Store.Current!.Token;
 
+        // Vault revoked the token (reports about a token Vault still accepts — a policy denial — cause no login).
+        await h.RootAsync(HttpMethod.Post, "auth/token/revoke", new { token = first });
         for (var i = 0; i < 10; i++)
         {
             h.Store.ReportRejected(first);
@@ -275,6 +277,7 @@ public sealed class AppRoleAutoAuthTests
         await h.StartGatehouseAsync(h.Config(AppRole(h), h.FileSink("token")));
         await h.NextWaitAsync();
         var first = h.Store.Current!.Token;
+        await h.RootAsync(HttpMethod.Post, "auth/token/revoke", new { token = first });
         h.Store.ReportRejected(first);
         var renewal = await h.NextWaitAsync();
         var second = h.Store.Current!.Token;

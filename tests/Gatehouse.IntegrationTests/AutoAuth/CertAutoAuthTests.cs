@@ -125,13 +125,17 @@ public sealed class CertAutoAuthTests
             Config = Map(("name", "apps"), ("ca_cert", h.PathOf("server-ca.pem")), ("client_cert", h.PathOf("client.pem")),
                 ("client_key", h.PathOf("client-key.pem")), ("reload", reload)),
         };
-        await h.StartGatehouseAsync(h.Config(method, h.FileSink("sink")));
+        // The vault stanza trusts DevVault too (renewals and lookups go through it, as in Vault).
+        var config = h.Config(method, h.FileSink("sink"));
+        await h.StartGatehouseAsync(config with { Vault = config.Vault with { CaCert = h.PathOf("server-ca.pem") } });
         Assert.Equal(AuthWaitReason.Renewal, (await h.NextWaitAsync()).Reason);
         var first = h.Store.Current!.Token;
         Assert.Equal("app-a", await CommonNameOfAsync(h, first));
 
-        // A new certificate lands in the same files; the proxy then reports the token rejected, forcing a login.
+        // A new certificate lands in the same files; Vault revokes the token and the proxy reports it rejected,
+        // forcing a login.
         pki.WriteClient("app-b", h.PathOf("client.pem"), h.PathOf("client-key.pem"));
+        await h.RootAsync(HttpMethod.Post, "auth/token/revoke", new { token = first });
         h.Store.ReportRejected(first);
         Assert.Equal(AuthWaitReason.Renewal, (await h.NextWaitAsync()).Reason);
         var second = h.Store.Current!.Token;

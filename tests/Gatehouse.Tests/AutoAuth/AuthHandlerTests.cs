@@ -9,6 +9,7 @@ public sealed class AuthHandlerTests
 {
     private const string LoginPath = "/v1/auth/approle/login";
     private const string RenewPath = "/v1/auth/token/renew-self";
+    private const string LookupSelfPath = "/v1/auth/token/lookup-self";
 
     [Fact]
     public async Task AuthHandler_AfterLogin_RenewsAtTwoThirdsOfTtlPlusAThirdOfGrace()
@@ -159,8 +160,11 @@ public sealed class AuthHandlerTests
     [Fact]
     public async Task AuthHandler_SeveralRejectionReports_CauseOneLogin()
     {
+        // Vault has revoked s.login1: lookup-self with it is refused.
         var logins = 0;
-        var vault = new FakeVaultHandler(r => Login($"s.login{++logins}", 300));
+        var vault = new FakeVaultHandler(r => r.Path == LookupSelfPath
+            ? r.Token == "s.login1" ? Error(HttpStatusCode.Forbidden, "permission denied") : Login(r.Token!, 300)
+            : Login($"s.login{++logins}", 300));
         await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient()).Start();
 
         await loop.NextWaitAsync();
@@ -178,6 +182,38 @@ public sealed class AuthHandlerTests
         loop.Time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(2, logins);
         Assert.Equal("s.login2", loop.Store.Current?.Token);
+    }
+
+    [Fact]
+    public async Task AuthHandler_RejectionReportsForAValidToken_AreCheckedAtMostEveryFewSeconds_AndCauseNoLogin()
+    {
+        // A 403 from a policy denial: the token itself is fine, so lookup-self succeeds.
+        var logins = 0;
+        var vault = new FakeVaultHandler(r => r.Path == LookupSelfPath ? Login(r.Token!, 300) : Login($"s.login{++logins}", 300));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient()).Start();
+        var renewal = await loop.NextWaitAsync();
+
+        // A burst of reports: one lookup-self, no login.
+        for (var i = 0; i < 50; i++)
+        {
+            loop.Store.ReportRejected("s.login1");
+        }
+
+        await vault.WaitForRequestAsync("GET", LookupSelfPath, 1);
+
+        // More reports inside the check interval are dropped without asking Vault again.
+        loop.Time.Advance(AuthHandler.RejectionCheckInterval - TimeSpan.FromSeconds(1));
+        loop.Store.ReportRejected("s.login1");
+
+        // After the interval, the next report is checked again.
+        loop.Time.Advance(TimeSpan.FromSeconds(1));
+        loop.Store.ReportRejected("s.login1");
+        await vault.WaitForRequestAsync("GET", LookupSelfPath, 2);
+
+        Assert.Equal(1, logins);
+        Assert.Equal(2, vault.Count("GET", LookupSelfPath));
+        Assert.Equal("s.login1", loop.Store.Current?.Token);
+        Assert.Equal(AuthWaitReason.Renewal, renewal.Reason);
     }
 
     [Fact]

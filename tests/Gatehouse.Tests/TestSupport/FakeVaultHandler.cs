@@ -25,6 +25,24 @@ internal sealed class FakeVaultHandler : HttpMessageHandler
 
     public int Count(string method, string path) => _requests.Count(r => r.Method == method && r.Path == path);
 
+    private readonly List<(string Method, string Path, int Count, TaskCompletionSource Seen)> _waiters = [];
+
+    /// <summary>Completes once <paramref name="count"/> requests of <paramref name="method"/> to <paramref name="path"/> have arrived.</summary>
+    public Task WaitForRequestAsync(string method, string path, int count)
+    {
+        lock (_waiters)
+        {
+            if (Count(method, path) >= count)
+            {
+                return Task.CompletedTask;
+            }
+
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((method, path, count, seen));
+            return seen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
     public VaultClient CreateClient(TimeProvider? time = null, string? @namespace = null) =>
         new(new HttpMessageInvoker(this, disposeHandler: false), new Uri("http://vault.test:8200"), @namespace, time ?? new FakeTimeProvider());
 
@@ -40,7 +58,22 @@ internal sealed class FakeVaultHandler : HttpMessageHandler
             request.Headers.UserAgent.ToString(),
             body);
         _requests.Enqueue(recorded);
-        return Respond(recorded);
+        var response = Respond(recorded);
+        lock (_waiters)
+        {
+            _waiters.RemoveAll(w =>
+            {
+                if (Count(w.Method, w.Path) < w.Count)
+                {
+                    return false;
+                }
+
+                w.Seen.TrySetResult();
+                return true;
+            });
+        }
+
+        return response;
     }
 
     private static string? Header(HttpRequestMessage request, string name) =>
