@@ -451,25 +451,25 @@ internal sealed partial class AuthHandler
         [LoggerMessage(EventId = 1003, Level = LogLevel.Critical, Message = "auto-auth: {Method} login failed and exit_on_err is set, stopping: {Error}")]
         public static partial void LoginFailedExiting(ILogger logger, string method, string error);
 
-        [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "auto-auth: renewed token {Accessor}; ttl {Ttl}")]
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "auto-auth: renewed token (accessor {Accessor}); ttl {Ttl}")]
         public static partial void Renewed(ILogger logger, string accessor, TimeSpan ttl);
 
-        [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "auto-auth: renewing token {Accessor} failed: {Error}; retrying in {Delay}")]
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "auto-auth: renewing token (accessor {Accessor}) failed: {Error}; retrying in {Delay}")]
         public static partial void RenewFailed(ILogger logger, string accessor, string error, TimeSpan delay);
 
-        [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "auto-auth: Vault refused to renew token {Accessor} ({Error}); logging in again")]
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "auto-auth: Vault refused to renew token (accessor {Accessor}) ({Error}); logging in again")]
         public static partial void RenewRejected(ILogger logger, string accessor, string error);
 
-        [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "auto-auth: token {Accessor} is about to expire and renewal still fails ({Error}); logging in again")]
+        [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "auto-auth: token (accessor {Accessor}) is about to expire and renewal still fails ({Error}); logging in again")]
         public static partial void RenewGaveUp(ILogger logger, string accessor, string error);
 
-        [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "auto-auth: token {Accessor} is near its max TTL or expiry; logging in again")]
+        [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "auto-auth: token (accessor {Accessor}) is near its max TTL or expiry; logging in again")]
         public static partial void ReauthExpiring(ILogger logger, string accessor);
 
-        [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "auto-auth: not renewing token {Accessor}: {Reason}")]
+        [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "auto-auth: not renewing token (accessor {Accessor}): {Reason}")]
         public static partial void NotRenewing(ILogger logger, string accessor, string reason);
 
-        [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "auto-auth: token {Accessor} is not renewable; logging in again in {Delay}")]
+        [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "auto-auth: token (accessor {Accessor}) is not renewable; logging in again in {Delay}")]
         public static partial void NotRenewable(ILogger logger, string accessor, TimeSpan delay);
 
         [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "auto-auth: Vault rejected the auto-auth token on a proxied request; logging in again")]
@@ -481,7 +481,7 @@ internal sealed partial class AuthHandler
         [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "auto-auth: the token restored from the persistent cache cannot be used ({Error}); logging in after {Delay}")]
         public static partial void PreloadedRejected(ILogger logger, string error, TimeSpan delay);
 
-        [LoggerMessage(EventId = 1014, Level = LogLevel.Information, Message = "auto-auth: adopted token {Accessor} restored from the persistent cache")]
+        [LoggerMessage(EventId = 1014, Level = LogLevel.Information, Message = "auto-auth: adopted token (accessor {Accessor}) restored from the persistent cache")]
         public static partial void PreloadedAdopted(ILogger logger, string accessor);
 
         [LoggerMessage(EventId = 1015, Level = LogLevel.Debug, Message = "auto-auth: a proxied request with the auto-auth token got 403, but Vault did not refuse the token itself (lookup-self error: {LookupError}); not logging in again")]

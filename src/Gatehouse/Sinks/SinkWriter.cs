@@ -97,7 +97,7 @@ internal sealed partial class SinkWriter
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "sink: token {Accessor} written to {Sink}")]
+        [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "sink: token (accessor {Accessor}) written to {Sink}")]
         public static partial void Written(ILogger logger, string sink, string accessor);
 
         [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "sink: writing to {Sink} failed: {Error}; retrying in {Delay}")]
