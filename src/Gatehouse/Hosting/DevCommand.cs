@@ -202,6 +202,7 @@ internal static class DevCommand
                 cat {session.SinkPath}
                 curl {proxy}/agent/v1/metrics
                 curl '{proxy}/agent/v1/metrics?format=prometheus'
+                curl {proxy}/agent/v1/health                                      # readiness: authenticated, token TTL, Vault reachable
                 curl -H 'X-Vault-Token: {session.RootToken}' {vault}/v1/sys/health      # DevVault directly
 
             Press Ctrl-C to stop.
