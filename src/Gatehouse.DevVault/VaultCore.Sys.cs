@@ -348,16 +348,7 @@ path "sys/wrapping/unwrap" { capabilities = ["update"] }
         {
             config["token_type"] = "default-service";
         }
-        JsonNode? options = null;
-        if (m.Options is not null)
-        {
-            var o = new JsonObject();
-            foreach (var (k, v) in m.Options)
-            {
-                o[k] = v;
-            }
-            options = o;
-        }
+        var options = OptionsJson(m);
         return new JsonObject
         {
             ["accessor"] = m.Accessor,
@@ -370,6 +361,23 @@ path "sys/wrapping/unwrap" { capabilities = ["update"] }
             ["type"] = m.Type,
             ["uuid"] = m.Uuid,
         };
+    }
+
+    /// <summary>A mount's <c>options</c> as Vault lists them (null when the mount has none).</summary>
+    private static JsonObject? OptionsJson(Mount m)
+    {
+        if (m.Options is null)
+        {
+            return null;
+        }
+
+        var options = new JsonObject();
+        foreach (var (key, value) in m.Options)
+        {
+            options[key] = value;
+        }
+
+        return options;
     }
 
     private static JsonObject Sorted(JsonObject o)
@@ -506,16 +514,7 @@ path "sys/wrapping/unwrap" { capabilities = ["update"] }
         }
         JsonObject Body(bool sorted)
         {
-            JsonNode? options = null;
-            if (m.Options is not null)
-            {
-                var o = new JsonObject();
-                foreach (var (k, v) in m.Options)
-                {
-                    o[k] = v;
-                }
-                options = o;
-            }
+            var options = OptionsJson(m);
             var b = new JsonObject
             {
                 ["description"] = m.Description,

@@ -22,23 +22,27 @@ internal static class EnvironmentOverrides
     private static (string Name, string Value)? Pair(Func<string, string?> environment, string suffix) =>
         Lookup(environment, $"BAO_{suffix}", $"VAULT_{suffix}");
 
+    /// <summary>The vault-stanza strings an environment variable replaces: BAO_&lt;suffix&gt;, else VAULT_&lt;suffix&gt;.</summary>
+    private static readonly (string Suffix, Func<VaultConfig, string, VaultConfig> Apply)[] StringOverrides =
+    [
+        ("ADDR", static (v, value) => v with { Address = value }),
+        ("CACERT", static (v, value) => v with { CaCert = value }),
+        ("CAPATH", static (v, value) => v with { CaPath = value }),
+        ("CLIENT_CERT", static (v, value) => v with { ClientCert = value }),
+        ("CLIENT_KEY", static (v, value) => v with { ClientKey = value }),
+        ("TLS_SERVER_NAME", static (v, value) => v with { TlsServerName = value }),
+        ("NAMESPACE", static (v, value) => v with { Namespace = value }),
+    ];
+
     public static GatehouseConfig Apply(GatehouseConfig config, Func<string, string?> environment, ICollection<ConfigDiagnostic> diagnostics)
     {
         var vault = config.Vault;
-        if (Pair(environment, "ADDR") is { } addr)
-            vault = vault with { Address = addr.Value };
-        if (Pair(environment, "CACERT") is { } caCert)
-            vault = vault with { CaCert = caCert.Value };
-        if (Pair(environment, "CAPATH") is { } caPath)
-            vault = vault with { CaPath = caPath.Value };
-        if (Pair(environment, "CLIENT_CERT") is { } clientCert)
-            vault = vault with { ClientCert = clientCert.Value };
-        if (Pair(environment, "CLIENT_KEY") is { } clientKey)
-            vault = vault with { ClientKey = clientKey.Value };
-        if (Pair(environment, "TLS_SERVER_NAME") is { } serverName)
-            vault = vault with { TlsServerName = serverName.Value };
-        if (Pair(environment, "NAMESPACE") is { } ns)
-            vault = vault with { Namespace = ns.Value };
+        foreach (var (suffix, apply) in StringOverrides)
+        {
+            if (Pair(environment, suffix) is { } pair)
+                vault = apply(vault, pair.Value);
+        }
+
         if (Pair(environment, "SKIP_VERIFY") is { } skip)
         {
             if (ValueParser.TryParseGoBool(skip.Value, out var on))
