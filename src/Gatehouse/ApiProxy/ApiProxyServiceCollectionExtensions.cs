@@ -30,6 +30,7 @@ internal static class ApiProxyServiceCollectionExtensions
             apiProxy.UseAutoAuthToken, sp.GetRequiredService<TokenStore>(), options.FirstTokenWait, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<VaultForwarder>();
         services.TryAddSingleton<IVaultProxier>(sp => sp.GetRequiredService<VaultForwarder>());
+        services.AddSingleton<WrappingDiscarder>();
         services.AddSingleton<ProxyHandler>();
         return services;
     }

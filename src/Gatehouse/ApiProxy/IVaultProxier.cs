@@ -4,8 +4,8 @@ namespace Gatehouse.ApiProxy;
 /// The one seam of the request path: "send this request to Vault, give me the response". <see cref="VaultForwarder"/>
 /// implements it by streaming both ways; the lease cache decorates it. A decorator that must see the whole exchange
 /// buffers the request body (<see cref="ProxyRequest.BufferBodyAsync"/>) and sets
-/// <see cref="ProxyRequest.BufferResponse"/> before calling the inner proxier, which then returns
-/// <see cref="ProxyResult.Buffered"/> instead of writing to the client.
+/// <see cref="ProxyRequest.BufferJsonUpTo"/> before calling the inner proxier, which then returns
+/// <see cref="ProxyResult.Buffered"/> for a JSON answer within that size instead of writing to the client.
 /// </summary>
 internal interface IVaultProxier
 {

@@ -19,6 +19,7 @@ internal static class ProxyErrorWriter
         ProxyFailureKind.RequestTooLarge => StatusCodes.Status413PayloadTooLarge,
         ProxyFailureKind.BadRequest => StatusCodes.Status400BadRequest,
         ProxyFailureKind.ClientCanceled => StatusCodes.Status499ClientClosedRequest,
+        ProxyFailureKind.Refused => StatusCodes.Status403Forbidden,
         _ => StatusCodes.Status500InternalServerError,
     };
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Gatehouse.AutoAuth;
 using Gatehouse.Configuration;
 using Gatehouse.Telemetry;
@@ -17,12 +16,19 @@ internal sealed partial class ProxyHandler
     /// <summary>Bodies up to this size are held in memory so the request can be retried; larger ones stream, unretried.</summary>
     public const long RetryBufferLimit = 1024 * 1024;
 
+    /// <summary>
+    /// JSON answers to requests that carry the auto-auth token are read whole up to this size, so the token's own
+    /// fields can be removed as Vault Agent does; a larger answer streams through the byte mask instead.
+    /// </summary>
+    public const long GuardReadLimit = 1024 * 1024;
+
     private readonly IVaultProxier _proxier;
     private readonly TokenSelector _tokens;
     private readonly TokenStore _tokenStore;
     private readonly ConsistencyTracker _consistency;
     private readonly GatehouseMetrics _metrics;
     private readonly bool _retriesEnabled;
+    private readonly WrappingDiscarder _wrappingDiscarder;
     private readonly ILogger<ProxyHandler> _logger;
 
     public ProxyHandler(
@@ -32,8 +38,10 @@ internal sealed partial class ProxyHandler
         ConsistencyTracker consistency,
         RetryPolicy retry,
         GatehouseMetrics metrics,
+        WrappingDiscarder wrappingDiscarder,
         ILogger<ProxyHandler> logger)
     {
+        _wrappingDiscarder = wrappingDiscarder;
         _proxier = proxier;
         _tokens = tokens;
         _tokenStore = tokenStore;
@@ -70,14 +78,20 @@ internal sealed partial class ProxyHandler
 
     private async Task<ProxyOutcomeKind> HandleCoreAsync(HttpContext context, ProxyRequest request)
     {
-        // Step map: 1. choose the token; 2. consistency headers; 3. decide whether the answer must be inspected
-        // (redaction) and whether the body can be kept for retries; 4. send through the chain; 5. answer;
-        // 6. report a rejected auto-auth token; 7. classify for the metrics.
+        // Step map: 1. methods never forwarded; 2. choose the token; 3. consistency headers; 4. a request that carries
+        // the auto-auth token gets a guard, which reads JSON answers whole and masks streamed ones; 5. keep a small
+        // body for retries; 6. send through the chain; 7. answer, through the guard; 8. report a rejected auto-auth
+        // token; 9. classify for the metrics.
         var cancellationToken = context.RequestAborted;
-        var redact = false;
         ProxyResult result;
         try
         {
+            if (IsNeverForwarded(context.Request.Method))
+            {
+                await WriteMethodNotAllowedAsync(context).ConfigureAwait(false);
+                return ProxyOutcomeKind.ClientError;
+            }
+
             var tokenFailure = await _tokens.ApplyAsync(request, cancellationToken).ConfigureAwait(false);
             if (tokenFailure is not null)
             {
@@ -87,14 +101,14 @@ internal sealed partial class ProxyHandler
 
             _consistency.Apply(context.Request.Headers);
 
-            var redaction = _tokens.Mode == AutoAuthTokenMode.Off ? TokenRedactor.Kind.None : TokenRedactor.Classify(context.Request.Path.Value ?? "");
-            if (redaction != TokenRedactor.Kind.None)
+            var autoAuth = request.AutoAuthToken ?? _tokenStore.Current;
+            request.Guard = TokenGuard.For(request.Token, autoAuth?.Token, autoAuth?.Accessor);
+            if (request.Guard is not null)
             {
-                // Buffered: the body names the token to look up, and the answer must be rewritten before the client sees it.
-                await request.BufferBodyAsync(long.MaxValue, evenChunked: true, cancellationToken).ConfigureAwait(false);
-                request.BufferResponse = redact = TokenRedactor.Applies(redaction, request, _tokenStore.Current?.Token);
+                request.BufferJsonUpTo = Math.Max(request.BufferJsonUpTo, GuardReadLimit);
             }
-            else if (_retriesEnabled)
+
+            if (_retriesEnabled)
             {
                 await request.BufferBodyAsync(RetryBufferLimit, evenChunked: false, cancellationToken).ConfigureAwait(false);
             }
@@ -113,21 +127,16 @@ internal sealed partial class ProxyHandler
             result = ProxyResult.Failed(ProxyFailureKind.ClientCanceled, "the client went away");
         }
 
-        switch (result.Outcome)
+        if (result.Outcome == ProxyOutcome.Buffered)
         {
-            case ProxyOutcome.Failed:
-                Log.Failed(_logger, result.Failure!.Kind, result.Failure.Message);
-                await ProxyErrorWriter.WriteAsync(context, result.Failure).ConfigureAwait(false);
-                return ProxyOutcomeKind.Error;
-            case ProxyOutcome.Buffered:
-                result = await WriteBufferedAsync(context, result.Response!, redact).ConfigureAwait(false);
-                if (result.Outcome == ProxyOutcome.Failed)
-                {
-                    await ProxyErrorWriter.WriteAsync(context, result.Failure!).ConfigureAwait(false);
-                    return ProxyOutcomeKind.Error;
-                }
+            result = await WriteBufferedAsync(context, request, result.Response!).ConfigureAwait(false);
+        }
 
-                break;
+        if (result.Outcome == ProxyOutcome.Failed)
+        {
+            Log.Failed(_logger, result.Failure!.Kind, result.Failure.Message);
+            await ProxyErrorWriter.WriteAsync(context, result.Failure).ConfigureAwait(false);
+            return ProxyOutcomeKind.Error;
         }
 
         if (result.StatusCode == StatusCodes.Status403Forbidden && request.UsesAutoAuthToken)
@@ -138,31 +147,58 @@ internal sealed partial class ProxyHandler
         return result.StatusCode < 400 ? ProxyOutcomeKind.Success : ProxyOutcomeKind.ClientError;
     }
 
-    /// <summary>Writes an answer the chain buffered, redacting the auto-auth token from a successful token lookup.</summary>
-    /// <remarks>
-    /// A decorator in the chain (the lease cache) may buffer answers that need no redaction, so redaction runs only
-    /// when this handler asked for it; and an <c>X-Cache</c> the chain set (a cache hit) is kept.
-    /// </remarks>
-    private static async Task<ProxyResult> WriteBufferedAsync(HttpContext context, BufferedResponse buffered, bool redact)
+    /// <summary>Statuses whose answers never have a body (RFC 9110): nothing may be written after their headers.</summary>
+    internal static bool IsBodylessStatus(int statusCode) => statusCode is < 200 or 204 or 205 or 304;
+
+    /// <summary>
+    /// CONNECT (a tunnel) and TRACE (which echoes the request, our token included, from anything between us and Vault)
+    /// are never sent upstream; Vault answers both with 405 and an empty error list, and so does Gatehouse, at once.
+    /// </summary>
+    internal static bool IsNeverForwarded(string method) => HttpMethods.IsConnect(method) || HttpMethods.IsTrace(method);
+
+    private static Task WriteMethodNotAllowedAsync(HttpContext context)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+        response.ContentType = "application/json";
+        response.Headers.CacheControl = "no-store";
+        response.ContentLength = EmptyErrors.Length;
+        return response.Body.WriteAsync(EmptyErrors, context.RequestAborted).AsTask();
+    }
+
+    private static readonly byte[] EmptyErrors = """{"errors":[]}"""u8.ToArray();
+
+    /// <summary>
+    /// Writes an answer the chain read whole, through the guard when the request carried the auto-auth token. A
+    /// decorator in the chain (the lease cache) may read answers whole for itself, so an <c>X-Cache</c> it set (a hit)
+    /// is kept. Statuses without a body, and answers to HEAD, get their headers only, with Vault's Content-Length kept
+    /// for HEAD.
+    /// </summary>
+    private async Task<ProxyResult> WriteBufferedAsync(HttpContext context, ProxyRequest request, BufferedResponse buffered)
     {
         var body = buffered.Body;
-        if (redact && buffered.StatusCode == StatusCodes.Status200OK)
+        if (request.Guard is { } guard)
         {
-            try
+            switch (guard.Apply(body, out body, out var wrappingToken))
             {
-                body = TokenRedactor.Redact(body.Span);
-            }
-            catch (JsonException exception)
-            {
-                return ProxyResult.Failed(ProxyFailureKind.Internal, $"failed to process token lookup response: {exception.Message}");
+                case GuardVerdict.Redacted:
+                    Log.Redacted(_logger, context.Request.Method, RequestLogPath.Safe(context.Request.Path.Value));
+                    break;
+                case GuardVerdict.RefuseWrapped:
+                    await _wrappingDiscarder.DiscardAsync(wrappingToken, context.Request.Headers, context.RequestAborted).ConfigureAwait(false);
+                    return ProxyResult.Failed(
+                        ProxyFailureKind.Refused,
+                        "Gatehouse does not response-wrap an answer that holds its auto-auth token; the wrapping token was used up. " +
+                        "Send your own X-Vault-Token to wrap a lookup or renewal of it");
             }
         }
 
         var response = context.Response;
         response.StatusCode = buffered.StatusCode;
+        var head = HttpMethods.IsHead(context.Request.Method);
         foreach (var (name, values) in buffered.Headers)
         {
-            if (!name.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
+            if (head || !name.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase))
             {
                 response.Headers.Append(name, values);
             }
@@ -173,8 +209,12 @@ internal sealed partial class ProxyHandler
             response.Headers["X-Cache"] = "MISS";
         }
 
-        response.ContentLength = body.Length;
-        await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+        if (!head && !IsBodylessStatus(buffered.StatusCode))
+        {
+            response.ContentLength = body.Length;
+            await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+        }
+
         return ProxyResult.Streamed(buffered.StatusCode);
     }
 
@@ -185,5 +225,8 @@ internal sealed partial class ProxyHandler
 
         [LoggerMessage(2, LogLevel.Debug, "Proxied request failed ({Kind}): {Message}")]
         public static partial void Failed(ILogger logger, ProxyFailureKind kind, string message);
+
+        [LoggerMessage(3, LogLevel.Debug, "Removed the auto-auth token from the answer to {Method} {Path}")]
+        public static partial void Redacted(ILogger logger, string method, string path);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Gatehouse.AutoAuth;
 using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.ApiProxy;
@@ -11,6 +12,7 @@ internal sealed class ProxyRequest
 {
     private byte[]? _bytes;
     private MemoryStream? _replay;
+    private bool _tooLarge;
 
     public ProxyRequest(HttpContext context) => Context = context;
 
@@ -20,13 +22,20 @@ internal sealed class ProxyRequest
     public string? Token { get; set; }
 
     /// <summary>True when <see cref="Token"/> is the auto-auth token that Gatehouse put there.</summary>
-    public bool UsesAutoAuthToken { get; set; }
+    public bool UsesAutoAuthToken => AutoAuthToken is not null;
+
+    /// <summary>The auto-auth token snapshot Gatehouse put on the request, or null when it carries the client's own (or none).</summary>
+    public AutoAuthToken? AutoAuthToken { get; set; }
 
     /// <summary>
-    /// Set by a caller that must inspect the response: the forwarder then reads the whole answer into a
-    /// <see cref="BufferedResponse"/> instead of streaming it to the client.
+    /// Set by a caller that must inspect JSON answers (the lease cache, the token guard): the forwarder reads a JSON
+    /// answer of at most this many bytes whole into a <see cref="BufferedResponse"/>. Every other answer (not JSON,
+    /// larger, a stream such as <c>sys/monitor</c>) goes to the client as it arrives. Zero: nothing is read whole.
     /// </summary>
-    public bool BufferResponse { get; set; }
+    public long BufferJsonUpTo { get; set; }
+
+    /// <summary>Set when the request carries the auto-auth token upstream: no answer may carry it back.</summary>
+    public TokenGuard? Guard { get; set; }
 
     /// <summary>Set by the lease cache when the answer came from it (a hit), for metrics and the request log line.</summary>
     public bool ServedFromCache { get; set; }
@@ -41,15 +50,21 @@ internal sealed class ProxyRequest
     public bool IsReplayable => Body is not null || !HasBody(Context.Request);
 
     /// <summary>
-    /// Reads the whole request body when its declared length is at most <paramref name="limit"/> bytes, and makes the
-    /// request replay it. Returns false (and leaves the body streaming) for a larger body, and for a chunked body unless
-    /// <paramref name="evenChunked"/> (the listener's max_request_size still bounds what is read).
+    /// Reads the whole request body when it is at most <paramref name="limit"/> bytes, and makes the request replay it.
+    /// Returns false, with the body still streaming, for a larger one: a declared length is checked first; a chunked
+    /// body is read only when <paramref name="evenChunked"/>, and only up to the limit, after which what was read is
+    /// put back in front of the rest, so memory stays bounded whatever a client sends.
     /// </summary>
     public async ValueTask<bool> BufferBodyAsync(long limit, bool evenChunked, CancellationToken cancellationToken)
     {
         if (Body is not null)
         {
             return true;
+        }
+
+        if (_tooLarge)
+        {
+            return false;
         }
 
         var request = Context.Request;
@@ -72,9 +87,13 @@ internal sealed class ProxyRequest
         }
         else if (evenChunked)
         {
-            using var copy = new MemoryStream();
-            await request.Body.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
-            bytes = copy.ToArray();
+            var read = await ReadAtMostAsync(request.Body, limit, cancellationToken).ConfigureAwait(false);
+            if (read is null)
+            {
+                return false;
+            }
+
+            bytes = read;
         }
         else
         {
@@ -105,6 +124,36 @@ internal sealed class ProxyRequest
         else
         {
             _replay.Position = 0;
+        }
+    }
+
+    /// <summary>Reads a body of unknown length whole when it ends within <paramref name="limit"/> bytes; else null, with the bytes read put back.</summary>
+    private async ValueTask<byte[]?> ReadAtMostAsync(Stream body, long limit, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[(int)Math.Min(limit + 1, 16 * 1024)];
+        var length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (length > limit)
+                {
+                    // Over the limit: the bytes read go first, the rest follows from the client as it comes.
+                    _tooLarge = true;
+                    Context.Request.Body = new PrefixedStream(buffer, body);
+                    return null;
+                }
+
+                Array.Resize(ref buffer, (int)Math.Min(limit + 1, (long)buffer.Length * 2));
+            }
+
+            var read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return buffer.AsSpan(0, length).ToArray();
+            }
+
+            length += read;
         }
     }
 

@@ -49,6 +49,9 @@ internal enum ProxyFailureKind
     /// <summary>The client went away; nothing is written.</summary>
     ClientCanceled,
 
+    /// <summary>Gatehouse will not pass this answer on (a wrapping token that would unwrap to the auto-auth token): 403.</summary>
+    Refused,
+
     /// <summary>Gatehouse could not process Vault's answer (for example, redaction of a malformed body): 500.</summary>
     Internal,
 }

@@ -60,7 +60,7 @@ internal sealed class TokenSelector
 
         headers[VaultTokenHeader] = token.Token;
         request.Token = token.Token;
-        request.UsesAutoAuthToken = true;
+        request.AutoAuthToken = token;
         return null;
     }
 

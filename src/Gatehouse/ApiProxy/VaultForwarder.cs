@@ -62,9 +62,25 @@ internal sealed partial class VaultForwarder : IVaultProxier
                 context, _upstream.DestinationPrefix, _upstream.Invoker, _upstream.RequestConfig, transformer, cancellationToken)
                 .ConfigureAwait(false);
 
+            if (transformer.Masking is { } masking)
+            {
+                // The answer streamed through the mask: release what it held back and give the client its body back.
+                context.Response.Body = masking.Inner;
+                if (error == ForwarderError.None)
+                {
+                    await masking.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             TimeSpan delay;
             if (error == ForwarderError.None)
             {
+                if (transformer.Unreadable is { } unreadable)
+                {
+                    context.Response.Clear();
+                    return ProxyResult.Failed(ProxyFailureKind.UpstreamFailed, unreadable);
+                }
+
                 if (transformer.RedirectTo is { } target)
                 {
                     Log.FollowingRedirect(_logger, transformer.StatusCode, target);
@@ -131,8 +147,10 @@ internal sealed partial class VaultForwarder : IVaultProxier
 
     /// <summary>
     /// Where a 301/302/307/308 from Vault (a standby pointing at the active node) sends the request, or null when it is
-    /// not followed: another status, no Location, or a different scheme — in particular never https → http, which would
-    /// send the token in clear text (Vault's client refuses that downgrade too).
+    /// not followed: another status, no Location, a different scheme (never https → http, which would send the token in
+    /// clear text; Vault's client refuses that downgrade too), or a different path or query. Only a redirect that moves
+    /// the same request to another server is followed; one that changes what is asked (Go's 301 to a cleaned path for
+    /// <c>//</c> or <c>..</c>) goes to the client, whose next request is then checked like any other.
     /// </summary>
     internal static Uri? RedirectTarget(int statusCode, Uri? requestUri, Uri? location)
     {
@@ -142,7 +160,11 @@ internal sealed partial class VaultForwarder : IVaultProxier
         }
 
         var target = location.IsAbsoluteUri ? location : new Uri(requestUri, location);
-        return string.Equals(target.Scheme, requestUri.Scheme, StringComparison.OrdinalIgnoreCase) ? target : null;
+        return string.Equals(target.Scheme, requestUri.Scheme, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(target.PathAndQuery, requestUri.PathAndQuery, StringComparison.Ordinal)
+            && !string.Equals(target.Authority, requestUri.Authority, StringComparison.OrdinalIgnoreCase)
+                ? target
+                : null;
     }
 
     private bool TryPlanRetry(int retry, TimeSpan? retryAfter, DateTimeOffset deadline, out TimeSpan delay)
@@ -254,6 +276,15 @@ internal sealed partial class VaultForwarder : IVaultProxier
                 proxyRequest.RequestUri = _target;
             }
 
+            // Vault's host, never the client's: the client's Host would set the TLS name (SNI and the certificate
+            // check) and an ingress's routing, and an empty one (Go clients on a unix socket) makes Vault answer 400.
+            proxyRequest.Headers.Host = null;
+            if (_request.Guard is not null)
+            {
+                // An answer the guard reads must be readable: no compression.
+                proxyRequest.Headers.AcceptEncoding.Clear();
+            }
+
             var userAgent = ProxyUserAgent.For(httpContext.Request.Headers.UserAgent);
             proxyRequest.Headers.Remove(HeaderNames.UserAgent);
             proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.UserAgent, userAgent);
@@ -288,11 +319,23 @@ internal sealed partial class VaultForwarder : IVaultProxier
                 return false;
             }
 
-            if (_request.BufferResponse)
+            if (_request.Guard is not null && IsEncoded(proxyResponse.Content.Headers.ContentEncoding))
             {
-                var body = await proxyResponse.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-                Buffered = new BufferedResponse(StatusCode, CopyHeaders(proxyResponse), body);
+                // Compressed despite the request asking for none: its bytes cannot be checked for the token.
+                Unreadable = $"Vault's answer is content-encoded ({string.Join(",", proxyResponse.Content.Headers.ContentEncoding)}) and cannot be checked for the auto-auth token";
                 return false;
+            }
+
+            if (ShouldReadWhole(httpContext, proxyResponse))
+            {
+                var body = IsBodyless(httpContext, StatusCode)
+                    ? []
+                    : await ReadAtMostAsync(proxyResponse, _request.BufferJsonUpTo, cancellationToken).ConfigureAwait(false);
+                if (body is not null)
+                {
+                    Buffered = new BufferedResponse(StatusCode, CopyHeaders(proxyResponse), body);
+                    return false;
+                }
             }
 
             await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
@@ -301,8 +344,91 @@ internal sealed partial class VaultForwarder : IVaultProxier
                 httpContext.Response.Headers["X-Cache"] = "MISS";
             }
 
+            if (_request.Guard is { } guard)
+            {
+                Masking = new TokenMaskingStream(httpContext.Response.Body, guard);
+                httpContext.Response.Body = Masking;
+            }
+
             return true;
         }
+
+        /// <summary>Set when the answer streamed through a mask; the forwarder completes it and puts the client's body back.</summary>
+        public TokenMaskingStream? Masking { get; private set; }
+
+        /// <summary>Set when the answer could not be checked for the token and must not reach the client.</summary>
+        public string? Unreadable { get; private set; }
+
+        /// <summary>
+        /// Decided from the answer's headers: only a JSON answer, declared no larger than the caller's limit, is read
+        /// whole (an answer without a body counts: the lease cache needs its status). Everything else streams.
+        /// </summary>
+        private bool ShouldReadWhole(HttpContext context, HttpResponseMessage response)
+        {
+            if (_request.BufferJsonUpTo <= 0)
+            {
+                return false;
+            }
+
+            if (IsBodyless(context, StatusCode))
+            {
+                return true;
+            }
+
+            return response.Content.Headers.ContentType?.MediaType is { } type
+                && (type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase))
+                && !(response.Content.Headers.ContentLength > _request.BufferJsonUpTo);
+        }
+
+        /// <summary>
+        /// Reads the answer when it ends within <paramref name="limit"/> bytes. Past the limit (a chunked answer with no
+        /// length), what was read is put back in front of the rest and null comes back: the answer then streams.
+        /// </summary>
+        private static async Task<byte[]?> ReadAtMostAsync(HttpResponseMessage response, long limit, CancellationToken cancellationToken)
+        {
+            var declared = response.Content.Headers.ContentLength;
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = new byte[declared is { } known ? (int)known : (int)Math.Min(limit + 1, 16 * 1024)];
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (declared is not null || length > limit)
+                    {
+                        if (declared is not null)
+                        {
+                            return buffer;
+                        }
+
+                        var content = new StreamContent(new PrefixedStream(buffer, stream));
+                        foreach (var header in response.Content.Headers.NonValidated)
+                        {
+                            content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                        }
+
+                        response.Content = content;
+                        return null;
+                    }
+
+                    Array.Resize(ref buffer, (int)Math.Min(limit + 1, (long)buffer.Length * 2));
+                }
+
+                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return length == buffer.Length ? buffer : buffer.AsSpan(0, length).ToArray();
+                }
+
+                length += read;
+            }
+        }
+
+        private static bool IsBodyless(HttpContext context, int statusCode) =>
+            HttpMethods.IsHead(context.Request.Method) || ProxyHandler.IsBodylessStatus(statusCode);
+
+        private static bool IsEncoded(ICollection<string> contentEncoding) =>
+            contentEncoding.Any(e => !e.Equals("identity", StringComparison.OrdinalIgnoreCase));
 
         private static List<KeyValuePair<string, string[]>> CopyHeaders(HttpResponseMessage response)
         {

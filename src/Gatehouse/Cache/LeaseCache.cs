@@ -16,10 +16,13 @@ namespace Gatehouse.Cache;
 internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
 {
     /// <summary>
-    /// Request bodies declared larger than this bypass the cache (logins and token creates are a few hundred bytes).
-    /// Chunked bodies are read whole, as Vault does; the listener's max_request_size bounds them.
+    /// Request bodies larger than this bypass the cache (logins and token creates are a few hundred bytes), chunked
+    /// ones included: at most this much is read before the body goes on streaming.
     /// </summary>
     public const long MaxKeyedBody = 1024 * 1024;
+
+    /// <summary>Answers larger than this are not read whole, so not cached (a lease or login answer is a few hundred bytes).</summary>
+    public const long MaxCachedAnswer = 1024 * 1024;
 
     private readonly IVaultProxier _inner;
     private readonly TimeProvider _time;
@@ -128,23 +131,24 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
 
     private async ValueTask<ProxyResult> ForwardAsync(ProxyRequest request, CacheRequest cacheRequest, CacheKey key, CancellationToken cancellationToken)
     {
-        request.BufferResponse = true;
+        // Only a JSON answer can hold a lease or a token; anything else (a monitor stream, a large body) streams by.
+        request.BufferJsonUpTo = Math.Max(request.BufferJsonUpTo, MaxCachedAnswer);
         request.RewindBody();
         var result = await _inner.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (result.Outcome != ProxyOutcome.Buffered || result.Response is not { } response)
+        if (result.Outcome == ProxyOutcome.Failed || result.StatusCode is < 200 or >= 300)
         {
             return result;
         }
 
-        if (response.StatusCode is >= 200 and < 300)
+        if (Revocations.Recognise(cacheRequest) is { } revocation)
         {
-            if (Revocations.Recognise(cacheRequest) is { } revocation)
-            {
-                var evicted = Revocations.Apply(Index, revocation, cacheRequest);
-                Log.Revoked(_logger, revocation.Kind, evicted);
-                return result;
-            }
+            var evicted = Revocations.Apply(Index, revocation, cacheRequest);
+            Log.Revoked(_logger, revocation.Kind, evicted);
+            return result;
+        }
 
+        if (result.Response is { } response)
+        {
             TryStore(cacheRequest, key, response);
         }
 

@@ -43,25 +43,24 @@ public sealed class ForwardingTests
         Assert.Contains($"\nuser-agent: {prefix}\n", EchoHead(without));
     }
 
-    /// <summary>A standby stand-in: /v1/standby/... answers 307 to /v1/active/...; /v1/loop always redirects; the rest echoes.</summary>
-    private static Func<HttpContext, Task> Redirecting(int status) => context =>
+    /// <summary>
+    /// A standby stand-in: every request is redirected with <paramref name="status"/> to the same path and query on
+    /// the active node (<paramref name="activePort"/>), as a Vault standby does; /v1/cleaned//path is answered like Go's
+    /// path cleaning (301 to the cleaned path on the same host).
+    /// </summary>
+    private static Func<HttpContext, Task> Standby(int status, Func<int> activePort) => context =>
     {
-        var path = context.Request.Path.Value!;
-        if (path.StartsWith("/v1/standby/", StringComparison.Ordinal))
+        var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget;
+        if (raw.Contains("//", StringComparison.Ordinal))
         {
-            context.Response.StatusCode = status;
-            context.Response.Headers.Location = "/v1/active/" + path["/v1/standby/".Length..] + context.Request.QueryString;
+            context.Response.StatusCode = 301;
+            context.Response.Headers.Location = raw.Replace("//", "/", StringComparison.Ordinal);
             return Task.CompletedTask;
         }
 
-        if (path.StartsWith("/v1/loop", StringComparison.Ordinal))
-        {
-            context.Response.StatusCode = status;
-            context.Response.Headers.Location = $"http://127.0.0.1:{context.Connection.LocalPort}/v1/loop";
-            return Task.CompletedTask;
-        }
-
-        return TestUpstream.EchoAsync(context);
+        context.Response.StatusCode = status;
+        context.Response.Headers.Location = $"http://127.0.0.1:{activePort()}{context.Request.Path.ToUriComponent()}{context.Request.QueryString}";
+        return Task.CompletedTask;
     };
 
     [Theory]
@@ -69,39 +68,58 @@ public sealed class ForwardingTests
     [InlineData(302)]
     [InlineData(307)]
     [InlineData(308)]
-    public async Task Redirect_IsFollowedOnce_ForIdempotentMethods(int status)
+    public async Task Redirect_ToAnotherServer_IsFollowedOnce_ForIdempotentMethods(int status)
     {
-        await using var upstream = await TestUpstream.StartAsync();
-        upstream.Handler = Redirecting(status);
-        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+        await using var active = await TestUpstream.StartAsync();
+        await using var standby = await TestUpstream.StartAsync();
+        standby.Handler = Standby(status, () => active.Port);
+        await using var proxy = await ProxyHarness.StartAsync(standby.Address);
 
-        using var get = await proxy.Client.GetAsync("/v1/standby/secret?version=1");
-        using var put = await proxy.Client.PutAsync("/v1/standby/write", new StringContent("{\"a\":1}"));
+        using var get = await proxy.Client.GetAsync("/v1/secret?version=1");
+        using var put = await proxy.Client.PutAsync("/v1/write", new StringContent("{\"a\":1}"));
 
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
-        Assert.StartsWith("GET /v1/active/secret?version=1\n", EchoHead(get));
+        Assert.StartsWith("GET /v1/secret?version=1\n", EchoHead(get));
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
-        Assert.StartsWith("PUT /v1/active/write\n", EchoHead(put));
+        Assert.StartsWith("PUT /v1/write\n", EchoHead(put));
         Assert.Equal("{\"a\":1}", await put.Content.ReadAsStringAsync());
-        Assert.Equal(4, upstream.RequestCount);
+        Assert.Equal((2, 2), (standby.RequestCount, active.RequestCount));
     }
 
     [Fact]
     public async Task Redirect_IsFollowedOnlyOnce_AndPostIsPassedThrough()
     {
-        await using var upstream = await TestUpstream.StartAsync();
-        upstream.Handler = Redirecting(307);
-        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+        await using var first = await TestUpstream.StartAsync();
+        await using var second = await TestUpstream.StartAsync();
+        first.Handler = Standby(307, () => second.Port);
+        second.Handler = Standby(307, () => first.Port);
+        await using var proxy = await ProxyHarness.StartAsync(first.Address);
         using var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = proxy.Client.BaseAddress };
 
         using var loop = await client.GetAsync("/v1/loop");
         Assert.Equal(HttpStatusCode.TemporaryRedirect, loop.StatusCode);
-        Assert.Equal(2, upstream.RequestCount);
+        Assert.Equal((1, 1), (first.RequestCount, second.RequestCount));
 
-        using var post = await client.PostAsync("/v1/standby/login", new StringContent("{}"));
+        using var post = await client.PostAsync("/v1/auth/approle/login", new StringContent("{}"));
         Assert.Equal(HttpStatusCode.TemporaryRedirect, post.StatusCode);
-        Assert.Equal("/v1/active/login", post.Headers.Location!.OriginalString);
-        Assert.Equal(3, upstream.RequestCount);
+        Assert.Equal($"http://127.0.0.1:{second.Port}/v1/auth/approle/login", post.Headers.Location!.OriginalString);
+        Assert.Equal((2, 1), (first.RequestCount, second.RequestCount));
+    }
+
+    [Fact]
+    public async Task Redirect_ToACleanedPath_GoesToTheClient()
+    {
+        // Go's server answers 301 to the cleaned path for // and ..; following it would change which endpoint is asked.
+        await using var vault = await TestUpstream.StartAsync();
+        vault.Handler = Standby(307, () => 1);
+        await using var proxy = await ProxyHarness.StartAsync(vault.Address);
+        using var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = proxy.Client.BaseAddress };
+
+        using var response = await client.GetAsync("/v1/auth/token//lookup-self");
+
+        Assert.Equal(HttpStatusCode.MovedPermanently, response.StatusCode);
+        Assert.Equal("/v1/auth/token/lookup-self", response.Headers.Location!.OriginalString);
+        Assert.Equal(1, vault.RequestCount);
     }
 
     [Fact]

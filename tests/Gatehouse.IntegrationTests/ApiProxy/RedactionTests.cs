@@ -84,9 +84,17 @@ public sealed class RedactionTests
     [InlineData("{\"token\":\"hvs.auto\"}", true)]
     [InlineData("{}", true)]
     [InlineData("{\"token\":\"hvs.other\"}", false)]
-    public async Task Lookup_RedactsWhenTheBodyNamesTheAutoAuthTokenOrNone(string requestBody, bool redacted)
+    public async Task Lookup_RedactsWhenTheAnswerDescribesTheAutoAuthToken(string requestBody, bool redacted)
     {
+        // Like Vault: the answer describes the body's token, or the caller's own when the body names none.
         var (upstream, proxy) = await StartAsync(LookupBody);
+        upstream.Handler = async context =>
+        {
+            var named = JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync())?["token"]?.GetValue<string>();
+            var described = named ?? context.Request.Headers["X-Vault-Token"].ToString();
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(LookupBody.Replace("hvs.auto", described, StringComparison.Ordinal));
+        };
         await using var _ = upstream;
         await using var __ = proxy;
 
