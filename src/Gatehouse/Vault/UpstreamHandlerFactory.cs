@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Configuration;
@@ -35,17 +36,46 @@ internal static class UpstreamHandlerFactory
         var address = new Uri(vault.EffectiveAddress);
         if (address.Scheme == Uri.UriSchemeHttps)
         {
-            handler.SslOptions = CreateSslOptions(vault, address);
+            handler.SslOptions = CreateSslOptions(vault, address.Host);
+            if (!string.IsNullOrEmpty(vault.TlsServerName))
+            {
+                // The handler takes the TLS name from the Host header (or the address) and ignores SslOptions.TargetHost,
+                // so tls_server_name needs a TLS handshake of our own: SNI and the certificate check use it, while the
+                // Host header stays Vault's address, as Go's client does with tls.Config.ServerName.
+                handler.ConnectCallback = (context, cancellationToken) => ConnectTlsAsync(vault, context, cancellationToken);
+            }
         }
 
         return handler;
     }
 
-    private static SslClientAuthenticationOptions CreateSslOptions(VaultConfig vault, Uri address)
+    private static async ValueTask<Stream> ConnectTlsAsync(VaultConfig vault, SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+            var options = CreateSslOptions(vault, vault.TlsServerName!);
+            var request = context.InitialRequestMessage;
+            options.ApplicationProtocols = request.Version >= HttpVersion.Version20 && request.VersionPolicy != HttpVersionPolicy.RequestVersionExact
+                ? [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11]
+                : request.Version >= HttpVersion.Version20 ? [SslApplicationProtocol.Http2] : [SslApplicationProtocol.Http11];
+            await tls.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
+            return tls;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static SslClientAuthenticationOptions CreateSslOptions(VaultConfig vault, string targetHost)
     {
         var options = new SslClientAuthenticationOptions
         {
-            TargetHost = string.IsNullOrEmpty(vault.TlsServerName) ? address.Host : vault.TlsServerName,
+            TargetHost = targetHost,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
         };
 
