@@ -85,7 +85,7 @@ internal sealed partial class GatehouseHost : IAsyncDisposable
         services.AddSinks(config);
         services.AddApiProxy(config, options.ApiProxy);
         services.AddLeaseCache(config);
-        services.AddListeners(config);
+        services.AddListeners(config, options.HalfClosedGrace, options.TimeProvider);
         services.AddSingleton(sp => new HealthEndpoint(
             new HealthState(
                 config.AutoAuth is null ? null : sp.GetRequiredService<TokenStore>(),

@@ -30,6 +30,9 @@ internal sealed record GatehouseHostOptions
     /// </summary>
     public Func<ConfigLoadResult>? Reload { get; init; }
 
+    /// <summary>How long a request may go on after its client shut down its write side (null: 10 seconds).</summary>
+    public TimeSpan? HalfClosedGrace { get; init; }
+
     /// <summary>How long a graceful stop waits for requests in flight. The default is 10 seconds.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -23,7 +23,15 @@ internal sealed class ListenerBindings : IConfigureOptions<KestrelServerOptions>
     private readonly List<(int Index, ListenerConfig Config, ListenOptions Options)> _bound = [];
     private readonly Dictionary<int, ListenerCertificate> _certificates = [];
 
-    public ListenerBindings(IReadOnlyList<ListenerConfig> listeners) => _listeners = listeners;
+    private readonly TimeSpan _halfClosedGrace;
+    private readonly TimeProvider _time;
+
+    public ListenerBindings(IReadOnlyList<ListenerConfig> listeners, TimeSpan? halfClosedGrace = null, TimeProvider? time = null)
+    {
+        _listeners = listeners;
+        _halfClosedGrace = halfClosedGrace ?? HalfCloseTolerance.DefaultGrace;
+        _time = time ?? TimeProvider.System;
+    }
 
     /// <summary>The endpoints configured, in listener order; after start their EndPoint holds the bound address.</summary>
     public IReadOnlyList<(int Index, ListenerConfig Config, ListenOptions Options)> Bound => _bound;
@@ -64,6 +72,7 @@ internal sealed class ListenerBindings : IConfigureOptions<KestrelServerOptions>
                     connection.Features.Set(feature);
                     return next(connection);
                 });
+                listen.Use(HalfCloseTolerance.Middleware(_halfClosedGrace, _time));
                 if (https is null)
                 {
                     listen.Protocols = HttpProtocols.Http1;

@@ -9,9 +9,10 @@ namespace Microsoft.Extensions.DependencyInjection;
 internal static class ListenersServiceCollectionExtensions
 {
     /// <summary>Every listener block as a Kestrel endpoint, plus the request dispatcher and the built-in endpoints.</summary>
-    public static IServiceCollection AddListeners(this IServiceCollection services, GatehouseConfig config)
+    /// <param name="halfClosedGrace">How long a request may go on after its client shut down its write side (null: the default).</param>
+    public static IServiceCollection AddListeners(this IServiceCollection services, GatehouseConfig config, TimeSpan? halfClosedGrace = null, TimeProvider? time = null)
     {
-        var bindings = new ListenerBindings(config.Listeners);
+        var bindings = new ListenerBindings(config.Listeners, halfClosedGrace, time);
         services.AddSingleton(bindings);
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(bindings);
         services.AddSingleton<RequestDispatcher>();

@@ -252,7 +252,8 @@ public sealed class ForwardingTests
             arrived.TrySetResult();
             await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
         };
-        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+        // A client's FIN is taken for its leaving at once here (no grace for half-closed clients).
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address, halfClosedGrace: TimeSpan.Zero);
         using var cancel = new CancellationTokenSource();
 
         var request = proxy.Client.GetAsync("/v1/sys/slow", cancel.Token);

@@ -18,14 +18,25 @@ public sealed class WireTests
     private static string EchoHead(HttpResponseMessage response) =>
         Uri.UnescapeDataString(response.Headers.GetValues("X-Echo-Head").Single());
 
-    private static async Task<string> RawAsync(Uri address, string request)
+    private static async Task<string> RawAsync(Uri address, string request, bool halfClose = false)
     {
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(address.Host, address.Port);
         await socket.SendAsync(Encoding.ASCII.GetBytes(request));
-        using var stream = new NetworkStream(socket);
-        using var reader = new StreamReader(stream, Encoding.ASCII);
-        return await reader.ReadToEndAsync();
+        if (halfClose)
+        {
+            socket.Shutdown(SocketShutdown.Send);
+        }
+
+        var received = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer)) > 0)
+        {
+            received.Write(buffer, 0, read);
+        }
+
+        return Encoding.ASCII.GetString(received.ToArray());
     }
 
     [Fact]
@@ -220,6 +231,25 @@ public sealed class WireTests
         Assert.StartsWith("HTTP/1.1 405", answer, StringComparison.Ordinal);
         Assert.EndsWith("""{"errors":[]}""", answer, StringComparison.Ordinal);
         Assert.Equal(0, upstream.RequestCount);
+    }
+
+    /// <summary>A client that sends its request and then shuts down its write side (<c>nc -N</c>) still gets its answers.</summary>
+    [Fact]
+    public async Task AHalfClosedClient_GetsItsAnswers()
+    {
+        await using var vault = await DevVaultServer.StartAsync(new DevVaultOptions());
+        await using var proxy = await ProxyHarness.StartAsync(vault.Address.ToString().TrimEnd('/'), configure: c => c with { Cache = new CacheConfig() });
+
+        var answer = await RawAsync(
+            proxy.Client.BaseAddress!,
+            "GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n" + $"GET /v1/auth/token/lookup-self HTTP/1.1\r\nHost: x\r\nX-Vault-Token: {vault.RootToken}\r\n\r\n",
+            halfClose: true);
+
+        var parts = answer.Split("HTTP/1.1 ");
+        Assert.Equal(3, parts.Length);
+        Assert.StartsWith("200", parts[1], StringComparison.Ordinal);
+        Assert.StartsWith("200", parts[2], StringComparison.Ordinal);
+        Assert.Contains("\"policies\":[\"root\"]", parts[2], StringComparison.Ordinal);
     }
 
     [Fact]

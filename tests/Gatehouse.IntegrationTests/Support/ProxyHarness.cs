@@ -27,7 +27,8 @@ internal sealed class ProxyHarness : IAsyncDisposable
         ApiProxyConfig? apiProxy = null,
         Func<GatehouseConfig, GatehouseConfig>? configure = null,
         ApiProxyOptions? options = null,
-        ListenerConfig? listener = null)
+        ListenerConfig? listener = null,
+        TimeSpan? halfClosedGrace = null)
     {
         var config = new GatehouseConfig
         {
@@ -39,6 +40,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
         var host = await GatehouseHost.StartAsync(config, new GatehouseHostOptions
         {
             ApiProxy = options ?? new ApiProxyOptions { RetryJitter = () => 0, FirstTokenWait = TimeSpan.FromSeconds(2) },
+            HalfClosedGrace = halfClosedGrace,
             LoggerFactory = Environment.GetEnvironmentVariable("GATEHOUSE_TEST_LOGS") is "1"
                 ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug))
                 : null,
