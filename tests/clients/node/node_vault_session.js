@@ -315,7 +315,9 @@ async function main() {
         const pending = attempts.length > exchanges.length ? attempts[attempts.length - 1] : null;
         const where = pending ? ` (no answer to ${pending.method} ${pending.path})` : '';
         const answer = e.response ? ` [HTTP ${e.response.statusCode} ${JSON.stringify(e.response.body)}]` : '';
-        fail(`${e.name}: ${e.code ? `${e.code} ` : ''}${e.message}${answer}${where}\n${(e.stack || '').split('\n').slice(1, 4).join('\n')}`);
+        // A transport error (axios: ECONNRESET, EPIPE, ...) says enough with its code; anything else keeps its stack.
+        const stack = e.code ? '' : `\n${(e.stack || '').split('\n').slice(1, 4).join('\n')}`;
+        fail(`${e.name}: ${e.code ? `${e.code} ` : ''}${e.message}${answer}${where}${stack}`);
     }
     console.log(`PASS: node-vault session over ${args.address}`);
 }
