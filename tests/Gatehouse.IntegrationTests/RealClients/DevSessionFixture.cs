@@ -7,31 +7,16 @@ namespace Gatehouse.IntegrationTests.RealClients;
 /// <c>gatehouse dev -proxy-unix-socket=…</c>, run in-process through <see cref="DevCommand.RunAsync"/> exactly as the
 /// command line runs it (DevVault, the dev scenario, the rendered configuration with <c>use_auto_auth_token = true</c>
 /// and <c>cache {}</c>, the real host), with a tcp and a unix listener. Then what the client sessions need beyond the
-/// dev scenario, done with the root token directly on DevVault as an operator would: KV v1 at <c>kv/</c>, and write
-/// grants in the <c>dev</c> policy the auto-auth token carries (policies apply on the next request, no re-login).
+/// dev scenario, done with the root token directly on DevVault as an operator would (and as
+/// tests/clients/prepare-dev.sh does): KV v1 at <c>kv/</c>, and tests/clients/session-policy.hcl as the <c>dev</c>
+/// policy the auto-auth token carries (policies apply on the next request, no re-login).
 /// Connections Gatehouse accepts are counted from Kestrel's own metrics.
 /// </summary>
 public sealed class DevSessionFixture : IAsyncLifetime
 {
-    /// <summary>What the sessions do with the auto-auth token. sys/internal/ui/mounts is deliberately absent: like
-    /// Vault, DevVault must answer it for any token with a capability on the path (the vault CLI's kv preflight).</summary>
-    public const string SessionPolicy = """
-        path "secret/*" {
-          capabilities = ["create", "read", "update", "delete", "list"]
-        }
-        path "kv/*" {
-          capabilities = ["create", "read", "update", "delete", "list"]
-        }
-        path "auth/token/create" {
-          capabilities = ["create", "update"]
-        }
-        path "auth/token/lookup" {
-          capabilities = ["update"]
-        }
-        path "auth/token/revoke" {
-          capabilities = ["update"]
-        }
-        """;
+    /// <summary>The dev policy the sessions need (the dev scenario's only reads); one file for the tests and for
+    /// tests/clients/prepare-dev.sh.</summary>
+    public static string SessionPolicyPath => Path.Combine(RepositoryRoot, "tests", "clients", "session-policy.hcl");
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
@@ -82,7 +67,7 @@ public sealed class DevSessionFixture : IAsyncLifetime
         using var root = new HttpClient { BaseAddress = Session.VaultAddress };
         root.DefaultRequestHeaders.Add("X-Vault-Token", Session.RootToken);
         await RootAsync(root, HttpMethod.Post, "sys/mounts/kv", new { type = "kv", options = new { version = "1" } });
-        await RootAsync(root, HttpMethod.Put, "sys/policies/acl/dev", new { policy = SessionPolicy });
+        await RootAsync(root, HttpMethod.Put, "sys/policies/acl/dev", new { policy = await File.ReadAllTextAsync(SessionPolicyPath) });
     }
 
     public async Task DisposeAsync()

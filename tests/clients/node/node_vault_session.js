@@ -11,7 +11,8 @@
 // socket the same agent connects to the socket path (node-vault does not forward axios's socketPath option).
 //
 // The client sends no token of its own: Gatehouse adds its auto-auth token (use_auto_auth_token = true). The Vault
-// behind Gatehouse needs KV v2 at secret/, KV v1 at kv/, and a policy as described in hvac_session.py.
+// behind Gatehouse needs KV v2 at secret/, KV v1 at kv/, and tests/clients/session-policy.hcl as the auto-auth
+// token's policy: tests/clients/prepare-dev.sh sets up a running `gatehouse dev` that way.
 //
 // Prints each step; exits 1 at the first failed check with the step, the reason and the last exchanges, and 3 when
 // node-vault is not installed.

@@ -11,9 +11,9 @@ Run with Debian's /usr/bin/python3 (python3-hvac 0.11.2; scripts/install-test-de
 --address takes Vault's own forms: http://host:port or unix:///path/to/socket (as VAULT_AGENT_ADDR does).
 The client sends no token of its own: Gatehouse must add its auto-auth token (use_auto_auth_token = true).
 
-Gatehouse must proxy a Vault (DevVault under `gatehouse dev`) that has KV v2 at secret/, KV v1 at kv/, and an
-auto-auth token whose policy allows create/read/update/delete/list on secret/* and kv/*, and update on
-auth/token/create, auth/token/lookup and auth/token/revoke (tests/Gatehouse.IntegrationTests/RealClients sets this up).
+Gatehouse must proxy a Vault (DevVault under `gatehouse dev`) with KV v2 at secret/, KV v1 at kv/, and an auto-auth
+token whose policy is tests/clients/session-policy.hcl. tests/clients/prepare-dev.sh sets up a running
+`gatehouse dev -proxy-unix-socket=/tmp/gatehouse.sock` that way; the RealClients tests do the same.
 
 Prints each step; exits 1 at the first failed check with the step, the reason and the last exchanges on the wire,
 and 3 when hvac is not installed.
