@@ -8,7 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gatehouse.Hosting;
 
 /// <summary>What a running <c>gatehouse dev</c> serves, for the lines it prints and for tests.</summary>
-internal sealed record DevSession(Uri VaultAddress, Uri ProxyAddress, string RootToken, string SinkPath, string ConfigPath);
+internal sealed record DevSession(
+    Uri VaultAddress, Uri ProxyAddress, string RootToken, string SinkPath, string ConfigPath, string? ProxySocketPath = null);
 
 /// <summary>
 /// <c>gatehouse dev</c>: DevVault (an in-memory Vault) plus the real proxy in front of it, configured the way a user
@@ -28,6 +29,7 @@ internal static class DevCommand
           -dev-root-token-id=ID          DevVault's root token (default "root").
           -dev-listen-address=ADDR       DevVault's address (default 127.0.0.1:8200; loopback only).
           -proxy-address=ADDR            The proxy listener's address (default 127.0.0.1:8100; loopback only).
+          -proxy-unix-socket=PATH        Also serve the proxy on a unix socket at PATH (absolute; default none).
           -log-level=LEVEL               trace, debug, info, warn or error (default info).
         """;
 
@@ -116,7 +118,9 @@ internal static class DevCommand
                     return ExitCodes.Error;
                 }
 
-                var session = new DevSession(vault.Address, host.Addresses[0].Address, vault.RootToken, sinkPath, configPath);
+                var session = new DevSession(
+                    vault.Address, host.Addresses[0].Address, vault.RootToken, sinkPath, configPath,
+                    host.Addresses.FirstOrDefault(a => a.SocketPath is not null)?.SocketPath);
                 await stdout.WriteAsync(RenderBanner(session)).ConfigureAwait(false);
                 await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 onReady?.Invoke(session);
@@ -174,29 +178,41 @@ internal static class DevCommand
           address     = "{{options.ProxyAddress}}"
           tls_disable = true
         }
-
+        {{UnixListener(options)}}
         telemetry {
           disable_hostname = true
         }
+        """;
+
+    /// <summary>The unix listener block for <c>-proxy-unix-socket</c>, or nothing.</summary>
+    private static string UnixListener(DevOptions options) => options.ProxyUnixSocket is not { } socket ? "" : $$"""
+
+        listener "unix" {
+          address     = "{{socket}}"
+          tls_disable = true
+        }
+
         """;
 
     internal static string RenderBanner(DevSession session)
     {
         var proxy = session.ProxyAddress.ToString().TrimEnd('/');
         var vault = session.VaultAddress.ToString().TrimEnd('/');
+        var unixLine = session.ProxySocketPath is { } socket ? $"\n    Gatehouse proxy (unix):      {socket}" : "";
+        var unixCurl = session.ProxySocketPath is { } path ? $"\n    curl --unix-socket {path} http://localhost/v1/secret/data/hello" : "";
         return $"""
 
             ==> gatehouse dev: DEVELOPMENT ONLY. DevVault keeps everything in memory and its root token is printed below.
                 Never point real applications or real secrets at it.
 
                 DevVault (in-memory Vault):  {vault}    root token: {session.RootToken}
-                Gatehouse proxy:             {proxy}    (approle auto-auth, use_auto_auth_token = true, cache on)
+                Gatehouse proxy:             {proxy}    (approle auto-auth, use_auto_auth_token = true, cache on){unixLine}
                 Auto-auth token sink:        {session.SinkPath}
                 Configuration in use:        {session.ConfigPath}
 
             Try these (no token needed: the proxy adds its own):
 
-                curl {proxy}/v1/secret/data/hello
+                curl {proxy}/v1/secret/data/hello{unixCurl}
                 curl -s -D - -o /dev/null -X POST {proxy}/v1/auth/token/create    # twice: the second says X-Cache: HIT
                 curl {proxy}/v1/auth/token/lookup-self                            # the auto-auth token's id and accessor are redacted
                 cat {session.SinkPath}
@@ -210,7 +226,7 @@ internal static class DevCommand
             """;
     }
 
-    internal sealed record DevOptions(string RootToken, string VaultAddress, string ProxyAddress, string LogLevel);
+    internal sealed record DevOptions(string RootToken, string VaultAddress, string ProxyAddress, string LogLevel, string? ProxyUnixSocket = null);
 
     internal static bool TryParse(IReadOnlyList<string> args, out DevOptions options, out string error)
     {
@@ -254,6 +270,12 @@ internal static class DevCommand
                 case "proxy-address":
                     options = options with { ProxyAddress = value };
                     break;
+                case "proxy-unix-socket" when Path.IsPathRooted(value):
+                    options = options with { ProxyUnixSocket = value };
+                    break;
+                case "proxy-unix-socket":
+                    error = $"-proxy-unix-socket \"{value}\": give an absolute path, e.g. /tmp/gatehouse-dev.sock";
+                    return false;
                 case "log-level":
                     options = options with { LogLevel = value };
                     break;

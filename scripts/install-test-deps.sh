@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs what the real-client tests (tests/Gatehouse.IntegrationTests/RealClients) run, and nothing else:
+#   - Debian's python3-hvac, for Debian's /usr/bin/python3 (not a pyenv or venv python);
+#   - Node.js and npm from Debian, only when `node` or `npm` is not on PATH;
+#   - node-vault and its dependencies, exactly as tests/clients/node/package-lock.json pins them (`npm ci`).
+# Idempotent and quiet: when everything is in place it only checks (a few milliseconds) and prints nothing.
+# `apt-get update` runs only when apt knows no candidate for a missing package (a fresh machine or container).
+# Needs root, or sudo, only when a Debian package is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+node_dir=tests/clients/node
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+say() { echo "install-test-deps: $*"; }
+
+# Runs a command with its output in $log; prints that output only if the command fails.
+quietly() {
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    say "failed: $*" >&2
+    exit 1
+  fi
+}
+
+# (Outputs are captured, not piped into grep -q: under pipefail a writer killed by SIGPIPE would fail the test.)
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]; }
+has_candidate() { [[ "$(apt-cache policy "$1" 2>/dev/null || true)" =~ Candidate:\ [^\(] ]]; }
+
+debs=()
+installed python3-hvac || debs+=(python3-hvac)
+command -v node >/dev/null 2>&1 || debs+=(nodejs)
+command -v npm >/dev/null 2>&1 || debs+=(npm)
+
+if [ "${#debs[@]}" -gt 0 ]; then
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { say "need root (or sudo) to apt-get install ${debs[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  for deb in "${debs[@]}"; do
+    if ! has_candidate "$deb"; then
+      say "apt-get update (apt has no candidate for $deb)"
+      quietly "${sudo[@]}" apt-get update -qq
+      break
+    fi
+  done
+  say "apt-get install ${debs[*]}"
+  quietly "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${debs[@]}"
+  quietly /usr/bin/python3 -c 'import hvac'
+fi
+
+# node_modules is current when it was installed from this very package-lock.json.
+stamp="$node_dir/node_modules/.gatehouse-lock.sha256"
+want=$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "npm ci in $node_dir"
+  quietly npm ci --prefix "$node_dir" --no-audit --no-fund --ignore-scripts --loglevel=error
+  quietly node -e "require('./$node_dir/node_modules/node-vault')"
+  echo "$want" >"$stamp"
+fi
