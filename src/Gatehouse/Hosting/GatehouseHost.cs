@@ -77,6 +77,7 @@ internal sealed partial class GatehouseHost : IAsyncDisposable
 
         services.TryAddSingleton<TokenStore>();
         services.AddMetrics();
+        services.AddHostedService<MemoryTrimmer>();
         services.AddTelemetry(config);
         options.ConfigureServices?.Invoke(services);
 
