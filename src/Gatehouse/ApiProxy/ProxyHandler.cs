@@ -29,6 +29,7 @@ internal sealed partial class ProxyHandler
     private readonly GatehouseMetrics _metrics;
     private readonly bool _retriesEnabled;
     private readonly WrappingDiscarder _wrappingDiscarder;
+    private GuardMemo? _lastGuard;
     private readonly ILogger<ProxyHandler> _logger;
 
     public ProxyHandler(
@@ -101,8 +102,7 @@ internal sealed partial class ProxyHandler
 
             _consistency.Apply(context.Request.Headers);
 
-            var autoAuth = request.AutoAuthToken ?? _tokenStore.Current;
-            request.Guard = TokenGuard.For(request.Token, autoAuth?.Token, autoAuth?.Accessor);
+            request.Guard = GuardFor(request);
             if (request.Guard is not null)
             {
                 request.BufferJsonUpTo = Math.Max(request.BufferJsonUpTo, GuardReadLimit);
@@ -146,6 +146,31 @@ internal sealed partial class ProxyHandler
 
         return result.StatusCode < 400 ? ProxyOutcomeKind.Success : ProxyOutcomeKind.ClientError;
     }
+
+    /// <summary>
+    /// The guard for a request that carries the auto-auth token, or null. One guard serves every request made with the
+    /// same token snapshot (it holds the token's bytes), so the request path allocates none.
+    /// </summary>
+    private TokenGuard? GuardFor(ProxyRequest request)
+    {
+        var autoAuth = request.AutoAuthToken ?? _tokenStore.Current;
+        if (autoAuth is null || !string.Equals(request.Token, autoAuth.Token, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var last = Volatile.Read(ref _lastGuard);
+        if (last is not null && ReferenceEquals(last.Source, autoAuth))
+        {
+            return last.Guard;
+        }
+
+        var guard = TokenGuard.For(request.Token, autoAuth.Token, autoAuth.Accessor);
+        Volatile.Write(ref _lastGuard, new GuardMemo(autoAuth, guard!));
+        return guard;
+    }
+
+    private sealed record GuardMemo(AutoAuthToken Source, TokenGuard Guard);
 
     /// <summary>Statuses whose answers never have a body (RFC 9110): nothing may be written after their headers.</summary>
     internal static bool IsBodylessStatus(int statusCode) => statusCode is < 200 or 204 or 205 or 304;
