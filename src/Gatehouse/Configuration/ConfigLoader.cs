@@ -12,7 +12,7 @@ internal sealed record ConfigLoadResult(GatehouseConfig? Config, IReadOnlyList<C
 /// Loads the <c>-config</c> paths the way Vault Agent/Proxy do, then applies the environment and the flags and
 /// validates once:
 /// 1. each path is a file, or a directory whose *.hcl and *.json files load in name order (not recursively,
-///    skipping editor temp files);
+///    skipping editor temp files); no file is read past <see cref="HclFile.MaxFileBytes"/>;
 /// 2. each file is parsed by extension and bound; parse errors become diagnostics with their snippet;
 /// 3. the files merge in order with Vault's rules (<see cref="Merge"/>);
 /// 4. environment overrides, then flags, are applied (flag &gt; env &gt; file &gt; default);
@@ -118,9 +118,16 @@ internal static class ConfigLoader
         {
             if (Directory.Exists(path))
             {
-                files.AddRange(Directory.EnumerateFiles(path)
-                    .Where(f => IsConfigFile(System.IO.Path.GetFileName(f)))
-                    .OrderBy(f => System.IO.Path.GetFileName(f), StringComparer.Ordinal));
+                try
+                {
+                    files.AddRange(Directory.EnumerateFiles(path)
+                        .Where(f => IsConfigFile(System.IO.Path.GetFileName(f)))
+                        .OrderBy(f => System.IO.Path.GetFileName(f), StringComparer.Ordinal));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    diagnostics.Add(new ConfigDiagnostic(new SourcePosition(path, 0, 0), "", $"error loading configuration: {e.Message}"));
+                }
             }
             else if (File.Exists(path))
                 files.Add(path);

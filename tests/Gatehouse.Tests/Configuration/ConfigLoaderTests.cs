@@ -144,6 +144,47 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.StartsWith($"{bad}:2:3: vault: unknown key \"bogus\"", diagnostics[1].ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ConfigFile_LargerThanTheLimit_IsRefusedWithAClearError()
+    {
+        var big = Path.Combine(_temp, "big.hcl");
+        using (var stream = File.OpenWrite(big))
+            stream.SetLength(Gatehouse.Hcl.HclFile.MaxFileBytes + 1L);
+
+        var line = Assert.Single(ConfigLoader.Load([big], NoEnvironment).Diagnostics).ToString();
+
+        Assert.Equal($"{big}: error loading configuration: the file is larger than 16 MiB (16777216 bytes), the most a configuration file may hold", line);
+    }
+
+    [Fact]
+    public void ConfigPath_DevZero_IsRefusedWithoutGrowingMemory()
+    {
+        if (!File.Exists("/dev/zero"))
+            return;
+
+        var line = Assert.Single(ConfigLoader.Load(["/dev/zero"], NoEnvironment).Diagnostics).ToString();
+
+        Assert.StartsWith("/dev/zero: error loading configuration: the file is larger than 16 MiB", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConfigDirectory_HoldingAnEndlessOrHugeFile_ReportsThatFile_AndStillChecksTheOthers()
+    {
+        Write("10-listener.hcl", "listener \"tcp\" {\n  tls_disable = true\n}\napi_proxy {}\n");
+        using (var stream = File.OpenWrite(Path.Combine(_temp, "20-big.hcl")))
+            stream.SetLength(Gatehouse.Hcl.HclFile.MaxFileBytes + 1L);
+        if (File.Exists("/dev/zero"))
+            File.CreateSymbolicLink(Path.Combine(_temp, "30-zero.hcl"), "/dev/zero");
+        Write("40-bad.hcl", "bogus = 1\n");
+
+        var lines = ConfigLoader.Load([_temp], NoEnvironment).Diagnostics.Select(d => d.ToString()).ToList();
+
+        Assert.StartsWith($"{Path.Combine(_temp, "20-big.hcl")}: error loading configuration: the file is larger than 16 MiB", lines[0], StringComparison.Ordinal);
+        if (File.Exists("/dev/zero"))
+            Assert.StartsWith($"{Path.Combine(_temp, "30-zero.hcl")}: error loading configuration: the file is larger than 16 MiB", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith($"{Path.Combine(_temp, "40-bad.hcl")}:1:1: unknown key \"bogus\"", lines[^1], StringComparison.Ordinal);
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_temp, name);
