@@ -58,6 +58,9 @@ internal sealed class BlockReader
 
     public bool Has(string key) => _body.Items.Any(i => i.Name == key);
 
+    /// <summary>Where the last value written for <paramref name="key"/> is, or null (without making the key known).</summary>
+    public SourcePosition? PositionOf(string key) => _body.Items.LastOrDefault(i => i.Name == key)?.Value.Position;
+
     public string? String(string key)
     {
         var node = Raw(key);

@@ -24,6 +24,14 @@ internal sealed class ConfigBinder
     private const string TemplatingRefused = "not supported by Gatehouse (Vault Agent templating); " +
         "Gatehouse is a Vault Proxy replacement: render templates with Vault Agent or consul-template";
 
+    /// <summary>The top-level keys whose place <see cref="GatehouseConfig.Origins"/> keeps (they merge and are overridden).</summary>
+    private static readonly string[] TopLevelOriginKeys =
+        ["pid_file", "log_level", "log_format", "log_file", "log_rotate_bytes", "log_rotate_duration", "log_rotate_max_files"];
+
+    /// <summary>The <c>vault</c> keys whose place <see cref="GatehouseConfig.Origins"/> keeps, as <c>vault.&lt;key&gt;</c>.</summary>
+    private static readonly string[] VaultOriginKeys =
+        ["address", "ca_cert", "ca_path", "client_cert", "client_key", "tls_skip_verify", "tls_server_name", "namespace"];
+
     private readonly Func<string, string?> _environment;
     private readonly ICollection<ConfigDiagnostic> _diagnostics;
     private readonly ICollection<KnownKey>? _knownKeys;
@@ -91,9 +99,16 @@ internal sealed class ConfigBinder
         if (legacy is not null)
             apiProxy = ApplyLegacyCacheKeys(apiProxy, legacy, apiProxyBlocks.Count > 0 ? apiProxyBlocks[0] : null);
 
+        var origins = ImmutableDictionary.CreateBuilder<string, SourcePosition>(StringComparer.Ordinal);
+        foreach (var key in TopLevelOriginKeys)
+        {
+            if (r.PositionOf(key) is { } position)
+                origins[key] = position;
+        }
+
         var config = new GatehouseConfig
         {
-            Vault = vaultBlocks.Count > 0 ? BindVault(vaultBlocks[0]) : new VaultConfig(),
+            Vault = vaultBlocks.Count > 0 ? BindVault(vaultBlocks[0], origins) : new VaultConfig(),
             AutoAuth = autoAuthBlocks.Count > 0 ? BindAutoAuth(autoAuthBlocks[0]) : null,
             ApiProxy = apiProxy,
             Cache = cache,
@@ -111,6 +126,7 @@ internal sealed class ConfigBinder
             DisableKeepAlives = BindClientSet(r, "disable_keep_alives"),
             SourceFiles = [fileName],
         };
+        config = config with { Origins = origins.ToImmutable() };
 
         // Server-only shared keys that appear in copied configs and mean nothing to an agent or proxy.
         r.Ignore("disable_mlock");
@@ -198,7 +214,7 @@ internal sealed class ConfigBinder
 
     // ---- vault ----------------------------------------------------------------------------------------------
 
-    private VaultConfig BindVault(BlockEntry entry)
+    private VaultConfig BindVault(BlockEntry entry, ImmutableDictionary<string, SourcePosition>.Builder origins)
     {
         var r = Reader(entry.Body, "vault");
         int? numRetries = null;
@@ -208,7 +224,15 @@ internal sealed class ConfigBinder
         {
             var retry = Reader(retryBlocks[0].Body, "vault.retry");
             numRetries = retry.Int("num_retries");
+            if (retry.PositionOf("num_retries") is { } position)
+                origins["vault.retry.num_retries"] = position;
             retry.Finish();
+        }
+
+        foreach (var key in VaultOriginKeys)
+        {
+            if (r.PositionOf(key) is { } position)
+                origins[$"vault.{key}"] = position;
         }
 
         var vault = new VaultConfig

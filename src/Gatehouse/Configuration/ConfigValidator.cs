@@ -15,6 +15,9 @@ internal static class ConfigValidator
         void Error(SourcePosition position, string path, string message) =>
             diagnostics.Add(new ConfigDiagnostic(position, path, message));
 
+        // Where a merged, possibly overridden value was set: its place in a file, or its variable or flag.
+        SourcePosition At(string path) => config.Origins.TryGetValue(path, out var position) ? position : top;
+
         var autoAuth = config.AutoAuth;
         var apiProxy = config.ApiProxy;
         var cache = config.Cache;
@@ -92,21 +95,25 @@ internal static class ConfigValidator
         foreach (var listener in config.Listeners)
             ValidateListener(listener, Error);
 
-        // 7. Process settings.
-        if (config.LogLevel is { } level && !IsLogLevel(level))
+        // 7. Process settings: every rule on log_*, so that start-up has none of its own (LoggingSettings only maps).
+        if (!string.IsNullOrEmpty(config.LogLevel) && !ValueParser.TryParseLogLevel(config.LogLevel, out _))
+            Error(At("log_level"), "log_level", $"unknown log level: {config.LogLevel}; use trace, debug, info, warn or error");
+        if (!string.IsNullOrEmpty(config.LogFormat) && !ValueParser.TryParseLogFormat(config.LogFormat, out _))
+            Error(At("log_format"), "log_format", $"unknown log format: {config.LogFormat}; use standard or json");
+        if (config.LogRotateBytes is < 0)
+            Error(At("log_rotate_bytes"), "log_rotate_bytes", "log_rotate_bytes must not be negative; use 0 for no size limit");
+        if (config.LogRotateMaxFiles is < -1)
         {
-            Error(top, "log_level", $"unknown log level: {level}; use trace, debug, info, warn or error");
+            Error(At("log_rotate_max_files"), "log_rotate_max_files",
+                "log_rotate_max_files must be -1 (keep no rotated files), 0 (keep all) or a positive count");
         }
 
-        if (config.LogFormat is { } format && format is not ("" or "standard" or "json"))
-            Error(top, "log_format", $"unknown log format: {format}; use standard or json");
-
         if (config.Vault.NumRetries is < -1)
-            Error(top, "vault.retry.num_retries", "num_retries must be -1 (no retries), 0 (the default, 12) or more");
+        {
+            Error(At("vault.retry.num_retries"), "vault.retry.num_retries",
+                "num_retries must be -1 (no retries), 0 (the default, 12) or more");
+        }
     }
-
-    public static bool IsLogLevel(string level) =>
-        level.ToLowerInvariant() is "" or "trace" or "debug" or "info" or "notice" or "warn" or "warning" or "err" or "error";
 
     private static void ValidateAutoAuth(AutoAuthConfig autoAuth, Action<SourcePosition, string, string> error)
     {

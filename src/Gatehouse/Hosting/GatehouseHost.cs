@@ -127,17 +127,6 @@ internal sealed partial class GatehouseHost : IAsyncDisposable
     public static async Task<int> RunAsync(
         GatehouseConfig config, GatehouseHostOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var settings = LoggingSettings.From(config, DefaultLogFileName(options), out var loggingErrors);
-        if (loggingErrors.Count > 0)
-        {
-            foreach (var error in loggingErrors)
-            {
-                await stderr.WriteLineAsync($"error validating configuration: {error}").ConfigureAwait(false);
-            }
-
-            return ExitCodes.Error;
-        }
-
         GatehouseHost host;
         try
         {
@@ -256,8 +245,7 @@ internal sealed partial class GatehouseHost : IAsyncDisposable
 
         var config = result.Config!;
         var problems = new List<string>();
-        var settings = LoggingSettings.From(config, DefaultLogFileName(_options), out var loggingErrors);
-        problems.AddRange(loggingErrors);
+        var settings = LoggingSettings.From(config, DefaultLogFileName(_options));
 
         var bindings = _app.Services.GetRequiredService<ListenerBindings>();
         var certificates = new List<(ListenerCertificate Holder, X509Certificate2 Certificate)>();
@@ -363,7 +351,7 @@ internal sealed partial class GatehouseHost : IAsyncDisposable
 
         // log_level for Gatehouse; Microsoft.* and System.* at Warning unless trace (their per-request Information lines
         // cost a third of a proxied request). The switch is what a SIGHUP changes.
-        var settings = LoggingSettings.From(config, DefaultLogFileName(options), out _);
+        var settings = LoggingSettings.From(config, DefaultLogFileName(options));
         builder.Logging.AddGatehouseLogging(settings, levelSwitch, options.LogConsole ?? Console.Error, time);
     }
 

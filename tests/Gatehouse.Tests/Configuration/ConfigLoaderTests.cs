@@ -185,6 +185,28 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.StartsWith($"{Path.Combine(_temp, "40-bad.hcl")}:1:1: unknown key \"bogus\"", lines[^1], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void LaterFile_NegativeLogRotateBytes_IsReportedAtItsPlace_NotDroppedByTheMerge()
+    {
+        var first = Write("a.hcl", "log_rotate_bytes = 1024\nlistener \"tcp\" {\n  tls_disable = true\n}\napi_proxy {}\n");
+        var second = Write("b.hcl", "log_level = \"warn\"\nlog_rotate_bytes = -5\n");
+
+        var line = Assert.Single(ConfigLoader.Load([first, second], NoEnvironment).Diagnostics).ToString();
+
+        Assert.StartsWith($"{second}:2:20: log_rotate_bytes: log_rotate_bytes must not be negative", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LaterFileWithoutTheKey_LeavesTheEarlierValueAndItsPlace()
+    {
+        var first = Write("a.hcl", "log_format = \"xml\"\nlistener \"tcp\" {\n  tls_disable = true\n}\napi_proxy {}\n");
+        var second = Write("b.hcl", "log_level = \"warn\"\n");
+
+        var line = Assert.Single(ConfigLoader.Load([first, second], NoEnvironment).Diagnostics).ToString();
+
+        Assert.StartsWith($"{first}:1:14: log_format: unknown log format: xml", line, StringComparison.Ordinal);
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_temp, name);

@@ -62,7 +62,11 @@ public sealed class ConfigValidationRuleTests
     [InlineData("tls-listener-without-cert.hcl", "1:1: listener \"tcp\": 'tls_cert_file' must be set")]
     [InlineData("tls-require-and-disable-client-certs.hcl", "1:1: listener \"tcp\": 'tls_disable_client_certs' and 'tls_require_and_verify_client_cert' are mutually exclusive")]
     [InlineData("tls-min-version-invalid.hcl", "3:21: listener \"tcp\".tls_min_version: invalid tls_min_version \"tls14\"")]
-    [InlineData("log-level-invalid.hcl", "log-level-invalid.hcl: log_level: unknown log level: loud")]
+    [InlineData("log-level-invalid.hcl", "1:13: log_level: unknown log level: loud")]
+    [InlineData("log-format-invalid.hcl", "1:14: log_format: unknown log format: xml; use standard or json")]
+    [InlineData("log-rotate-bytes-negative.hcl", "1:20: log_rotate_bytes: log_rotate_bytes must not be negative")]
+    [InlineData("log-rotate-max-files-invalid.hcl", "1:24: log_rotate_max_files: log_rotate_max_files must be -1 (keep no rotated files), 0 (keep all) or a positive count")]
+    [InlineData("num-retries-below-minus-one.hcl", "3:19: vault.retry.num_retries: num_retries must be -1 (no retries), 0 (the default, 12) or more")]
     [InlineData("static-secrets-without-auto-auth.hcl", "1:1: cache.cache_static_secrets: cache.cache_static_secrets=true requires an auto-auth block configured, to use the token to connect with Vault's event system")]
     [InlineData("no-cache-of-any-kind.hcl", "1:1: cache: to enable the cache, the cache must be configured to either cache static secrets or dynamic secrets")]
     public void Fixture_BreakingOneRule_ReportsExactlyThatRuleAtItsPlace(string fixture, string expected)
