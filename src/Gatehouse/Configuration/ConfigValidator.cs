@@ -108,11 +108,39 @@ internal static class ConfigValidator
                 "log_rotate_max_files must be -1 (keep no rotated files), 0 (keep all) or a positive count");
         }
 
+        // 8. The upstream: an address every client can use, and a whole client certificate.
+        if (VaultAddressProblem(config.Vault.EffectiveAddress) is { } addressProblem)
+            Error(At("vault.address"), "vault.address", addressProblem);
+        if (string.IsNullOrEmpty(config.Vault.ClientCert) != string.IsNullOrEmpty(config.Vault.ClientKey))
+        {
+            var given = string.IsNullOrEmpty(config.Vault.ClientCert) ? "vault.client_key" : "vault.client_cert";
+            var missing = given == "vault.client_key" ? "vault.client_cert" : "vault.client_key";
+            Error(At(given), given, $"both client cert and client key must be provided; set {missing} too, or remove {given}");
+        }
+
         if (config.Vault.NumRetries is < -1)
         {
             Error(At("vault.retry.num_retries"), "vault.retry.num_retries",
                 "num_retries must be -1 (no retries), 0 (the default, 12) or more");
         }
+    }
+
+    /// <summary>
+    /// Why Gatehouse cannot talk to Vault at <paramref name="address"/>, or null: it must be an absolute http or https
+    /// URL with a host. Go's wording ("missing protocol scheme", "unsupported protocol scheme") is kept.
+    /// </summary>
+    public static string? VaultAddressProblem(string address)
+    {
+        const string Example = "use a URL such as https://127.0.0.1:8200";
+        if (!address.Contains("://", StringComparison.Ordinal))
+            return $"invalid address \"{address}\": missing protocol scheme; {Example}";
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri))
+            return $"invalid address \"{address}\": not a valid URL (check the host and the port, 0-65535); {Example}";
+        if (uri.Scheme == "unix")
+            return "unix socket addresses (unix://) are not supported by Gatehouse yet; use http:// or https:// with a host and port";
+        if (uri.Scheme is not ("http" or "https"))
+            return $"unsupported protocol scheme \"{uri.Scheme}\" in address \"{address}\"; use http:// or https://";
+        return uri.Host.Length == 0 ? $"invalid address \"{address}\": missing host; {Example}" : null;
     }
 
     private static void ValidateAutoAuth(AutoAuthConfig autoAuth, Action<SourcePosition, string, string> error)

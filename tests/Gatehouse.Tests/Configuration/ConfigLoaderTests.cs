@@ -207,6 +207,18 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.StartsWith($"{first}:1:14: log_format: unknown log format: xml", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void VaultAddress_IsCheckedWhereTheVaultBlockInEffectSetIt()
+    {
+        var bad = Write("a.hcl", "vault {\n  address = \"vault:8200\"\n}\nlistener \"tcp\" {\n  tls_disable = true\n}\napi_proxy {}\n");
+        var replacing = Write("b.hcl", "vault {\n  namespace = \"ns\"\n}\n");
+        var other = Write("c.hcl", "log_level = \"warn\"\n");
+
+        Valid(ConfigLoader.Load([bad, replacing], NoEnvironment)); // the whole block was replaced: the default address
+        var line = Assert.Single(ConfigLoader.Load([bad, other], NoEnvironment).Diagnostics).ToString();
+        Assert.StartsWith($"{bad}:2:13: vault.address: invalid address \"vault:8200\": missing protocol scheme", line, StringComparison.Ordinal);
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_temp, name);

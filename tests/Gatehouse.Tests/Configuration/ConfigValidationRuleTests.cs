@@ -67,6 +67,11 @@ public sealed class ConfigValidationRuleTests
     [InlineData("log-rotate-bytes-negative.hcl", "1:20: log_rotate_bytes: log_rotate_bytes must not be negative")]
     [InlineData("log-rotate-max-files-invalid.hcl", "1:24: log_rotate_max_files: log_rotate_max_files must be -1 (keep no rotated files), 0 (keep all) or a positive count")]
     [InlineData("num-retries-below-minus-one.hcl", "3:19: vault.retry.num_retries: num_retries must be -1 (no retries), 0 (the default, 12) or more")]
+    [InlineData("vault-address-not-a-url.hcl", "2:13: vault.address: invalid address \"not a url\": missing protocol scheme")]
+    [InlineData("vault-address-unsupported-scheme.hcl", "2:13: vault.address: unsupported protocol scheme \"ftp\"")]
+    [InlineData("vault-address-unix-socket.hcl", "2:13: vault.address: unix socket addresses (unix://) are not supported by Gatehouse yet")]
+    [InlineData("vault-address-port-out-of-range.hcl", "2:13: vault.address: invalid address \"https://vault.example.com:99999\"")]
+    [InlineData("vault-client-cert-without-key.hcl", "3:17: vault.client_cert: both client cert and client key must be provided")]
     [InlineData("static-secrets-without-auto-auth.hcl", "1:1: cache.cache_static_secrets: cache.cache_static_secrets=true requires an auto-auth block configured, to use the token to connect with Vault's event system")]
     [InlineData("no-cache-of-any-kind.hcl", "1:1: cache: to enable the cache, the cache must be configured to either cache static secrets or dynamic secrets")]
     public void Fixture_BreakingOneRule_ReportsExactlyThatRuleAtItsPlace(string fixture, string expected)
@@ -77,6 +82,25 @@ public sealed class ConfigValidationRuleTests
         var line = Assert.Single(Lines(result));
         var prefix = expected.StartsWith(fixture, StringComparison.Ordinal) ? expected : $"{fixture}:{expected}";
         Assert.StartsWith(prefix, line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8200")]
+    [InlineData("https://vault.example.com")]
+    [InlineData("HTTPS://Vault.Example.COM:8200/")]
+    [InlineData("https://[::1]:8200")]
+    [InlineData("https://vault.example.com:8200/prefix")]
+    public void VaultAddress_HttpOrHttpsUrls_AreAccepted(string address)
+    {
+        Valid(FromHcl($"vault {{\n  address = \"{address}\"\n}}\nlistener \"tcp\" {{\n  tls_disable = true\n}}\napi_proxy {{}}\n"));
+    }
+
+    [Fact]
+    public void VaultAddress_Empty_MeansTheDefault()
+    {
+        var config = Valid(FromHcl("vault {\n  address = \"\"\n}\nlistener \"tcp\" {\n  tls_disable = true\n}\napi_proxy {}\n"));
+
+        Assert.Equal("https://127.0.0.1:8200", config.Vault.EffectiveAddress);
     }
 
     [Fact]
