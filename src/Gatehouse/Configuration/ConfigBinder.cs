@@ -651,6 +651,7 @@ internal sealed class ConfigBinder
             SocketGroup = lr.String("socket_group"),
             MaxRequestSize = lr.Long("max_request_size"),
             Position = entry.Position,
+            ValuePositions = lr.ValuePositions(),
         };
 
         // Keys a Vault server listener takes that Vault Agent/Proxy parse and then ignore or prune.

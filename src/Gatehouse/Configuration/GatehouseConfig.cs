@@ -320,6 +320,12 @@ internal sealed record ListenerConfig
 
     public SourcePosition Position { get; init; }
 
+    /// <summary>Where each key's value is written in the block, for rules checked after merging.</summary>
+    public ImmutableDictionary<string, SourcePosition> ValuePositions { get; init; } = ImmutableDictionary<string, SourcePosition>.Empty;
+
+    /// <summary>The place of <paramref name="key"/>'s value, or of the block when the key is not written.</summary>
+    public SourcePosition PositionOf(string key) => ValuePositions.TryGetValue(key, out var position) ? position : Position;
+
     public string EffectiveAddress => Address ?? (Type == ListenerType.Tcp ? Defaults.ListenerAddress : "");
 
     public long EffectiveMaxRequestSize => MaxRequestSize is > 0 ? MaxRequestSize.Value : Defaults.MaxRequestSize;

@@ -92,6 +92,7 @@ public sealed class ConfigLoaderTests : IDisposable
             }
             listener "unix" {
               address = "/run/b.sock"
+              tls_disable = true
             }
             log_file = ""
             exit_after_auth = true

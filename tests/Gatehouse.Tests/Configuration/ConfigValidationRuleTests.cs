@@ -72,6 +72,16 @@ public sealed class ConfigValidationRuleTests
     [InlineData("vault-address-unix-socket.hcl", "2:13: vault.address: unix socket addresses (unix://) are not supported by Gatehouse yet")]
     [InlineData("vault-address-port-out-of-range.hcl", "2:13: vault.address: invalid address \"https://vault.example.com:99999\"")]
     [InlineData("vault-client-cert-without-key.hcl", "3:17: vault.client_cert: both client cert and client key must be provided")]
+    [InlineData("unix-listener-without-cert.hcl", "1:1: listener \"unix\": 'tls_cert_file' must be set")]
+    [InlineData("unix-listener-require-and-disable-client-certs.hcl", "1:1: listener \"unix\": 'tls_disable_client_certs' and 'tls_require_and_verify_client_cert' are mutually exclusive")]
+    [InlineData("listener-port-out-of-range.hcl", "2:17: listener \"tcp\".address: invalid port \"70000\" in address \"127.0.0.1:70000\"")]
+    [InlineData("listener-address-without-port.hcl", "2:17: listener \"tcp\".address: missing port in address \"127.0.0.1\"")]
+    [InlineData("listener-host-invalid.hcl", "2:17: listener \"tcp\".address: invalid host \"not a host\" in address \"not a host:8200\"")]
+    [InlineData("listeners-on-one-address.hcl", "6:17: listener \"tcp\".address: address already in use: listener \"tcp\" at listeners-on-one-address.hcl:1:1 already listens on 127.0.0.1:8200")]
+    [InlineData("listeners-overlapping-wildcard.hcl", "6:17: listener \"tcp\".address: address already in use: listener \"tcp\" at listeners-overlapping-wildcard.hcl:1:1 already listens on 0.0.0.0:8200, which includes localhost:8200")]
+    [InlineData("listeners-both-on-the-default-address.hcl", "4:1: listener \"tcp\".address: address already in use: listener \"tcp\" at listeners-both-on-the-default-address.hcl:1:1 already listens on 127.0.0.1:8200")]
+    [InlineData("unix-listeners-on-one-path.hcl", "6:17: listener \"unix\".address: address already in use: listener \"unix\" at unix-listeners-on-one-path.hcl:1:1 already listens on /run/gatehouse/gatehouse.sock")]
+    [InlineData("listener-cipher-suite-unknown.hcl", "5:23: listener \"tcp\".tls_cipher_suites: unknown cipher suite \"TLS_NO_SUCH_SUITE\"")]
     [InlineData("static-secrets-without-auto-auth.hcl", "1:1: cache.cache_static_secrets: cache.cache_static_secrets=true requires an auto-auth block configured, to use the token to connect with Vault's event system")]
     [InlineData("no-cache-of-any-kind.hcl", "1:1: cache: to enable the cache, the cache must be configured to either cache static secrets or dynamic secrets")]
     public void Fixture_BreakingOneRule_ReportsExactlyThatRuleAtItsPlace(string fixture, string expected)
@@ -82,6 +92,58 @@ public sealed class ConfigValidationRuleTests
         var line = Assert.Single(Lines(result));
         var prefix = expected.StartsWith(fixture, StringComparison.Ordinal) ? expected : $"{fixture}:{expected}";
         Assert.StartsWith(prefix, line, StringComparison.Ordinal);
+    }
+
+    /// <summary>The socket's owner is looked up on this host, as the listener does when it starts (not on Windows).</summary>
+    [Theory]
+    [InlineData("listener-socket-user-unknown.hcl", "4:17: listener \"unix\".socket_user: socket_user \"no-such-user-gatehouse\" is not a known user on this host")]
+    [InlineData("listener-socket-group-unknown.hcl", "4:18: listener \"unix\".socket_group: socket_group \"no-such-group-gatehouse\" is not a known group on this host")]
+    public void UnixListener_SocketOwnerUnknownOnThisHost_IsReportedAtTheKey(string fixture, string expected)
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+
+        Fixture_BreakingOneRule_ReportsExactlyThatRuleAtItsPlace(fixture, expected);
+    }
+
+    [Fact]
+    public void UnixListener_SocketOwnerAsNumericIds_IsNotLookedUp()
+    {
+        Valid(FromHcl("listener \"unix\" {\n  address = \"/run/g.sock\"\n  tls_disable = true\n  socket_user = \"64123\"\n  socket_group = \"64124\"\n}\napi_proxy {}\n"));
+    }
+
+    [Fact]
+    public void Listeners_OnEphemeralPorts_MayShareAHost()
+    {
+        Valid(FromHcl("listener \"tcp\" {\n  address = \"127.0.0.1:0\"\n  tls_disable = true\n}\nlistener \"tcp\" {\n  address = \"127.0.0.1:0\"\n  tls_disable = true\n}\napi_proxy {}\n"));
+    }
+
+    [Fact]
+    public void Listeners_OnOneHostWithDifferentPorts_OrOnDifferentHosts_AreFine()
+    {
+        Valid(FromHcl("""
+            listener "tcp" {
+              address = "0.0.0.0:8200"
+              tls_disable = true
+            }
+            listener "tcp" {
+              address = "127.0.0.1:8201"
+              tls_disable = true
+            }
+            listener "tcp" {
+              address = "127.0.0.2:8202"
+              tls_disable = true
+            }
+            listener "tcp" {
+              address = "127.0.0.3:8202"
+              tls_disable = true
+            }
+            listener "tcp" {
+              address = "[::1]:8200"
+              tls_disable = true
+            }
+            api_proxy {}
+            """));
     }
 
     [Theory]
