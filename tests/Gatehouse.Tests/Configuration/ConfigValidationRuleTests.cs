@@ -166,6 +166,29 @@ public sealed class ConfigValidationRuleTests
     }
 
     [Fact]
+    public void RequiredPath_OfOnlySpaces_IsMissing_AsTheSinkFindsAtStart()
+    {
+        var lines = Lines(FromHcl("""
+            auto_auth {
+              method "token_file" {
+                config = {
+                  token_file_path = "  "
+                }
+              }
+              sink "file" {
+                config = {
+                  path = "   "
+                }
+              }
+            }
+            """));
+
+        Assert.Equal(2, lines.Count);
+        Assert.StartsWith("test.hcl:4:25: auto_auth.method \"token_file\": missing 'token_file_path' value", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("test.hcl:9:14: auto_auth.sink \"file\": 'path' not specified for file sink", lines[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MethodWrapping_WithoutSinks_ReportsWrappingAndMissingSink()
     {
         var lines = Lines(LoadFixture("method-wrapping-without-sinks.hcl"));
