@@ -45,7 +45,7 @@ internal sealed class ConfigBinder
 
     /// <summary>
     /// Binds one file. <paramref name="environment"/> is read only for sink <c>aad_env_var</c>, which Vault resolves
-    /// when the config is loaded.
+    /// when the config is loaded, and to check the key a persist block's <c>key_env_var</c> names.
     /// </summary>
     public static BoundConfigFile Bind(
         HclObject root, string fileName, Func<string, string?> environment, ICollection<ConfigDiagnostic> diagnostics) =>
@@ -579,6 +579,16 @@ internal sealed class ConfigBinder
         {
             Error(entry.Position, path, "persist type must be specified; write persist \"kubernetes\" { ... } or persist \"file\" { ... }");
             return null;
+        }
+
+        // The key is read from the environment at start-up; the environment is known now (as for aad_env_var).
+        if (persist.KeyEnvVar is { Length: > 0 } keyVariable && pr.PositionOf("key_env_var") is { } keyAt)
+        {
+            var what = $"the environment variable {keyVariable} (key_env_var)";
+            if (_environment(keyVariable) is not { } keyText || string.IsNullOrWhiteSpace(keyText))
+                Error(keyAt, pr.Child("key_env_var"), $"{what} is not set or empty; set it to a base64-encoded 32-byte key");
+            else if (PersistKeyText.Problem(keyText) is { } problem)
+                Error(keyAt, pr.Child("key_env_var"), $"{what} {problem}");
         }
 
         return persist;

@@ -1,3 +1,4 @@
+using Gatehouse.Configuration;
 using static Gatehouse.Tests.Configuration.ConfigTestSupport;
 
 namespace Gatehouse.Tests.Configuration;
@@ -186,6 +187,39 @@ public sealed class ConfigValidationRuleTests
         Assert.Equal(2, lines.Count);
         Assert.StartsWith("test.hcl:4:25: auto_auth.method \"token_file\": missing 'token_file_path' value", lines[0], StringComparison.Ordinal);
         Assert.StartsWith("test.hcl:9:14: auto_auth.sink \"file\": 'path' not specified for file sink", lines[1], StringComparison.Ordinal);
+    }
+
+    private const string PersistWithKeyFromEnvironment = """
+        cache {
+          persist "file" {
+            path        = "/var/lib/gatehouse/cache"
+            key_env_var = "GH_CACHE_KEY"
+          }
+        }
+        listener "tcp" {
+          tls_disable = true
+        }
+        """;
+
+    [Theory]
+    [InlineData(null, "test.hcl:4:19: cache.persist \"file\".key_env_var: the environment variable GH_CACHE_KEY (key_env_var) is not set or empty; set it to a base64-encoded 32-byte key")]
+    [InlineData("not base64!", "test.hcl:4:19: cache.persist \"file\".key_env_var: the environment variable GH_CACHE_KEY (key_env_var) is not valid base64")]
+    [InlineData("AAAAAAAAAAAAAAAAAAAAAA==", "test.hcl:4:19: cache.persist \"file\".key_env_var: the environment variable GH_CACHE_KEY (key_env_var) holds 16 bytes; it must be a base64-encoded 32-byte key")]
+    public void PersistKeyFromTheEnvironment_ThatStartUpWouldRefuse_IsReportedAtKeyEnvVar(string? value, string expected)
+    {
+        var result = ConfigLoader.FromTree(
+            Gatehouse.Hcl.HclParser.Parse(PersistWithKeyFromEnvironment, "test.hcl"), "test.hcl", name => name == "GH_CACHE_KEY" ? value : null);
+
+        Assert.StartsWith(expected, Assert.Single(Lines(result)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PersistKeyFromTheEnvironment_A32ByteKey_IsValid()
+    {
+        var key = Convert.ToBase64String(new byte[32]);
+
+        Valid(ConfigLoader.FromTree(
+            Gatehouse.Hcl.HclParser.Parse(PersistWithKeyFromEnvironment, "test.hcl"), "test.hcl", name => name == "GH_CACHE_KEY" ? key : null));
     }
 
     [Fact]
