@@ -109,7 +109,7 @@ internal static class ConfigValidator
                 "log_rotate_max_files must be -1 (keep no rotated files), 0 (keep all) or a positive count");
         }
 
-        // 8. The upstream: an address every client can use, and a whole client certificate.
+        // 8. The upstream: an address every client can use, a whole client certificate, a retry count.
         if (VaultAddressProblem(config.Vault.EffectiveAddress) is { } addressProblem)
             Error(At("vault.address"), "vault.address", addressProblem);
         if (string.IsNullOrEmpty(config.Vault.ClientCert) != string.IsNullOrEmpty(config.Vault.ClientKey))
@@ -130,7 +130,7 @@ internal static class ConfigValidator
     /// Why Gatehouse cannot talk to Vault at <paramref name="address"/>, or null: it must be an absolute http or https
     /// URL with a host. Go's wording ("missing protocol scheme", "unsupported protocol scheme") is kept.
     /// </summary>
-    public static string? VaultAddressProblem(string address)
+    private static string? VaultAddressProblem(string address)
     {
         const string Example = "use a URL such as https://127.0.0.1:8200";
         if (!address.Contains("://", StringComparison.Ordinal))

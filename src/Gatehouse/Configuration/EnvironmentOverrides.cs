@@ -86,10 +86,9 @@ internal static class EnvironmentOverrides
             origins["log_level"] = ConfigDiagnostic.Environment(level.Name);
         }
 
-        config = config with { Origins = origins.ToImmutable() };
-
         config = config with
         {
+            Origins = origins.ToImmutable(),
             DisableIdleConnections = ClientSet(environment, diagnostics, "DISABLE_IDLE_CONNECTIONS", "disable_idle_connections", config.DisableIdleConnections),
             DisableKeepAlives = ClientSet(environment, diagnostics, "DISABLE_KEEP_ALIVES", "disable_keep_alives", config.DisableKeepAlives),
         };
