@@ -1,9 +1,9 @@
 # Force the auto-auth token on every request, served on a unix socket and on a TLS listener.
 #
 # "force" replaces whatever X-Vault-Token a request carries with Gatehouse's own token, so local programs never
-# handle a Vault token at all. The unix socket is for programs on this host; the TLS listener for other hosts that
-# must present a client certificate. Certificate files are checked when the listener starts, as in Vault, so this
-# sample validates without them.
+# handle a Vault token at all. The unix socket is for programs on this host (plain HTTP: the socket file's mode
+# decides who may connect); the TLS listener for other hosts that must present a client certificate. Certificate
+# files are read when the listener starts, as in Vault, so this sample validates without them.
 
 vault {
   address = "https://vault.example.com:8200"
@@ -23,10 +23,11 @@ api_proxy {
 
 listener "unix" {
   address = "/run/gatehouse/gatehouse.sock"
-  # All three of mode, user and group must be set for the socket's permissions to change.
-  socket_mode  = "0660"
-  socket_user  = "gatehouse"
-  socket_group = "app"
+  # TLS is on for every listener unless turned off, unix sockets included; a local socket does not need it.
+  tls_disable = true
+  # Owner and group may be set too (socket_user, socket_group: a name, which must exist on the host, or a numeric
+  # id). Gatehouse applies each of the three on its own.
+  socket_mode = "0660"
 }
 
 listener "tcp" {

@@ -8,10 +8,64 @@ namespace Gatehouse.Hcl;
 public static class HclFile
 {
     /// <summary>
-    /// Reads a file and parses it by extension. I/O failures surface as the usual I/O exceptions; anything wrong
-    /// with the content is an <see cref="HclParseException"/>.
+    /// The largest file <see cref="Load"/> reads: 16 MiB. Real configuration files are a few kilobytes; the limit keeps
+    /// a wrong path (<c>/dev/zero</c>, a FIFO fed without end, a log file) from taking the process's memory.
     /// </summary>
-    public static HclObject Load(string path) => Parse(File.ReadAllBytes(path), path);
+    public const int MaxFileBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Reads a file and parses it by extension. I/O failures surface as the usual I/O exceptions, and so does a file
+    /// over <see cref="MaxFileBytes"/> (an <see cref="IOException"/> saying so); anything wrong with the content is an
+    /// <see cref="HclParseException"/>.
+    /// </summary>
+    public static HclObject Load(string path) => Parse(ReadBounded(path, MaxFileBytes), path);
+
+    /// <summary>
+    /// Reads at most <paramref name="limit"/> bytes, then one more to tell "exactly the limit" from "larger". A file
+    /// whose length is known and too large is refused before any of it is read; a stream that reports no length
+    /// (a device, a FIFO) is read in chunks and refused once it passes the limit, so memory never exceeds it.
+    /// </summary>
+    private static byte[] ReadBounded(string path, int limit)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+        if (stream.CanSeek && stream.Length > limit)
+        {
+            throw TooLarge(limit);
+        }
+
+        var buffer = new byte[stream.CanSeek && stream.Length > 0 ? (int)stream.Length + 1 : 64 * 1024];
+        var length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (length > limit)
+                {
+                    throw TooLarge(limit);
+                }
+
+                Array.Resize(ref buffer, (int)Math.Min(2L * buffer.Length, limit + 1L));
+            }
+
+            var read = stream.Read(buffer, length, buffer.Length - length);
+            if (read == 0)
+            {
+                break;
+            }
+
+            length += read;
+        }
+
+        if (length > limit)
+        {
+            throw TooLarge(limit);
+        }
+
+        return length == buffer.Length ? buffer : buffer[..length];
+    }
+
+    private static IOException TooLarge(int limit) =>
+        new($"the file is larger than {limit / (1024 * 1024)} MiB ({limit} bytes), the most a configuration file may hold");
 
     /// <summary>Parses UTF-8 bytes (a leading byte order mark is skipped) by the extension of <paramref name="fileName"/>.</summary>
     public static HclObject Parse(byte[] utf8, string fileName)

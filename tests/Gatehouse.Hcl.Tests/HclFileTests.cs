@@ -46,6 +46,51 @@ public sealed class HclFileTests
     }
 
     [Fact]
+    public void File_Load_FileOfExactlyTheLimit_IsRead()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            // Spaces are valid HCL: an empty body.
+            File.WriteAllBytes(path, Enumerable.Repeat((byte)' ', HclFile.MaxFileBytes).ToArray());
+            Assert.Empty(HclFile.Load(path).Items);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void File_Load_FileLargerThanTheLimit_IsRefusedBeforeItIsRead()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            using (var stream = File.OpenWrite(path))
+                stream.SetLength(HclFile.MaxFileBytes + 1L); // sparse: nothing is written
+
+            var ex = Assert.Throws<IOException>(() => HclFile.Load(path));
+            Assert.Equal("the file is larger than 16 MiB (16777216 bytes), the most a configuration file may hold", ex.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void File_Load_EndlessStream_StopsAtTheLimit()
+    {
+        // /dev/zero reports no length and never ends: reading it whole would take all memory.
+        if (!File.Exists("/dev/zero"))
+            return;
+
+        var ex = Assert.Throws<IOException>(() => HclFile.Load("/dev/zero"));
+        Assert.StartsWith("the file is larger than 16 MiB", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void File_Load_ReadsAndParsesAFileUsingThePathInPositions()
     {
         var path = Fixtures.ValidPath("approle-sink.hcl");

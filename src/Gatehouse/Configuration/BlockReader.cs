@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Gatehouse.Hcl;
 
 namespace Gatehouse.Configuration;
@@ -57,6 +58,18 @@ internal sealed class BlockReader
     }
 
     public bool Has(string key) => _body.Items.Any(i => i.Name == key);
+
+    /// <summary>Where the last value written for <paramref name="key"/> is, or null (without making the key known).</summary>
+    public SourcePosition? PositionOf(string key) => _body.Items.LastOrDefault(i => i.Name == key)?.Value.Position;
+
+    /// <summary>Where each key's last value is written (see <see cref="ListenerConfig.PositionOf"/>).</summary>
+    public ImmutableDictionary<string, SourcePosition> ValuePositions()
+    {
+        var positions = ImmutableDictionary.CreateBuilder<string, SourcePosition>(StringComparer.Ordinal);
+        foreach (var item in _body.Items)
+            positions[item.Name] = item.Value.Position;
+        return positions.ToImmutable();
+    }
 
     public string? String(string key)
     {

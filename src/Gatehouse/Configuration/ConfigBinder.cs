@@ -24,6 +24,14 @@ internal sealed class ConfigBinder
     private const string TemplatingRefused = "not supported by Gatehouse (Vault Agent templating); " +
         "Gatehouse is a Vault Proxy replacement: render templates with Vault Agent or consul-template";
 
+    /// <summary>The top-level keys whose place <see cref="GatehouseConfig.Origins"/> keeps (they merge and are overridden).</summary>
+    private static readonly string[] TopLevelOriginKeys =
+        ["pid_file", "log_level", "log_format", "log_file", "log_rotate_bytes", "log_rotate_duration", "log_rotate_max_files"];
+
+    /// <summary>The <c>vault</c> keys whose place <see cref="GatehouseConfig.Origins"/> keeps, as <c>vault.&lt;key&gt;</c>.</summary>
+    private static readonly string[] VaultOriginKeys =
+        ["address", "ca_cert", "ca_path", "client_cert", "client_key", "tls_skip_verify", "tls_server_name", "namespace"];
+
     private readonly Func<string, string?> _environment;
     private readonly ICollection<ConfigDiagnostic> _diagnostics;
     private readonly ICollection<KnownKey>? _knownKeys;
@@ -37,7 +45,7 @@ internal sealed class ConfigBinder
 
     /// <summary>
     /// Binds one file. <paramref name="environment"/> is read only for sink <c>aad_env_var</c>, which Vault resolves
-    /// when the config is loaded.
+    /// when the config is loaded, and to check the key a persist block's <c>key_env_var</c> names.
     /// </summary>
     public static BoundConfigFile Bind(
         HclObject root, string fileName, Func<string, string?> environment, ICollection<ConfigDiagnostic> diagnostics) =>
@@ -91,9 +99,16 @@ internal sealed class ConfigBinder
         if (legacy is not null)
             apiProxy = ApplyLegacyCacheKeys(apiProxy, legacy, apiProxyBlocks.Count > 0 ? apiProxyBlocks[0] : null);
 
+        var origins = ImmutableDictionary.CreateBuilder<string, SourcePosition>(StringComparer.Ordinal);
+        foreach (var key in TopLevelOriginKeys)
+        {
+            if (r.PositionOf(key) is { } position)
+                origins[key] = position;
+        }
+
         var config = new GatehouseConfig
         {
-            Vault = vaultBlocks.Count > 0 ? BindVault(vaultBlocks[0]) : new VaultConfig(),
+            Vault = vaultBlocks.Count > 0 ? BindVault(vaultBlocks[0], origins) : new VaultConfig(),
             AutoAuth = autoAuthBlocks.Count > 0 ? BindAutoAuth(autoAuthBlocks[0]) : null,
             ApiProxy = apiProxy,
             Cache = cache,
@@ -111,6 +126,7 @@ internal sealed class ConfigBinder
             DisableKeepAlives = BindClientSet(r, "disable_keep_alives"),
             SourceFiles = [fileName],
         };
+        config = config with { Origins = origins.ToImmutable() };
 
         // Server-only shared keys that appear in copied configs and mean nothing to an agent or proxy.
         r.Ignore("disable_mlock");
@@ -198,7 +214,7 @@ internal sealed class ConfigBinder
 
     // ---- vault ----------------------------------------------------------------------------------------------
 
-    private VaultConfig BindVault(BlockEntry entry)
+    private VaultConfig BindVault(BlockEntry entry, ImmutableDictionary<string, SourcePosition>.Builder origins)
     {
         var r = Reader(entry.Body, "vault");
         int? numRetries = null;
@@ -208,7 +224,15 @@ internal sealed class ConfigBinder
         {
             var retry = Reader(retryBlocks[0].Body, "vault.retry");
             numRetries = retry.Int("num_retries");
+            if (retry.PositionOf("num_retries") is { } position)
+                origins["vault.retry.num_retries"] = position;
             retry.Finish();
+        }
+
+        foreach (var key in VaultOriginKeys)
+        {
+            if (r.PositionOf(key) is { } position)
+                origins[$"vault.{key}"] = position;
         }
 
         var vault = new VaultConfig
@@ -557,6 +581,16 @@ internal sealed class ConfigBinder
             return null;
         }
 
+        // The key is read from the environment at start-up; the environment is known now (as for aad_env_var).
+        if (persist.KeyEnvVar is { Length: > 0 } keyVariable && pr.PositionOf("key_env_var") is { } keyAt)
+        {
+            var what = $"the environment variable {keyVariable} (key_env_var)";
+            if (_environment(keyVariable) is not { } keyText || string.IsNullOrWhiteSpace(keyText))
+                Error(keyAt, pr.Child("key_env_var"), $"{what} is not set or empty; set it to a base64-encoded 32-byte key");
+            else if (PersistKeyText.Problem(keyText) is { } problem)
+                Error(keyAt, pr.Child("key_env_var"), $"{what} {problem}");
+        }
+
         return persist;
     }
 
@@ -627,6 +661,7 @@ internal sealed class ConfigBinder
             SocketGroup = lr.String("socket_group"),
             MaxRequestSize = lr.Long("max_request_size"),
             Position = entry.Position,
+            ValuePositions = lr.ValuePositions(),
         };
 
         // Keys a Vault server listener takes that Vault Agent/Proxy parse and then ignore or prune.

@@ -12,7 +12,7 @@ internal sealed record ConfigLoadResult(GatehouseConfig? Config, IReadOnlyList<C
 /// Loads the <c>-config</c> paths the way Vault Agent/Proxy do, then applies the environment and the flags and
 /// validates once:
 /// 1. each path is a file, or a directory whose *.hcl and *.json files load in name order (not recursively,
-///    skipping editor temp files);
+///    skipping editor temp files); no file is read past <see cref="HclFile.MaxFileBytes"/>;
 /// 2. each file is parsed by extension and bound; parse errors become diagnostics with their snippet;
 /// 3. the files merge in order with Vault's rules (<see cref="Merge"/>);
 /// 4. environment overrides, then flags, are applied (flag &gt; env &gt; file &gt; default);
@@ -80,12 +80,29 @@ internal static class ConfigLoader
 
     /// <summary>
     /// Vault's merge: a later file's vault, auto_auth, cache, api_proxy and telemetry replace the earlier ones whole;
-    /// listeners append; log_* and pid_file take the last non-empty value; exit_after_auth and the disable_* sets
-    /// are OR'ed.
+    /// listeners append; log_* and pid_file take the last non-empty (non-zero) value; exit_after_auth and the
+    /// disable_* sets are OR'ed. <see cref="GatehouseConfig.Origins"/> follow their values.
     /// </summary>
     public static GatehouseConfig Merge(GatehouseConfig earlier, BoundConfigFile later)
     {
         var b = later.Config;
+        var origins = earlier.Origins.ToBuilder();
+        if (later.HasVaultBlock)
+        {
+            origins.RemoveRange([.. origins.Keys.Where(k => k.StartsWith("vault.", StringComparison.Ordinal))]);
+            origins.AddRange(b.Origins.Where(o => o.Key.StartsWith("vault.", StringComparison.Ordinal)));
+        }
+
+        // The later file's value, and its place, when it has one that counts; else the earlier value stays.
+        T Pick<T>(string key, bool laterCounts, T laterValue, T earlierValue)
+        {
+            if (!laterCounts)
+                return earlierValue;
+            if (b.Origins.TryGetValue(key, out var position))
+                origins[key] = position;
+            return laterValue;
+        }
+
         return new GatehouseConfig
         {
             Vault = later.HasVaultBlock ? b.Vault : earlier.Vault,
@@ -94,21 +111,20 @@ internal static class ConfigLoader
             Cache = b.Cache ?? earlier.Cache,
             Listeners = [.. earlier.Listeners, .. b.Listeners],
             Telemetry = b.Telemetry ?? earlier.Telemetry,
-            PidFile = NonEmpty(b.PidFile, earlier.PidFile),
+            PidFile = Pick("pid_file", !string.IsNullOrEmpty(b.PidFile), b.PidFile, earlier.PidFile),
             ExitAfterAuth = earlier.ExitAfterAuth || b.ExitAfterAuth,
-            LogLevel = NonEmpty(b.LogLevel, earlier.LogLevel),
-            LogFormat = NonEmpty(b.LogFormat, earlier.LogFormat),
-            LogFile = NonEmpty(b.LogFile, earlier.LogFile),
-            LogRotateBytes = b.LogRotateBytes is > 0 ? b.LogRotateBytes : earlier.LogRotateBytes,
-            LogRotateDuration = b.LogRotateDuration is { } d && d > TimeSpan.Zero ? d : earlier.LogRotateDuration,
-            LogRotateMaxFiles = b.LogRotateMaxFiles is { } m && m != 0 ? m : earlier.LogRotateMaxFiles,
+            LogLevel = Pick("log_level", !string.IsNullOrEmpty(b.LogLevel), b.LogLevel, earlier.LogLevel),
+            LogFormat = Pick("log_format", !string.IsNullOrEmpty(b.LogFormat), b.LogFormat, earlier.LogFormat),
+            LogFile = Pick("log_file", !string.IsNullOrEmpty(b.LogFile), b.LogFile, earlier.LogFile),
+            LogRotateBytes = Pick("log_rotate_bytes", b.LogRotateBytes is not (null or 0), b.LogRotateBytes, earlier.LogRotateBytes),
+            LogRotateDuration = Pick("log_rotate_duration", b.LogRotateDuration is { } d && d != TimeSpan.Zero, b.LogRotateDuration, earlier.LogRotateDuration),
+            LogRotateMaxFiles = Pick("log_rotate_max_files", b.LogRotateMaxFiles is not (null or 0), b.LogRotateMaxFiles, earlier.LogRotateMaxFiles),
             DisableIdleConnections = earlier.DisableIdleConnections | b.DisableIdleConnections,
             DisableKeepAlives = earlier.DisableKeepAlives | b.DisableKeepAlives,
             SourceFiles = [.. earlier.SourceFiles, .. b.SourceFiles],
+            Origins = origins.ToImmutable(),
         };
     }
-
-    private static string? NonEmpty(string? later, string? earlier) => string.IsNullOrEmpty(later) ? earlier : later;
 
     /// <summary>Files in load order: each path as given; a directory's *.hcl/*.json in ordinal name order.</summary>
     public static IReadOnlyList<string> ExpandPaths(IReadOnlyList<string> paths, ICollection<ConfigDiagnostic> diagnostics)
@@ -118,9 +134,16 @@ internal static class ConfigLoader
         {
             if (Directory.Exists(path))
             {
-                files.AddRange(Directory.EnumerateFiles(path)
-                    .Where(f => IsConfigFile(System.IO.Path.GetFileName(f)))
-                    .OrderBy(f => System.IO.Path.GetFileName(f), StringComparer.Ordinal));
+                try
+                {
+                    files.AddRange(Directory.EnumerateFiles(path)
+                        .Where(f => IsConfigFile(System.IO.Path.GetFileName(f)))
+                        .OrderBy(f => System.IO.Path.GetFileName(f), StringComparer.Ordinal));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    diagnostics.Add(new ConfigDiagnostic(new SourcePosition(path, 0, 0), "", $"error loading configuration: {e.Message}"));
+                }
             }
             else if (File.Exists(path))
                 files.Add(path);

@@ -15,6 +15,9 @@ internal static class ConfigValidator
         void Error(SourcePosition position, string path, string message) =>
             diagnostics.Add(new ConfigDiagnostic(position, path, message));
 
+        // Where a merged, possibly overridden value was set: its place in a file, or its variable or flag.
+        SourcePosition At(string path) => config.Origins.TryGetValue(path, out var position) ? position : top;
+
         var autoAuth = config.AutoAuth;
         var apiProxy = config.ApiProxy;
         var cache = config.Cache;
@@ -88,25 +91,58 @@ internal static class ConfigValidator
         if (cache is { MaxBytes: <= 0 })
             Error(cache.Position, "cache.max_bytes", "max_bytes must be positive");
 
-        // 6. Listeners.
+        // 6. Listeners: each on its own, then no two on one address.
         foreach (var listener in config.Listeners)
             ValidateListener(listener, Error);
+        ValidateDistinctAddresses(config.Listeners, Error);
 
-        // 7. Process settings.
-        if (config.LogLevel is { } level && !IsLogLevel(level))
+        // 7. Process settings: every rule on log_*, so that start-up has none of its own (LoggingSettings only maps).
+        if (!string.IsNullOrEmpty(config.LogLevel) && !ValueParser.TryParseLogLevel(config.LogLevel, out _))
+            Error(At("log_level"), "log_level", $"unknown log level: {config.LogLevel}; use trace, debug, info, warn or error");
+        if (!string.IsNullOrEmpty(config.LogFormat) && !ValueParser.TryParseLogFormat(config.LogFormat, out _))
+            Error(At("log_format"), "log_format", $"unknown log format: {config.LogFormat}; use standard or json");
+        if (config.LogRotateBytes is < 0)
+            Error(At("log_rotate_bytes"), "log_rotate_bytes", "log_rotate_bytes must not be negative; use 0 for no size limit");
+        if (config.LogRotateMaxFiles is < -1)
         {
-            Error(top, "log_level", $"unknown log level: {level}; use trace, debug, info, warn or error");
+            Error(At("log_rotate_max_files"), "log_rotate_max_files",
+                "log_rotate_max_files must be -1 (keep no rotated files), 0 (keep all) or a positive count");
         }
 
-        if (config.LogFormat is { } format && format is not ("" or "standard" or "json"))
-            Error(top, "log_format", $"unknown log format: {format}; use standard or json");
+        // 8. The upstream: an address every client can use, a whole client certificate, a retry count.
+        if (VaultAddressProblem(config.Vault.EffectiveAddress) is { } addressProblem)
+            Error(At("vault.address"), "vault.address", addressProblem);
+        if (string.IsNullOrEmpty(config.Vault.ClientCert) != string.IsNullOrEmpty(config.Vault.ClientKey))
+        {
+            var given = string.IsNullOrEmpty(config.Vault.ClientCert) ? "vault.client_key" : "vault.client_cert";
+            var missing = given == "vault.client_key" ? "vault.client_cert" : "vault.client_key";
+            Error(At(given), given, $"both client cert and client key must be provided; set {missing} too, or remove {given}");
+        }
 
         if (config.Vault.NumRetries is < -1)
-            Error(top, "vault.retry.num_retries", "num_retries must be -1 (no retries), 0 (the default, 12) or more");
+        {
+            Error(At("vault.retry.num_retries"), "vault.retry.num_retries",
+                "num_retries must be -1 (no retries), 0 (the default, 12) or more");
+        }
     }
 
-    public static bool IsLogLevel(string level) =>
-        level.ToLowerInvariant() is "" or "trace" or "debug" or "info" or "notice" or "warn" or "warning" or "err" or "error";
+    /// <summary>
+    /// Why Gatehouse cannot talk to Vault at <paramref name="address"/>, or null: it must be an absolute http or https
+    /// URL with a host. Go's wording ("missing protocol scheme", "unsupported protocol scheme") is kept.
+    /// </summary>
+    private static string? VaultAddressProblem(string address)
+    {
+        const string Example = "use a URL such as https://127.0.0.1:8200";
+        if (!address.Contains("://", StringComparison.Ordinal))
+            return $"invalid address \"{address}\": missing protocol scheme; {Example}";
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri))
+            return $"invalid address \"{address}\": not a valid URL (check the host and the port, 0-65535); {Example}";
+        if (uri.Scheme == "unix")
+            return "unix socket addresses (unix://) are not supported by Gatehouse yet; use http:// or https:// with a host and port";
+        if (uri.Scheme is not ("http" or "https"))
+            return $"unsupported protocol scheme \"{uri.Scheme}\" in address \"{address}\"; use http:// or https://";
+        return uri.Host.Length == 0 ? $"invalid address \"{address}\": missing host; {Example}" : null;
+    }
 
     private static void ValidateAutoAuth(AutoAuthConfig autoAuth, Action<SourcePosition, string, string> error)
     {
@@ -167,13 +203,21 @@ internal static class ConfigValidator
             error(persist.Position, path, "key_file and key_env_var are mutually exclusive; set one of them");
     }
 
+    /// <summary>
+    /// One listener: what it needs to bind (a tcp address Gatehouse can parse, a unix socket path), the TLS settings
+    /// unless tls_disable (a unix socket serves TLS too, as in Vault), and a socket owner that exists on this host.
+    /// These are the rules the listener would otherwise find at start-up; it applies the same ones
+    /// (<see cref="TcpListenerAddress"/>, <see cref="TlsCipherSuites"/>, <see cref="UnixAccounts"/>).
+    /// </summary>
     private static void ValidateListener(ListenerConfig listener, Action<SourcePosition, string, string> error)
     {
         var path = $"listener \"{(listener.Type == ListenerType.Tcp ? "tcp" : "unix")}\"";
         if (listener.Type == ListenerType.Unix && string.IsNullOrEmpty(listener.Address))
             error(listener.Position, path, "address is required for a unix listener; set address = \"/path/to/socket\"");
+        if (listener.Type == ListenerType.Tcp && !TcpListenerAddress.TryParse(listener.EffectiveAddress, out _, out _, out var addressError))
+            error(listener.PositionOf("address"), $"{path}.address", addressError);
 
-        if (listener.Type == ListenerType.Tcp && !listener.TlsDisable)
+        if (!listener.TlsDisable)
         {
             if (string.IsNullOrEmpty(listener.TlsCertFile))
             {
@@ -191,7 +235,95 @@ internal static class ConfigValidator
 
             if (listener.TlsMinVersion is { } min && listener.TlsMaxVersion is { } max && string.CompareOrdinal(min, max) > 0)
                 error(listener.Position, path, $"tls_min_version ({min}) is greater than tls_max_version ({max})");
+            if (!TlsCipherSuites.TryParse(listener.TlsCipherSuites, out _, out var suitesError))
+                error(listener.PositionOf("tls_cipher_suites"), $"{path}.tls_cipher_suites", suitesError);
         }
+
+        if (listener.Type == ListenerType.Unix && !OperatingSystem.IsWindows())
+        {
+            if (listener.SocketUser is { Length: > 0 } user && !UnixAccounts.TryResolveUser(user, out _))
+            {
+                error(listener.PositionOf("socket_user"), $"{path}.socket_user",
+                    $"socket_user \"{user}\" is not a known user on this host; create the user, or give a numeric uid");
+            }
+
+            if (listener.SocketGroup is { Length: > 0 } group && !UnixAccounts.TryResolveGroup(group, out _))
+            {
+                error(listener.PositionOf("socket_group"), $"{path}.socket_group",
+                    $"socket_group \"{group}\" is not a known group on this host; create the group, or give a numeric gid");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Two listeners on one address can never both bind (Go: "address already in use"). A tcp address conflicts with
+    /// the same host and port, and with a wildcard on that port (0.0.0.0 covers every IPv4 address; [::] is bound
+    /// dual-stack and covers every address). Port 0 (any free port) never conflicts; host names other than localhost
+    /// are compared as written, since resolving them is start-up's business. Unix sockets conflict on the same path.
+    /// </summary>
+    private static void ValidateDistinctAddresses(IReadOnlyList<ListenerConfig> listeners, Action<SourcePosition, string, string> error)
+    {
+        for (var i = 1; i < listeners.Count; i++)
+        {
+            var later = listeners[i];
+            for (var j = 0; j < i; j++)
+            {
+                var earlier = listeners[j];
+                if (Overlap(earlier, later) is not { } how)
+                    continue;
+                var type = later.Type == ListenerType.Tcp ? "tcp" : "unix";
+                var detail = how switch
+                {
+                    Coverage.Same => "",
+                    Coverage.EarlierCoversLater => $", which includes {later.EffectiveAddress}",
+                    _ => $", which {later.EffectiveAddress} includes",
+                };
+                error(later.PositionOf("address"), $"listener \"{type}\".address",
+                    $"address already in use: listener \"{(earlier.Type == ListenerType.Tcp ? "tcp" : "unix")}\" at {earlier.Position} " +
+                    $"already listens on {earlier.EffectiveAddress}{detail}; give each listener its own address");
+                break;
+            }
+        }
+    }
+
+    private enum Coverage
+    {
+        Same,
+        EarlierCoversLater,
+        LaterCoversEarlier,
+    }
+
+    private static Coverage? Overlap(ListenerConfig earlier, ListenerConfig later)
+    {
+        if (earlier.Type != later.Type)
+            return null;
+        if (earlier.Type == ListenerType.Unix)
+        {
+            return earlier.EffectiveAddress.Length > 0 && later.EffectiveAddress.Length > 0
+                && string.Equals(Path.GetFullPath(earlier.EffectiveAddress), Path.GetFullPath(later.EffectiveAddress), StringComparison.Ordinal)
+                ? Coverage.Same : null;
+        }
+
+        if (!TcpListenerAddress.TryParse(earlier.EffectiveAddress, out var earlierHost, out var earlierPort, out _)
+            || !TcpListenerAddress.TryParse(later.EffectiveAddress, out var laterHost, out var laterPort, out _)
+            || earlierPort != laterPort || earlierPort == 0)
+        {
+            return null;
+        }
+
+        var a = TcpListenerAddress.KnownAddress(earlierHost);
+        var b = TcpListenerAddress.KnownAddress(laterHost);
+        if (a is null || b is null)
+            return a is null && b is null && string.Equals(earlierHost, laterHost, StringComparison.OrdinalIgnoreCase) ? Coverage.Same : null;
+        if (a.Equals(b))
+            return Coverage.Same;
+        if (Covers(a, b))
+            return Coverage.EarlierCoversLater;
+        return Covers(b, a) ? Coverage.LaterCoversEarlier : null;
+
+        static bool Covers(System.Net.IPAddress wildcard, System.Net.IPAddress other) =>
+            wildcard.Equals(System.Net.IPAddress.IPv6Any)
+            || (wildcard.Equals(System.Net.IPAddress.Any) && other.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
     }
 
     private static string Show(TimeSpan value) => EffectiveConfigJson.GoDuration(value);

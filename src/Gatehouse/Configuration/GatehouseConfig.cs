@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Gatehouse.Hcl;
 
 namespace Gatehouse.Configuration;
@@ -47,6 +48,14 @@ internal sealed record GatehouseConfig
 
     /// <summary>The files this configuration was read from, in load order (for reload and messages).</summary>
     public IReadOnlyList<string> SourceFiles { get; init; } = [];
+
+    /// <summary>
+    /// Where each top-level and <c>vault</c> value in effect was set, by the path messages use (<c>log_level</c>,
+    /// <c>vault.address</c>, <c>vault.retry.num_retries</c>): the value's place in a file, or the environment variable
+    /// or flag that set it (<see cref="ConfigDiagnostic.Environment"/>, <see cref="ConfigDiagnostic.Flag"/>). A value
+    /// left at its default has no entry. The validator reports a problem with such a value at its origin.
+    /// </summary>
+    public ImmutableDictionary<string, SourcePosition> Origins { get; init; } = ImmutableDictionary<string, SourcePosition>.Empty;
 }
 
 /// <summary>The upstream clients named by <c>disable_idle_connections</c> / <c>disable_keep_alives</c>.</summary>
@@ -82,7 +91,8 @@ internal sealed record VaultConfig
     /// <summary>Null means the default, 12 retries. -1 disables retries; 0 also means 12, as in Vault.</summary>
     public int? NumRetries { get; init; }
 
-    public string EffectiveAddress => Address ?? Defaults.VaultAddress;
+    /// <summary>The address in use: an empty one means the default, as in Vault.</summary>
+    public string EffectiveAddress => string.IsNullOrEmpty(Address) ? Defaults.VaultAddress : Address;
 
     public int EffectiveNumRetries => NumRetries is null or 0 ? Defaults.NumRetries : Math.Max(NumRetries.Value, 0);
 }
@@ -309,6 +319,12 @@ internal sealed record ListenerConfig
     public long? MaxRequestSize { get; init; }
 
     public SourcePosition Position { get; init; }
+
+    /// <summary>Where each key's value is written in the block, for rules checked after merging.</summary>
+    public ImmutableDictionary<string, SourcePosition> ValuePositions { get; init; } = ImmutableDictionary<string, SourcePosition>.Empty;
+
+    /// <summary>The place of <paramref name="key"/>'s value, or of the block when the key is not written.</summary>
+    public SourcePosition PositionOf(string key) => ValuePositions.TryGetValue(key, out var position) ? position : Position;
 
     public string EffectiveAddress => Address ?? (Type == ListenerType.Tcp ? Defaults.ListenerAddress : "");
 

@@ -134,7 +134,7 @@ internal static class MethodConfigRules
                 error = $"could not parse '{key.Name}' as integer; {error}";
             if (!ok)
                 diagnostics.Add(new ConfigDiagnostic(node.Position, $"{configPath}.{key.Name}", error));
-            else if (key.Required && key.Kind == Kind.String && map.GetString(key.Name) is "")
+            else if (key.Required && key.Kind == Kind.String && string.IsNullOrWhiteSpace(map.GetString(key.Name)))
                 diagnostics.Add(new ConfigDiagnostic(node.Position, path, missing(key.Name)));
         }
 

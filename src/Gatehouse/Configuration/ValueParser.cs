@@ -267,6 +267,37 @@ internal static class ValueParser
         return ok;
     }
 
+    /// <summary>
+    /// Vault's log level names, case-insensitive and trimmed: trace, debug, info (notice), warn (warning), error (err).
+    /// <paramref name="level"/> is the canonical name: trace, debug, info, warn or error. Empty is not a level (callers
+    /// treat an empty setting as "not set").
+    /// </summary>
+    public static bool TryParseLogLevel(string? text, out string level)
+    {
+        level = (text ?? "").Trim().ToLowerInvariant() switch
+        {
+            "trace" => "trace",
+            "debug" => "debug",
+            "info" or "notice" => "info",
+            "warn" or "warning" => "warn",
+            "err" or "error" => "error",
+            _ => "",
+        };
+        return level.Length > 0;
+    }
+
+    /// <summary>Vault's log formats, case-insensitive and trimmed: standard or json (its ParseLogFormat).</summary>
+    public static bool TryParseLogFormat(string? text, out string format)
+    {
+        format = (text ?? "").Trim().ToLowerInvariant() switch
+        {
+            "standard" => "standard",
+            "json" => "json",
+            _ => "",
+        };
+        return format.Length > 0;
+    }
+
     public static bool TryParseOctal(string text, out long value)
     {
         value = 0;

@@ -9,8 +9,26 @@ internal static class GatehouseCommand
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
         RunAsync(args, stdout, stderr, Environment.GetEnvironmentVariable, cancellationToken);
 
-    /// <summary>As above, with the environment supplied (tests pass their own).</summary>
-    public static Task<int> RunAsync(
+    /// <summary>
+    /// As above, with the environment supplied (tests pass their own). The last resort: an exception no command
+    /// expected (a bug) ends the process with one line on stderr and exit code 1, never a stack trace and the
+    /// runtime's abort.
+    /// </summary>
+    public static async Task<int> RunAsync(
+        string[] args, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await DispatchAsync(args, stdout, stderr, environment, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync($"Error: {exception.GetType().Name}: {exception.Message}").ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+    }
+
+    private static Task<int> DispatchAsync(
         string[] args, TextWriter stdout, TextWriter stderr, Func<string, string?> environment, CancellationToken cancellationToken)
     {
         var rest = args.Skip(1).ToArray();

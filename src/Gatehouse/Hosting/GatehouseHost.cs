@@ -1,7 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.AutoAuth;
 using Gatehouse.Cache;
-using Gatehouse.Cache.Persistence;
 using Gatehouse.Configuration;
 using Gatehouse.Hosting.Logging;
 using Gatehouse.Listeners;
@@ -54,7 +53,11 @@ internal sealed partial class GatehouseHost : IAsyncDisposable
     /// <summary>Completes once the host begins to stop (quit endpoint, signal, <see cref="StopAsync"/>).</summary>
     public Task Stopping => TaskFor(_app.Lifetime.ApplicationStopping);
 
-    /// <summary>Builds the host, binds every listener and starts serving. Listener problems throw <see cref="ListenerStartupException"/>.</summary>
+    /// <summary>
+    /// Builds the host, binds every listener and starts serving. A listener that cannot start throws
+    /// <see cref="ListenerStartupException"/> naming it (a bind failure included); <see cref="StartupFailure"/> has a
+    /// line for every exception start-up may throw.
+    /// </summary>
     public static async Task<GatehouseHost> StartAsync(GatehouseConfig config, GatehouseHostOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new GatehouseHostOptions();
@@ -95,27 +98,36 @@ internal sealed partial class GatehouseHost : IAsyncDisposable
             sp.GetRequiredService<TimeProvider>()));
 
         var app = builder.Build();
-
-        // Listening before anything records: the first login and the first request are counted.
-        app.Services.GetRequiredService<MetricsCollector>();
-        var startupLogger = app.Services.GetRequiredService<ILogger<GatehouseHost>>();
-        foreach (var warning in MetricsOptions.UnsupportedSinkWarnings(config.Telemetry))
-        {
-            Log.UnsupportedTelemetrySink(startupLogger, warning);
-        }
-
-        var dispatcher = app.Services.GetRequiredService<RequestDispatcher>();
-        app.Run(dispatcher.HandleAsync);
-
         try
         {
+            // Listening before anything records: the first login and the first request are counted.
+            app.Services.GetRequiredService<MetricsCollector>();
+            var startupLogger = app.Services.GetRequiredService<ILogger<GatehouseHost>>();
+            foreach (var warning in MetricsOptions.UnsupportedSinkWarnings(config.Telemetry))
+            {
+                Log.UnsupportedTelemetrySink(startupLogger, warning);
+            }
+
+            var dispatcher = app.Services.GetRequiredService<RequestDispatcher>();
+            app.Run(dispatcher.HandleAsync);
+
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var addresses = BindingsAfterStart(app.Services.GetRequiredService<ListenerBindings>());
             return new GatehouseHost(app, addresses, config, options);
         }
-        catch
+        catch (Exception exception)
         {
+            // The details for a bug report, at Debug; the caller prints one line (StartupFailure).
+            Log.StartupFailed(app.Services.GetRequiredService<ILogger<GatehouseHost>>(), exception.ToString());
+            var bindings = app.Services.GetRequiredService<ListenerBindings>();
             await app.DisposeAsync().ConfigureAwait(false);
+
+            // Kestrel does not say which listener it could not bind: find it, now that the others are released.
+            if (ListenerBindings.IsBindFailure(exception))
+            {
+                throw bindings.DescribeBindFailure(exception);
+            }
+
             throw;
         }
     }
@@ -128,42 +140,15 @@ internal sealed partial class GatehouseHost : IAsyncDisposable
     public static async Task<int> RunAsync(
         GatehouseConfig config, GatehouseHostOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var settings = LoggingSettings.From(config, DefaultLogFileName(options), out var loggingErrors);
-        if (loggingErrors.Count > 0)
-        {
-            foreach (var error in loggingErrors)
-            {
-                await stderr.WriteLineAsync($"error validating configuration: {error}").ConfigureAwait(false);
-            }
-
-            return ExitCodes.Error;
-        }
-
         GatehouseHost host;
         try
         {
             host = await StartAsync(config, options, cancellationToken).ConfigureAwait(false);
         }
-        catch (ListenerStartupException exception)
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            await stderr.WriteLineAsync($"Error starting listener: {exception.Message}").ConfigureAwait(false);
-            return ExitCodes.Error;
-        }
-        catch (IOException exception)
-        {
-            // Kestrel's bind failures (address in use, no permission) name the address; a log file that cannot be opened too.
-            await stderr.WriteLineAsync($"Error starting listener: {exception.Message}").ConfigureAwait(false);
-            return ExitCodes.Error;
-        }
-        catch (AutoAuthConfigException exception)
-        {
-            await stderr.WriteLineAsync($"Error creating auth method: {exception.Message}").ConfigureAwait(false);
-            return ExitCodes.Error;
-        }
-        catch (CachePersistException exception)
-        {
-            // A bad key_file/key_env_var, or a restore error with persist.exit_on_err = true.
-            await stderr.WriteLineAsync($"Error restoring the persistent cache: {exception.Message}").ConfigureAwait(false);
+            // One line, never a stack trace: a listener, a sink directory, a TLS or log file, or (a bug) anything else.
+            await stderr.WriteLineAsync(StartupFailure.Describe(exception)).ConfigureAwait(false);
             return ExitCodes.Error;
         }
 
@@ -257,8 +242,7 @@ internal sealed partial class GatehouseHost : IAsyncDisposable
 
         var config = result.Config!;
         var problems = new List<string>();
-        var settings = LoggingSettings.From(config, DefaultLogFileName(_options), out var loggingErrors);
-        problems.AddRange(loggingErrors);
+        var settings = LoggingSettings.From(config, DefaultLogFileName(_options));
 
         var bindings = _app.Services.GetRequiredService<ListenerBindings>();
         var certificates = new List<(ListenerCertificate Holder, X509Certificate2 Certificate)>();
@@ -364,7 +348,7 @@ internal sealed partial class GatehouseHost : IAsyncDisposable
 
         // log_level for Gatehouse; Microsoft.* and System.* at Warning unless trace (their per-request Information lines
         // cost a third of a proxied request). The switch is what a SIGHUP changes.
-        var settings = LoggingSettings.From(config, DefaultLogFileName(options), out _);
+        var settings = LoggingSettings.From(config, DefaultLogFileName(options));
         builder.Logging.AddGatehouseLogging(settings, levelSwitch, options.LogConsole ?? Console.Error, time);
     }
 
@@ -397,6 +381,9 @@ internal sealed partial class GatehouseHost : IAsyncDisposable
 
         [LoggerMessage(7, LogLevel.Warning, "SIGHUP received, but this process has no configuration files to reload from")]
         public static partial void NothingToReload(ILogger logger);
+
+        [LoggerMessage(8, LogLevel.Debug, "start-up failed: {Detail}")]
+        public static partial void StartupFailed(ILogger logger, string detail);
     }
 }
 

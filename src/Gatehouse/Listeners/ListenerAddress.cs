@@ -1,33 +1,21 @@
-using System.Globalization;
 using System.Net;
+using Gatehouse.Configuration;
 
 namespace Gatehouse.Listeners;
 
-/// <summary>Parses a tcp listener address: <c>127.0.0.1:8200</c>, <c>[::1]:8200</c>, <c>localhost:8200</c>, <c>:8200</c>.</summary>
+/// <summary>Resolves a tcp listener address (<see cref="TcpListenerAddress"/>'s syntax) to the endpoint to bind.</summary>
 internal static class ListenerAddress
 {
     public static IPEndPoint ParseTcp(string address, string listenerName)
     {
-        var colon = address.LastIndexOf(':');
-        if (colon < 0 || !int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+        if (!TcpListenerAddress.TryParse(address, out var host, out var port, out var error))
         {
-            throw new ListenerStartupException($"{listenerName}: address \"{address}\" is not host:port");
+            throw new ListenerStartupException($"{listenerName}: {error}");
         }
 
-        var host = address[..colon].Trim('[', ']');
-        if (host.Length == 0)
+        if (TcpListenerAddress.KnownAddress(host) is { } known)
         {
-            return new IPEndPoint(IPAddress.Any, port);
-        }
-
-        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            return new IPEndPoint(IPAddress.Loopback, port);
-        }
-
-        if (IPAddress.TryParse(host, out var ip))
-        {
-            return new IPEndPoint(ip, port);
+            return new IPEndPoint(known, port);
         }
 
         try

@@ -104,6 +104,40 @@ internal sealed class ListenerBindings : IConfigureOptions<KestrelServerOptions>
         }
     }
 
+    /// <summary>
+    /// After Kestrel failed to bind: the first listener, in order, that cannot be bound on its own, named with the
+    /// reason (<c>listener 1 (tcp 127.0.0.1:8200): bind: Address already in use; …</c>). Call it once the failed
+    /// server has released what it had bound. When every listener binds now (the obstacle went away), Kestrel's own
+    /// message is kept.
+    /// </summary>
+    public ListenerStartupException DescribeBindFailure(Exception failure)
+    {
+        for (var index = 0; index < _listeners.Count; index++)
+        {
+            var name = ListenerFeature.Describe(index, _listeners[index]);
+            if (ListenerProbe.WhyNotBindable(_listeners[index], name) is { } reason)
+            {
+                return new ListenerStartupException($"{name}: bind: {reason}", failure);
+            }
+        }
+
+        return new ListenerStartupException(failure.Message, failure);
+    }
+
+    /// <summary>Whether <paramref name="exception"/> is Kestrel failing to bind an endpoint (in use, not on this host, no permission).</summary>
+    public static bool IsBindFailure(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Net.Sockets.SocketException or Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>A socket file left by a previous run would make the bind fail; anything else at the path is not ours.</summary>
     private static void RemoveStaleSocket(string path, string name)
     {

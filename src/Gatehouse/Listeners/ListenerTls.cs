@@ -105,50 +105,13 @@ internal static class ListenerTls
     }
 
     /// <summary>
-    /// tls_cipher_suites: comma-separated Go/IANA names (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, …). As in Go, the list
-    /// restricts TLS 1.2 and older; the TLS 1.3 suites stay enabled (Go does not let them be configured). An unknown
-    /// name stops startup, naming it. Null when the setting is empty (the platform's defaults apply).
+    /// tls_cipher_suites as a policy (<see cref="TlsCipherSuites"/>'s rule, which the validator checks too); null when
+    /// the setting is empty (the platform's defaults apply).
     /// </summary>
-    internal static CipherSuitesPolicy? CipherSuites(string? value, string listenerName)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return null;
-        }
-
-        var suites = new List<TlsCipherSuite>
-        {
-            TlsCipherSuite.TLS_AES_128_GCM_SHA256, TlsCipherSuite.TLS_AES_256_GCM_SHA384, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256,
-        };
-        foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            var name = part switch
-            {
-                // Go's short names for the RFC 7905 suites.
-                "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305" => "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-                "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305" => "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-                _ => part,
-            };
-            if (!name.StartsWith("TLS_", StringComparison.Ordinal) || !Enum.TryParse<TlsCipherSuite>(name, ignoreCase: false, out var suite)
-                || !Enum.IsDefined(suite))
-            {
-                throw new ListenerStartupException(
-                    $"{listenerName}: tls_cipher_suites: unknown cipher suite \"{part}\" (use Go/IANA names such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)");
-            }
-
-            if (!suites.Contains(suite))
-            {
-                suites.Add(suite);
-            }
-        }
-
-        if (OperatingSystem.IsWindows())
-        {
-            throw new ListenerStartupException($"{listenerName}: tls_cipher_suites is not supported on Windows; remove it to use the system's suites");
-        }
-
-        return new CipherSuitesPolicy(suites);
-    }
+    internal static CipherSuitesPolicy? CipherSuites(string? value, string listenerName) =>
+        !TlsCipherSuites.TryParse(value, out var suites, out var error)
+            ? throw new ListenerStartupException($"{listenerName}: tls_cipher_suites: {error}")
+            : suites is null || OperatingSystem.IsWindows() ? null : new CipherSuitesPolicy(suites);
 
     private static SslProtocols Protocols(ListenerConfig config, string listenerName)
     {

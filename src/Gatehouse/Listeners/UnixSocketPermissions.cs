@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using Gatehouse.Configuration;
 
@@ -7,7 +6,8 @@ namespace Gatehouse.Listeners;
 /// <summary>
 /// Applies socket_mode, socket_user and socket_group to a unix listener's socket file after it is bound. Each one
 /// applies on its own (Vault Agent applies none unless all three are set, and in practice ignores them:
-/// hashicorp/vault #9806). User and group are names or numeric ids.
+/// hashicorp/vault #9806). User and group are names or numeric ids (<see cref="UnixAccounts"/>, which the validator
+/// checks too).
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal static partial class UnixSocketPermissions
@@ -38,40 +38,16 @@ internal static partial class UnixSocketPermissions
         }
     }
 
-    private static int ResolveUser(string user, string listenerName)
-    {
-        if (int.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out var uid))
-        {
-            return uid;
-        }
-
-        var entry = GetPwNam(user);
-        // struct passwd { char* pw_name; char* pw_passwd; uid_t pw_uid; ... }: pw_uid follows two pointers.
-        return entry != 0
-            ? Marshal.ReadInt32(entry, 2 * IntPtr.Size)
+    private static int ResolveUser(string user, string listenerName) =>
+        UnixAccounts.TryResolveUser(user, out var uid)
+            ? uid
             : throw new ListenerStartupException($"{listenerName}: socket_user \"{user}\" is not a known user");
-    }
 
-    private static int ResolveGroup(string group, string listenerName)
-    {
-        if (int.TryParse(group, NumberStyles.None, CultureInfo.InvariantCulture, out var gid))
-        {
-            return gid;
-        }
-
-        var entry = GetGrNam(group);
-        // struct group { char* gr_name; char* gr_passwd; gid_t gr_gid; ... }
-        return entry != 0
-            ? Marshal.ReadInt32(entry, 2 * IntPtr.Size)
+    private static int ResolveGroup(string group, string listenerName) =>
+        UnixAccounts.TryResolveGroup(group, out var gid)
+            ? gid
             : throw new ListenerStartupException($"{listenerName}: socket_group \"{group}\" is not a known group");
-    }
 
     [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Chown(string path, int owner, int group);
-
-    [LibraryImport("libc", EntryPoint = "getpwnam", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint GetPwNam(string name);
-
-    [LibraryImport("libc", EntryPoint = "getgrnam", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint GetGrNam(string name);
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Configuration;
 
@@ -81,7 +82,9 @@ internal static class UpstreamHandlerFactory
 
         if (!string.IsNullOrEmpty(vault.ClientCert) && !string.IsNullOrEmpty(vault.ClientKey))
         {
-            var certificate = X509Certificate2.CreateFromPemFile(vault.ClientCert, vault.ClientKey);
+            var certificate = ReadTlsFile(
+                () => X509Certificate2.CreateFromPemFile(vault.ClientCert, vault.ClientKey),
+                $"vault.client_cert \"{vault.ClientCert}\" and vault.client_key \"{vault.ClientKey}\"");
             options.ClientCertificates = [certificate];
         }
 
@@ -114,17 +117,32 @@ internal static class UpstreamHandlerFactory
         var roots = new X509Certificate2Collection();
         if (!string.IsNullOrEmpty(vault.CaCert))
         {
-            roots.ImportFromPemFile(vault.CaCert);
+            ReadTlsFile(() => roots.ImportFromPemFile(vault.CaCert), $"vault.ca_cert \"{vault.CaCert}\"");
         }
 
         if (!string.IsNullOrEmpty(vault.CaPath) && Directory.Exists(vault.CaPath))
         {
-            foreach (var file in Directory.EnumerateFiles(vault.CaPath))
+            foreach (var file in ReadTlsFile(() => Directory.GetFiles(vault.CaPath), $"vault.ca_path \"{vault.CaPath}\""))
             {
-                roots.ImportFromPemFile(file);
+                ReadTlsFile(() => roots.ImportFromPemFile(file), $"\"{file}\" in vault.ca_path");
             }
         }
 
         return roots;
     }
+
+    /// <summary>Runs a read of the vault stanza's TLS files; a failure becomes a <see cref="VaultTlsFileException"/> naming them.</summary>
+    private static T ReadTlsFile<T>(Func<T> read, string what)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception exception) when (exception is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new VaultTlsFileException($"cannot load {what}: {exception.Message}", exception);
+        }
+    }
+
+    private static void ReadTlsFile(Action read, string what) => ReadTlsFile(() => { read(); return true; }, what);
 }

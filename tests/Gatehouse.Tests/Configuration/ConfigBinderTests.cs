@@ -141,7 +141,7 @@ public sealed class ConfigBinderTests
     [Fact]
     public void ListenerApiBlocks_EitherProxyApiOrAgentApi_EnableQuit()
     {
-        var config = Valid(FromHcl($"listener \"tcp\" {{\n tls_disable = true\n agent_api {{ enable_quit = true }}\n}}\nlistener \"tcp\" {{\n tls_disable = true\n proxy_api {{ enable_quit = \"true\" }}\n}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));
+        var config = Valid(FromHcl($"listener \"tcp\" {{\n address = \"127.0.0.1:8101\"\n tls_disable = true\n agent_api {{ enable_quit = true }}\n}}\nlistener \"tcp\" {{\n address = \"127.0.0.1:8102\"\n tls_disable = true\n proxy_api {{ enable_quit = \"true\" }}\n}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));
 
         Assert.Equal([true, true, false], config.Listeners.Select(l => l.EnableQuit));
     }

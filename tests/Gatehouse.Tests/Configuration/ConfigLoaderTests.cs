@@ -92,6 +92,7 @@ public sealed class ConfigLoaderTests : IDisposable
             }
             listener "unix" {
               address = "/run/b.sock"
+              tls_disable = true
             }
             log_file = ""
             exit_after_auth = true
@@ -142,6 +143,81 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.StartsWith($"{broken}:2:", diagnostics[0].ToString(), StringComparison.Ordinal);
         Assert.Contains("^", diagnostics[0].ToDisplayString(), StringComparison.Ordinal);
         Assert.StartsWith($"{bad}:2:3: vault: unknown key \"bogus\"", diagnostics[1].ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConfigFile_LargerThanTheLimit_IsRefusedWithAClearError()
+    {
+        var big = Path.Combine(_temp, "big.hcl");
+        using (var stream = File.OpenWrite(big))
+            stream.SetLength(Gatehouse.Hcl.HclFile.MaxFileBytes + 1L);
+
+        var line = Assert.Single(ConfigLoader.Load([big], NoEnvironment).Diagnostics).ToString();
+
+        Assert.Equal($"{big}: error loading configuration: the file is larger than 16 MiB (16777216 bytes), the most a configuration file may hold", line);
+    }
+
+    [Fact]
+    public void ConfigPath_DevZero_IsRefusedWithoutGrowingMemory()
+    {
+        if (!File.Exists("/dev/zero"))
+            return;
+
+        var line = Assert.Single(ConfigLoader.Load(["/dev/zero"], NoEnvironment).Diagnostics).ToString();
+
+        Assert.StartsWith("/dev/zero: error loading configuration: the file is larger than 16 MiB", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConfigDirectory_HoldingAnEndlessOrHugeFile_ReportsThatFile_AndStillChecksTheOthers()
+    {
+        Write("10-listener.hcl", "listener \"tcp\" {\n  tls_disable = true\n}\napi_proxy {}\n");
+        using (var stream = File.OpenWrite(Path.Combine(_temp, "20-big.hcl")))
+            stream.SetLength(Gatehouse.Hcl.HclFile.MaxFileBytes + 1L);
+        if (File.Exists("/dev/zero"))
+            File.CreateSymbolicLink(Path.Combine(_temp, "30-zero.hcl"), "/dev/zero");
+        Write("40-bad.hcl", "bogus = 1\n");
+
+        var lines = ConfigLoader.Load([_temp], NoEnvironment).Diagnostics.Select(d => d.ToString()).ToList();
+
+        Assert.StartsWith($"{Path.Combine(_temp, "20-big.hcl")}: error loading configuration: the file is larger than 16 MiB", lines[0], StringComparison.Ordinal);
+        if (File.Exists("/dev/zero"))
+            Assert.StartsWith($"{Path.Combine(_temp, "30-zero.hcl")}: error loading configuration: the file is larger than 16 MiB", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith($"{Path.Combine(_temp, "40-bad.hcl")}:1:1: unknown key \"bogus\"", lines[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LaterFile_NegativeLogRotateBytes_IsReportedAtItsPlace_NotDroppedByTheMerge()
+    {
+        var first = Write("a.hcl", "log_rotate_bytes = 1024\nlistener \"tcp\" {\n  tls_disable = true\n}\napi_proxy {}\n");
+        var second = Write("b.hcl", "log_level = \"warn\"\nlog_rotate_bytes = -5\n");
+
+        var line = Assert.Single(ConfigLoader.Load([first, second], NoEnvironment).Diagnostics).ToString();
+
+        Assert.StartsWith($"{second}:2:20: log_rotate_bytes: log_rotate_bytes must not be negative", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LaterFileWithoutTheKey_LeavesTheEarlierValueAndItsPlace()
+    {
+        var first = Write("a.hcl", "log_format = \"xml\"\nlistener \"tcp\" {\n  tls_disable = true\n}\napi_proxy {}\n");
+        var second = Write("b.hcl", "log_level = \"warn\"\n");
+
+        var line = Assert.Single(ConfigLoader.Load([first, second], NoEnvironment).Diagnostics).ToString();
+
+        Assert.StartsWith($"{first}:1:14: log_format: unknown log format: xml", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void VaultAddress_IsCheckedWhereTheVaultBlockInEffectSetIt()
+    {
+        var bad = Write("a.hcl", "vault {\n  address = \"vault:8200\"\n}\nlistener \"tcp\" {\n  tls_disable = true\n}\napi_proxy {}\n");
+        var replacing = Write("b.hcl", "vault {\n  namespace = \"ns\"\n}\n");
+        var other = Write("c.hcl", "log_level = \"warn\"\n");
+
+        Valid(ConfigLoader.Load([bad, replacing], NoEnvironment)); // the whole block was replaced: the default address
+        var line = Assert.Single(ConfigLoader.Load([bad, other], NoEnvironment).Diagnostics).ToString();
+        Assert.StartsWith($"{bad}:2:13: vault.address: invalid address \"vault:8200\": missing protocol scheme", line, StringComparison.Ordinal);
     }
 
     private string Write(string name, string content)

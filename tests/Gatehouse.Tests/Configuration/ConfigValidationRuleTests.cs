@@ -1,3 +1,4 @@
+using Gatehouse.Configuration;
 using static Gatehouse.Tests.Configuration.ConfigTestSupport;
 
 namespace Gatehouse.Tests.Configuration;
@@ -62,7 +63,26 @@ public sealed class ConfigValidationRuleTests
     [InlineData("tls-listener-without-cert.hcl", "1:1: listener \"tcp\": 'tls_cert_file' must be set")]
     [InlineData("tls-require-and-disable-client-certs.hcl", "1:1: listener \"tcp\": 'tls_disable_client_certs' and 'tls_require_and_verify_client_cert' are mutually exclusive")]
     [InlineData("tls-min-version-invalid.hcl", "3:21: listener \"tcp\".tls_min_version: invalid tls_min_version \"tls14\"")]
-    [InlineData("log-level-invalid.hcl", "log-level-invalid.hcl: log_level: unknown log level: loud")]
+    [InlineData("log-level-invalid.hcl", "1:13: log_level: unknown log level: loud")]
+    [InlineData("log-format-invalid.hcl", "1:14: log_format: unknown log format: xml; use standard or json")]
+    [InlineData("log-rotate-bytes-negative.hcl", "1:20: log_rotate_bytes: log_rotate_bytes must not be negative")]
+    [InlineData("log-rotate-max-files-invalid.hcl", "1:24: log_rotate_max_files: log_rotate_max_files must be -1 (keep no rotated files), 0 (keep all) or a positive count")]
+    [InlineData("num-retries-below-minus-one.hcl", "3:19: vault.retry.num_retries: num_retries must be -1 (no retries), 0 (the default, 12) or more")]
+    [InlineData("vault-address-not-a-url.hcl", "2:13: vault.address: invalid address \"not a url\": missing protocol scheme")]
+    [InlineData("vault-address-unsupported-scheme.hcl", "2:13: vault.address: unsupported protocol scheme \"ftp\"")]
+    [InlineData("vault-address-unix-socket.hcl", "2:13: vault.address: unix socket addresses (unix://) are not supported by Gatehouse yet")]
+    [InlineData("vault-address-port-out-of-range.hcl", "2:13: vault.address: invalid address \"https://vault.example.com:99999\"")]
+    [InlineData("vault-client-cert-without-key.hcl", "3:17: vault.client_cert: both client cert and client key must be provided")]
+    [InlineData("unix-listener-without-cert.hcl", "1:1: listener \"unix\": 'tls_cert_file' must be set")]
+    [InlineData("unix-listener-require-and-disable-client-certs.hcl", "1:1: listener \"unix\": 'tls_disable_client_certs' and 'tls_require_and_verify_client_cert' are mutually exclusive")]
+    [InlineData("listener-port-out-of-range.hcl", "2:17: listener \"tcp\".address: invalid port \"70000\" in address \"127.0.0.1:70000\"")]
+    [InlineData("listener-address-without-port.hcl", "2:17: listener \"tcp\".address: missing port in address \"127.0.0.1\"")]
+    [InlineData("listener-host-invalid.hcl", "2:17: listener \"tcp\".address: invalid host \"not a host\" in address \"not a host:8200\"")]
+    [InlineData("listeners-on-one-address.hcl", "6:17: listener \"tcp\".address: address already in use: listener \"tcp\" at listeners-on-one-address.hcl:1:1 already listens on 127.0.0.1:8200")]
+    [InlineData("listeners-overlapping-wildcard.hcl", "6:17: listener \"tcp\".address: address already in use: listener \"tcp\" at listeners-overlapping-wildcard.hcl:1:1 already listens on 0.0.0.0:8200, which includes localhost:8200")]
+    [InlineData("listeners-both-on-the-default-address.hcl", "4:1: listener \"tcp\".address: address already in use: listener \"tcp\" at listeners-both-on-the-default-address.hcl:1:1 already listens on 127.0.0.1:8200")]
+    [InlineData("unix-listeners-on-one-path.hcl", "6:17: listener \"unix\".address: address already in use: listener \"unix\" at unix-listeners-on-one-path.hcl:1:1 already listens on /run/gatehouse/gatehouse.sock")]
+    [InlineData("listener-cipher-suite-unknown.hcl", "5:23: listener \"tcp\".tls_cipher_suites: unknown cipher suite \"TLS_NO_SUCH_SUITE\"")]
     [InlineData("static-secrets-without-auto-auth.hcl", "1:1: cache.cache_static_secrets: cache.cache_static_secrets=true requires an auto-auth block configured, to use the token to connect with Vault's event system")]
     [InlineData("no-cache-of-any-kind.hcl", "1:1: cache: to enable the cache, the cache must be configured to either cache static secrets or dynamic secrets")]
     public void Fixture_BreakingOneRule_ReportsExactlyThatRuleAtItsPlace(string fixture, string expected)
@@ -73,6 +93,133 @@ public sealed class ConfigValidationRuleTests
         var line = Assert.Single(Lines(result));
         var prefix = expected.StartsWith(fixture, StringComparison.Ordinal) ? expected : $"{fixture}:{expected}";
         Assert.StartsWith(prefix, line, StringComparison.Ordinal);
+    }
+
+    /// <summary>The socket's owner is looked up on this host, as the listener does when it starts (not on Windows).</summary>
+    [Theory]
+    [InlineData("listener-socket-user-unknown.hcl", "4:17: listener \"unix\".socket_user: socket_user \"no-such-user-gatehouse\" is not a known user on this host")]
+    [InlineData("listener-socket-group-unknown.hcl", "4:18: listener \"unix\".socket_group: socket_group \"no-such-group-gatehouse\" is not a known group on this host")]
+    public void UnixListener_SocketOwnerUnknownOnThisHost_IsReportedAtTheKey(string fixture, string expected)
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+
+        Fixture_BreakingOneRule_ReportsExactlyThatRuleAtItsPlace(fixture, expected);
+    }
+
+    [Fact]
+    public void UnixListener_SocketOwnerAsNumericIds_IsNotLookedUp()
+    {
+        Valid(FromHcl("listener \"unix\" {\n  address = \"/run/g.sock\"\n  tls_disable = true\n  socket_user = \"64123\"\n  socket_group = \"64124\"\n}\napi_proxy {}\n"));
+    }
+
+    [Fact]
+    public void Listeners_OnEphemeralPorts_MayShareAHost()
+    {
+        Valid(FromHcl("listener \"tcp\" {\n  address = \"127.0.0.1:0\"\n  tls_disable = true\n}\nlistener \"tcp\" {\n  address = \"127.0.0.1:0\"\n  tls_disable = true\n}\napi_proxy {}\n"));
+    }
+
+    [Fact]
+    public void Listeners_OnOneHostWithDifferentPorts_OrOnDifferentHosts_AreFine()
+    {
+        Valid(FromHcl("""
+            listener "tcp" {
+              address = "0.0.0.0:8200"
+              tls_disable = true
+            }
+            listener "tcp" {
+              address = "127.0.0.1:8201"
+              tls_disable = true
+            }
+            listener "tcp" {
+              address = "127.0.0.2:8202"
+              tls_disable = true
+            }
+            listener "tcp" {
+              address = "127.0.0.3:8202"
+              tls_disable = true
+            }
+            listener "tcp" {
+              address = "[::1]:8200"
+              tls_disable = true
+            }
+            api_proxy {}
+            """));
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8200")]
+    [InlineData("https://vault.example.com")]
+    [InlineData("HTTPS://Vault.Example.COM:8200/")]
+    [InlineData("https://[::1]:8200")]
+    [InlineData("https://vault.example.com:8200/prefix")]
+    public void VaultAddress_HttpOrHttpsUrls_AreAccepted(string address)
+    {
+        Valid(FromHcl($"vault {{\n  address = \"{address}\"\n}}\nlistener \"tcp\" {{\n  tls_disable = true\n}}\napi_proxy {{}}\n"));
+    }
+
+    [Fact]
+    public void VaultAddress_Empty_MeansTheDefault()
+    {
+        var config = Valid(FromHcl("vault {\n  address = \"\"\n}\nlistener \"tcp\" {\n  tls_disable = true\n}\napi_proxy {}\n"));
+
+        Assert.Equal("https://127.0.0.1:8200", config.Vault.EffectiveAddress);
+    }
+
+    [Fact]
+    public void RequiredPath_OfOnlySpaces_IsMissing_AsTheSinkFindsAtStart()
+    {
+        var lines = Lines(FromHcl("""
+            auto_auth {
+              method "token_file" {
+                config = {
+                  token_file_path = "  "
+                }
+              }
+              sink "file" {
+                config = {
+                  path = "   "
+                }
+              }
+            }
+            """));
+
+        Assert.Equal(2, lines.Count);
+        Assert.StartsWith("test.hcl:4:25: auto_auth.method \"token_file\": missing 'token_file_path' value", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("test.hcl:9:14: auto_auth.sink \"file\": 'path' not specified for file sink", lines[1], StringComparison.Ordinal);
+    }
+
+    private const string PersistWithKeyFromEnvironment = """
+        cache {
+          persist "file" {
+            path        = "/var/lib/gatehouse/cache"
+            key_env_var = "GH_CACHE_KEY"
+          }
+        }
+        listener "tcp" {
+          tls_disable = true
+        }
+        """;
+
+    [Theory]
+    [InlineData(null, "test.hcl:4:19: cache.persist \"file\".key_env_var: the environment variable GH_CACHE_KEY (key_env_var) is not set or empty; set it to a base64-encoded 32-byte key")]
+    [InlineData("not base64!", "test.hcl:4:19: cache.persist \"file\".key_env_var: the environment variable GH_CACHE_KEY (key_env_var) is not valid base64")]
+    [InlineData("AAAAAAAAAAAAAAAAAAAAAA==", "test.hcl:4:19: cache.persist \"file\".key_env_var: the environment variable GH_CACHE_KEY (key_env_var) holds 16 bytes; it must be a base64-encoded 32-byte key")]
+    public void PersistKeyFromTheEnvironment_ThatStartUpWouldRefuse_IsReportedAtKeyEnvVar(string? value, string expected)
+    {
+        var result = ConfigLoader.FromTree(
+            Gatehouse.Hcl.HclParser.Parse(PersistWithKeyFromEnvironment, "test.hcl"), "test.hcl", name => name == "GH_CACHE_KEY" ? value : null);
+
+        Assert.StartsWith(expected, Assert.Single(Lines(result)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PersistKeyFromTheEnvironment_A32ByteKey_IsValid()
+    {
+        var key = Convert.ToBase64String(new byte[32]);
+
+        Valid(ConfigLoader.FromTree(
+            Gatehouse.Hcl.HclParser.Parse(PersistWithKeyFromEnvironment, "test.hcl"), "test.hcl", name => name == "GH_CACHE_KEY" ? key : null));
     }
 
     [Fact]

@@ -90,6 +90,59 @@ public sealed class EnvironmentOverridesTests
         Assert.Equal(TimeSpan.FromSeconds(1), config.AutoAuth!.Method.EffectiveMinBackoff); // default
     }
 
+    [Theory]
+    [InlineData("VAULT_ADDR", ":::", "environment variable VAULT_ADDR: vault.address: invalid address \":::\": missing protocol scheme")]
+    [InlineData("BAO_ADDR", "ftp://vault:8200", "environment variable BAO_ADDR: vault.address: unsupported protocol scheme \"ftp\"")]
+    [InlineData("VAULT_LOG_LEVEL", "loud", "environment variable VAULT_LOG_LEVEL: log_level: unknown log level: loud")]
+    [InlineData("VAULT_MAX_RETRIES", "-7", "environment variable VAULT_MAX_RETRIES: vault.retry.num_retries: num_retries must be -1")]
+    public void EnvironmentValue_ThatCannotWork_IsReportedAtTheVariable(string variable, string value, string expected)
+    {
+        var line = Assert.Single(LoadFixture("full.hcl", Env((variable, value))).Diagnostics).ToString();
+
+        Assert.StartsWith(expected, line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("-address=:::", "flag -address: vault.address: invalid address \":::\": missing protocol scheme")]
+    [InlineData("-address=unix:///run/vault.sock", "flag -address: vault.address: unix socket addresses (unix://) are not supported by Gatehouse yet")]
+    [InlineData("-log-level=loud", "flag -log-level: log_level: unknown log level: loud")]
+    [InlineData("-log-format=xml", "flag -log-format: log_format: unknown log format: xml")]
+    [InlineData("-log-rotate-bytes=-5", "flag -log-rotate-bytes: log_rotate_bytes: log_rotate_bytes must not be negative")]
+    [InlineData("-log-rotate-max-files=-2", "flag -log-rotate-max-files: log_rotate_max_files: log_rotate_max_files must be -1")]
+    [InlineData("-client-cert=/etc/c.pem", "flag -client-cert: vault.client_cert: both client cert and client key must be provided")]
+    public void FlagValue_ThatCannotWork_IsReportedAtTheFlag(string flag, string expected)
+    {
+        var flags = Gatehouse.Hosting.ConfigArguments.Parse(["-config=x", flag], out var error)!.Overrides;
+        Assert.Equal("", error);
+
+        var line = Assert.Single(LoadFixture("full.hcl", flags: flags).Diagnostics).ToString();
+
+        Assert.StartsWith(expected, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FlagOverAnInvalidFileValue_IsTheValueChecked_AndNamed()
+    {
+        var file = Path.Combine(FixturesDirectory, "vault-address-not-a-url.hcl");
+
+        Valid(ConfigLoader.Load([file], NoEnvironment, new ConfigOverrides { Address = "https://good:8200" }));
+        var line = Assert.Single(ConfigLoader.Load([file], Env(("VAULT_ADDR", "still not a url"))).Diagnostics).ToString();
+        Assert.StartsWith("environment variable VAULT_ADDR: vault.address: invalid address \"still not a url\"", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("JSON")]
+    [InlineData(" Json ")]
+    [InlineData("Standard")]
+    public void LogFormat_IsCaseInsensitive_InValidationAsAtStart(string format)
+    {
+        var config = Valid(LoadFixture("full.hcl", flags: new ConfigOverrides { LogFormat = format }));
+
+        var settings = Gatehouse.Hosting.Logging.LoggingSettings.From(config, "proxy.log");
+        Assert.Equal(format.Trim().Equals("json", StringComparison.OrdinalIgnoreCase)
+            ? Gatehouse.Hosting.Logging.LogFormat.Json : Gatehouse.Hosting.Logging.LogFormat.Standard, settings.Format);
+    }
+
     [Fact]
     public void ExitAfterAuthFlag_OverridesTheFileOnlyWhenGiven()
     {

@@ -55,6 +55,7 @@ public sealed class SampleConfigTests
         Assert.Equal(3, config.Listeners.Count);
         Assert.Equal(ListenerType.Unix, config.Listeners[0].Type);
         Assert.Equal(0x1B0, config.Listeners[0].SocketMode); // 0660
+        Assert.True(config.Listeners[0].TlsDisable); // a local socket: TLS off, so no certificate is needed
         Assert.True(config.Listeners[1].TlsRequireAndVerifyClientCert);
         Assert.False(config.Listeners[1].TlsDisable);
         Assert.Equal(ListenerRole.MetricsOnly, config.Listeners[2].Role);

@@ -105,11 +105,12 @@ public sealed class CommandLineTests
     [Fact]
     public async Task Validate_RepeatedConfig_MergesInOrder()
     {
-        var (code, stdout, _) = await Run("validate", $"-config={Sample("minimal-proxy.hcl")}", $"-config={Sample("seed.hcl")}");
+        // Samples whose listeners do not share an address: two on one address could never start, and are refused.
+        var (code, stdout, _) = await Run("validate", $"-config={Sample("force-unix-tls.hcl")}", $"-config={Sample("seed.hcl")}");
 
         Assert.Equal(0, code);
         var json = JsonNode.Parse(stdout)!;
-        Assert.Equal(2, json["listeners"]!.AsArray().Count);
+        Assert.Equal(4, json["listeners"]!.AsArray().Count);
         Assert.Equal("http://127.0.0.1:8200", (string?)json["vault"]!["address"]);
     }
 
@@ -233,6 +234,75 @@ public sealed class CommandLineTests
         Assert.Equal("debug", (string?)json["log_level"]);
         Assert.True((bool)json["exit_after_auth"]!);
         Assert.Equal("1h0m0s", (string?)json["log_rotate_duration"]);
+    }
+
+    /// <summary>
+    /// Configurations that can never start, each for a reason visible in the files, the environment or the flags.
+    /// The invariant: <c>validate</c> refuses each one, naming the place (<c>file:line:col</c>, or the variable or
+    /// flag), and <c>proxy</c> refuses it with the very same words before starting anything.
+    /// </summary>
+    public static TheoryData<string, string, string, string> NeverStarts => new()
+    {
+        // name, config (PORT: a free port, DIR: a directory that exists), VAR=value or "", -flag=value or ""
+        { "vault address not a URL", "vault {\n  address = \"not a url\"\n}\n" + TcpListener("127.0.0.1:0"), "", "" },
+        { "VAULT_ADDR not a URL", TcpListener("127.0.0.1:0"), "VAULT_ADDR=:::", "" },
+        { "-address not a URL", TcpListener("127.0.0.1:0"), "", "-address=:::" },
+        { "unix listener with TLS on and no certificate", "listener \"unix\" {\n  address = \"DIR/g.sock\"\n  tls_key_file = \"DIR/k.pem\"\n}\n", "", "" },
+        { "two listeners on one address", TcpListener("127.0.0.1:PORT") + TcpListener("127.0.0.1:PORT"), "", "" },
+        { "port above 65535", TcpListener("127.0.0.1:70000"), "", "" },
+        { "unknown socket_user", "listener \"unix\" {\n  address = \"DIR/g.sock\"\n  tls_disable = true\n  socket_user = \"no-such-user-gatehouse\"\n}\n", "", "" },
+        { "unknown cipher suite", "listener \"tcp\" {\n  address = \"127.0.0.1:0\"\n  tls_cert_file = \"DIR/c.pem\"\n  tls_key_file = \"DIR/k.pem\"\n  tls_cipher_suites = \"TLS_NO_SUCH_SUITE\"\n}\n", "", "" },
+        { "log_rotate_bytes negative", "log_rotate_bytes = -5\n" + TcpListener("127.0.0.1:0"), "", "" },
+        { "log_format unknown", "log_format = \"xml\"\n" + TcpListener("127.0.0.1:0"), "", "" },
+        { "-log-rotate-bytes negative", TcpListener("127.0.0.1:0"), "", "-log-rotate-bytes=-5" },
+    };
+
+    private static string TcpListener(string address) => $"listener \"tcp\" {{\n  address = \"{address}\"\n  tls_disable = true\n}}\n";
+
+    [Theory]
+    [MemberData(nameof(NeverStarts))]
+    public async Task ConfigThatCanNeverStart_IsRefusedByValidate_AtItsPlace_AndByProxy_WithTheSameWords(
+        string name, string config, string variable, string flag)
+    {
+        if (OperatingSystem.IsWindows() && config.Contains("unix", StringComparison.Ordinal))
+            return;
+        var dir = Directory.CreateTempSubdirectory("gatehouse-never-").FullName;
+        using var occupied = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        occupied.Start();
+        var port = ((System.Net.IPEndPoint)occupied.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        occupied.Stop();
+        var file = Path.Combine(dir, "proxy.hcl");
+        await File.WriteAllTextAsync(file, config.Replace("PORT", port, StringComparison.Ordinal).Replace("DIR", dir, StringComparison.Ordinal) + "api_proxy {}\n");
+        Func<string, string?> env = n => variable.Length > 0 && n == variable[..variable.IndexOf('=', StringComparison.Ordinal)]
+            ? variable[(variable.IndexOf('=', StringComparison.Ordinal) + 1)..] : null;
+        string[] extra = flag.Length > 0 ? [flag] : [];
+
+        // A safety net only: were the configuration to start after all, cancelling stops the daemon.
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        try
+        {
+            var validate = await RunWith(env, ["validate", $"-config={file}", .. extra], cancel.Token);
+            var proxy = await RunWith(env, ["proxy", $"-config={file}", .. extra], cancel.Token);
+
+            Assert.True(validate.Code == 1, $"{name}: validate accepted it");
+            var problem = validate.Stderr.Split('\n')[0];
+            Assert.Matches($"^({System.Text.RegularExpressions.Regex.Escape(file)}:[0-9]+:[0-9]+|environment variable [A-Z_]+|flag -[a-z-]+): ", problem);
+            Assert.Contains("error validating configuration: 1 problem found; nothing was started", validate.Stderr, StringComparison.Ordinal);
+            Assert.Equal(1, proxy.Code);
+            Assert.Equal(validate.Stderr, proxy.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunWith(Func<string, string?> env, string[] args, CancellationToken ct)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await GatehouseCommand.RunAsync(args, stdout, stderr, env, ct);
+        return (code, stdout.ToString(), stderr.ToString());
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using Gatehouse.Hosting;
+using static Gatehouse.Tests.Configuration.ConfigTestSupport;
 
 namespace Gatehouse.Tests.Hosting;
 
@@ -21,5 +22,26 @@ public sealed class GatehouseCommandTests
         var code = await GatehouseCommand.RunAsync(["frobnicate"], new StringWriter(), stderr, CancellationToken.None);
         Assert.Equal(1, code);
         Assert.Contains("Usage: gatehouse", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnexpectedException_IsOneLineOnStderr_AndExitOne_NeverAStackTrace()
+    {
+        // `gatehouse validate ... | head -0`: stdout is closed before the JSON is written.
+        var stderr = new StringWriter();
+        var code = await GatehouseCommand.RunAsync(
+            ["validate", $"-config={Path.Combine(SamplesDirectory, "seed.hcl")}"], new BrokenPipe(), stderr, _ => null, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.Equal("Error: IOException: Broken pipe" + Environment.NewLine, stderr.ToString());
+    }
+
+    private sealed class BrokenPipe : TextWriter
+    {
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+        public override void Write(char value) => throw new IOException("Broken pipe");
+
+        public override void Write(string? value) => throw new IOException("Broken pipe");
     }
 }

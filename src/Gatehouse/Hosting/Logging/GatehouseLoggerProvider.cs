@@ -62,6 +62,13 @@ internal sealed class GatehouseLoggerProvider : ILoggerProvider
         }
     }
 
+    /// <summary>
+    /// The generic host's "Hosting failed to start" error: Gatehouse reports a failed start itself, as one line on
+    /// stderr, with the details at Debug; the host's line would say it a second time.
+    /// </summary>
+    private static bool IsReportedElsewhere(string category, EventId eventId) =>
+        eventId.Name == "HostedServiceStartupFaulted" && category == "Microsoft.Extensions.Hosting.Internal.Host";
+
     private sealed class Logger(GatehouseLoggerProvider provider, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
@@ -71,7 +78,7 @@ internal sealed class GatehouseLoggerProvider : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (!IsEnabled(logLevel))
+            if (!IsEnabled(logLevel) || IsReportedElsewhere(category, eventId))
             {
                 return;
             }

@@ -58,12 +58,24 @@ internal sealed class LogFile : IDisposable
         return path;
     }
 
-    /// <summary>Opens (creates or appends to) the active file now, so a bad path fails at startup.</summary>
+    /// <summary>
+    /// Opens (creates or appends to) the active file now, so a bad path fails at startup: a
+    /// <see cref="LogFileException"/> naming the file and the reason.
+    /// </summary>
     public void Open()
     {
-        if (_stream is null)
+        if (_stream is not null)
+        {
+            return;
+        }
+
+        try
         {
             OpenNew();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new LogFileException($"log file \"{Path}\": {exception.Message}", exception);
         }
     }
 

@@ -23,51 +23,18 @@ internal sealed record LoggingSettings
     public int RotateMaxFiles { get; init; }
 
     /// <summary>
-    /// Reads log_level, log_format, log_file and log_rotate_* (flags already merged into the config).
-    /// <paramref name="defaultFileName"/> is <c>proxy.log</c> or <c>agent.log</c>. Returns every problem found.
+    /// Maps log_level, log_format, log_file and log_rotate_* (flags and environment already merged into the config)
+    /// to settings. <paramref name="defaultFileName"/> is <c>proxy.log</c> or <c>agent.log</c>. There are no rules
+    /// here: the validator checks every log_* value, with its place, before anything starts; a value it would refuse
+    /// (possible only for a configuration built in code) maps to the default.
     /// </summary>
-    public static LoggingSettings From(GatehouseConfig config, string defaultFileName, out IReadOnlyList<string> errors)
+    public static LoggingSettings From(GatehouseConfig config, string defaultFileName) => new()
     {
-        var problems = new List<string>();
-        string levelText = config.LogLevel ?? Defaults.LogLevel;
-        if (!VaultLogLevel.TryParse(levelText, out var level))
-        {
-            problems.Add($"unknown log level: {levelText}");
-            level = LogLevel.Information;
-        }
-
-        var format = LogFormat.Standard;
-        switch ((config.LogFormat ?? Defaults.LogFormat).Trim().ToLowerInvariant())
-        {
-            case "standard":
-                break;
-            case "json":
-                format = LogFormat.Json;
-                break;
-            default:
-                problems.Add($"unknown log format: {config.LogFormat}; use standard or json");
-                break;
-        }
-
-        if (config.LogRotateBytes is < 0)
-        {
-            problems.Add("log_rotate_bytes must not be negative");
-        }
-
-        if (config.LogRotateMaxFiles is < -1)
-        {
-            problems.Add("log_rotate_max_files must be -1 (keep no rotated files), 0 (keep all) or a positive count");
-        }
-
-        errors = problems;
-        return new LoggingSettings
-        {
-            Level = level,
-            Format = format,
-            FilePath = string.IsNullOrEmpty(config.LogFile) ? null : LogFile.ResolvePath(config.LogFile, defaultFileName),
-            RotateBytes = Math.Max(config.LogRotateBytes ?? 0, 0),
-            RotateDuration = config.LogRotateDuration is { } d && d > TimeSpan.Zero ? d : Defaults.LogRotateDuration,
-            RotateMaxFiles = config.LogRotateMaxFiles ?? 0,
-        };
-    }
+        Level = VaultLogLevel.TryParse(config.LogLevel, out var level) ? level : VaultLogLevel.Default,
+        Format = ValueParser.TryParseLogFormat(config.LogFormat, out var format) && format == "json" ? LogFormat.Json : LogFormat.Standard,
+        FilePath = string.IsNullOrEmpty(config.LogFile) ? null : LogFile.ResolvePath(config.LogFile, defaultFileName),
+        RotateBytes = Math.Max(config.LogRotateBytes ?? 0, 0),
+        RotateDuration = config.LogRotateDuration is { } d && d > TimeSpan.Zero ? d : Defaults.LogRotateDuration,
+        RotateMaxFiles = Math.Max(config.LogRotateMaxFiles ?? 0, -1),
+    };
 }

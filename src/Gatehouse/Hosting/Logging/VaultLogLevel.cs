@@ -1,3 +1,4 @@
+using Gatehouse.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Hosting.Logging;
@@ -5,19 +6,23 @@ namespace Gatehouse.Hosting.Logging;
 /// <summary>Vault's level names (<c>-log-level</c>, <c>log_level</c>, <c>VAULT_LOG_LEVEL</c>) and their hclog labels.</summary>
 internal static class VaultLogLevel
 {
+    /// <summary>The level when log_level is not set: info.</summary>
+    public const LogLevel Default = LogLevel.Information;
+
     /// <summary>
     /// trace, debug, info (or notice), warn (or warning), error (or err), case-insensitive and trimmed, as Vault accepts
-    /// them. Returns false for anything else; the caller reports <c>unknown log level: &lt;value&gt;</c>.
+    /// them (<see cref="ValueParser.TryParseLogLevel"/>, the one list the validator checks too). False for anything
+    /// else, empty included.
     /// </summary>
     public static bool TryParse(string? value, out LogLevel level)
     {
-        level = (value ?? "").Trim().ToLowerInvariant() switch
+        level = !ValueParser.TryParseLogLevel(value, out var name) ? LogLevel.None : name switch
         {
             "trace" => LogLevel.Trace,
             "debug" => LogLevel.Debug,
-            "info" or "notice" => LogLevel.Information,
-            "warn" or "warning" => LogLevel.Warning,
-            "err" or "error" => LogLevel.Error,
+            "info" => LogLevel.Information,
+            "warn" => LogLevel.Warning,
+            "error" => LogLevel.Error,
             _ => LogLevel.None,
         };
         return level != LogLevel.None;

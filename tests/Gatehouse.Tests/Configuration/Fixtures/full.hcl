@@ -48,6 +48,7 @@ listener "tcp" {
 
 listener "unix" {
   address = "/run/gatehouse.sock"
+  tls_disable = true
   socket_mode = "0660"
 }
 

@@ -147,16 +147,35 @@ public sealed partial class LoggingTests
     public void VaultLogLevel_RejectsOthers(string text) => Assert.False(VaultLogLevel.TryParse(text, out _));
 
     [Fact]
-    public void Settings_FromConfig_ReportsEveryProblem()
+    public void Settings_OnlyMap_TheRulesAreTheValidators()
     {
-        var config = new GatehouseConfig { LogLevel = "loud", LogFormat = "xml", LogRotateBytes = -1, LogRotateMaxFiles = -2 };
-
-        LoggingSettings.From(config, "proxy.log", out var errors);
+        // LoggingSettings has no rules of its own: every log_* problem is the validator's, reported with its place.
+        var problems = new List<ConfigDiagnostic>();
+        ConfigValidator.Validate(new GatehouseConfig { LogLevel = "loud", LogFormat = "xml", LogRotateBytes = -1, LogRotateMaxFiles = -2 }, problems);
 
         Assert.Equal(
-            ["unknown log level: loud", "unknown log format: xml; use standard or json", "log_rotate_bytes must not be negative",
-             "log_rotate_max_files must be -1 (keep no rotated files), 0 (keep all) or a positive count"],
-            errors);
+            ["log_level: unknown log level: loud; use trace, debug, info, warn or error", "log_format: unknown log format: xml; use standard or json",
+             "log_rotate_bytes: log_rotate_bytes must not be negative; use 0 for no size limit",
+             "log_rotate_max_files: log_rotate_max_files must be -1 (keep no rotated files), 0 (keep all) or a positive count"],
+            problems.Where(p => p.Path.StartsWith("log_", StringComparison.Ordinal)).Select(p => $"{p.Path}: {p.Message}"));
+    }
+
+    [Theory]
+    [InlineData(" DEBUG ", "JSON", LogLevel.Debug, true)]
+    [InlineData("Warning", " json", LogLevel.Warning, true)]
+    [InlineData("", "", LogLevel.Information, false)]
+    [InlineData(null, "Standard", LogLevel.Information, false)]
+    public void Settings_FromConfig_ReadLevelAndFormatAsTheValidatorAcceptsThem(string? level, string? format, LogLevel expectedLevel, bool json)
+    {
+        var config = new GatehouseConfig { LogLevel = level, LogFormat = format };
+        var problems = new List<ConfigDiagnostic>();
+        ConfigValidator.Validate(config, problems);
+
+        var settings = LoggingSettings.From(config, "proxy.log");
+
+        Assert.DoesNotContain(problems, p => p.Path.StartsWith("log_", StringComparison.Ordinal));
+        Assert.Equal(expectedLevel, settings.Level);
+        Assert.Equal(json ? LogFormat.Json : LogFormat.Standard, settings.Format);
     }
 
     [Fact]
@@ -164,9 +183,8 @@ public sealed partial class LoggingTests
     {
         var settings = LoggingSettings.From(
             new GatehouseConfig { LogLevel = "debug", LogFormat = "json", LogFile = "/var/log/gatehouse/", LogRotateMaxFiles = -1 },
-            "proxy.log", out var errors);
+            "proxy.log");
 
-        Assert.Empty(errors);
         Assert.Equal(LogLevel.Debug, settings.Level);
         Assert.Equal(LogFormat.Json, settings.Format);
         Assert.Equal("/var/log/gatehouse/proxy.log", settings.FilePath);

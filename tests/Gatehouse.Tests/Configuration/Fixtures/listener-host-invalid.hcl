@@ -1,0 +1,5 @@
+listener "tcp" {
+  address     = "not a host:8200"
+  tls_disable = true
+}
+api_proxy {}

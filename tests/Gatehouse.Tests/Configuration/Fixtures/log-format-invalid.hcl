@@ -1,0 +1,6 @@
+log_format = "xml"
+listener "tcp" {
+  address = "127.0.0.1:8100"
+  tls_disable = true
+}
+api_proxy {}

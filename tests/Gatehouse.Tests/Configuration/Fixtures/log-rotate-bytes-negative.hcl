@@ -1,0 +1,6 @@
+log_rotate_bytes = -5
+listener "tcp" {
+  address = "127.0.0.1:8100"
+  tls_disable = true
+}
+api_proxy {}

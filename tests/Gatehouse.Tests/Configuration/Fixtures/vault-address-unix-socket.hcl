@@ -1,0 +1,8 @@
+vault {
+  address = "unix:///run/vault.sock"
+}
+listener "tcp" {
+  address = "127.0.0.1:8100"
+  tls_disable = true
+}
+api_proxy {}
