@@ -27,7 +27,7 @@ internal sealed partial class MemoryTrimmer(TimeProvider time, ILogger<MemoryTri
         var allocated = GC.GetTotalAllocatedBytes();
         var trimmedAt = GC.GetGCMemoryInfo().TotalCommittedBytes;
         using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        while (await NextTickAsync(timer, stoppingToken).ConfigureAwait(false))
         {
             var nowAllocated = GC.GetTotalAllocatedBytes();
             var allocatedSince = nowAllocated - allocated;
@@ -44,6 +44,19 @@ internal sealed partial class MemoryTrimmer(TimeProvider time, ILogger<MemoryTri
             trimmedAt = GC.GetGCMemoryInfo().TotalCommittedBytes;
             allocated = GC.GetTotalAllocatedBytes();
             Log.Trimmed(logger, committed / (1024 * 1024), trimmedAt / (1024 * 1024));
+        }
+    }
+
+    /// <summary>False once the host stops (a stop is not a failure of this service).</summary>
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
