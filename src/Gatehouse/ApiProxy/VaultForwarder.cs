@@ -21,6 +21,7 @@ internal sealed partial class VaultForwarder : IVaultProxier
     private readonly GatehouseMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly VaultReachability? _reachability;
+    private readonly UpstreamFailureLog _failureLog;
     private readonly ILogger<VaultForwarder> _logger;
 
     public VaultForwarder(
@@ -30,10 +31,12 @@ internal sealed partial class VaultForwarder : IVaultProxier
         ConsistencyTracker consistency,
         GatehouseMetrics metrics,
         TimeProvider time,
+        UpstreamFailureLog failureLog,
         ILogger<VaultForwarder> logger,
         VaultReachability? reachability = null)
     {
         _reachability = reachability;
+        _failureLog = failureLog;
         _forwarder = forwarder;
         _upstream = upstream;
         _retry = retry;
@@ -119,11 +122,8 @@ internal sealed partial class VaultForwarder : IVaultProxier
                 if (failure.Kind != ProxyFailureKind.UpstreamFailed || attempt >= maxRetries || context.Response.HasStarted
                     || !TryPlanRetry(attempt + 1, null, deadline, out delay))
                 {
-                    if (failure.Kind is ProxyFailureKind.UpstreamUnreachable or ProxyFailureKind.UpstreamFailed or ProxyFailureKind.UpstreamTimeout)
-                    {
-                        Log.UpstreamFailed(_logger, failure.Kind, _upstream.Address, exception?.Message);
-                    }
-
+                    // One line per kind per interval, not per request: an outage fails thousands a second.
+                    _failureLog.Report(failure);
                     return ProxyResult.Failed(failure.Kind, failure.Message);
                 }
 
@@ -469,8 +469,5 @@ internal sealed partial class VaultForwarder : IVaultProxier
 
         [LoggerMessage(4, LogLevel.Debug, "Vault answered {StatusCode}; following the redirect to {Target} once")]
         public static partial void FollowingRedirect(ILogger logger, int statusCode, Uri target);
-
-        [LoggerMessage(3, LogLevel.Warning, "Proxied request failed ({Kind}) talking to Vault at {Address}: {Reason}")]
-        public static partial void UpstreamFailed(ILogger logger, ProxyFailureKind kind, string address, string? reason);
     }
 }
