@@ -31,7 +31,8 @@ internal static class ApiProxyServiceCollectionExtensions
 
         // A 412 means "this node has not caught up"; when the user chose fail, the client must see it at once.
         var retry412 = !(apiProxy.EnforceConsistency == EnforceConsistency.Always && apiProxy.WhenInconsistent == WhenInconsistent.Fail);
-        services.AddSingleton(new RetryPolicy(config.Vault.EffectiveNumRetries, options.RetryBudget, retry412, options.RetryJitter));
+        services.AddSingleton(new RetryPolicy(
+            config.Vault.EffectiveNumRetries, options.RetryBudget, retry412, options.RetryJitter, config.Vault.EffectiveUnavailableRetryBudget));
         services.AddSingleton(new ConsistencyTracker(apiProxy.EnforceConsistency, apiProxy.WhenInconsistent));
         services.AddSingleton(sp => new TokenSelector(
             apiProxy.UseAutoAuthToken, sp.GetRequiredService<TokenStore>(), options.FirstTokenWait, sp.GetRequiredService<TimeProvider>()));

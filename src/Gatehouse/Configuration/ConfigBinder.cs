@@ -218,14 +218,20 @@ internal sealed class ConfigBinder
     {
         var r = Reader(entry.Body, "vault");
         int? numRetries = null;
+        TimeSpan? unavailableBudget = null;
         var retryBlocks = Blocks(r, "retry");
         OnlyOne(retryBlocks, "vault.retry", "one and only one \"retry\" block is required");
         if (retryBlocks.Count > 0)
         {
             var retry = Reader(retryBlocks[0].Body, "vault.retry");
             numRetries = retry.Int("num_retries");
-            if (retry.PositionOf("num_retries") is { } position)
-                origins["vault.retry.num_retries"] = position;
+            unavailableBudget = retry.Duration("unavailable_budget");
+            foreach (var key in (string[])["num_retries", "unavailable_budget"])
+            {
+                if (retry.PositionOf(key) is { } position)
+                    origins[$"vault.retry.{key}"] = position;
+            }
+
             retry.Finish();
         }
 
@@ -246,6 +252,7 @@ internal sealed class ConfigBinder
             TlsServerName = r.String("tls_server_name"),
             Namespace = r.String("namespace"),
             NumRetries = numRetries,
+            UnavailableRetryBudget = unavailableBudget,
         };
         r.Finish();
         return vault;

@@ -124,6 +124,12 @@ internal static class ConfigValidator
             Error(At("vault.retry.num_retries"), "vault.retry.num_retries",
                 "num_retries must be -1 (no retries), 0 (the default, 12) or more");
         }
+
+        if (config.Vault.UnavailableRetryBudget is { } unavailable && unavailable < TimeSpan.Zero)
+        {
+            Error(At("vault.retry.unavailable_budget"), "vault.retry.unavailable_budget",
+                "unavailable_budget must not be negative; use a duration such as 5s, or 0 to return Vault's 503 at once");
+        }
     }
 
     /// <summary>

@@ -42,6 +42,12 @@ internal static class Defaults
     /// <summary>How long Vault may stay silent on a proxied request, and the budget for its retries (Vault's client timeout).</summary>
     public static readonly TimeSpan UpstreamTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// vault.retry.unavailable_budget (ours): how long after a request arrived a 503 from Vault (sealed, no active node)
+    /// may still be retried: 5 seconds, well inside clients' timeouts.
+    /// </summary>
+    public static readonly TimeSpan UnavailableRetryBudget = TimeSpan.FromSeconds(5);
+
     /// <summary>listener max_request_size: the largest request body a listener accepts, 32 MiB (as Vault).</summary>
     public const long MaxRequestSize = 32L * 1024 * 1024;
 }

@@ -78,7 +78,11 @@ internal static class EffectiveConfigJson
         ["tls_skip_verify"] = vault.TlsSkipVerify,
         ["tls_server_name"] = vault.TlsServerName ?? "",
         ["namespace"] = vault.Namespace ?? "",
-        ["retry"] = new JsonObject { ["num_retries"] = vault.NumRetries == -1 ? -1 : vault.EffectiveNumRetries },
+        ["retry"] = new JsonObject
+        {
+            ["num_retries"] = vault.NumRetries == -1 ? -1 : vault.EffectiveNumRetries,
+            ["unavailable_budget"] = GoDuration(vault.EffectiveUnavailableRetryBudget),
+        },
     };
 
     private static JsonObject AutoAuth(AutoAuthConfig autoAuth)

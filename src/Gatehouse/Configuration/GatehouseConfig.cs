@@ -91,10 +91,18 @@ internal sealed record VaultConfig
     /// <summary>Null means the default, 12 retries. -1 disables retries; 0 also means 12, as in Vault.</summary>
     public int? NumRetries { get; init; }
 
+    /// <summary>
+    /// Ours (<c>retry { unavailable_budget }</c>): a 503 from Vault is retried only while the request is younger than
+    /// this; then Vault's answer goes to the client. Null means the default, 5 seconds; zero: a 503 is never retried.
+    /// </summary>
+    public TimeSpan? UnavailableRetryBudget { get; init; }
+
     /// <summary>The address in use: an empty one means the default, as in Vault.</summary>
     public string EffectiveAddress => string.IsNullOrEmpty(Address) ? Defaults.VaultAddress : Address;
 
     public int EffectiveNumRetries => NumRetries is null or 0 ? Defaults.NumRetries : Math.Max(NumRetries.Value, 0);
+
+    public TimeSpan EffectiveUnavailableRetryBudget => UnavailableRetryBudget ?? Defaults.UnavailableRetryBudget;
 }
 
 /// <summary>The <c>auto_auth</c> stanza.</summary>

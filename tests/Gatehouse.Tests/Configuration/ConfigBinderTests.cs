@@ -220,6 +220,7 @@ public sealed class ConfigBinderTests
               namespace = "ns1"
               retry {
                 num_retries = -1
+                unavailable_budget = "2500ms"
               }
             }
             {{AutoAuth}}
@@ -229,9 +230,14 @@ public sealed class ConfigBinderTests
         {
             Address = "https://v:8200", CaCert = "/ca.pem", CaPath = "/cas", ClientCert = "/c.pem", ClientKey = "/k.pem",
             TlsSkipVerify = false, TlsServerName = "vault.internal", Namespace = "ns1", NumRetries = -1,
+            UnavailableRetryBudget = TimeSpan.FromMilliseconds(2500),
         }, config.Vault);
         Assert.Equal(0, config.Vault.EffectiveNumRetries);
     }
+
+    [Fact]
+    public void VaultRetry_UnavailableBudget_DefaultsTo5s() =>
+        Assert.Equal(TimeSpan.FromSeconds(5), Valid(FromHcl($"vault {{\n retry {{\n num_retries = 3\n }}\n}}\n{AutoAuth}")).Vault.EffectiveUnavailableRetryBudget);
 
     [Fact]
     public void PersistBlock_AcceptsLabelAndAssignedForms()

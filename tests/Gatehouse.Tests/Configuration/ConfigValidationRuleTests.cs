@@ -68,6 +68,7 @@ public sealed class ConfigValidationRuleTests
     [InlineData("log-rotate-bytes-negative.hcl", "1:20: log_rotate_bytes: log_rotate_bytes must not be negative")]
     [InlineData("log-rotate-max-files-invalid.hcl", "1:24: log_rotate_max_files: log_rotate_max_files must be -1 (keep no rotated files), 0 (keep all) or a positive count")]
     [InlineData("num-retries-below-minus-one.hcl", "3:19: vault.retry.num_retries: num_retries must be -1 (no retries), 0 (the default, 12) or more")]
+    [InlineData("unavailable-budget-negative.hcl", "3:26: vault.retry.unavailable_budget: unavailable_budget must not be negative; use a duration such as 5s, or 0 to return Vault's 503 at once")]
     [InlineData("vault-address-not-a-url.hcl", "2:13: vault.address: invalid address \"not a url\": missing protocol scheme")]
     [InlineData("vault-address-unsupported-scheme.hcl", "2:13: vault.address: unsupported protocol scheme \"ftp\"")]
     [InlineData("vault-address-unix-socket.hcl", "2:13: vault.address: unix socket addresses (unix://) are not supported by Gatehouse yet")]
