@@ -1,6 +1,7 @@
 using Gatehouse.ApiProxy;
 using Gatehouse.AutoAuth;
 using Gatehouse.Configuration;
+using Gatehouse.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
@@ -37,6 +38,12 @@ internal static class ApiProxyServiceCollectionExtensions
         services.AddSingleton(sp => new TokenSelector(
             apiProxy.UseAutoAuthToken, sp.GetRequiredService<TokenStore>(), options.FirstTokenWait, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<UpstreamFailureLog>();
+        services.AddSingleton(sp =>
+        {
+            var limiter = new UpstreamLimiter(apiProxy.EffectiveMaxUpstreamRequests, apiProxy.EffectiveUpstreamQueueTimeout, sp.GetRequiredService<TimeProvider>());
+            sp.GetRequiredService<GatehouseMetrics>().ObserveUpstream(() => limiter.Queued, () => limiter.Active);
+            return limiter;
+        });
         services.AddSingleton<VaultForwarder>();
         services.TryAddSingleton<IVaultProxier>(sp => sp.GetRequiredService<VaultForwarder>());
         services.AddSingleton<WrappingDiscarder>();

@@ -5,7 +5,7 @@ namespace Gatehouse.ApiProxy;
 
 /// <summary>
 /// The log lines for proxied requests Gatehouse itself failed (Vault unreachable, a broken connection, a timeout, a
-/// …), at most one per kind per interval. In an outage every request fails the same way,
+/// request shed under overload), at most one per kind per interval. In an outage every request fails the same way,
 /// thousands a second; a line each would bury everything else in the log and cost more than the proxying. So the first
 /// failure of a kind is logged at once, in full; the ones after it are counted, and at the end of each interval one
 /// line says how many there were (<c>502 cannot reach Vault: 10934 more requests in the last 5s; the latest: …</c>).
@@ -37,7 +37,8 @@ internal sealed partial class UpstreamFailureLog : IDisposable
 
     /// <summary>The kinds logged here: the upstream's failures and shedding. Others are the client's and stay at Debug.</summary>
     public static bool IsLogged(ProxyFailureKind kind) =>
-        kind is ProxyFailureKind.UpstreamUnreachable or ProxyFailureKind.UpstreamFailed or ProxyFailureKind.UpstreamTimeout;
+        kind is ProxyFailureKind.UpstreamUnreachable or ProxyFailureKind.UpstreamFailed or ProxyFailureKind.UpstreamTimeout
+            or ProxyFailureKind.Overloaded;
 
     /// <summary>One proxied request failed: logged now when it opens a window, else counted for the window's line.</summary>
     public void Report(ProxyFailure failure)
@@ -67,6 +68,7 @@ internal sealed partial class UpstreamFailureLog : IDisposable
         ProxyFailureKind.UpstreamUnreachable => "cannot reach Vault",
         ProxyFailureKind.UpstreamFailed => "the request to Vault failed",
         ProxyFailureKind.UpstreamTimeout => "Vault did not answer in time",
+        ProxyFailureKind.Overloaded => "shed: too many requests waiting for Vault",
         _ => kind.ToString(),
     };
 

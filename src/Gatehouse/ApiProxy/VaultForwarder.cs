@@ -22,6 +22,7 @@ internal sealed partial class VaultForwarder : IVaultProxier
     private readonly TimeProvider _time;
     private readonly VaultReachability? _reachability;
     private readonly UpstreamFailureLog _failureLog;
+    private readonly UpstreamLimiter _limiter;
     private readonly ILogger<VaultForwarder> _logger;
 
     public VaultForwarder(
@@ -32,11 +33,13 @@ internal sealed partial class VaultForwarder : IVaultProxier
         GatehouseMetrics metrics,
         TimeProvider time,
         UpstreamFailureLog failureLog,
+        UpstreamLimiter limiter,
         ILogger<VaultForwarder> logger,
         VaultReachability? reachability = null)
     {
         _reachability = reachability;
         _failureLog = failureLog;
+        _limiter = limiter;
         _forwarder = forwarder;
         _upstream = upstream;
         _retry = retry;
@@ -54,8 +57,10 @@ internal sealed partial class VaultForwarder : IVaultProxier
 
     public async ValueTask<ProxyResult> SendAsync(ProxyRequest request, CancellationToken cancellationToken)
     {
-        // Step map: 1. attempt through YARP; 2. a retryable answer was held back → wait and go again; 3. a buffered
-        // answer → return it; 4. streamed → done; 5. a transport failure → retry when allowed, else classify it.
+        // Step map: 1. wait for a turn with Vault (UpstreamLimiter; past the queue timeout → shed, 503); 2. attempt
+        // through YARP, then give the turn back; 3. a retryable answer was held back → wait (holding no turn) and go
+        // again; 4. a buffered answer → return it; 5. streamed → done; 6. a transport failure → retry when allowed,
+        // else classify it.
         var context = request.Context;
         var maxRetries = request.IsReplayable ? _retry.MaxRetries : 0;
         var began = _time.GetUtcNow();
@@ -66,18 +71,33 @@ internal sealed partial class VaultForwarder : IVaultProxier
         for (var attempt = 0; ; attempt++)
         {
             request.RewindBody();
-            var transformer = new AttemptTransformer(this, request, attempt < maxRetries ? attempt + 1 : 0, began, _time.GetTimestamp(), mayRedirect && redirect is null, redirect);
-            var error = await _forwarder.SendAsync(
-                context, _upstream.DestinationPrefix, _upstream.Invoker, _upstream.RequestConfig, transformer, cancellationToken)
-                .ConfigureAwait(false);
-
-            if (transformer.Masking is { } masking)
+            var turn = await _limiter.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            if (turn is null)
             {
-                // The answer streamed through the mask: release what it held back and give the client its body back.
-                context.Response.Body = masking.Inner;
-                if (error == ForwarderError.None)
+                var shed = _limiter.ShedFailure;
+                _metrics.UpstreamShed();
+                _failureLog.Report(shed);
+                return ProxyResult.Failed(shed.Kind, shed.Message);
+            }
+
+            AttemptTransformer transformer;
+            ForwarderError error;
+            using (turn)
+            {
+                // The turn covers the whole exchange, a streamed answer included: the connection is Vault's until then.
+                transformer = new AttemptTransformer(this, request, attempt < maxRetries ? attempt + 1 : 0, began, _time.GetTimestamp(), mayRedirect && redirect is null, redirect);
+                error = await _forwarder.SendAsync(
+                    context, _upstream.DestinationPrefix, _upstream.Invoker, _upstream.RequestConfig, transformer, cancellationToken)
+                    .ConfigureAwait(false);
+
+                if (transformer.Masking is { } masking)
                 {
-                    await masking.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                    // The answer streamed through the mask: release what it held back and give the client its body back.
+                    context.Response.Body = masking.Inner;
+                    if (error == ForwarderError.None)
+                    {
+                        await masking.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
 

@@ -56,6 +56,8 @@ internal static class EffectiveConfigJson
                 },
                 ["enforce_consistency"] = apiProxy.EnforceConsistency.ToString().ToLowerInvariant(),
                 ["when_inconsistent"] = apiProxy.WhenInconsistent.ToString().ToLowerInvariant(),
+                ["max_upstream_requests"] = apiProxy.EffectiveMaxUpstreamRequests,
+                ["upstream_queue_timeout"] = GoDuration(apiProxy.EffectiveUpstreamQueueTimeout),
             };
         }
 

@@ -119,6 +119,17 @@ public sealed class ConfigBinderTests
     }
 
     [Fact]
+    public void ApiProxyUpstreamBounds_Bind_AndDefaultTo256And5s()
+    {
+        var set = Valid(FromHcl($"api_proxy {{\n max_upstream_requests = 64\n upstream_queue_timeout = \"2s\"\n}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));
+        var unset = Valid(FromHcl($"api_proxy {{}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));
+
+        Assert.Equal((64, TimeSpan.FromSeconds(2)), (set.ApiProxy!.EffectiveMaxUpstreamRequests, set.ApiProxy.EffectiveUpstreamQueueTimeout));
+        Assert.Equal((256, TimeSpan.FromSeconds(5)), (unset.ApiProxy!.EffectiveMaxUpstreamRequests, unset.ApiProxy.EffectiveUpstreamQueueTimeout));
+        Assert.Null(unset.ApiProxy.MaxUpstreamRequests);
+    }
+
+    [Fact]
     public void LegacyCacheKeys_WithoutApiProxy_MakeTheApiProxy()
     {
         var config = Valid(FromHcl($"cache {{\n use_auto_auth_token = \"force\"\n when_inconsistent = \"retry\"\n}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));

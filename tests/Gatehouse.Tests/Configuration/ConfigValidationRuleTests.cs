@@ -68,6 +68,8 @@ public sealed class ConfigValidationRuleTests
     [InlineData("log-rotate-bytes-negative.hcl", "1:20: log_rotate_bytes: log_rotate_bytes must not be negative")]
     [InlineData("log-rotate-max-files-invalid.hcl", "1:24: log_rotate_max_files: log_rotate_max_files must be -1 (keep no rotated files), 0 (keep all) or a positive count")]
     [InlineData("num-retries-below-minus-one.hcl", "3:19: vault.retry.num_retries: num_retries must be -1 (no retries), 0 (the default, 12) or more")]
+    [InlineData("api-proxy-max-upstream-requests-zero.hcl", "6:27: api_proxy.max_upstream_requests: max_upstream_requests must be positive; use a number such as 256")]
+    [InlineData("api-proxy-upstream-queue-timeout-zero.hcl", "6:28: api_proxy.upstream_queue_timeout: upstream_queue_timeout must be positive; use a duration such as 5s")]
     [InlineData("unavailable-budget-negative.hcl", "3:26: vault.retry.unavailable_budget: unavailable_budget must not be negative; use a duration such as 5s, or 0 to return Vault's 503 at once")]
     [InlineData("vault-address-not-a-url.hcl", "2:13: vault.address: invalid address \"not a url\": missing protocol scheme")]
     [InlineData("vault-address-unsupported-scheme.hcl", "2:13: vault.address: unsupported protocol scheme \"ftp\"")]
