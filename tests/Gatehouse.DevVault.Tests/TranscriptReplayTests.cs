@@ -1,7 +1,4 @@
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Net.Http.Json;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
@@ -11,7 +8,7 @@ namespace Gatehouse.DevVault.Tests;
 /// Replays every exchange recorded from a real Vault 1.8 dev server against DevVault and compares by shape.
 /// The files depend on the state their predecessors leave, so they are replayed once, in order, on one server
 /// (<see cref="ReplayFixture"/>); each test checks its own file's results. 06b comes from a separate
-/// -dev-leased-kv server and runs alone.
+/// -dev-leased-kv server and runs alone; 12-edges comes from a later, fresh server with 00's setup plus a policy.
 /// </summary>
 public sealed class TranscriptReplayTests(ITestOutputHelper output, TranscriptReplayTests.ReplayFixture replayed)
     : IClassFixture<TranscriptReplayTests.ReplayFixture>
@@ -20,6 +17,7 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output, TranscriptRe
     [
         "00-setup", "01-health", "02-token", "03-approle", "04-kv2", "05-kv1", "06-leases", "06b-leases-renewable",
         "07-wrapping", "08-errors", "09-consistency-headers", "10-request-header", "11-sealed",
+        "12-edges",
     ];
 
     /// <summary>
@@ -28,6 +26,16 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output, TranscriptRe
     /// </summary>
     internal static readonly Dictionary<(string File, string Exchange), string> KnownDifferences = new()
     {
+        [("12-edges", "doubled slash inside the path: Vault redirects to the cleaned path")] = "issue 10: no path cleaning yet",
+        [("12-edges", "doubled slash after the mount name")] = "issue 10: no path cleaning yet",
+        [("12-edges", "doubled slash after /v1")] = "issue 10: no path cleaning yet",
+        [("12-edges", "dot segment in the path")] = "issue 10: no path cleaning yet",
+        [("12-edges", "CLI mount detection with a default-policy token")] = "issue 10: no preflight check yet",
+        [("12-edges", "CLI mount detection for a path the token has no access to")] = "issue 10: no preflight check yet",
+        [("12-edges", "CLI mount detection with a default-policy token (no access under secret/)")] = "issue 10: no preflight check yet",
+        [("12-edges", "two Host headers")] = "issue 10: Kestrel's own 400",
+        [("12-edges", "no Host header at all (HTTP/1.1)")] = "issue 10: Kestrel's own 400",
+        [("12-edges", "HEAD on a KV v2 secret")] = "issue 10: HEAD is read as GET",
     };
 
     public static TheoryData<string> Files => new(s_order);
@@ -80,12 +88,13 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output, TranscriptRe
     /// </summary>
     public sealed class ReplayFixture : IAsyncLifetime
     {
-        private const string Separate = "06b-leases-renewable";
+        private const string LeasedKv = "06b-leases-renewable";
+        private const string Edges = "12-edges";
         private readonly SemaphoreSlim _gate = new(1, 1);
         private readonly Dictionary<string, List<(string Name, List<string> Diffs)>> _results = new(StringComparer.Ordinal);
         private readonly List<IAsyncDisposable> _servers = [];
         private readonly List<HttpClient> _clients = [];
-        private Replayer? _shared;
+        private TranscriptReplayer? _shared;
         private Exception? _broken;
         private int _next;
 
@@ -99,9 +108,14 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output, TranscriptRe
                     return done;
                 }
 
-                if (file == Separate)
+                if (file == LeasedKv)
                 {
                     return _results[file] = await (await StartAsync(leasedKv: true)).RunAsync(file);
+                }
+
+                if (file == Edges)
+                {
+                    return _results[file] = await (await StartEdgesServerAsync()).RunAsync(file);
                 }
 
                 if (_broken is not null)
@@ -110,7 +124,7 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output, TranscriptRe
                 }
 
                 _shared ??= await StartAsync(leasedKv: false);
-                var chain = s_order.Where(f => f != Separate).ToList();
+                var chain = s_order.Where(f => f is not (LeasedKv or Edges)).ToList();
                 while (!_results.ContainsKey(file))
                 {
                     var next = chain[_next++];
@@ -133,15 +147,39 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output, TranscriptRe
             }
         }
 
-        private async Task<Replayer> StartAsync(bool leasedKv)
+        private async Task<TranscriptReplayer> StartAsync(bool leasedKv)
         {
             var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
             var server = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = clock, LeasedKv = leasedKv });
             _servers.Add(server);
-            var http = new HttpClient { BaseAddress = server.Address };
+            // No redirects followed: a 301 is an answer to compare.
+            var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = server.Address };
             _clients.Add(http);
-            var replay = new Replayer(http);
+            var replay = new TranscriptReplayer(server, http);
             replay.Map["EFJGG0UrNiovmnFi0MOEU5zz8WpSdVcJsZ1FTHng+JM="] = server.UnsealKey; // the recorded unseal key
+            return replay;
+        }
+
+        /// <summary>
+        /// 12-edges was recorded on a fresh server "with the same setup plus a policy kvread (its text is in the
+        /// first line's note)": replay 00-setup there (its results are 00's test's business, not this one's), then
+        /// write the policy.
+        /// </summary>
+        private async Task<TranscriptReplayer> StartEdgesServerAsync()
+        {
+            var replay = await StartAsync(leasedKv: false);
+            await replay.RunAsync("00-setup");
+            const string marker = "policy kvread: ";
+            var note = TranscriptReplayer.Exchanges(Edges).First()["note"]!.ToString();
+            Assert.StartsWith(marker, note, StringComparison.Ordinal);
+            var http = _clients[^1];
+            using var request = new HttpRequestMessage(HttpMethod.Put, "/v1/sys/policies/acl/kvread")
+            {
+                Content = JsonContent.Create(new { policy = note[marker.Length..] }),
+            };
+            request.Headers.Add("X-Vault-Token", "root");
+            using var response = await http.SendAsync(request);
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
             return replay;
         }
 
@@ -156,99 +194,6 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output, TranscriptRe
             }
 
             _gate.Dispose();
-        }
-    }
-
-    private static readonly JsonSerializerOptions s_json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    private sealed class Replayer(HttpClient http)
-    {
-        private readonly ShapeComparer _shapes = new();
-
-        public Dictionary<string, string> Map => _shapes.Map;
-
-        public async Task<List<(string Name, List<string> Diffs)>> RunAsync(string file)
-        {
-            var results = new List<(string, List<string>)>();
-            var path = Path.Combine(TranscriptReadme.Directory, file + ".jsonl");
-            foreach (var line in await File.ReadAllLinesAsync(path))
-            {
-                if (string.IsNullOrWhiteSpace(line))
-                {
-                    continue;
-                }
-                var exchange = JsonNode.Parse(line)!.AsObject();
-                results.Add((exchange["name"]!.ToString(), await RunOneAsync(exchange)));
-            }
-            return results;
-        }
-
-        private async Task<List<string>> RunOneAsync(JsonObject exchange)
-        {
-            var req = exchange["request"]!.AsObject();
-            var expected = exchange["response"]!.AsObject();
-            using var message = new HttpRequestMessage(new HttpMethod(req["method"]!.ToString()), _shapes.Substitute(req["path"]!.ToString()));
-            string? contentType = null;
-            foreach (var (name, value) in req["headers"]!.AsObject())
-            {
-                if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
-                {
-                    contentType = value!.ToString();
-                    continue;
-                }
-                message.Headers.TryAddWithoutValidation(name, _shapes.Substitute(value!.ToString()));
-            }
-            var body = req["body"];
-            string? bodyText = req["body_is_raw_text"]?.GetValue<bool>() == true ? body?.ToString() : body?.ToJsonString(s_json);
-            if (bodyText is not null)
-            {
-                var content = new ByteArrayContent(Encoding.UTF8.GetBytes(_shapes.Substitute(bodyText)));
-                if (contentType is not null)
-                {
-                    content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-                }
-                message.Content = content;
-            }
-            using var response = await http.SendAsync(message);
-            var text = await response.Content.ReadAsStringAsync();
-            var diffs = new List<string>();
-            var status = expected["status"]!.GetValue<int>();
-            if ((int)response.StatusCode != status)
-            {
-                diffs.Add($"status {(int)response.StatusCode}, expected {status}; body {text}");
-            }
-            var headers = expected["headers"]!.AsObject();
-            foreach (var h in new[] { "Cache-Control", "Content-Type" })
-            {
-                var actual = response.Headers.TryGetValues(h, out var v) ? string.Join(",", v) : response.Content.Headers.TryGetValues(h, out var cv) ? string.Join(",", cv) : null;
-                if (headers[h]?.ToString() != actual)
-                {
-                    diffs.Add($"header {h}: {actual ?? "(none)"}, expected {headers[h]}");
-                }
-            }
-            if (headers.ContainsKey("X-Vault-Index") != response.Headers.Contains("X-Vault-Index"))
-            {
-                diffs.Add("X-Vault-Index presence differs");
-            }
-            JsonNode? actualBody = null;
-            try
-            {
-                actualBody = text.Length == 0 ? null : JsonNode.Parse(text);
-            }
-            catch (JsonException)
-            {
-                diffs.Add("body is not JSON: " + text);
-            }
-            var expectedBody = expected["body"];
-            if (expectedBody is null && text.Length > 0)
-            {
-                diffs.Add("expected an empty body, got " + text);
-            }
-            else if (expectedBody is not null)
-            {
-                _shapes.LearnAndCompare(expectedBody, actualBody, diffs);
-            }
-            return diffs;
         }
     }
 }
