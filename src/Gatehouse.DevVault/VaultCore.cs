@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 
@@ -47,9 +48,14 @@ internal sealed partial class VaultCore
     /// <summary>The request pipeline (numbered as Vault's http layer runs it).</summary>
     public async Task HandleAsync(HttpContext ctx)
     {
-        // 1. Fault injection and counting.
-        var path = ctx.Request.Path.Value ?? "/";
-        Faults.Count(ctx.Request.Method, path);
+        // 1. Go's view of the path: the request-target as sent, percent-decoded whole (Kestrel's Request.Path has
+        //    already resolved dot segments and keeps %2F, so it cannot tell what Vault would see).
+        var target = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? ctx.Request.Path + ctx.Request.QueryString;
+        var (rawPath, rawQuery, forceQuery) = GoPath.Split(target);
+        var pathDecoded = GoPath.TryUnescape(rawPath, out var path);
+
+        // 2. Fault injection and counting.
+        Faults.Count(ctx.Request.Method, pathDecoded ? path : rawPath);
         if (Faults.DropConnections)
         {
             ctx.Abort();
@@ -71,20 +77,32 @@ internal sealed partial class VaultCore
         string? index = null;
         try
         {
-            // 2. Only /v1/ is routed; everything else is a bare 404.
+            var method = ctx.Request.Method;
+            // 3. Go refuses a target it cannot decode before any handler runs.
+            if (!pathDecoded)
+            {
+                await WriteGoBadRequestAsync(ctx, "400 Bad Request").ConfigureAwait(false);
+                return;
+            }
+            // 4. Vault's outer handler: only /v1/ is routed; everything else is a bare 404 (before ServeMux).
             if (!path.StartsWith("/v1/", StringComparison.Ordinal))
             {
                 await WriteAsync(ctx, VaultResponse.NotFound(), null).ConfigureAwait(false);
                 return;
             }
-            var method = ctx.Request.Method;
+            // 5. Go's ServeMux answers an unclean path (//, /./, /../) with 301 to the cleaned one; CONNECT is exempt.
+            if (method != "CONNECT" && GoPath.Clean(path) is var cleaned && cleaned != path)
+            {
+                await WriteRedirectAsync(ctx, GoPath.Location(cleaned, rawQuery, forceQuery)).ConfigureAwait(false);
+                return;
+            }
             if (method is not ("GET" or "PUT" or "POST" or "DELETE" or "LIST" or "HEAD" or "OPTIONS"))
             {
                 await WriteAsync(ctx, VaultResponse.Error(405), null).ConfigureAwait(false);
                 return;
             }
             var req = new VaultRequest { HttpMethod = method, Path = path[4..], Http = ctx, Now = Now };
-            // 3. Body: size limit, then JSON (or form) parsing. Content-Type is otherwise ignored.
+            // 6. Body: size limit, then JSON (or form) parsing. Content-Type is otherwise ignored.
             var bodyError = await ReadBodyAsync(ctx, req).ConfigureAwait(false);
             if (bodyError is not null)
             {
@@ -424,6 +442,43 @@ internal sealed partial class VaultCore
         {
             bytes = Serialize(resp);
         }
+        r.ContentLength = bytes.Length;
+        await r.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What Go's <c>http.Redirect</c> writes for ServeMux: Location, an HTML link for GET (Content-Type for GET and
+    /// HEAD), nothing for other methods. Cache-Control comes from Vault's outer handler, which runs first.
+    /// </summary>
+    private static async Task WriteRedirectAsync(HttpContext ctx, string location)
+    {
+        var r = ctx.Response;
+        var method = ctx.Request.Method;
+        r.StatusCode = StatusCodes.Status301MovedPermanently;
+        r.Headers.CacheControl = "no-store";
+        r.Headers.Location = location;
+        if (method is "GET" or "HEAD")
+        {
+            r.ContentType = "text/html; charset=utf-8";
+        }
+        if (method != "GET")
+        {
+            r.ContentLength = 0;
+            return;
+        }
+        var bytes = Encoding.UTF8.GetBytes(GoPath.RedirectBody(location));
+        r.ContentLength = bytes.Length;
+        await r.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Go's answer to a request it cannot read: plain text, and the connection is closed.</summary>
+    private static async Task WriteGoBadRequestAsync(HttpContext ctx, string text)
+    {
+        var r = ctx.Response;
+        r.StatusCode = StatusCodes.Status400BadRequest;
+        r.ContentType = "text/plain; charset=utf-8";
+        r.Headers.Connection = "close";
+        var bytes = Encoding.ASCII.GetBytes(text);
         r.ContentLength = bytes.Length;
         await r.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
     }

@@ -26,10 +26,6 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output, TranscriptRe
     /// </summary>
     internal static readonly Dictionary<(string File, string Exchange), string> KnownDifferences = new()
     {
-        [("12-edges", "doubled slash inside the path: Vault redirects to the cleaned path")] = "issue 10: no path cleaning yet",
-        [("12-edges", "doubled slash after the mount name")] = "issue 10: no path cleaning yet",
-        [("12-edges", "doubled slash after /v1")] = "issue 10: no path cleaning yet",
-        [("12-edges", "dot segment in the path")] = "issue 10: no path cleaning yet",
         [("12-edges", "CLI mount detection with a default-policy token")] = "issue 10: no preflight check yet",
         [("12-edges", "CLI mount detection for a path the token has no access to")] = "issue 10: no preflight check yet",
         [("12-edges", "CLI mount detection with a default-policy token (no access under secret/)")] = "issue 10: no preflight check yet",

@@ -1,0 +1,126 @@
+using System.Text;
+
+namespace Gatehouse.DevVault.Tests;
+
+/// <summary>
+/// What Vault's HTTP layer (Go's net/http server and ServeMux, then Vault's handler) does before any Vault handler
+/// runs: path cleaning, methods, Host headers, body parsing.
+/// </summary>
+public sealed class HttpLayerTests
+{
+    private static readonly UriCreationOptions s_verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
+
+    /// <summary>A client that sends paths byte for byte and never follows a redirect.</summary>
+    private static HttpClient Client() => new(new SocketsHttpHandler { AllowAutoRedirect = false });
+
+    private static HttpRequestMessage Request(DevVaultServer server, string method, string target, string? token = "root") =>
+        WithToken(new HttpRequestMessage(new HttpMethod(method), new Uri(server.Address.GetLeftPart(UriPartial.Authority) + target, s_verbatim)), token);
+
+    private static HttpRequestMessage WithToken(HttpRequestMessage request, string? token)
+    {
+        if (token is not null)
+        {
+            request.Headers.Add("X-Vault-Token", token);
+        }
+        return request;
+    }
+
+    // 12-edges "doubled slash inside the path", "doubled slash after the mount name", "doubled slash after /v1",
+    // "dot segment in the path"; the query is kept as Go's ServeMux keeps it.
+    [Theory]
+    [InlineData("/v1/auth/token//lookup-self", "/v1/auth/token/lookup-self")]
+    [InlineData("/v1/auth//token/lookup-self", "/v1/auth/token/lookup-self")]
+    [InlineData("/v1//secret/data/app", "/v1/secret/data/app")]
+    [InlineData("/v1/secret/data/../data/app", "/v1/secret/data/app")]
+    [InlineData("/v1/secret/./data/app", "/v1/secret/data/app")]
+    [InlineData("/v1/secret/metadata//?list=true", "/v1/secret/metadata/?list=true")]
+    [InlineData("/v1/../sys/health", "/sys/health")]
+    [InlineData("/v1/secret/data/a%20b//c", "/v1/secret/data/a%20b/c")]
+    public async Task PathCleaning_UncleanPath_Gets301ToTheCleanedPathBeforeAnyHandler(string target, string location)
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var http = Client();
+        // No token: the redirect comes before Vault's token check.
+        using var response = await http.SendAsync(Request(server, "GET", target, token: null));
+        Assert.Equal(301, (int)response.StatusCode);
+        Assert.Equal(location, response.Headers.Location!.OriginalString);
+        Assert.Equal("no-store", response.Headers.CacheControl!.ToString());
+        Assert.Equal("text/html; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        Assert.Equal($"<a href=\"{location.Replace("&", "&amp;", StringComparison.Ordinal)}\">Moved Permanently</a>.\n\n", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task PathCleaning_PostToUncleanPath_Gets301WithNoBody()
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var http = Client();
+        using var request = Request(server, "POST", "/v1/secret//data/app");
+        request.Content = new StringContent("""{"data":{"a":"b"}}""", Encoding.UTF8, "application/json");
+        using var response = await http.SendAsync(request);
+        Assert.Equal(301, (int)response.StatusCode);
+        Assert.Equal("/v1/secret/data/app", response.Headers.Location!.OriginalString);
+        Assert.Null(response.Content.Headers.ContentType);
+        Assert.Equal("", await response.Content.ReadAsStringAsync());
+        // Nothing was written.
+        using var read = await http.SendAsync(Request(server, "GET", "/v1/secret/data/app"));
+        Assert.Equal(404, (int)read.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/v1/secret/data/app/")]   // a trailing slash is clean
+    [InlineData("/v1/secret/data/app")]
+    public async Task PathCleaning_CleanPath_IsNotRedirected(string target)
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var http = Client();
+        using var response = await http.SendAsync(Request(server, "GET", target));
+        Assert.NotEqual(301, (int)response.StatusCode);
+    }
+
+    [Fact]
+    public async Task PathCleaning_PathOutsideV1_Gets404NotARedirect()
+    {
+        // Vault's handler answers 404 to anything not under /v1/ before Go's ServeMux could redirect.
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var http = Client();
+        using var response = await http.SendAsync(Request(server, "GET", "//v1/secret/data/app"));
+        Assert.Equal(404, (int)response.StatusCode);
+        Assert.Equal("""{"errors":[]}""", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Path_PercentEncodedSlash_IsDecodedLikeGo()
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        await vault.OkAsync("POST", "secret/data/hello", body: new { data = new { a = "b" } });
+        using var http = Client();
+        using var response = await http.SendAsync(Request(server, "GET", "/v1/secret/data%2Fhello"));
+        Assert.Equal(200, (int)response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/", "/")]
+    [InlineData("", "/")]
+    [InlineData("a/b", "/a/b")]
+    [InlineData("/a//b", "/a/b")]
+    [InlineData("/a/./b/", "/a/b/")]
+    [InlineData("/a/b/..", "/a")]
+    [InlineData("/a/b/../", "/a/")]
+    [InlineData("/../a", "/a")]
+    [InlineData("/a/b//", "/a/b/")]
+    [InlineData("/v1//", "/v1/")]
+    public void GoPath_Clean_MatchesGosCleanPath(string path, string cleaned)
+    {
+        Assert.Equal(cleaned, GoPath.Clean(path));
+    }
+
+    [Theory]
+    [InlineData("/a b?c#d", "/a%20b%3Fc%23d")]
+    [InlineData("/k/$&+,:;=@-_.~", "/k/$&+,:;=@-_.~")]
+    [InlineData("/ü", "/%C3%BC")]
+    public void GoPath_Escape_MatchesGosPathEscaping(string path, string escaped)
+    {
+        Assert.Equal(escaped, GoPath.Escape(path));
+    }
+}
