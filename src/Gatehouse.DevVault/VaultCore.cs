@@ -112,7 +112,7 @@ internal sealed partial class VaultCore
             req.Operation = method switch
             {
                 "GET" => ctx.Request.Query.TryGetValue("list", out var l) && l.ToString() == "true" ? "list" : "read",
-                "HEAD" => "read",
+                "HEAD" => "header", // Vault's logical.HeaderOperation: no backend implements it
                 "LIST" => "list",
                 "DELETE" => "delete",
                 "OPTIONS" => "options",
@@ -325,10 +325,6 @@ internal sealed partial class VaultCore
         {
             return VaultResponse.Error(404, $"no handler for route '{rel}'");
         }
-        if (req.Operation == "options")
-        {
-            return VaultResponse.UnsupportedOperation();
-        }
         var sub = rel.Length > mount.FullPath.Length ? rel[mount.FullPath.Length..] : "";
         if (req.Operation == "update" && !ExistsForWrite(mount, sub, req))
         {
@@ -342,6 +338,11 @@ internal sealed partial class VaultCore
         if (mount.Type != "system" && CheckQuota(rel) is { } limited)
         {
             return limited;
+        }
+        // HEAD and OPTIONS pass the policy check only for root (no capability grants them), and then no backend has them.
+        if (req.Operation is "header" or "options")
+        {
+            return VaultResponse.UnsupportedOperation();
         }
         return mount.Type switch
         {

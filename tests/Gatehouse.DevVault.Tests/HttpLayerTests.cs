@@ -99,6 +99,59 @@ public sealed class HttpLayerTests
         Assert.Equal(200, (int)response.StatusCode);
     }
 
+    // 12-edges "HEAD on a KV v2 secret": Vault's logical layer has no HEAD operation.
+    [Theory]
+    [InlineData("HEAD")]
+    [InlineData("OPTIONS")]
+    public async Task Methods_HeadOrOptionsOnALogicalPath_Get405UnsupportedOperation(string method)
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        await vault.OkAsync("POST", "secret/data/app", body: new { data = new { a = "b" } });
+        using var http = Client();
+        using var response = await http.SendAsync(Request(server, method, "/v1/secret/data/app"));
+        Assert.Equal(405, (int)response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.ToString());
+        Assert.Equal(method == "HEAD" ? "" : """{"errors":["1 error occurred:\n\t* unsupported operation\n\n"]}""", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("HEAD")]
+    [InlineData("OPTIONS")]
+    public async Task Methods_HeadOrOptionsWithANonRootToken_FailThePolicyCheck(string method)
+    {
+        // No policy capability grants Vault's header (HEAD) or empty (OPTIONS) operation, and the policy check runs
+        // before the backend could say "unsupported operation".
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        await vault.OkAsync("PUT", "sys/policies/acl/all", body: new { policy = """path "secret/*" { capabilities = ["create", "read", "update", "delete", "list"] }""" });
+        var token = await vault.CreateTokenAsync(new { policies = new[] { "all" } });
+        using var http = Client();
+        using var response = await http.SendAsync(Request(server, method, "/v1/secret/data/app", token));
+        Assert.Equal(403, (int)response.StatusCode);
+        if (method == "OPTIONS")
+        {
+            Assert.Equal("""{"errors":["1 error occurred:\n\t* permission denied\n\n"]}""", await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    // 12-edges "OPTIONS on sys/health", "TRACE", "unknown method"; 08-errors "PATCH kv1", "POST sys/health".
+    [Theory]
+    [InlineData("OPTIONS", "/v1/sys/health")]
+    [InlineData("TRACE", "/v1/sys/health")]
+    [InlineData("BREW", "/v1/sys/health")]
+    [InlineData("POST", "/v1/sys/health")]
+    [InlineData("TRACE", "/v1/secret/data/app")]
+    [InlineData("PATCH", "/v1/secret/data/app")]
+    public async Task Methods_VaultDoesNotRoute_Get405WithAnEmptyErrorList(string method, string target)
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var http = Client();
+        using var response = await http.SendAsync(Request(server, method, target, token: null));
+        Assert.Equal(405, (int)response.StatusCode);
+        Assert.Equal("""{"errors":[]}""", await response.Content.ReadAsStringAsync());
+    }
+
     [Theory]
     [InlineData("/", "/")]
     [InlineData("", "/")]

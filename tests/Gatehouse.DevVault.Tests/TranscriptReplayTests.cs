@@ -31,7 +31,6 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output, TranscriptRe
         [("12-edges", "CLI mount detection with a default-policy token (no access under secret/)")] = "issue 10: no preflight check yet",
         [("12-edges", "two Host headers")] = "issue 10: Kestrel's own 400",
         [("12-edges", "no Host header at all (HTTP/1.1)")] = "issue 10: Kestrel's own 400",
-        [("12-edges", "HEAD on a KV v2 secret")] = "issue 10: HEAD is read as GET",
     };
 
     public static TheoryData<string> Files => new(s_order);
