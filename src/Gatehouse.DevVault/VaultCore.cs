@@ -277,6 +277,10 @@ internal sealed partial class VaultCore
         {
             resp = MaybeWrap(req, Unwrap(req));
         }
+        else if (IsUiMounts(rel))
+        {
+            resp = MaybeWrap(req, UiMounts(req, token));
+        }
         else if (TryLogin(req, out var loginResp))
         {
             resp = MaybeWrap(req, loginResp!);

@@ -21,6 +21,12 @@ internal sealed class TranscriptReplayer(DevVaultServer server, HttpClient http)
 
     public Dictionary<string, string> Map => _shapes.Map;
 
+    /// <summary>
+    /// A replayer on the same server that has learned nothing: for a file recorded on another Vault server, whose
+    /// volatile values have nothing to do with the ones learned so far.
+    /// </summary>
+    public TranscriptReplayer ForAnotherRecording() => new(server, http);
+
     public static IEnumerable<JsonObject> Exchanges(string file) =>
         File.ReadAllLines(Path.Combine(TranscriptReadme.Directory, file + ".jsonl"))
             .Where(line => !string.IsNullOrWhiteSpace(line))
