@@ -165,16 +165,13 @@ internal sealed partial class VaultCore
             return null;
         }
         var bytes = ms.GetBuffer().AsSpan(0, (int)ms.Length);
-        var contentType = ctx.Request.ContentType ?? "";
-        if (contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        if (IsForm(ctx.Request.ContentType, bytes))
         {
-            var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery("?" + Encoding.UTF8.GetString(bytes));
-            var obj = new JsonObject();
-            foreach (var (k, v) in form)
+            if (!TryParseForm(Encoding.UTF8.GetString(bytes), out var form))
             {
-                obj[k] = v.ToString();
+                return VaultResponse.BadRequest("error parsing form data");
             }
-            req.Body = obj;
+            req.Body = form;
             req.HasBody = true;
             return null;
         }
@@ -201,6 +198,55 @@ internal sealed partial class VaultCore
         }
         return VaultResponse.BadRequest("error parsing JSON");
     }
+
+    /// <summary>
+    /// Vault's <c>isForm</c>: the media type is application/x-www-form-urlencoded and the body does not start, after
+    /// JSON whitespace, with <c>{</c> or <c>[</c> (Vault errs on the side of JSON).
+    /// </summary>
+    private static bool IsForm(string? contentType, ReadOnlySpan<byte> body)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+            || !media.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+        var start = body.TrimStart(" \t\r\n"u8);
+        return start.IsEmpty || start[0] is not ((byte)'{' or (byte)'[');
+    }
+
+    /// <summary>
+    /// Go's <c>url.ParseQuery</c> as Vault uses it for a form body: <c>&amp;</c>-separated, <c>+</c> is a space, a bad
+    /// escape fails the whole body, and repeated keys are joined with commas.
+    /// </summary>
+    private static bool TryParseForm(string text, out JsonObject form)
+    {
+        form = [];
+        var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var pair in text.Split('&'))
+        {
+            if (pair.Length == 0)
+            {
+                continue;
+            }
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (!TryUnescapeQuery(eq < 0 ? pair : pair[..eq], out var key) || !TryUnescapeQuery(eq < 0 ? "" : pair[(eq + 1)..], out var value))
+            {
+                return false;
+            }
+            if (!values.TryGetValue(key, out var list))
+            {
+                values[key] = list = [];
+            }
+            list.Add(value);
+        }
+        foreach (var (k, v) in values)
+        {
+            form[k] = string.Join(',', v);
+        }
+        return true;
+    }
+
+    private static bool TryUnescapeQuery(string s, out string value) => GoPath.TryUnescape(s.Replace('+', ' '), out value);
 
     private static string? ClientToken(HttpContext ctx)
     {

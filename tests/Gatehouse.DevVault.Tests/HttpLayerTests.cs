@@ -152,6 +152,66 @@ public sealed class HttpLayerTests
         Assert.Equal("""{"errors":[]}""", await response.Content.ReadAsStringAsync());
     }
 
+    // 10-request-header "form-encoded body"; 12-edges "token lookup with a form-encoded body ..." (both forms).
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded", "a=b&c=d+e&c=f", """{"a":"b","c":"d e,f"}""")]
+    [InlineData("application/x-www-form-urlencoded; charset=utf-8", "a=%2Fx", """{"a":"/x"}""")]
+    [InlineData("Application/X-WWW-Form-Urlencoded", "x", """{"x":""}""")]
+    // Vault sniffs the body: a form Content-Type on a body that starts like JSON is parsed as JSON.
+    [InlineData("application/x-www-form-urlencoded", " \n{\"a\":\"b\"}", """{"a":"b"}""")]
+    [InlineData("text/plain", "{\"a\":\"b\"}", """{"a":"b"}""")]
+    public async Task Body_FormOrJson_IsStoredAsVaultParsesIt(string contentType, string body, string stored)
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        await vault.OkAsync("POST", "sys/mounts/kv", body: new { type = "kv", options = new { version = "1" } });
+        using var http = Client();
+        using var request = Request(server, "PUT", "/v1/kv/form");
+        request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        using var response = await http.SendAsync(request);
+        Assert.Equal(204, (int)response.StatusCode);
+        var read = await vault.OkAsync("GET", "kv/form");
+        Assert.Equal(stored, read["data"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Body_FormWithABadEscape_Gets400ErrorParsingFormData()
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var http = Client();
+        using var request = Request(server, "POST", "/v1/auth/token/lookup");
+        request.Content = new StringContent("token=%zz", Encoding.UTF8, "application/x-www-form-urlencoded");
+        using var response = await http.SendAsync(request);
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Equal("""{"errors":["error parsing form data"]}""", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded", "", 200)]        // nothing: the caller's own token
+    [InlineData("application/x-www-form-urlencoded", "x", 200)]       // a field, but no token field
+    [InlineData("application/x-www-form-urlencoded", "token=abc", 403)]
+    [InlineData("text/plain", "x", 400)]
+    [InlineData(null, "", 200)]
+    public async Task Body_TokenLookup_ReadsTheTokenFieldWhereverTheBodyHasOne(string? contentType, string body, int status)
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var http = Client();
+        using var request = Request(server, "POST", "/v1/auth/token/lookup");
+        request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        if (contentType is not null)
+        {
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(status, (int)response.StatusCode);
+        if (status == 200)
+        {
+            Assert.Contains("\"id\":\"root\"", text, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("/", "/")]
     [InlineData("", "/")]
