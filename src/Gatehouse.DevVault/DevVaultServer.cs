@@ -95,6 +95,8 @@ public sealed class DevVaultServer : IAsyncDisposable
                         ClientCertificateValidation = (_, _, _) => true, // cert auth verifies the chain per configured CA
                     });
                 }
+                // After TLS, so it reads plain HTTP: Go's answers to two Host headers or none, before Kestrel's.
+                listen.Use(GoHostRules.Apply);
             });
         });
         var app = builder.Build();

@@ -212,6 +212,71 @@ public sealed class HttpLayerTests
         }
     }
 
+    // 12-edges "two Host headers" and "no Host header at all (HTTP/1.1)": Go's server answers before any handler,
+    // in plain text, and closes the connection.
+    [Theory]
+    [InlineData("Host: 127.0.0.1:8200\r\nHost: \r\n", "400 Bad Request")]
+    [InlineData("Host: a\r\nhost: a\r\n", "400 Bad Request")]
+    [InlineData("", "400 Bad Request: missing required Host header")]
+    public async Task Host_TwoOrNoneOnHttp11_GetGosPlainTextRefusal(string hostLines, string text)
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        var response = await RawHttp.SendAsync(server.Address, $"GET /v1/sys/health HTTP/1.1\r\n{hostLines}\r\n", null, headRequest: false);
+        Assert.Equal(400, response.Status);
+        Assert.Equal(text, response.Body);
+        Assert.Equal("text/plain; charset=utf-8", response.Header("Content-Type"));
+        Assert.Equal("close", response.Header("Connection"));
+        Assert.Null(response.Header("Cache-Control"));
+    }
+
+    // 12-edges "an empty Host header" and "a Host that is not Vault's name"; HTTP/1.0 needs no Host.
+    [Theory]
+    [InlineData("HTTP/1.1", "Host: \r\n")]
+    [InlineData("HTTP/1.1", "Host: vault.example.internal\r\n")]
+    [InlineData("HTTP/1.0", "")]
+    public async Task Host_EmptyForeignOrAbsentOnHttp10_IsServed(string version, string hostLines)
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        var response = await RawHttp.SendAsync(server.Address, $"GET /v1/sys/health {version}\r\n{hostLines}\r\n", null, headRequest: false);
+        Assert.Equal(200, response.Status);
+    }
+
+    // 12-edges "CONNECT-style method name on a path"; Go requires no Host for CONNECT.
+    [Theory]
+    [InlineData("Host: 127.0.0.1\r\n")]
+    [InlineData("")]
+    public async Task Methods_ConnectWithAPath_Gets405WithAnEmptyErrorList(string hostLines)
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        var response = await RawHttp.SendAsync(server.Address, $"CONNECT /v1/sys/health HTTP/1.1\r\n{hostLines}\r\n", null, headRequest: false);
+        Assert.Equal(405, response.Status);
+        Assert.Equal("""{"errors":[]}""", response.Body);
+    }
+
+    [Fact]
+    public async Task Host_RefusalOnAKeptAliveConnection_ComesAfterTheEarlierAnswers()
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(server.Address.Host, server.Address.Port);
+        var stream = client.GetStream();
+
+        // A chunked body and a sized one first, so the request framing is followed across requests.
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            "PUT /v1/secret/data/a HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nTransfer-Encoding: chunked\r\n\r\n" +
+            "5\r\n{\"dat\r\n12;ext=1\r\na\":{\"k\":\"Host: \"}}\r\n0\r\n\r\n"));
+        Assert.Equal(200, (await RawHttp.ReadAsync(stream, headRequest: false)).Status);
+        var body = "{\"data\":\r\n\r\n{\"k\":\"GET / HTTP/1.1\"}}"; // a blank line inside the body is not a head's end
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"PUT /v1/secret/data/b HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nContent-Length: {body.Length}\r\n\r\n{body}"));
+        Assert.Equal(200, (await RawHttp.ReadAsync(stream, headRequest: false)).Status);
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /v1/sys/health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"));
+        var refused = await RawHttp.ReadAsync(stream, headRequest: false);
+        Assert.Equal(400, refused.Status);
+        Assert.Equal("400 Bad Request", refused.Body);
+    }
+
     [Theory]
     [InlineData("/", "/")]
     [InlineData("", "/")]

@@ -26,8 +26,6 @@ public sealed class TranscriptReplayTests(ITestOutputHelper output, TranscriptRe
     /// </summary>
     internal static readonly Dictionary<(string File, string Exchange), string> KnownDifferences = new()
     {
-        [("12-edges", "two Host headers")] = "issue 10: Kestrel's own 400",
-        [("12-edges", "no Host header at all (HTTP/1.1)")] = "issue 10: Kestrel's own 400",
     };
 
     public static TheoryData<string> Files => new(s_order);
