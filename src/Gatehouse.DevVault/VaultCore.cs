@@ -48,6 +48,13 @@ internal sealed partial class VaultCore
     /// <summary>The request pipeline (numbered as Vault's http layer runs it).</summary>
     public async Task HandleAsync(HttpContext ctx)
     {
+        // 0. An emulated ingress in front routes by Host; what it does not route never reaches Vault.
+        if (_options.IngressHost is { } ingress && !ctx.Request.Host.Host.Equals(ingress, StringComparison.OrdinalIgnoreCase))
+        {
+            await WriteIngressNotFoundAsync(ctx).ConfigureAwait(false);
+            return;
+        }
+
         // 1. Go's view of the path: the request-target as sent, percent-decoded whole (Kestrel's Request.Path has
         //    already resolved dot segments and keeps %2F, so it cannot tell what Vault would see).
         var target = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? ctx.Request.Path + ctx.Request.QueryString;
@@ -518,6 +525,17 @@ internal sealed partial class VaultCore
             return;
         }
         var bytes = Encoding.UTF8.GetBytes(GoPath.RedirectBody(location));
+        r.ContentLength = bytes.Length;
+        await r.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>ingress-nginx's default backend: the answer for a Host no ingress rule names.</summary>
+    private static async Task WriteIngressNotFoundAsync(HttpContext ctx)
+    {
+        var r = ctx.Response;
+        r.StatusCode = StatusCodes.Status404NotFound;
+        r.ContentType = "text/plain; charset=utf-8";
+        var bytes = "default backend - 404"u8.ToArray();
         r.ContentLength = bytes.Length;
         await r.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
     }
