@@ -89,6 +89,18 @@ public sealed class HttpLayerTests
     }
 
     [Fact]
+    public async Task Path_UndecodableEscape_GetsGosPlainTextRefusal()
+    {
+        // Go's url.ParseRequestURI fails on "%zz", so its server refuses the request before Vault sees it.
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        var response = await RawHttp.SendAsync(server.Address, "GET /v1/secret/data/%zz HTTP/1.1\r\nHost: x\r\n\r\n", null, headRequest: false);
+        Assert.Equal(400, response.Status);
+        Assert.Equal("400 Bad Request", response.Body);
+        Assert.Equal("text/plain; charset=utf-8", response.Header("Content-Type"));
+        Assert.Equal("close", response.Header("Connection"));
+    }
+
+    [Fact]
     public async Task Path_PercentEncodedSlash_IsDecodedLikeGo()
     {
         await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
