@@ -78,11 +78,11 @@ internal static class GoHostRules
                 var buffer = result.Buffer;
                 var refusal = framing.Copy(ref buffer, toKestrel, result.IsCompleted);
                 input.AdvanceTo(buffer.Start, result.Buffer.End);
+                var flushed = await toKestrel.FlushAsync(stop).ConfigureAwait(false); // the requests before a refused one too
                 if (refusal is not null)
                 {
                     return refusal; // Kestrel gets no more bytes: it finishes what it has, sees the end, and returns
                 }
-                var flushed = await toKestrel.FlushAsync(stop).ConfigureAwait(false);
                 if (result.IsCompleted || flushed.IsCompleted)
                 {
                     return null;

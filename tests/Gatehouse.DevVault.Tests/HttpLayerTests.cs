@@ -289,6 +289,23 @@ public sealed class HttpLayerTests
         Assert.Equal("400 Bad Request", refused.Body);
     }
 
+    [Fact]
+    public async Task Host_RefusalPipelinedBehindAGoodRequest_ComesAfterItsAnswer()
+    {
+        // Both requests in one write: the good one is still answered, then Go's refusal, then the close.
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(server.Address.Host, server.Address.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            "GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/sys/health HTTP/1.1\r\n\r\n"));
+        using var all = new MemoryStream();
+        await stream.CopyToAsync(all); // until the server closes
+        var text = Encoding.ASCII.GetString(all.ToArray());
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", text, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\n400 Bad Request: missing required Host header", text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("/", "/")]
     [InlineData("", "/")]
