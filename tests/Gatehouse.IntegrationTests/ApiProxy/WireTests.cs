@@ -78,6 +78,22 @@ public sealed class WireTests
         Assert.True(own.IsSuccess, own.Error?.ToString());
     }
 
+    [Fact]
+    public async Task BehindAnIngressThatRoutesByHost_ProxiedRequestsReachVault()
+    {
+        // The ingress routes only requests for its Vault name; a client's own Host would get the default backend's 404.
+        await using var vault = await DevVaultServer.StartAsync(new DevVaultOptions { IngressHost = "localhost" });
+        await using var proxy = await ProxyHarness.StartAsync($"http://localhost:{vault.Address.Port}", new ApiProxyConfig { UseAutoAuthToken = AutoAuthTokenMode.Force });
+        proxy.PublishToken(vault.RootToken);
+        using var health = new HttpRequestMessage(HttpMethod.Get, "/v1/sys/health");
+        health.Headers.Host = "gatehouse.app.example";
+
+        using var response = await proxy.Client.SendAsync(health);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"initialized\":true", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     public static TheoryData<bool, bool> Chains() => new() { { false, false }, { false, true }, { true, false }, { true, true } };
 
     /// <summary>Every answer Vault sends without a body, one after another on one keep-alive connection, through every chain.</summary>
