@@ -325,28 +325,29 @@ internal sealed class HclLexer
 
     private string ReadHeredoc()
     {
+        // hashicorp/hcl's scanHeredoc and unindentHeredoc, step for step: Vault users' heredocs mean what they mean
+        // there, quirks included (see docs/hcl.md).
         var open = _pos;
         _pos += 2;
-        var indented = false;
+        var identStart = _pos;
         if (_pos < _text.Length && _text[_pos] == '-')
         {
-            indented = true;
             _pos++;
         }
 
-        var anchorStart = _pos;
-        while (_pos < _text.Length && (char.IsAsciiLetterOrDigit(_text[_pos]) || _text[_pos] == '_'))
+        var nameStart = _pos;
+        while (_pos < _text.Length && IsHeredocAnchorPart(RuneAt(_pos, out var width)))
         {
-            _pos++;
+            _pos += width;
         }
 
-        var anchor = _text.AsSpan(anchorStart, _pos - anchorStart);
+        var anchor = _text.AsSpan(nameStart, _pos - nameStart);
         if (anchor.IsEmpty)
         {
             throw Error(open, "expected a heredoc anchor after '<<', as in <<EOF");
         }
 
-        if (_pos < _text.Length && _text[_pos] == '\r')
+        if (_pos < _text.Length && _text[_pos] == '\r' && Peek(1) == '\n')
         {
             _pos++;
         }
@@ -361,84 +362,92 @@ internal sealed class HclLexer
             throw Error(_pos, $"expected a newline after heredoc anchor {anchor}");
         }
 
+        // hcl's anchor runs to the newline (a '\r' before it included); its closing line is matched as
+        // ^[[:space:]]*ANCHOR\r*$ and must be at least as long as the anchor with its '-'.
+        var ident = _text.AsSpan(identStart, _pos - identStart);
+        var name = ident[(ident[0] == '-' ? 1 : 0)..];
         _pos++;
         _line++;
         _lineStart = _pos;
-        var bodyStart = _pos;
-
-        // 1. Find the closing line: the anchor alone on a line, optionally indented (HCL1 accepts an indented
-        //    closing anchor for both forms). 2. Take the body verbatim, each line with its newline.
-        // 3. For <<-, strip the closing anchor's indentation from every line, exactly as HCL1 does.
         while (true)
         {
-            if (_pos >= _text.Length)
+            var newline = _text.IndexOf('\n', _pos);
+
+            // hcl looks for the closing line only at a newline: a closing anchor at the very end is not one.
+            if (newline < 0)
             {
                 throw Error(open, $"unterminated heredoc: no line '{anchor}' closes it");
             }
 
-            var newline = _text.IndexOf('\n', _pos);
-            var lineEnd = newline < 0 ? _text.Length : newline;
-            var line = _text.AsSpan(_pos, lineEnd - _pos).TrimEnd('\r');
-            var content = line.TrimStart(" \t");
-            if (content.SequenceEqual(anchor))
+            var line = _text.AsSpan(_pos, newline - _pos);
+            if (line.Length >= ident.Length && IsClosingLine(line, name))
             {
-                var body = _text.AsSpan(bodyStart, _pos - bodyStart);
-                var indent = line[..(line.Length - content.Length)];
-                _pos = lineEnd;
-                return indented ? Unindent(body, indent) : body.ToString();
+                _pos = newline;
+                return UnindentHeredoc(_text.AsSpan(open, newline + 1 - open));
             }
 
-            if (newline < 0)
-            {
-                _pos = _text.Length;
-            }
-            else
-            {
-                _pos = newline + 1;
-                _line++;
-                _lineStart = _pos;
-            }
+            _pos = newline + 1;
+            _line++;
+            _lineStart = _pos;
         }
     }
 
-    /// <summary>
-    /// HCL1's rule for <c>&lt;&lt;-</c>: remove the closing anchor's leading whitespace from every body line, but
-    /// only if every line starts with it (an empty line does not); otherwise keep the body as written.
-    /// </summary>
-    private static string Unindent(ReadOnlySpan<char> body, ReadOnlySpan<char> indent)
+    private static bool IsHeredocAnchorPart(Rune r) => Rune.IsLetter(r) || r.Value == '_' || Rune.IsDigit(r);
+
+    private static bool IsClosingLine(ReadOnlySpan<char> line, ReadOnlySpan<char> name)
     {
-        if (indent.IsEmpty)
+        // [[:space:]] in Go's regexp: ASCII space, \t, \n, \v, \f, \r.
+        var rest = line.TrimStart(" \t\n\v\f\r");
+        return rest.StartsWith(name) && rest[name.Length..].TrimStart('\r').IsEmpty;
+    }
+
+    /// <summary>
+    /// hcl's unindentHeredoc on the whole token (<c>&lt;&lt;EOF\n</c> … closing line <c>\n</c>). For <c>&lt;&lt;EOF</c>
+    /// it cuts the anchor and its newline off the end, so the closing line's indentation stays in the value. For
+    /// <c>&lt;&lt;-EOF</c> it removes the closing line's indentation from every line when every line starts with it
+    /// (an empty line does not), and otherwise keeps the body, trimming spaces and tabs at its very end.
+    /// </summary>
+    private static string UnindentHeredoc(ReadOnlySpan<char> heredoc)
+    {
+        var idx = heredoc.IndexOf('\n');
+        if (heredoc[2] != '-')
         {
-            return body.ToString();
+            return heredoc[(idx + 1)..(heredoc.Length - idx + 1)].ToString();
         }
 
+        var body = heredoc[(idx + 1)..(heredoc.Length - idx + 2)];
+        var prefix = body[(body.LastIndexOf('\n') + 1)..];
         foreach (var range in body.Split('\n'))
         {
-            var line = body[range];
-            if (range.End.GetOffset(body.Length) == body.Length && line.IsEmpty)
+            if (!body[range].StartsWith(prefix))
             {
-                break;
-            }
-
-            if (!line.StartsWith(indent))
-            {
-                return body.ToString();
+                return heredoc[(idx + 1)..(heredoc.Length - idx + 1)].TrimEnd(" \t").ToString();
             }
         }
 
         var builder = new StringBuilder(body.Length);
         foreach (var range in body.Split('\n'))
         {
-            var line = body[range];
-            if (range.End.GetOffset(body.Length) == body.Length && line.IsEmpty)
+            if (range.End.GetOffset(body.Length) == body.Length)
             {
                 break;
             }
 
-            builder.Append(line[indent.Length..]).Append('\n');
+            builder.Append(body[range][prefix.Length..]).Append('\n');
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>The code point at <paramref name="index"/> (U+FFFD for a lone surrogate), and how many chars it takes.</summary>
+    private Rune RuneAt(int index, out int width)
+    {
+        if (Rune.DecodeFromUtf16(_text.AsSpan(index), out var rune, out width) != OperationStatus.Done)
+        {
+            width = Math.Max(width, 1);
+        }
+
+        return rune;
     }
 
     private HclToken ReadNumber(int column)

@@ -17,6 +17,13 @@ public static class HclParser
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(fileName);
 
+        // hcl.Parse turns every "\r\n" into "\n" before it scans, so heredocs and ${...} spanning lines read as LF.
+        // Lines and columns do not move: only a '\r' at the very end of a line goes.
+        if (text.Contains("\r\n", StringComparison.Ordinal))
+        {
+            text = text.Replace("\r\n", "\n", StringComparison.Ordinal);
+        }
+
         // A NUL means the file is not text (or is truncated binary); say so once, up front, wherever it is.
         var nul = text.IndexOf('\0', StringComparison.Ordinal);
         if (nul >= 0)
