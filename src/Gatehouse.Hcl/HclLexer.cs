@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using System.Text.Unicode;
 
 namespace Gatehouse.Hcl;
 
@@ -19,6 +20,7 @@ internal sealed class HclLexer
     private int _pos;
     private int _line = 1;
     private int _lineStart;
+    private List<(byte Value, int Offset)>? _pendingBytes;
 
     public HclLexer(string text, string file, int start)
     {
@@ -173,7 +175,8 @@ internal sealed class HclLexer
             if (braces > 0)
             {
                 // Inside ${...} HCL1 lets quotes and newlines through and copies the text verbatim: Vault never
-                // evaluates interpolation, so we only need to find where it ends.
+                // evaluates interpolation, so we only need to find where it ends. Its scanner still checks the
+                // escapes' syntax there, so we do too.
                 if (_pos >= _text.Length)
                 {
                     throw Error(open, "unterminated string: missing closing '\"'");
@@ -193,9 +196,10 @@ internal sealed class HclLexer
                     _line++;
                     _lineStart = _pos + 1;
                 }
-                else if (c == '\\' && _pos + 1 < _text.Length && _text[_pos + 1] != '\n')
+                else if (c == '\\')
                 {
-                    _pos++;
+                    CheckInterpolationEscape(open);
+                    continue;
                 }
 
                 _pos++;
@@ -215,7 +219,14 @@ internal sealed class HclLexer
                     {
                         var tail = _text.AsSpan(segmentStart, _pos - segmentStart);
                         _pos++;
-                        return builder is null ? tail.ToString() : builder.Append(tail).ToString();
+                        if (builder is null)
+                        {
+                            return tail.ToString();
+                        }
+
+                        AppendText(builder, tail);
+                        FlushBytes(builder);
+                        return builder.ToString();
                     }
 
                 case '\n':
@@ -231,7 +242,7 @@ internal sealed class HclLexer
                     break;
                 default:
                     builder ??= new StringBuilder();
-                    builder.Append(_text.AsSpan(segmentStart, _pos - segmentStart));
+                    AppendText(builder, _text.AsSpan(segmentStart, _pos - segmentStart));
                     ReadEscape(builder, open);
                     segmentStart = _pos;
                     break;
@@ -250,6 +261,11 @@ internal sealed class HclLexer
 
         var c = _text[_pos + 1];
         _pos += 2;
+        if (c != 'x' && c is not (>= '0' and <= '7'))
+        {
+            FlushBytes(builder);
+        }
+
         switch (c)
         {
             case 'a': builder.Append('\a'); return;
@@ -261,7 +277,7 @@ internal sealed class HclLexer
             case 'v': builder.Append('\v'); return;
             case '\\': builder.Append('\\'); return;
             case '"': builder.Append('"'); return;
-            case 'x': builder.Append((char)ReadCodeDigits(backslash, 'x', 2, 16)); return;
+            case 'x': AddByte(ReadCodeDigits(backslash, 'x', 2, 16), backslash); return;
             case 'u':
             case 'U':
                 {
@@ -284,10 +300,90 @@ internal sealed class HclLexer
                         throw Error(backslash, "octal escape is greater than \\377");
                     }
 
-                    builder.Append((char)value);
+                    AddByte(value, backslash);
                     return;
                 }
 
+            default:
+                var shown = char.IsControl(c) ? $"U+{(int)c:X4}" : c.ToString();
+                throw Error(backslash, $"unknown escape sequence '\\{shown}' in string");
+        }
+    }
+
+    /// <summary>
+    /// Go's unquote appends <c>\x</c> and octal escapes as raw bytes, so consecutive ones spell UTF-8
+    /// (<c>"\xc3\xa9"</c> is <c>é</c>). They wait here, with the offset of each escape, until the next text.
+    /// </summary>
+    private void AddByte(int value, int backslash)
+    {
+        _pendingBytes ??= [];
+        _pendingBytes.Add(((byte)value, backslash));
+    }
+
+    private void AppendText(StringBuilder builder, ReadOnlySpan<char> text)
+    {
+        if (!text.IsEmpty)
+        {
+            FlushBytes(builder);
+            builder.Append(text);
+        }
+    }
+
+    private void FlushBytes(StringBuilder builder)
+    {
+        if (_pendingBytes is not { Count: > 0 } pending)
+        {
+            return;
+        }
+
+        var bytes = new byte[pending.Count];
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            bytes[i] = pending[i].Value;
+        }
+
+        // Go would keep bytes that are not UTF-8 as they are; a .NET string cannot hold them (docs/hcl.md).
+        var chars = new char[bytes.Length];
+        if (Utf8.ToUtf16(bytes, chars, out var read, out var written, replaceInvalidSequences: false) != OperationStatus.Done)
+        {
+            throw Error(pending[read].Offset, "\\x and octal escapes are bytes, and these bytes are not UTF-8 (hcl would put them in the value as they are)");
+        }
+
+        builder.Append(chars, 0, written);
+        pending.Clear();
+    }
+
+    /// <summary>
+    /// Skips one escape inside <c>${...}</c>, where the value keeps it as written but Go's scanner still checks
+    /// its syntax: a known letter, three octal digits, or two, four or eight hexadecimal digits.
+    /// </summary>
+    private void CheckInterpolationEscape(int open)
+    {
+        var backslash = _pos;
+        if (_pos + 1 >= _text.Length)
+        {
+            throw Error(open, "unterminated string: missing closing '\"'");
+        }
+
+        var c = _text[_pos + 1];
+        _pos += 2;
+        switch (c)
+        {
+            case 'a' or 'b' or 'f' or 'n' or 'r' or 't' or 'v' or '\\' or '"':
+                return;
+            case 'x':
+                ReadCodeDigits(backslash, c, 2, 16);
+                return;
+            case 'u':
+                ReadCodeDigits(backslash, c, 4, 16);
+                return;
+            case 'U':
+                ReadCodeDigits(backslash, c, 8, 16);
+                return;
+            case >= '0' and <= '7':
+                _pos--;
+                ReadCodeDigits(backslash, c, 3, 8);
+                return;
             default:
                 var shown = char.IsControl(c) ? $"U+{(int)c:X4}" : c.ToString();
                 throw Error(backslash, $"unknown escape sequence '\\{shown}' in string");

@@ -62,4 +62,42 @@ public sealed class GoParityTests
         Assert.Equal("t.hcl:2:6: unexpected character 's' after number 5; values such as 10s or 1.2.3 must be quoted strings", ex.Message);
         Assert.Equal("b = 5s\n     ^", ex.Snippet);
     }
+
+    // Go's unquote appends \x and octal escapes as bytes: together they spell UTF-8.
+    [Theory]
+    [InlineData(@"a = ""\xc3\xa9""", "é")]
+    [InlineData(@"a = ""\303\251\101""", "éA")]
+    [InlineData(@"a = ""\xF0\x9F\x98\x80!""", "\U0001F600!")]
+    [InlineData(@"a = ""\x41\u00e9\x42""", "AéB")]
+    public void ByteEscapes_AreUtf8Bytes(string text, string expected)
+    {
+        Assert.Equal(expected, StringValue(text));
+    }
+
+    [Fact]
+    public void ByteEscapes_ThatAreNotUtf8_AreAnErrorAtTheFirstEscape()
+    {
+        Assert.Equal(
+            "t.hcl:1:7: \\x and octal escapes are bytes, and these bytes are not UTF-8 (hcl would put them in the value as they are)",
+            ParseError(@"a = ""x\xff\x41""").Message);
+        Assert.StartsWith("t.hcl:1:6: \\x and octal escapes", ParseError(@"a = ""\xc3x""").Message, StringComparison.Ordinal);
+    }
+
+    // Go's scanner checks escapes inside ${...} too (the value keeps them as written).
+    [Theory]
+    [InlineData(@"a = ""${a\q}""", "t.hcl:1:9: unknown escape sequence '\\q' in string")]
+    [InlineData(@"a = ""${a\u12}""", "t.hcl:1:9: escape \\u needs exactly 4 hexadecimal digits")]
+    [InlineData("a = \"${a\\\nb}\"", "t.hcl:1:9: unknown escape sequence '\\U+000A' in string")]
+    public void Interpolation_EscapesAreChecked(string text, string expected)
+    {
+        Assert.Equal(expected, ParseError(text).Message);
+    }
+
+    [Theory]
+    [InlineData(@"a = ""${a\""b}""", @"${a\""b}")]
+    [InlineData(@"a = ""${a\u00e9\n}""", @"${a\u00e9\n}")]
+    public void Interpolation_ValidEscapesAreKeptAsWritten(string text, string expected)
+    {
+        Assert.Equal(expected, StringValue(text));
+    }
 }
