@@ -64,6 +64,7 @@ internal sealed class HclLexer
                 }
 
             case '-' when char.IsAsciiDigit(Peek(1)):
+            case '.' when char.IsAsciiDigit(Peek(1)):
                 return ReadNumber(column);
         }
 
@@ -72,11 +73,12 @@ internal sealed class HclLexer
             return ReadNumber(column);
         }
 
-        if (IsIdentifierStart(c))
+        if (IsIdentifierStart(RuneAt(_pos, out var width)))
         {
-            while (_pos < _text.Length && IsIdentifierPart(_text[_pos]))
+            _pos += width;
+            while (_pos < _text.Length && IsIdentifierPart(RuneAt(_pos, out width)))
             {
-                _pos++;
+                _pos += width;
             }
 
             var name = _text.Substring(start, _pos - start);
@@ -88,10 +90,12 @@ internal sealed class HclLexer
         throw Error(start, UnexpectedCharacter(c));
     }
 
-    internal static bool IsIdentifierStart(char c) => char.IsLetter(c) || c == '_';
+    // HCL1's identifiers start with a letter of any script (any plane) or '_'.
+    internal static bool IsIdentifierStart(Rune r) => Rune.IsLetter(r) || r.Value == '_';
 
-    // HCL1 lets identifiers continue with '-' and '.', so keys like tls-skip and a.b lex as one identifier.
-    internal static bool IsIdentifierPart(char c) => IsIdentifierStart(c) || char.IsAsciiDigit(c) || c is '-' or '.';
+    // HCL1 lets identifiers continue with digits of any script, '-' and '.', so keys like tls-skip and a.b lex as one
+    // identifier.
+    internal static bool IsIdentifierPart(Rune r) => IsIdentifierStart(r) || Rune.IsDigit(r) || r.Value is '-' or '.';
 
     private static string UnexpectedCharacter(char c) => c switch
     {
@@ -554,9 +558,21 @@ internal sealed class HclLexer
             _pos++;
         }
 
+        // hashicorp/hcl's scanNumber: a '.' makes a float whether or not digits follow it ("1." is 1), and a number
+        // may start with '.' (".5"), though then without an exponent.
         var hex = false;
         var isFloat = false;
-        if (_text[_pos] == '0' && Peek(1) is 'x' or 'X')
+        if (_text[_pos] == '.')
+        {
+            isFloat = true;
+            _pos++;
+            SkipDigits();
+            if (_pos < _text.Length && _text[_pos] is 'e' or 'E')
+            {
+                throw Error(start, "expected digits in the exponent of a number");
+            }
+        }
+        else if (_text[_pos] == '0' && Peek(1) is 'x' or 'X')
         {
             hex = true;
             _pos += 2;
@@ -574,7 +590,7 @@ internal sealed class HclLexer
         else
         {
             SkipDigits();
-            if (_pos < _text.Length && _text[_pos] == '.' && char.IsAsciiDigit(Peek(1)))
+            if (_pos < _text.Length && _text[_pos] == '.')
             {
                 isFloat = true;
                 _pos++;
@@ -600,9 +616,9 @@ internal sealed class HclLexer
         }
 
         var text = _text.Substring(start, _pos - start);
-        if (_pos < _text.Length && IsIdentifierPart(_text[_pos]))
+        if (_pos < _text.Length && IsIdentifierPart(RuneAt(_pos, out _)))
         {
-            throw Error(_pos, $"unexpected character '{_text[_pos]}' after number {text}; values such as 10s or 1.2.3 must be quoted strings");
+            throw Error(_pos, $"unexpected character '{RuneAt(_pos, out _)}' after number {text}; values such as 10s or 1.2.3 must be quoted strings");
         }
 
         return isFloat ? Float(start, column, text) : Integer(start, column, text, hex);

@@ -31,6 +31,13 @@ public static class HclParser
             throw HclErrors.At(text, fileName, nul, "NUL byte in input; a configuration file must be text");
         }
 
+        // hcl's scanner refuses U+E123 anywhere in the file, comments included: it uses that code point itself.
+        var reserved = text.IndexOf('\uE123', StringComparison.Ordinal);
+        if (reserved >= 0)
+        {
+            throw HclErrors.At(text, fileName, reserved, "U+E123 is not allowed in HCL (hcl reserves it for internal use)");
+        }
+
         var start = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
         return new HclSyntaxParser(text, fileName, start).ParseFile();
     }

@@ -100,4 +100,50 @@ public sealed class GoParityTests
     {
         Assert.Equal(expected, StringValue(text));
     }
+
+    // Go's scanner reads "1." and ".5" as floats, and "1.e5" too.
+    [Theory]
+    [InlineData("1.", 1.0)]
+    [InlineData("0.", 0.0)]
+    [InlineData(".5", 0.5)]
+    [InlineData("1.e5", 100000.0)]
+    [InlineData("-2.", -2.0)]
+    public void Numbers_DotWithoutDigitsOnOneSide_IsAFloat(string literal, double expected)
+    {
+        var number = Assert.IsType<HclNumber>(Parse($"a = {literal}").Items.Single().Value);
+        Assert.Equal((literal, (long?)null, expected), (number.Text, number.Integer, number.Value));
+    }
+
+    [Theory]
+    [InlineData("a = .5e3", "t.hcl:1:5: expected digits in the exponent of a number")]
+    [InlineData("a = -.5", "t.hcl:1:5: unexpected character '-'")]
+    public void Numbers_LeadingDotTakesNoExponentAndNoSign(string text, string expected)
+    {
+        Assert.Equal(expected, ParseError(text).Message);
+    }
+
+    // Identifiers are Unicode letters (any plane) then letters, Unicode decimal digits, '_', '-' and '.'.
+    [Theory]
+    [InlineData("𝒜b = 1", "𝒜b")]
+    [InlineData("a٣ = 1", "a٣")]
+    [InlineData("x𝟙 = 1", "x𝟙")]
+    public void Identifiers_AreUnicodeLettersAndDigits(string text, string key)
+    {
+        Assert.Equal(key, Parse(text).Items.Single().Name);
+    }
+
+    [Fact]
+    public void Identifiers_CannotStartWithAUnicodeDigit()
+    {
+        Assert.Equal("t.hcl:1:1: unexpected character '٣'", ParseError("٣ = 1").Message);
+    }
+
+    // Go's scanner refuses U+E123 anywhere (it uses it internally).
+    [Theory]
+    [InlineData("a = \"\uE123\"", "t.hcl:1:6: U+E123 is not allowed in HCL (hcl reserves it for internal use)")]
+    [InlineData("# \uE123\na = 1", "t.hcl:1:3: U+E123 is not allowed in HCL (hcl reserves it for internal use)")]
+    public void PrivateUseE123_IsRejected(string text, string expected)
+    {
+        Assert.Equal(expected, ParseError(text).Message);
+    }
 }
