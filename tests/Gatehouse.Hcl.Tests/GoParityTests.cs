@@ -138,6 +138,26 @@ public sealed class GoParityTests
         Assert.Equal("t.hcl:1:1: unexpected character '٣'", ParseError("٣ = 1").Message);
     }
 
+    // Go's list parser skips any number of commas, and does not ask for one after a nested list.
+    [Theory]
+    [InlineData("a = [1,,2]", "{a=[1,2]}")]
+    [InlineData("a = [,]", "{a=[]}")]
+    [InlineData("a = [,,1]", "{a=[1]}")]
+    [InlineData("a = [[1] [2]]", "{a=[[1],[2]]}")]
+    [InlineData("a = [[1] 2]", "{a=[[1],2]}")]
+    public void Lists_ExtraCommasAndNestedListsWithoutComma(string text, string expected)
+    {
+        Assert.Equal(expected, TreeDump.Dump(Parse(text)));
+    }
+
+    [Theory]
+    [InlineData("a = [1 [2]]", "t.hcl:1:8: expected ',' or ']' after a list element, found '['")]
+    [InlineData("a = [{} {}]", "t.hcl:1:9: expected ',' or ']' after a list element, found '{'")]
+    public void Lists_StillNeedACommaAfterALiteralOrAnObject(string text, string expected)
+    {
+        Assert.Equal(expected, ParseError(text).Message);
+    }
+
     // Go's scanner refuses U+E123 anywhere (it uses it internally).
     [Theory]
     [InlineData("a = \"\uE123\"", "t.hcl:1:6: U+E123 is not allowed in HCL (hcl reserves it for internal use)")]
