@@ -166,4 +166,15 @@ public sealed class GoParityTests
     {
         Assert.Equal(expected, ParseError(text).Message);
     }
+
+    // hcl.Parse reads JSON when the first non-space character is '{', HCL otherwise, whatever the file is called.
+    [Theory]
+    [InlineData("agent.hcl", " \n{\"a\": 1}", "{\"a\"=1}")]
+    [InlineData("agent.conf", "{\"a\": 1}", "{\"a\"=1}")]
+    [InlineData("agent.json", "a = 1", "{a=1}")]
+    [InlineData("agent.json", "# JSON? no\na = 1", "{a=1}")]
+    public void File_SyntaxIsChosenByContentLikeHcl(string name, string text, string expected)
+    {
+        Assert.Equal(expected, TreeDump.Dump(HclFile.Parse(Encoding.UTF8.GetBytes(text), name)));
+    }
 }
