@@ -31,14 +31,30 @@ public static class HclParser
             throw HclErrors.At(text, fileName, nul, "NUL byte in input; a configuration file must be text");
         }
 
-        // hcl's scanner refuses U+E123 anywhere in the file, comments included: it uses that code point itself.
+        var start = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
+
+        // hcl's scanner refuses U+E123 anywhere in the file, comments included (it uses that code point itself), when
+        // it gets there: a syntax error before it is what hcl reports, and so do we.
         var reserved = text.IndexOf('\uE123', StringComparison.Ordinal);
-        if (reserved >= 0)
+        if (reserved < 0)
         {
-            throw HclErrors.At(text, fileName, reserved, "U+E123 is not allowed in HCL (hcl reserves it for internal use)");
+            return new HclSyntaxParser(text, fileName, start).ParseFile();
         }
 
-        var start = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
-        return new HclSyntaxParser(text, fileName, start).ParseFile();
+        var reservedError = HclErrors.At(text, fileName, reserved, "U+E123 is not allowed in HCL (hcl reserves it for internal use)");
+        try
+        {
+            new HclSyntaxParser(text, fileName, start).ParseFile();
+        }
+        catch (HclParseException ex) when (
+            (ex.Position.Line, ex.Position.Column).CompareTo((reservedError.Position.Line, reservedError.Position.Column)) < 0)
+        {
+            throw;
+        }
+        catch (HclParseException)
+        {
+        }
+
+        throw reservedError;
     }
 }

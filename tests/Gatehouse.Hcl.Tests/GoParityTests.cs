@@ -167,6 +167,16 @@ public sealed class GoParityTests
         Assert.Equal(expected, ParseError(text).Message);
     }
 
+    // hcl's scanner meets U+E123 only if the parser gets that far: a syntax error before it is reported instead.
+    [Theory]
+    [InlineData("a = = 1\n# \uE123", "t.hcl:1:5: expected a value after '=' for \"a\", found '='")]
+    [InlineData("a = 1\n# \uE123\nb = = 2", "t.hcl:2:3: U+E123 is not allowed in HCL (hcl reserves it for internal use)")]
+    [InlineData("a = \"x\uE123", "t.hcl:1:5: unterminated string: missing closing '\"'")]
+    public void PrivateUseE123_IsReportedInTurn(string text, string expected)
+    {
+        Assert.Equal(expected, ParseError(text).Message);
+    }
+
     // hcl.Parse reads JSON when the first non-space character is '{', HCL otherwise, whatever the file is called.
     [Theory]
     [InlineData("agent.hcl", " \n{\"a\": 1}", "{\"a\"=1}")]
