@@ -40,6 +40,7 @@ internal sealed partial class AuthHandler
     private readonly AuthHandlerOptions _options;
     private readonly Backoff _backoff;
     private readonly Func<double> _random;
+    private readonly VaultRecovery _recovery;
 
     /// <summary>When the proxy's last rejection report was checked with Vault (see <see cref="ConfirmRejectedAsync"/>).</summary>
     private DateTimeOffset? _lastRejectionCheck;
@@ -68,6 +69,7 @@ internal sealed partial class AuthHandler
         _options = options;
         _random = options.Random ?? Random.Shared.NextDouble;
         _backoff = new Backoff(options.MinBackoff, options.MaxBackoff, _random);
+        _recovery = new VaultRecovery(client, time, _random, logger);
         metrics.ObserveTokenTtl(() => store.Current?.ExpiresAt is { } expires ? (expires - time.GetUtcNow()).TotalSeconds : null);
     }
 
@@ -76,6 +78,9 @@ internal sealed partial class AuthHandler
     /// <see cref="AuthLoopWait.Delay"/> ends the wait). Tests use it as the "loop is quiescent" signal.
     /// </summary>
     internal event Action<AuthLoopWait>? Waiting;
+
+    /// <summary>What ends a login backoff early when Vault comes back after an outage (tests hook its probes).</summary>
+    internal VaultRecovery Recovery => _recovery;
 
     /// <summary>
     /// Runs until <paramref name="cancellationToken"/> fires (returns <see cref="AuthOutcome.Stopped"/>) or a login
@@ -133,7 +138,7 @@ internal sealed partial class AuthHandler
                             Log.PreloadedRejected(_logger, attempt.Error!, delay);
                         }
 
-                        await WaitAsync(delay, AuthWaitReason.LoginBackoff, currentToken: null, cancellationToken).ConfigureAwait(false);
+                        await WaitAsync(delay, AuthWaitReason.LoginBackoff, currentToken: null, cancellationToken, attempt.Outage).ConfigureAwait(false);
                         continue;
                     }
                 }
@@ -152,7 +157,7 @@ internal sealed partial class AuthHandler
 
                         var delay = _backoff.Next();
                         Log.LoginFailed(_logger, _method.Type, attempt.Error!, delay);
-                        await WaitAsync(delay, AuthWaitReason.LoginBackoff, currentToken: null, cancellationToken).ConfigureAwait(false);
+                        await WaitAsync(delay, AuthWaitReason.LoginBackoff, currentToken: null, cancellationToken, attempt.Outage).ConfigureAwait(false);
                         continue;
                     }
                 }
@@ -400,9 +405,10 @@ internal sealed partial class AuthHandler
     /// <summary>
     /// Waits <paramref name="delay"/> (infinite allowed). Returns true when woken early because the proxy reported that
     /// Vault rejected <paramref name="currentToken"/>; reports about older tokens are dropped, and the channel holds at
-    /// most one, so many reports cause one login.
+    /// most one, so many reports cause one login. After an <paramref name="outage"/> the wait also ends, returning
+    /// false, as soon as Vault is back (<see cref="VaultRecovery"/>): one attempt follows, however many signals came.
     /// </summary>
-    private async Task<bool> WaitAsync(TimeSpan delay, AuthWaitReason reason, string? currentToken, CancellationToken cancellationToken)
+    private async Task<bool> WaitAsync(TimeSpan delay, AuthWaitReason reason, string? currentToken, CancellationToken cancellationToken, VaultError? outage = null)
     {
         if (delay != Timeout.InfiniteTimeSpan && delay < TimeSpan.Zero)
         {
@@ -411,6 +417,8 @@ internal sealed partial class AuthHandler
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var timer = Task.Delay(delay, _time, stop.Token);
+        var until = delay == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : _time.GetUtcNow() + delay;
+        var recovered = outage is null ? null : _recovery.WaitAsync(seenDown: outage.IsTransport, until, stop.Token);
         Waiting?.Invoke(new AuthLoopWait(reason, delay));
         try
         {
@@ -418,6 +426,14 @@ internal sealed partial class AuthHandler
             {
                 if (currentToken is null)
                 {
+                    if (recovered is not null && await Task.WhenAny(timer, recovered).ConfigureAwait(false) == recovered && !timer.IsCompleted)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var remaining = until - _time.GetUtcNow();
+                        Log.VaultBack(_logger, remaining);
+                        return false;
+                    }
+
                     await timer.ConfigureAwait(false);
                     return false;
                 }
@@ -446,6 +462,12 @@ internal sealed partial class AuthHandler
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
+            if (recovered is not null)
+            {
+                // No probe outlives the wait.
+                await recovered.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+                    .ConfigureAwait(false);
+            }
         }
     }
 
@@ -495,6 +517,9 @@ internal sealed partial class AuthHandler
     {
         /// <summary>Vault could not answer (down, sealed, no active node): an outage, not a verdict.</summary>
         public bool VaultUnavailable => VaultError is { IsUnavailable: true };
+
+        /// <summary>The error when it was an outage (the wait after it ends as soon as Vault is back), else null.</summary>
+        public VaultError? Outage => VaultUnavailable ? VaultError : null;
     }
 
     private static TimeSpan? PositiveOrNull(TimeSpan value) => value > TimeSpan.Zero ? value : null;
@@ -550,6 +575,9 @@ internal sealed partial class AuthHandler
 
         [LoggerMessage(EventId = 1017, Level = LogLevel.Information, Message = "auto-auth: the token (accessor {Accessor}) restored from the persistent cache has expired; logging in")]
         public static partial void RestoredExpired(ILogger logger, string accessor);
+
+        [LoggerMessage(EventId = 1018, Level = LogLevel.Information, Message = "auto-auth: Vault is answering again; trying now instead of in {Remaining}")]
+        public static partial void VaultBack(ILogger logger, TimeSpan remaining);
 
         [LoggerMessage(EventId = 1015, Level = LogLevel.Debug, Message = "auto-auth: a proxied request with the auto-auth token got 403, but Vault did not refuse the token itself (lookup-self error: {LookupError}); not logging in again")]
         public static partial void RejectionNotConfirmed(ILogger logger, VaultError? lookupError);

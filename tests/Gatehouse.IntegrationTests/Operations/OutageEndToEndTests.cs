@@ -133,4 +133,128 @@ public sealed class OutageEndToEndTests
         Assert.NotEqual(lease, LeaseOf(body));
         Assert.Equal(2, h.Vault.Faults.CountRequests("PUT", Login));
     }
+
+    /// <summary>
+    /// Starts Gatehouse while Vault is down and lets the login backoff grow until a wait of at least
+    /// <paramref name="atLeast"/>; returns that wait (the loop is in it, Vault still down).
+    /// </summary>
+    private static async Task<AuthLoopWait> StartWithVaultDownAsync(OpsHarness h, TimeSpan atLeast)
+    {
+        await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
+        await h.Vault.Faults.StopListenerAsync();
+        await h.StartGatehouseAsync(h.Hcl());
+        while (true)
+        {
+            var wait = await h.NextAuthWaitAsync();
+            Assert.Equal(AuthWaitReason.LoginBackoff, wait.Reason);
+            if (wait.Delay >= atLeast)
+            {
+                return wait;
+            }
+
+            h.Time.Advance(wait.Delay);
+        }
+    }
+
+    [Fact]
+    public async Task VaultBack_AProxiedAnswer_MakesGatehouseLogInAtOnce_OnceForManyAnswers()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await StartWithVaultDownAsync(h, TimeSpan.FromSeconds(30));
+        Assert.Null(h.Host.TokenStore.Current);
+
+        // Vault is back. Clients with their own token get through at once; the answers tell Gatehouse.
+        await h.Vault.Faults.RestartListenerAsync();
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => h.SendAsync(HttpMethod.Get, "/v1/secret/db", token: h.Vault.RootToken)));
+        Assert.All(answers, a => Assert.Equal(200, a.Status));
+
+        // No time has passed on the clock: the login did not wait for the backoff, and ten answers made one login.
+        await h.Host.TokenStore.FirstToken.WaitAsync(OpsHarness.Hang);
+        await h.WaitForLogAsync("Vault is answering again");
+        Assert.Equal(1, h.Vault.Faults.CountRequests("PUT", Login));
+        Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
+        Assert.Equal(AuthWaitReason.Renewal, (await h.NextAuthWaitAsync()).Reason);
+        Assert.Equal(1, h.Vault.Faults.CountRequests("PUT", Login));
+    }
+
+    [Fact]
+    public async Task VaultBack_WithNoTraffic_AHealthProbeMakesGatehouseLogInWithinTwoSeconds()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await StartWithVaultDownAsync(h, TimeSpan.FromSeconds(30));
+
+        await h.Vault.Faults.RestartListenerAsync();
+        h.Time.Advance(TimeSpan.FromSeconds(2));
+
+        await h.Host.TokenStore.FirstToken.WaitAsync(OpsHarness.Hang);
+        Assert.Equal(1, h.Vault.Faults.CountRequests("GET", Health));
+        Assert.Equal(1, h.Vault.Faults.CountRequests("PUT", Login));
+        Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
+    }
+
+    [Fact]
+    public async Task VaultBackButSealed_NoLoginUntilUnsealed_ThenOneAtTheNextProbe()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await StartWithVaultDownAsync(h, TimeSpan.FromSeconds(30));
+
+        var armed = System.Threading.Channels.Channel.CreateUnbounded<bool>();
+        h.Host.Services.GetRequiredService<AuthHandler>().Recovery.Armed += () => armed.Writer.TryWrite(true);
+        Task ProbeArmedAsync() => armed.Reader.ReadAsync().AsTask().WaitAsync(OpsHarness.Hang);
+
+        // Vault answers again, sealed: a proxied 503 makes Gatehouse probe at once, and the probe says not yet; so do
+        // the periodic probes after it. Nothing logs in.
+        h.Vault.Faults.Seal();
+        await h.Vault.Faults.RestartListenerAsync();
+        Assert.Equal(503, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db", token: h.Vault.RootToken)).Status);
+        await ProbeArmedAsync();
+        Assert.Equal(1, h.Vault.Faults.CountRequests("GET", Health));
+        h.Time.Advance(VaultRecovery.ProbeInterval);
+        await ProbeArmedAsync();
+        h.Time.Advance(VaultRecovery.ProbeInterval);
+        await ProbeArmedAsync();
+        Assert.Equal(3, h.Vault.Faults.CountRequests("GET", Health));
+        Assert.Equal(0, h.Vault.Faults.CountRequests("PUT", Login));
+
+        // Unsealed: the next probe finds it ready, and one login follows.
+        h.Vault.Faults.Unseal();
+        h.Time.Advance(VaultRecovery.ProbeInterval);
+        await h.Host.TokenStore.FirstToken.WaitAsync(OpsHarness.Hang);
+        Assert.Equal(1, h.Vault.Faults.CountRequests("PUT", Login));
+    }
+
+    [Fact]
+    public async Task RestartWithVaultDown_WhenVaultReturns_TheRestoredTokenIsConfirmedAndTheCacheKeepsServing()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        var hcl = await StartPersistentAsync(h);
+        var token = h.Host.TokenStore.Current!.Token;
+        var (_, body, _) = await h.SendAsync(HttpMethod.Get, "/v1/secret/db");
+        var lease = LeaseOf(body);
+
+        await h.StopGatehouseAsync();
+        await h.Vault.Faults.StopListenerAsync();
+        await h.StartGatehouseAsync(hcl, firstTokenWait: TimeSpan.Zero);
+        while (true)
+        {
+            var wait = await h.NextAuthWaitAsync();
+            if (wait.Delay >= TimeSpan.FromSeconds(30))
+            {
+                break;
+            }
+
+            h.Time.Advance(wait.Delay);
+        }
+
+        // Vault is back: within one probe the restored token is confirmed (lookup-self), not replaced by a login.
+        await h.Vault.Faults.RestartListenerAsync();
+        h.Time.Advance(TimeSpan.FromSeconds(2));
+        await h.Host.TokenStore.FirstToken.WaitAsync(OpsHarness.Hang);
+        Assert.Equal(token, h.Host.TokenStore.Current!.Token);
+        Assert.Equal(1, h.Vault.Faults.CountRequests("PUT", Login));
+        var (status, again, response) = await h.SendAsync(HttpMethod.Get, "/v1/secret/db");
+        Assert.Equal(200, status);
+        Assert.Equal("HIT", XCache(response));
+        Assert.Equal(lease, LeaseOf(again));
+    }
 }

@@ -426,4 +426,93 @@ public sealed class AuthHandlerTests
         Assert.Single(refused);
         Assert.Equal(2, vault.Count("GET", LookupSelfPath));
     }
+
+    private const string HealthPath = "/v1/sys/health";
+
+    /// <summary>Lets the loop fail with <paramref name="failure"/> until its login backoff reaches 16 s; returns that wait.</summary>
+    private static async Task<AuthLoopWait> BackoffOf16sAsync(AuthLoopDriver loop)
+    {
+        foreach (var seconds in new[] { 1, 2, 4, 8 })
+        {
+            Assert.Equal(TimeSpan.FromSeconds(seconds), (await loop.ElapseAsync(AuthWaitReason.LoginBackoff)).Delay);
+        }
+
+        var wait = await loop.NextWaitAsync();
+        Assert.Equal(TimeSpan.FromSeconds(16), wait.Delay);
+        return wait;
+    }
+
+    [Fact]
+    public async Task AuthHandler_AfterLoginsGotNoAnswer_TheFirstProbeThatFindsVaultEndsTheBackoff()
+    {
+        var down = true;
+        var vault = new FakeVaultHandler(r => down
+            ? throw new HttpRequestException("Connection refused")
+            : r.Path == HealthPath ? Json(HttpStatusCode.OK, """{"initialized":true,"sealed":false}""") : Login("s.back", 3600));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient());
+        var armed = System.Threading.Channels.Channel.CreateUnbounded<bool>();
+        loop.Handler.Recovery.Armed += () => armed.Writer.TryWrite(true);
+        loop.Start();
+        await BackoffOf16sAsync(loop);
+
+        // Still down: the probe finds nothing and the next one is armed.
+        while (armed.Reader.TryRead(out _))
+        {
+        }
+
+        loop.Time.Advance(TimeSpan.FromSeconds(2));
+        await armed.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(loop.Store.Current);
+
+        // Back: 2 s later, not 14, the probe finds it and the loop logs in once.
+        down = false;
+        loop.Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(AuthWaitReason.Renewal, (await loop.NextWaitAsync()).Reason);
+        Assert.Equal("s.back", loop.Store.Current?.Token);
+        Assert.Equal(2, vault.Count("GET", HealthPath));
+        Assert.Equal(5 + 1, vault.Count("PUT", LoginPath));
+        Assert.All(vault.Requests.Where(r => r.Path == HealthPath), r => Assert.Null(r.Token));
+    }
+
+    [Fact]
+    public async Task AuthHandler_LoginRefusedByVault_IsNotAnOutage_NoProbeShortensTheBackoff()
+    {
+        var vault = new FakeVaultHandler(r => r.Path == HealthPath
+            ? Json(HttpStatusCode.OK, "{}")
+            : Error(HttpStatusCode.BadRequest, "invalid role or secret ID"));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient());
+        loop.Start();
+        await BackoffOf16sAsync(loop);
+
+        loop.Time.Advance(TimeSpan.FromSeconds(16));
+        Assert.Equal(TimeSpan.FromSeconds(32), (await loop.NextWaitAsync()).Delay);
+        Assert.Equal(0, vault.Count("GET", HealthPath));
+        Assert.Equal(6, vault.Count("PUT", LoginPath));
+    }
+
+    [Fact]
+    public async Task AuthHandler_LoginAnswers503WhileHealthSaysReady_ProbesDoNotTurnTheBackoffIntoALoginStorm()
+    {
+        var vault = new FakeVaultHandler(r => r.Path == HealthPath
+            ? Json(HttpStatusCode.OK, "{}")
+            : Error(HttpStatusCode.ServiceUnavailable, "no active node"));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient());
+        var armed = System.Threading.Channels.Channel.CreateUnbounded<bool>();
+        loop.Handler.Recovery.Armed += () => armed.Writer.TryWrite(true);
+        loop.Start();
+        await BackoffOf16sAsync(loop);
+        while (armed.Reader.TryRead(out _))
+        {
+        }
+
+        // Vault never looked down to the probes: they do not end the wait.
+        for (var i = 0; i < 5; i++)
+        {
+            loop.Time.Advance(TimeSpan.FromSeconds(2));
+            await armed.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.Equal(5, vault.Count("GET", HealthPath));
+        Assert.Equal(5, vault.Count("PUT", LoginPath));
+    }
 }
