@@ -17,7 +17,8 @@ namespace Gatehouse.AutoAuth;
 ///    behaviour). Vault unavailable (down, sealed): counted, backoff, and 0 again — the token keeps answering cache
 ///    lookups meanwhile; with exit_on_err it is tried once and 1 follows, as in Vault.
 /// 1. Log in (token_file: adopt the file's token after lookup-self). On failure: count it, log it; with exit_on_err
-///    return a fatal <see cref="AuthOutcome"/>; otherwise wait the backoff and go to 1.
+///    return a fatal <see cref="AuthOutcome"/>; otherwise wait the backoff and go to 1. When Vault could not answer
+///    (no response, 502/503/504), the wait in 0 and 1 ends as soon as <see cref="VaultRecovery"/> sees Vault back.
 /// 2. Publish the token; reset the backoff.
 /// 3. A wrapped login or a token with no TTL has nothing to renew: wait for a rejection report, then go to 1.
 ///    A token that is not renewable: wait until its grace window (10–20% of the TTL before expiry), then go to 1.
@@ -426,7 +427,8 @@ internal sealed partial class AuthHandler
             {
                 if (currentToken is null)
                 {
-                    if (recovered is not null && await Task.WhenAny(timer, recovered).ConfigureAwait(false) == recovered && !timer.IsCompleted)
+                    if (recovered is not null && await Task.WhenAny(timer, recovered).ConfigureAwait(false) == recovered
+                        && recovered.IsCompletedSuccessfully && !timer.IsCompleted)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
                         var remaining = until - _time.GetUtcNow();
