@@ -1,14 +1,72 @@
+using Gatehouse.AutoAuth;
 using Gatehouse.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Hosting;
 
 /// <summary>
-/// The one seam between the command line and the daemon: it receives a loaded, validated configuration (and how to
-/// load it again on SIGHUP) and runs until stopped (signal, quit endpoint, cancellation), returning the exit code.
+/// The daemon's life for <c>gatehouse proxy</c>/<c>agent</c>: start the host, write the pid file, print the banner,
+/// serve until a signal, the quit endpoint or cancellation, stop gracefully, remove the pid file. Returns the exit code.
 /// </summary>
 internal static class DaemonRunner
 {
-    public static Task<int> RunAsync(
-        GatehouseConfig config, string mode, Func<ConfigLoadResult> reload, TextWriter stdout, TextWriter stderr, CancellationToken ct) =>
-        GatehouseHost.RunAsync(config, new GatehouseHostOptions { Mode = mode, Reload = reload }, stdout, stderr, ct);
+    /// <summary>
+    /// In-flight requests get <see cref="GatehouseHostOptions.ShutdownTimeout"/> at a graceful stop; SIGHUP reloads
+    /// through <see cref="GatehouseHostOptions.Reload"/>.
+    /// </summary>
+    public static async Task<int> RunAsync(
+        GatehouseConfig config, GatehouseHostOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        GatehouseHost host;
+        try
+        {
+            host = await GatehouseHost.StartAsync(config, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // One line, never a stack trace: a listener, a sink directory, a TLS or log file, or (a bug) anything else.
+            await stderr.WriteLineAsync(StartupFailure.Describe(exception)).ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+
+        await using (host.ConfigureAwait(false))
+        {
+            // Vault writes the pid file after the listeners start and refuses to run without it.
+            string? pidError = null;
+            using var pidFile = config.PidFile is { Length: > 0 } pidPath ? PidFile.TryWrite(pidPath, out pidError) : null;
+            if (pidError is not null)
+            {
+                await stderr.WriteLineAsync(pidError).ConfigureAwait(false);
+                await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+
+            await stdout.WriteAsync(host.Banner()).ConfigureAwait(false);
+            await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+
+            // SIGHUP reloads (systemd hears RELOADING=1 … READY=1); SIGTERM/SIGINT are the host lifetime's: a graceful stop.
+            using var signals = new SignalHandlers(host.ReloadAsync, stop: null, SystemdNotifier.FromEnvironment());
+            signals.Register();
+
+            // Whichever comes first: a signal / the quit endpoint / cancellation (exit 0), or auto-auth asking to end
+            // the process (exit_on_err: 1, exit_after_auth: 0).
+            var autoAuthExit = host.Services.GetRequiredService<AutoAuthExit>().Requested;
+            var shutdown = host.WaitForShutdownAsync(cancellationToken);
+            if (await Task.WhenAny(shutdown, autoAuthExit).ConfigureAwait(false) == autoAuthExit)
+            {
+                var outcome = await autoAuthExit.ConfigureAwait(false);
+                if (outcome.Message is { Length: > 0 } message)
+                {
+                    await stderr.WriteLineAsync(message).ConfigureAwait(false);
+                }
+
+                await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                return outcome.ExitCode;
+            }
+
+            await shutdown.ConfigureAwait(false);
+        }
+
+        return ExitCodes.Success;
+    }
 }

@@ -181,7 +181,7 @@ public sealed class PersistenceEndToEndTests : IDisposable
 
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        Assert.Equal(ExitCodes.Error, await GatehouseHost.RunAsync(config, new GatehouseHostOptions(), stdout, stderr, CancellationToken.None));
+        Assert.Equal(ExitCodes.Error, await DaemonRunner.RunAsync(config, new GatehouseHostOptions(), stdout, stderr, CancellationToken.None));
         Assert.Contains("Error restoring the persistent cache", stderr.ToString(), StringComparison.Ordinal);
         Assert.Contains("cannot be decrypted", stderr.ToString(), StringComparison.Ordinal);
     }

@@ -370,7 +370,7 @@ public sealed class ListenerTests
         using var stdout = new CapturingWriter();
         using var stderr = new StringWriter();
 
-        var run = GatehouseHost.RunAsync(config, new GatehouseHostOptions(), stdout, TextWriter.Synchronized(stderr), CancellationToken.None);
+        var run = DaemonRunner.RunAsync(config, new GatehouseHostOptions(), stdout, TextWriter.Synchronized(stderr), CancellationToken.None);
 
         // The banner is printed once the listeners are up: then the quit endpoint answers.
         var started = stdout.WaitForAsync("==> Gatehouse Proxy started!", TimeSpan.FromSeconds(30));

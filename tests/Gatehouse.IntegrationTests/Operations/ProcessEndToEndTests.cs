@@ -90,6 +90,37 @@ public sealed class ProcessEndToEndTests
     }
 
     [Fact]
+    public async Task Reload_SettingsItCannotApply_AreNamedInAWarning_AndKeepTheirOldValues()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
+        var hcl = h.Hcl(logLevel: "info");
+        await h.StartGatehouseAsync(hcl);
+
+        // Unchanged files: nothing to warn about.
+        Assert.True(await h.Host.ReloadAsync());
+        Assert.DoesNotContain("keep their old values until a restart", h.ConsoleLog, StringComparison.Ordinal);
+
+        var changed = hcl
+            .Replace("log_level = \"info\"", "log_level = \"debug\"", StringComparison.Ordinal)
+            .Replace("use_auto_auth_token = true", "use_auto_auth_token = false", StringComparison.Ordinal)
+            .Replace("num_retries = -1", "num_retries = 2", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(h.ConfigPath, changed);
+        Assert.True(await h.Host.ReloadAsync());
+
+        Assert.Equal(LogLevel.Debug, h.Host.LogLevel);
+        var warning = h.ConsoleLog.Split('\n').Single(line => line.Contains("keep their old values until a restart", StringComparison.Ordinal));
+        Assert.EndsWith(
+            "these changed settings keep their old values until a restart: vault.retry.num_retries, api_proxy.use_auto_auth_token",
+            warning.TrimEnd('\r'),
+            StringComparison.Ordinal);
+
+        // Still in effect: the auto-auth token is added to a request that carries none.
+        await h.Host.TokenStore.FirstToken.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
+    }
+
+    [Fact]
     public async Task GracefulStop_LetsAnInFlightSlowRequestFinish()
     {
         await using var h = await OpsHarness.StartVaultAsync();
@@ -125,7 +156,7 @@ public sealed class ProcessEndToEndTests
         };
         using var stdout = new CapturingWriter();
         using var stderr = new StringWriter();
-        var run = GatehouseHost.RunAsync(config, new GatehouseHostOptions { LogConsole = TextWriter.Null }, stdout, TextWriter.Synchronized(stderr), CancellationToken.None);
+        var run = DaemonRunner.RunAsync(config, new GatehouseHostOptions { LogConsole = TextWriter.Null }, stdout, TextWriter.Synchronized(stderr), CancellationToken.None);
 
         // The banner is printed after the pid file is written.
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -166,7 +197,7 @@ public sealed class ProcessEndToEndTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var code = await GatehouseHost.RunAsync(config, new GatehouseHostOptions { LogConsole = TextWriter.Null }, stdout, stderr, CancellationToken.None)
+        var code = await DaemonRunner.RunAsync(config, new GatehouseHostOptions { LogConsole = TextWriter.Null }, stdout, stderr, CancellationToken.None)
             .WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(ExitCodes.Error, code);

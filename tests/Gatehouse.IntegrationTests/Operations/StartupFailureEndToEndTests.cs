@@ -170,7 +170,7 @@ public sealed class StartupFailureEndToEndTests : IDisposable
             ConfigureServices = services => services.AddSingleton<IHostedService, ThrowsAtStart>(),
         };
 
-        var code = await GatehouseHost.RunAsync(config, options, TextWriter.Null, stderr, CancellationToken.None).WaitAsync(Hang);
+        var code = await DaemonRunner.RunAsync(config, options, TextWriter.Null, stderr, CancellationToken.None).WaitAsync(Hang);
 
         Assert.Equal(ExitCodes.Error, code);
         AssertOneLine(stderr.ToString(), "Error starting Gatehouse: InvalidOperationException: a bug at start-up");
@@ -194,7 +194,7 @@ public sealed class StartupFailureEndToEndTests : IDisposable
             ConfigureServices = services => services.AddSingleton<IHostedService, ThrowsAtStart>(),
         };
 
-        var code = await GatehouseHost.RunAsync(config, options, TextWriter.Null, stderr, CancellationToken.None).WaitAsync(Hang);
+        var code = await DaemonRunner.RunAsync(config, options, TextWriter.Null, stderr, CancellationToken.None).WaitAsync(Hang);
 
         Assert.Equal(ExitCodes.Error, code);
         AssertOneLine(stderr.ToString(), "Error starting Gatehouse: InvalidOperationException: a bug at start-up");

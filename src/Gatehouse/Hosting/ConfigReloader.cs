@@ -1,0 +1,170 @@
+using System.Security.Cryptography.X509Certificates;
+using Gatehouse.Configuration;
+using Gatehouse.Hosting.Logging;
+using Gatehouse.Listeners;
+using Microsoft.Extensions.Logging;
+
+namespace Gatehouse.Hosting;
+
+/// <summary>
+/// SIGHUP: re-read and re-validate every config file (same paths, environment and flags as at startup), then apply
+/// log_level and the listeners' TLS certificates. Nothing is applied unless everything is valid; every problem is
+/// logged and the old configuration stays. Every other changed setting is named in a warning: it needs a restart.
+/// Reloads never overlap.
+/// </summary>
+internal sealed partial class ConfigReloader : IDisposable
+{
+    private readonly Func<ConfigLoadResult>? _load;
+    private readonly ListenerBindings _bindings;
+    private readonly LogLevelSwitch? _levelSwitch;
+    private readonly string _defaultLogFileName;
+    private readonly ILogger<ConfigReloader> _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <param name="levelSwitch">The switch a reload sets; null when a test supplied its own logging.</param>
+    /// <param name="defaultLogFileName"><c>proxy.log</c> or <c>agent.log</c>.</param>
+    public ConfigReloader(
+        GatehouseConfig config,
+        Func<ConfigLoadResult>? load,
+        ListenerBindings bindings,
+        LogLevelSwitch? levelSwitch,
+        string defaultLogFileName,
+        ILogger<ConfigReloader> logger)
+    {
+        Config = config;
+        _load = load;
+        _bindings = bindings;
+        _levelSwitch = levelSwitch;
+        _defaultLogFileName = defaultLogFileName;
+        _logger = logger;
+    }
+
+    /// <summary>The configuration in effect: the startup one, or the last one a reload accepted.</summary>
+    public GatehouseConfig Config { get; private set; }
+
+    /// <summary>Returns true when the new configuration was applied.</summary>
+    public async Task<bool> ReloadAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Reload();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    private bool Reload()
+    {
+        // Step map: 1. load and validate; 2. read every TLS certificate; 3. only then apply; 4. name what was not applied.
+        if (_load is null)
+        {
+            Log.NothingToReload(_logger);
+            return false;
+        }
+
+        Log.Reloading(_logger);
+        var result = _load();
+        if (!result.Succeeded)
+        {
+            foreach (var diagnostic in result.Diagnostics)
+            {
+                Log.ReloadProblem(_logger, diagnostic.ToDisplayString());
+            }
+
+            Log.ReloadRejected(_logger, result.Diagnostics.Count);
+            return false;
+        }
+
+        var config = result.Config!;
+        var problems = new List<string>();
+        var level = LoggingSettings.From(config, _defaultLogFileName).Level;
+
+        var certificates = new List<(ListenerCertificate Holder, X509Certificate2 Certificate)>();
+        if (config.Listeners.Count != _bindings.Listeners.Count)
+        {
+            Log.ListenersNeedRestart(_logger, _bindings.Listeners.Count, config.Listeners.Count);
+        }
+
+        foreach (var (index, holder) in _bindings.Certificates)
+        {
+            if (index >= config.Listeners.Count || config.Listeners[index].TlsDisable)
+            {
+                continue;
+            }
+
+            try
+            {
+                certificates.Add((holder, ListenerTls.LoadCertificate(config.Listeners[index], ListenerFeature.Describe(index, config.Listeners[index]))));
+            }
+            catch (ListenerStartupException exception)
+            {
+                problems.Add(exception.Message);
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            foreach (var problem in problems)
+            {
+                Log.ReloadProblem(_logger, problem);
+            }
+
+            Log.ReloadRejected(_logger, problems.Count);
+            foreach (var (_, certificate) in certificates)
+            {
+                certificate.Dispose();
+            }
+
+            return false;
+        }
+
+        if (_levelSwitch is not null)
+        {
+            _levelSwitch.Minimum = level;
+        }
+
+        foreach (var (holder, certificate) in certificates)
+        {
+            holder.Swap(certificate);
+        }
+
+        var unapplied = UnappliedSettings.Between(Config, config);
+        Config = config;
+        Log.Reloaded(_logger, VaultLogLevel.Name(level), certificates.Count);
+        if (unapplied.Count > 0)
+        {
+            Log.SettingsNotApplied(_logger, string.Join(", ", unapplied));
+        }
+
+        return true;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2, LogLevel.Information, "SIGHUP received: reloading the configuration")]
+        public static partial void Reloading(ILogger logger);
+
+        [LoggerMessage(3, LogLevel.Error, "error reloading configuration: {Problem}")]
+        public static partial void ReloadProblem(ILogger logger, string problem);
+
+        [LoggerMessage(4, LogLevel.Error, "the new configuration has {Count} problem(s); the previous configuration stays in effect")]
+        public static partial void ReloadRejected(ILogger logger, int count);
+
+        [LoggerMessage(5, LogLevel.Information, "configuration reloaded: log level {Level}, {Certificates} listener certificate(s) reloaded")]
+        public static partial void Reloaded(ILogger logger, string level, int certificates);
+
+        [LoggerMessage(6, LogLevel.Warning, "the reloaded configuration has {New} listener(s) instead of {Old}; listener changes other than TLS certificates need a restart")]
+        public static partial void ListenersNeedRestart(ILogger logger, int old, int @new);
+
+        [LoggerMessage(7, LogLevel.Warning, "SIGHUP received, but this process has no configuration files to reload from")]
+        public static partial void NothingToReload(ILogger logger);
+
+        [LoggerMessage(9, LogLevel.Warning, "a reload applies only log_level and listener TLS certificates; these changed settings keep their old values until a restart: {Settings}")]
+        public static partial void SettingsNotApplied(ILogger logger, string settings);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Collections.Immutable;
+using Gatehouse.Configuration;
+using Gatehouse.Hcl;
+using Gatehouse.Hosting;
+
+namespace Gatehouse.Tests.Hosting;
+
+public sealed class UnappliedSettingsTests
+{
+    private static GatehouseConfig Config(
+        string listenerAddress = "127.0.0.1:8100", string certFile = "a.pem", string logLevel = "info", int line = 1) => new()
+    {
+        Vault = new VaultConfig { Address = "https://vault:8200" },
+        LogLevel = logLevel,
+        SourceFiles = [$"agent-{line}.hcl"],
+        Origins = ImmutableDictionary<string, SourcePosition>.Empty.Add("log_level", new SourcePosition("agent.hcl", line, 1)),
+        ApiProxy = new ApiProxyConfig { UseAutoAuthToken = AutoAuthTokenMode.WhenMissing },
+        Listeners =
+        [
+            new ListenerConfig
+            {
+                Type = ListenerType.Tcp, Address = listenerAddress, TlsCertFile = certFile, TlsKeyFile = "k.pem",
+                Position = new SourcePosition("agent.hcl", line, 1),
+            },
+        ],
+    };
+
+    [Fact]
+    public void Between_SameSettingsWrittenElsewhere_NamesNothing() =>
+        Assert.Empty(UnappliedSettings.Between(Config(line: 1), Config(line: 9)));
+
+    [Fact]
+    public void Between_OnlyWhatAReloadApplies_NamesNothing() =>
+        Assert.Empty(UnappliedSettings.Between(Config(), Config(certFile: "b.pem", logLevel: "debug")));
+
+    [Fact]
+    public void Between_EveryOtherChange_IsNamedByItsPathInTheFile()
+    {
+        var reloaded = Config(listenerAddress: "127.0.0.1:8101") with
+        {
+            Vault = new VaultConfig { Address = "https://other:8200", NumRetries = 3 },
+            ApiProxy = new ApiProxyConfig { UseAutoAuthToken = AutoAuthTokenMode.Off },
+            Cache = new CacheConfig(),
+        };
+
+        Assert.Equal(
+            ["vault.address", "vault.retry.num_retries", "api_proxy.use_auto_auth_token", "cache", "listener[0].address"],
+            UnappliedSettings.Between(Config(), reloaded));
+    }
+
+    [Fact]
+    public void Between_AListenerAddedOrAMethodConfigValueChanged_IsNamed()
+    {
+        var before = Config() with
+        {
+            AutoAuth = new AutoAuthConfig
+            {
+                Method = new AuthMethodConfig
+                {
+                    Type = "approle",
+                    Config = new ConfigMap(ImmutableDictionary<string, HclNode>.Empty.Add("role_id_file_path", new HclString("/a", default)), default),
+                },
+            },
+        };
+        var after = before with
+        {
+            AutoAuth = before.AutoAuth! with
+            {
+                Method = before.AutoAuth.Method with
+                {
+                    Config = new ConfigMap(
+                        ImmutableDictionary<string, HclNode>.Empty.Add("role_id_file_path", new HclString("/b", new SourcePosition("x.hcl", 3, 3))),
+                        default),
+                },
+            },
+            Listeners = [.. before.Listeners, before.Listeners[0] with { Address = "127.0.0.1:8102" }],
+        };
+
+        Assert.Equal(["auto_auth.method.config.role_id_file_path", "listener"], UnappliedSettings.Between(before, after));
+    }
+}
