@@ -282,13 +282,13 @@ internal sealed partial class ProxyHandler
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "proxied {Method} {Path}: status={Status} cache={Cache} upstream_ms={UpstreamMs}")]
+        [LoggerMessage(LogEvents.ProxyHandlerProxied, LogLevel.Debug, "proxied {Method} {Path}: status={Status} cache={Cache} upstream_ms={UpstreamMs}")]
         public static partial void Proxied(ILogger logger, string method, string path, int status, string cache, double? upstreamMs);
 
-        [LoggerMessage(2, LogLevel.Debug, "Proxied request failed ({Kind}): {Message}")]
+        [LoggerMessage(LogEvents.ProxyHandlerFailed, LogLevel.Debug, "Proxied request failed ({Kind}): {Message}")]
         public static partial void Failed(ILogger logger, ProxyFailureKind kind, string message);
 
-        [LoggerMessage(3, LogLevel.Debug, "Removed the auto-auth token from the answer to {Method} {Path}")]
+        [LoggerMessage(LogEvents.ProxyHandlerRedacted, LogLevel.Debug, "Removed the auto-auth token from the answer to {Method} {Path}")]
         public static partial void Redacted(ILogger logger, string method, string path);
     }
 }

@@ -146,10 +146,10 @@ internal sealed partial class UpstreamFailureLog : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "{Status} {Failure} (further failures of this kind are counted and logged every {Interval})")]
+        [LoggerMessage(LogEvents.UpstreamFailureLogFailed, LogLevel.Warning, "{Status} {Failure} (further failures of this kind are counted and logged every {Interval})")]
         public static partial void Failed(ILogger logger, int status, string failure, string interval);
 
-        [LoggerMessage(2, LogLevel.Warning, "{Status} {Kind}: {Count} more requests in the last {Interval}; the latest: {Failure}")]
+        [LoggerMessage(LogEvents.UpstreamFailureLogCounted, LogLevel.Warning, "{Status} {Kind}: {Count} more requests in the last {Interval}; the latest: {Failure}")]
         public static partial void Counted(ILogger logger, int status, string kind, long count, string interval, string failure);
     }
 }

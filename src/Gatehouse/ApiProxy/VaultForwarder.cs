@@ -471,13 +471,13 @@ internal sealed partial class VaultForwarder : IVaultProxier
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Vault answered {StatusCode}; retry {Retry} in {Delay}")]
+        [LoggerMessage(LogEvents.VaultForwarderRetryingStatus, LogLevel.Debug, "Vault answered {StatusCode}; retry {Retry} in {Delay}")]
         public static partial void RetryingStatus(ILogger logger, int statusCode, int retry, TimeSpan delay);
 
-        [LoggerMessage(2, LogLevel.Debug, "Request to Vault failed ({Error}); retry {Retry} in {Delay}")]
+        [LoggerMessage(LogEvents.VaultForwarderRetryingError, LogLevel.Debug, "Request to Vault failed ({Error}); retry {Retry} in {Delay}")]
         public static partial void RetryingError(ILogger logger, ForwarderError error, int retry, TimeSpan delay);
 
-        [LoggerMessage(4, LogLevel.Debug, "Vault answered {StatusCode}; following the redirect to {Target} once")]
+        [LoggerMessage(LogEvents.VaultForwarderFollowingRedirect, LogLevel.Debug, "Vault answered {StatusCode}; following the redirect to {Target} once")]
         public static partial void FollowingRedirect(ILogger logger, int statusCode, Uri target);
     }
 }

@@ -48,10 +48,10 @@ internal sealed partial class WrappingDiscarder
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Refused to hand out a wrapping token that holds the auto-auth token; used it up (Vault answered {Status})")]
+        [LoggerMessage(LogEvents.WrappingDiscarderDiscarded, LogLevel.Warning, "Refused to hand out a wrapping token that holds the auto-auth token; used it up (Vault answered {Status})")]
         public static partial void Discarded(ILogger logger, int status);
 
-        [LoggerMessage(2, LogLevel.Warning, "Refused to hand out a wrapping token that holds the auto-auth token; could not use it up ({Reason}); it expires with its TTL")]
+        [LoggerMessage(LogEvents.WrappingDiscarderDiscardFailed, LogLevel.Warning, "Refused to hand out a wrapping token that holds the auto-auth token; could not use it up ({Reason}); it expires with its TTL")]
         public static partial void DiscardFailed(ILogger logger, string reason);
     }
 }

@@ -530,58 +530,58 @@ internal sealed partial class AuthHandler
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "auto-auth: authenticated with {Method}; accessor {Accessor}, ttl {Ttl}, renewable {Renewable}")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerAuthenticated, Level = LogLevel.Information, Message = "auto-auth: authenticated with {Method}; accessor {Accessor}, ttl {Ttl}, renewable {Renewable}")]
         public static partial void Authenticated(ILogger logger, string method, string accessor, TimeSpan ttl, bool renewable);
 
-        [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "auto-auth: {Method} login failed: {Error}; retrying in {Delay}")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerLoginFailed, Level = LogLevel.Error, Message = "auto-auth: {Method} login failed: {Error}; retrying in {Delay}")]
         public static partial void LoginFailed(ILogger logger, string method, string error, TimeSpan delay);
 
-        [LoggerMessage(EventId = 1003, Level = LogLevel.Critical, Message = "auto-auth: {Method} login failed and exit_on_err is set, stopping: {Error}")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerLoginFailedExiting, Level = LogLevel.Critical, Message = "auto-auth: {Method} login failed and exit_on_err is set, stopping: {Error}")]
         public static partial void LoginFailedExiting(ILogger logger, string method, string error);
 
-        [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "auto-auth: renewed token (accessor {Accessor}); ttl {Ttl}")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerRenewed, Level = LogLevel.Debug, Message = "auto-auth: renewed token (accessor {Accessor}); ttl {Ttl}")]
         public static partial void Renewed(ILogger logger, string accessor, TimeSpan ttl);
 
-        [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "auto-auth: renewing token (accessor {Accessor}) failed: {Error}; retrying in {Delay}")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerRenewFailed, Level = LogLevel.Warning, Message = "auto-auth: renewing token (accessor {Accessor}) failed: {Error}; retrying in {Delay}")]
         public static partial void RenewFailed(ILogger logger, string accessor, string error, TimeSpan delay);
 
-        [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "auto-auth: Vault refused to renew token (accessor {Accessor}) ({Error}); logging in again")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerRenewRejected, Level = LogLevel.Warning, Message = "auto-auth: Vault refused to renew token (accessor {Accessor}) ({Error}); logging in again")]
         public static partial void RenewRejected(ILogger logger, string accessor, string error);
 
-        [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "auto-auth: token (accessor {Accessor}) is about to expire and renewal still fails ({Error}); logging in again")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerRenewGaveUp, Level = LogLevel.Warning, Message = "auto-auth: token (accessor {Accessor}) is about to expire and renewal still fails ({Error}); logging in again")]
         public static partial void RenewGaveUp(ILogger logger, string accessor, string error);
 
-        [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "auto-auth: token (accessor {Accessor}) is near its max TTL or expiry; logging in again")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerReauthExpiring, Level = LogLevel.Information, Message = "auto-auth: token (accessor {Accessor}) is near its max TTL or expiry; logging in again")]
         public static partial void ReauthExpiring(ILogger logger, string accessor);
 
-        [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "auto-auth: not renewing token (accessor {Accessor}): {Reason}")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerNotRenewing, Level = LogLevel.Information, Message = "auto-auth: not renewing token (accessor {Accessor}): {Reason}")]
         public static partial void NotRenewing(ILogger logger, string accessor, string reason);
 
-        [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "auto-auth: token (accessor {Accessor}) is not renewable; logging in again in {Delay}")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerNotRenewable, Level = LogLevel.Information, Message = "auto-auth: token (accessor {Accessor}) is not renewable; logging in again in {Delay}")]
         public static partial void NotRenewable(ILogger logger, string accessor, TimeSpan delay);
 
-        [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "auto-auth: Vault rejected the auto-auth token on a proxied request; logging in again")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerRejectedByProxy, Level = LogLevel.Warning, Message = "auto-auth: Vault rejected the auto-auth token on a proxied request; logging in again")]
         public static partial void RejectedByProxy(ILogger logger);
 
-        [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "auto-auth: the token file holds a batch token; it cannot be renewed")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerBatchToken, Level = LogLevel.Information, Message = "auto-auth: the token file holds a batch token; it cannot be renewed")]
         public static partial void BatchToken(ILogger logger);
 
-        [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "auto-auth: the token restored from the persistent cache cannot be used ({Error}); logging in after {Delay}")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerPreloadedRejected, Level = LogLevel.Warning, Message = "auto-auth: the token restored from the persistent cache cannot be used ({Error}); logging in after {Delay}")]
         public static partial void PreloadedRejected(ILogger logger, string error, TimeSpan delay);
 
-        [LoggerMessage(EventId = 1014, Level = LogLevel.Information, Message = "auto-auth: adopted token (accessor {Accessor}) restored from the persistent cache")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerPreloadedAdopted, Level = LogLevel.Information, Message = "auto-auth: adopted token (accessor {Accessor}) restored from the persistent cache")]
         public static partial void PreloadedAdopted(ILogger logger, string accessor);
 
-        [LoggerMessage(EventId = 1016, Level = LogLevel.Warning, Message = "auto-auth: cannot confirm the token restored from the persistent cache yet ({Error}); until Vault answers it serves cache lookups only; trying again in {Delay}")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerPreloadedUnconfirmed, Level = LogLevel.Warning, Message = "auto-auth: cannot confirm the token restored from the persistent cache yet ({Error}); until Vault answers it serves cache lookups only; trying again in {Delay}")]
         public static partial void PreloadedUnconfirmed(ILogger logger, string error, TimeSpan delay);
 
-        [LoggerMessage(EventId = 1017, Level = LogLevel.Information, Message = "auto-auth: the token (accessor {Accessor}) restored from the persistent cache has expired; logging in")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerRestoredExpired, Level = LogLevel.Information, Message = "auto-auth: the token (accessor {Accessor}) restored from the persistent cache has expired; logging in")]
         public static partial void RestoredExpired(ILogger logger, string accessor);
 
-        [LoggerMessage(EventId = 1018, Level = LogLevel.Information, Message = "auto-auth: Vault is answering again; trying now instead of in {Remaining}")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerVaultBack, Level = LogLevel.Information, Message = "auto-auth: Vault is answering again; trying now instead of in {Remaining}")]
         public static partial void VaultBack(ILogger logger, TimeSpan remaining);
 
-        [LoggerMessage(EventId = 1015, Level = LogLevel.Debug, Message = "auto-auth: a proxied request with the auto-auth token got 403, but Vault did not refuse the token itself (lookup-self error: {LookupError}); not logging in again")]
+        [LoggerMessage(EventId = LogEvents.AuthHandlerRejectionNotConfirmed, Level = LogLevel.Debug, Message = "auto-auth: a proxied request with the auto-auth token got 403, but Vault did not refuse the token itself (lookup-self error: {LookupError}); not logging in again")]
         public static partial void RejectionNotConfirmed(ILogger logger, VaultError? lookupError);
     }
 }

@@ -105,10 +105,10 @@ internal sealed partial class VaultRecovery
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "auto-auth: Vault is not ready yet (sys/health: {Error})")]
+        [LoggerMessage(EventId = LogEvents.VaultRecoveryNotReady, Level = LogLevel.Debug, Message = "auto-auth: Vault is not ready yet (sys/health: {Error})")]
         public static partial void NotReady(ILogger logger, VaultError error);
 
-        [LoggerMessage(EventId = 1102, Level = LogLevel.Debug, Message = "auto-auth: sys/health says Vault is ready ({Signal})")]
+        [LoggerMessage(EventId = LogEvents.VaultRecoveryVaultReady, Level = LogLevel.Debug, Message = "auto-auth: sys/health says Vault is ready ({Signal})")]
         public static partial void VaultReady(ILogger logger, string signal);
     }
 }

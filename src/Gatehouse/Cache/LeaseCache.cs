@@ -363,19 +363,19 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Cached {Entry}")]
+        [LoggerMessage(LogEvents.LeaseCacheCached, LogLevel.Debug, "Cached {Entry}")]
         public static partial void Cached(ILogger logger, string entry);
 
-        [LoggerMessage(2, LogLevel.Debug, "Not cached: {Method} {Path} ({Reason})")]
+        [LoggerMessage(LogEvents.LeaseCacheNotCached, LogLevel.Debug, "Not cached: {Method} {Path} ({Reason})")]
         public static partial void NotCached(ILogger logger, string method, string path, string reason);
 
-        [LoggerMessage(3, LogLevel.Debug, "Revocation ({Kind}) seen through the proxy; evicted {Count} entries")]
+        [LoggerMessage(LogEvents.LeaseCacheRevoked, LogLevel.Debug, "Revocation ({Kind}) seen through the proxy; evicted {Count} entries")]
         public static partial void Revoked(ILogger logger, RevocationKind kind, int count);
 
-        [LoggerMessage(5, LogLevel.Information, "Vault refused the auto-auth token (accessor {Accessor}) restored from the persistent cache; evicted {Count} entries (the token and what was cached under it)")]
+        [LoggerMessage(LogEvents.LeaseCacheRestoredRefused, LogLevel.Information, "Vault refused the auto-auth token (accessor {Accessor}) restored from the persistent cache; evicted {Count} entries (the token and what was cached under it)")]
         public static partial void RestoredRefused(ILogger logger, string accessor, int count);
 
-        [LoggerMessage(4, LogLevel.Warning, "The lease cache is full ({Count} entries, {Bytes} bytes); serving without caching. Raise cache.max_entries or cache.max_bytes")]
+        [LoggerMessage(LogEvents.LeaseCacheFull, LogLevel.Warning, "The lease cache is full ({Count} entries, {Bytes} bytes); serving without caching. Raise cache.max_entries or cache.max_bytes")]
         public static partial void Full(ILogger logger, int count, long bytes);
     }
 }

@@ -285,16 +285,16 @@ internal sealed partial class Renewer : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Vault refused to renew cached {Entry}: {Error}; evicting it")]
+        [LoggerMessage(LogEvents.RenewerRenewalRefused, LogLevel.Information, "Vault refused to renew cached {Entry}: {Error}; evicting it")]
         public static partial void RenewalRefused(ILogger logger, string entry, string? error);
 
-        [LoggerMessage(2, LogLevel.Warning, "Renewing cached {Entry} failed ({Error}); retrying in {Delay}")]
+        [LoggerMessage(LogEvents.RenewerRenewalFailed, LogLevel.Warning, "Renewing cached {Entry} failed ({Error}); retrying in {Delay}")]
         public static partial void RenewalFailed(ILogger logger, string entry, string? error, TimeSpan delay);
 
-        [LoggerMessage(3, LogLevel.Warning, "Renewing cached {Entry} failed ({Error}) and its TTL ran out; evicting it")]
+        [LoggerMessage(LogEvents.RenewerRenewalGaveUp, LogLevel.Warning, "Renewing cached {Entry} failed ({Error}) and its TTL ran out; evicting it")]
         public static partial void RenewalGaveUp(ILogger logger, string entry, string? error);
 
-        [LoggerMessage(4, LogLevel.Error, "Renewal of cached {Entry} crashed")]
+        [LoggerMessage(LogEvents.RenewerRenewalCrashed, LogLevel.Error, "Renewal of cached {Entry} crashed")]
         public static partial void RenewalCrashed(ILogger logger, string entry, Exception exception);
     }
 }

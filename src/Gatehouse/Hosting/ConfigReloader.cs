@@ -146,25 +146,25 @@ internal sealed partial class ConfigReloader : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(2, LogLevel.Information, "SIGHUP received: reloading the configuration")]
+        [LoggerMessage(LogEvents.ConfigReloaderReloading, LogLevel.Information, "SIGHUP received: reloading the configuration")]
         public static partial void Reloading(ILogger logger);
 
-        [LoggerMessage(3, LogLevel.Error, "error reloading configuration: {Problem}")]
+        [LoggerMessage(LogEvents.ConfigReloaderReloadProblem, LogLevel.Error, "error reloading configuration: {Problem}")]
         public static partial void ReloadProblem(ILogger logger, string problem);
 
-        [LoggerMessage(4, LogLevel.Error, "the new configuration has {Count} problem(s); the previous configuration stays in effect")]
+        [LoggerMessage(LogEvents.ConfigReloaderReloadRejected, LogLevel.Error, "the new configuration has {Count} problem(s); the previous configuration stays in effect")]
         public static partial void ReloadRejected(ILogger logger, int count);
 
-        [LoggerMessage(5, LogLevel.Information, "configuration reloaded: log level {Level}, {Certificates} listener certificate(s) reloaded")]
+        [LoggerMessage(LogEvents.ConfigReloaderReloaded, LogLevel.Information, "configuration reloaded: log level {Level}, {Certificates} listener certificate(s) reloaded")]
         public static partial void Reloaded(ILogger logger, string level, int certificates);
 
-        [LoggerMessage(6, LogLevel.Warning, "the reloaded configuration has {New} listener(s) instead of {Old}; listener changes other than TLS certificates need a restart")]
+        [LoggerMessage(LogEvents.ConfigReloaderListenersNeedRestart, LogLevel.Warning, "the reloaded configuration has {New} listener(s) instead of {Old}; listener changes other than TLS certificates need a restart")]
         public static partial void ListenersNeedRestart(ILogger logger, int old, int @new);
 
-        [LoggerMessage(7, LogLevel.Warning, "SIGHUP received, but this process has no configuration files to reload from")]
+        [LoggerMessage(LogEvents.ConfigReloaderNothingToReload, LogLevel.Warning, "SIGHUP received, but this process has no configuration files to reload from")]
         public static partial void NothingToReload(ILogger logger);
 
-        [LoggerMessage(9, LogLevel.Warning, "a reload applies only log_level and listener TLS certificates; these changed settings keep their old values until a restart: {Settings}")]
+        [LoggerMessage(LogEvents.ConfigReloaderSettingsNotApplied, LogLevel.Warning, "a reload applies only log_level and listener TLS certificates; these changed settings keep their old values until a restart: {Settings}")]
         public static partial void SettingsNotApplied(ILogger logger, string settings);
     }
 }

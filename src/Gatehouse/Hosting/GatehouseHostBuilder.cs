@@ -150,10 +150,10 @@ internal static partial class GatehouseHostBuilder
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "{Warning}")]
+        [LoggerMessage(LogEvents.GatehouseHostBuilderUnsupportedTelemetrySink, LogLevel.Warning, "{Warning}")]
         public static partial void UnsupportedTelemetrySink(ILogger logger, string warning);
 
-        [LoggerMessage(8, LogLevel.Debug, "start-up failed: {Detail}")]
+        [LoggerMessage(LogEvents.GatehouseHostBuilderStartupFailed, LogLevel.Debug, "start-up failed: {Detail}")]
         public static partial void StartupFailed(ILogger logger, string detail);
     }
 }

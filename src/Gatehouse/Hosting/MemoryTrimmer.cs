@@ -66,7 +66,7 @@ internal sealed partial class MemoryTrimmer(TimeProvider time, ILogger<MemoryTri
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Quiet after a burst: gave memory back to the OS (GC committed {BeforeMiB} MiB → {AfterMiB} MiB)")]
+        [LoggerMessage(LogEvents.MemoryTrimmerTrimmed, LogLevel.Debug, "Quiet after a burst: gave memory back to the OS (GC committed {BeforeMiB} MiB → {AfterMiB} MiB)")]
         public static partial void Trimmed(ILogger logger, long beforeMiB, long afterMiB);
     }
 }

@@ -169,7 +169,7 @@ internal sealed partial class RequestDispatcher
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Quit requested on listener {Listener}; stopping")]
+        [LoggerMessage(LogEvents.RequestDispatcherQuitRequested, LogLevel.Information, "Quit requested on listener {Listener}; stopping")]
         public static partial void QuitRequested(ILogger logger, int listener);
     }
 }

@@ -96,7 +96,7 @@ internal sealed partial class SinkServer
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1211, Level = LogLevel.Debug, Message = "sink server: new token (accessor {Accessor}) for {Count} sink(s)")]
+        [LoggerMessage(EventId = LogEvents.SinkServerNewToken, Level = LogLevel.Debug, Message = "sink server: new token (accessor {Accessor}) for {Count} sink(s)")]
         public static partial void NewToken(ILogger logger, string accessor, int count);
     }
 }

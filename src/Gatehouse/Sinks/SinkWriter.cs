@@ -97,10 +97,10 @@ internal sealed partial class SinkWriter
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "sink: token (accessor {Accessor}) written to {Sink}")]
+        [LoggerMessage(EventId = LogEvents.SinkWriterWritten, Level = LogLevel.Information, Message = "sink: token (accessor {Accessor}) written to {Sink}")]
         public static partial void Written(ILogger logger, string sink, string accessor);
 
-        [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "sink: writing to {Sink} failed: {Error}; retrying in {Delay}")]
+        [LoggerMessage(EventId = LogEvents.SinkWriterWriteFailed, Level = LogLevel.Error, Message = "sink: writing to {Sink} failed: {Error}; retrying in {Delay}")]
         public static partial void WriteFailed(ILogger logger, string sink, string error, TimeSpan delay);
     }
 }

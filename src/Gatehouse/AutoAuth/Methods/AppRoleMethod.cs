@@ -132,14 +132,14 @@ internal sealed partial class AppRoleMethod : IAuthMethod
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "approle: {What} file unusable ({Problem}); using the value read earlier")]
+        [LoggerMessage(EventId = LogEvents.AppRoleMethodUsingCachedValue, Level = LogLevel.Warning, Message = "approle: {What} file unusable ({Problem}); using the value read earlier")]
         public static partial void UsingCachedValue(ILogger logger, string what, string problem);
 
-        [LoggerMessage(EventId = 1102, Level = LogLevel.Warning,
+        [LoggerMessage(EventId = LogEvents.AppRoleMethodWrappingPathMismatch, Level = LogLevel.Warning,
             Message = "SECURITY WARNING: approle: the wrapped secret ID was created at '{CreationPath}', not at the configured secret_id_response_wrapping_path '{ExpectedPath}'; refusing to unwrap it. Someone may have replaced the secret ID file.")]
         public static partial void WrappingPathMismatch(ILogger logger, string creationPath, string expectedPath);
 
-        [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "approle: could not remove the secret ID file {Path} after reading it: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.AppRoleMethodRemoveFailed, Level = LogLevel.Error, Message = "approle: could not remove the secret ID file {Path} after reading it: {Reason}")]
         public static partial void RemoveFailed(ILogger logger, string path, string reason);
     }
 }

@@ -116,10 +116,10 @@ internal sealed partial class JwtMethod : IBackgroundAuthMethod
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1121, Level = LogLevel.Warning, Message = "jwt: {Problem}; keeping the latest JWT read")]
+        [LoggerMessage(EventId = LogEvents.JwtMethodReadFailed, Level = LogLevel.Warning, Message = "jwt: {Problem}; keeping the latest JWT read")]
         public static partial void ReadFailed(ILogger logger, string problem);
 
-        [LoggerMessage(EventId = 1122, Level = LogLevel.Error, Message = "jwt: could not remove {Path} after reading it: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.JwtMethodRemoveFailed, Level = LogLevel.Error, Message = "jwt: could not remove {Path} after reading it: {Reason}")]
         public static partial void RemoveFailed(ILogger logger, string path, string reason);
     }
 }

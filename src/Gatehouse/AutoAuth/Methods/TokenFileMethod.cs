@@ -42,7 +42,7 @@ internal sealed partial class TokenFileMethod : IAuthMethod
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1111, Level = LogLevel.Warning, Message = "token_file: token file unusable ({Problem}); using the token read earlier")]
+        [LoggerMessage(EventId = LogEvents.TokenFileMethodUsingCachedToken, Level = LogLevel.Warning, Message = "token_file: token file unusable ({Problem}); using the token read earlier")]
         public static partial void UsingCachedToken(ILogger logger, string problem);
     }
 }

@@ -244,19 +244,19 @@ internal sealed partial class CachePersistence : IHostedService
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "Persistent cache disabled: {Reason}")]
+        [LoggerMessage(LogEvents.CachePersistenceDisabled, LogLevel.Error, "Persistent cache disabled: {Reason}")]
         public static partial void Disabled(ILogger logger, string reason);
 
-        [LoggerMessage(2, LogLevel.Error, "Persistent cache {Path} cannot be read ({Reason}); starting with an empty cache (the old file is kept as {Path}.unreadable)")]
+        [LoggerMessage(LogEvents.CachePersistenceUnreadable, LogLevel.Error, "Persistent cache {Path} cannot be read ({Reason}); starting with an empty cache (the old file is kept as {Path}.unreadable)")]
         public static partial void Unreadable(ILogger logger, string path, string reason);
 
-        [LoggerMessage(3, LogLevel.Information, "Persistent cache {Path}: restored {Restored} entries, skipped {Expired} expired, {Errors} could not be restored")]
+        [LoggerMessage(LogEvents.CachePersistenceRestored, LogLevel.Information, "Persistent cache {Path}: restored {Restored} entries, skipped {Expired} expired, {Errors} could not be restored")]
         public static partial void Restored(ILogger logger, string path, int restored, int expired, int errors);
 
-        [LoggerMessage(4, LogLevel.Warning, "Persistent cache: could not find the parent token of {Entry}; skipping it")]
+        [LoggerMessage(LogEvents.CachePersistenceParentMissing, LogLevel.Warning, "Persistent cache: could not find the parent token of {Entry}; skipping it")]
         public static partial void ParentMissing(ILogger logger, string entry);
 
-        [LoggerMessage(5, LogLevel.Information, "Persistent cache {Path} imported and deleted (keep_after_import = false); running without persistence")]
+        [LoggerMessage(LogEvents.CachePersistenceDeletedAfterImport, LogLevel.Information, "Persistent cache {Path} imported and deleted (keep_after_import = false); running without persistence")]
         public static partial void DeletedAfterImport(ILogger logger, string path);
     }
 }

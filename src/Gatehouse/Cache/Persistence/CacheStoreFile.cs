@@ -381,16 +381,16 @@ internal sealed partial class CacheStoreFile : ICacheStore
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Persistent cache {Path}: a record for entry {Id}… could not be decrypted or decoded ({Error}); skipping it")]
+        [LoggerMessage(LogEvents.CacheStoreFileRecordUnreadable, LogLevel.Warning, "Persistent cache {Path}: a record for entry {Id}… could not be decrypted or decoded ({Error}); skipping it")]
         public static partial void RecordUnreadable(ILogger logger, string path, string id, string error);
 
-        [LoggerMessage(2, LogLevel.Warning, "Persistent cache {Path}: {Count} damaged record(s) (torn write or corruption) skipped")]
+        [LoggerMessage(LogEvents.CacheStoreFileRecordsDamaged, LogLevel.Warning, "Persistent cache {Path}: {Count} damaged record(s) (torn write or corruption) skipped")]
         public static partial void RecordsDamaged(ILogger logger, string path, int count);
 
-        [LoggerMessage(3, LogLevel.Error, "Persistent cache {Path}: write failed; cached entries stay in memory but may not survive a restart")]
+        [LoggerMessage(LogEvents.CacheStoreFileWriteFailed, LogLevel.Error, "Persistent cache {Path}: write failed; cached entries stay in memory but may not survive a restart")]
         public static partial void WriteFailed(ILogger logger, string path, Exception exception);
 
-        [LoggerMessage(4, LogLevel.Debug, "Persistent cache {Path} compacted from {Before} to {After} bytes")]
+        [LoggerMessage(LogEvents.CacheStoreFileCompacted, LogLevel.Debug, "Persistent cache {Path} compacted from {Before} to {After} bytes")]
         public static partial void Compacted(ILogger logger, string path, long before, long after);
     }
 }

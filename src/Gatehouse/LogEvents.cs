@@ -1,0 +1,89 @@
+namespace Gatehouse;
+
+/// <summary>
+/// Every log event id, once: each <c>[LoggerMessage]</c> names its constant here, so no two events share an id and an
+/// operator filtering by id finds one event. Each area has its own range; a new event takes the next free id of its area.
+/// </summary>
+internal static class LogEvents
+{
+    // AutoAuth/: 1000–1199
+    public const int AuthHandlerAuthenticated = 1001;
+    public const int AuthHandlerLoginFailed = 1002;
+    public const int AuthHandlerLoginFailedExiting = 1003;
+    public const int AuthHandlerRenewed = 1004;
+    public const int AuthHandlerRenewFailed = 1005;
+    public const int AuthHandlerRenewRejected = 1006;
+    public const int AuthHandlerRenewGaveUp = 1007;
+    public const int AuthHandlerReauthExpiring = 1008;
+    public const int AuthHandlerNotRenewing = 1009;
+    public const int AuthHandlerNotRenewable = 1010;
+    public const int AuthHandlerRejectedByProxy = 1011;
+    public const int AuthHandlerBatchToken = 1012;
+    public const int AuthHandlerPreloadedRejected = 1013;
+    public const int AuthHandlerPreloadedAdopted = 1014;
+    public const int AuthHandlerRejectionNotConfirmed = 1015;
+    public const int AuthHandlerPreloadedUnconfirmed = 1016;
+    public const int AuthHandlerRestoredExpired = 1017;
+    public const int AuthHandlerVaultBack = 1018;
+    public const int AppRoleMethodUsingCachedValue = 1101;
+    public const int AppRoleMethodWrappingPathMismatch = 1102;
+    public const int AppRoleMethodRemoveFailed = 1103;
+    public const int TokenFileMethodUsingCachedToken = 1111;
+    public const int JwtMethodReadFailed = 1121;
+    public const int JwtMethodRemoveFailed = 1122;
+    public const int VaultRecoveryNotReady = 1123;
+    public const int VaultRecoveryVaultReady = 1124;
+
+    // Sinks/: 1200–1299
+    public const int SinkWriterWritten = 1201;
+    public const int SinkWriterWriteFailed = 1202;
+    public const int SinkServerNewToken = 1211;
+    public const int SinkServiceExitAfterAuth = 1221;
+
+    // ApiProxy/: 2000–2999
+    public const int ProxyHandlerProxied = 2001;
+    public const int ProxyHandlerFailed = 2002;
+    public const int ProxyHandlerRedacted = 2003;
+    public const int UpstreamFailureLogFailed = 2004;
+    public const int UpstreamFailureLogCounted = 2005;
+    public const int VaultForwarderRetryingStatus = 2006;
+    public const int VaultForwarderRetryingError = 2007;
+    public const int VaultForwarderFollowingRedirect = 2008;
+    public const int WrappingDiscarderDiscarded = 2009;
+    public const int WrappingDiscarderDiscardFailed = 2010;
+
+    // Cache/: 3000–3999
+    public const int LeaseCacheCached = 3001;
+    public const int LeaseCacheNotCached = 3002;
+    public const int LeaseCacheRevoked = 3003;
+    public const int LeaseCacheRestoredRefused = 3004;
+    public const int LeaseCacheFull = 3005;
+    public const int CachePersistenceDisabled = 3006;
+    public const int CachePersistenceUnreadable = 3007;
+    public const int CachePersistenceRestored = 3008;
+    public const int CachePersistenceParentMissing = 3009;
+    public const int CachePersistenceDeletedAfterImport = 3010;
+    public const int CacheStoreFileRecordUnreadable = 3011;
+    public const int CacheStoreFileRecordsDamaged = 3012;
+    public const int CacheStoreFileWriteFailed = 3013;
+    public const int CacheStoreFileCompacted = 3014;
+    public const int RenewerRenewalRefused = 3015;
+    public const int RenewerRenewalFailed = 3016;
+    public const int RenewerRenewalGaveUp = 3017;
+    public const int RenewerRenewalCrashed = 3018;
+
+    // Listeners/: 4000–4999
+    public const int RequestDispatcherQuitRequested = 4001;
+
+    // Hosting/: 5000–5999
+    public const int ConfigReloaderReloading = 5001;
+    public const int ConfigReloaderReloadProblem = 5002;
+    public const int ConfigReloaderReloadRejected = 5003;
+    public const int ConfigReloaderReloaded = 5004;
+    public const int ConfigReloaderListenersNeedRestart = 5005;
+    public const int ConfigReloaderNothingToReload = 5006;
+    public const int ConfigReloaderSettingsNotApplied = 5007;
+    public const int GatehouseHostBuilderUnsupportedTelemetrySink = 5008;
+    public const int GatehouseHostBuilderStartupFailed = 5009;
+    public const int MemoryTrimmerTrimmed = 5010;
+}
