@@ -23,7 +23,7 @@ internal static class AutoAuthServiceCollectionExtensions
     public static IServiceCollection AddAutoAuth(this IServiceCollection services, GatehouseConfig config)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new GatehouseMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.AddGatehouseMetrics();
         services.TryAddSingleton<TokenStore>();
         services.TryAddSingleton<AutoAuthExit>();
         if (config.AutoAuth is not { } autoAuth)

@@ -40,7 +40,7 @@ internal static class LeaseCacheServiceCollectionExtensions
         }
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new GatehouseMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.AddGatehouseMetrics();
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();

@@ -26,8 +26,6 @@ internal enum MetricKind
 /// </summary>
 internal sealed class MetricsCollector : IDisposable
 {
-    public const string DefaultMeterName = "Gatehouse";
-
     public const int DefaultMaxSeriesPerInstrument = 200;
 
     /// <summary>The synthetic counter of label sets dropped by the cardinality bound, labelled by instrument.</summary>
@@ -56,7 +54,7 @@ internal sealed class MetricsCollector : IDisposable
     /// hosts in one process (tests) then never see each other's measurements.
     /// </param>
     public MetricsCollector(
-        TimeProvider time, string meterName = DefaultMeterName, int maxSeriesPerInstrument = DefaultMaxSeriesPerInstrument, object? scope = null)
+        TimeProvider time, string meterName = GatehouseMetrics.MeterName, int maxSeriesPerInstrument = DefaultMaxSeriesPerInstrument, object? scope = null)
     {
         _scope = scope;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSeriesPerInstrument);

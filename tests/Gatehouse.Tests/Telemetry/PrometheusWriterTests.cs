@@ -188,7 +188,7 @@ public sealed class PrometheusWriterTests
     public void Collector_DefaultMeterName_IsGatehouse()
     {
         string name = "vault.gatehouse.test." + Guid.NewGuid().ToString("N");
-        using var h = new MetricsTestHarness(meterName: MetricsCollector.DefaultMeterName);
+        using var h = new MetricsTestHarness(meterName: GatehouseMetrics.MeterName);
         h.Meter.CreateCounter<long>(name).Add(4);
 
         Assert.Equal(4, h.Collector.Collect().Instruments.Single(i => i.Name == name).Series.Single().Value);
