@@ -1,6 +1,7 @@
 using Gatehouse.AutoAuth;
 using Gatehouse.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace Gatehouse.Hosting;
 
@@ -45,7 +46,9 @@ internal static class DaemonRunner
             await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
 
             // SIGHUP reloads (systemd hears RELOADING=1 … READY=1); SIGTERM/SIGINT are the host lifetime's: a graceful stop.
-            using var signals = new SignalHandlers(host.ReloadAsync, stop: null, SystemdNotifier.FromEnvironment());
+            // The notifier UseSystemd registered under systemd; elsewhere one that finds no $NOTIFY_SOCKET and does nothing.
+            var systemd = host.Services.GetService<ISystemdNotifier>() ?? new SystemdNotifier();
+            using var signals = new SignalHandlers(host.ReloadAsync, stop: null, systemd);
             signals.Register();
 
             // Whichever comes first: a signal / the quit endpoint / cancellation (exit 0), or auto-auth asking to end

@@ -1,17 +1,22 @@
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace Gatehouse.Hosting;
 
 /// <summary>
 /// SIGHUP reloads; SIGTERM and SIGINT stop gracefully. The default actions are cancelled (SIGHUP would otherwise end
 /// the process). Reloads run one at a time off the signal thread; a SIGHUP during a reload queues one more, since
-/// the files may have changed again. systemd hears RELOADING=1 then READY=1 around each reload.
+/// the files may have changed again. systemd hears RELOADING=1 then READY=1 around each reload, as Vault sends them
+/// (the library's <see cref="ISystemdNotifier"/>; it sends READY=1 at start and STOPPING=1 at stop itself).
 /// </summary>
 internal sealed class SignalHandlers : IDisposable
 {
     private readonly Func<CancellationToken, Task> _reload;
     private readonly Action? _stop;
-    private readonly SystemdNotifier _systemd;
+    private static readonly ServiceState Reloading = new("RELOADING=1");
+
+    private readonly ISystemdNotifier _systemd;
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
     private readonly CancellationTokenSource _disposed = new();
     private readonly List<PosixSignalRegistration> _registrations = [];
@@ -21,7 +26,7 @@ internal sealed class SignalHandlers : IDisposable
     /// <param name="stop">
     /// Starts a graceful stop. Pass null when the Generic Host's console lifetime already handles SIGTERM/SIGINT.
     /// </param>
-    public SignalHandlers(Func<CancellationToken, Task> reload, Action? stop, SystemdNotifier systemd)
+    public SignalHandlers(Func<CancellationToken, Task> reload, Action? stop, ISystemdNotifier systemd)
     {
         _reload = reload;
         _stop = stop;
@@ -75,6 +80,18 @@ internal sealed class SignalHandlers : IDisposable
         _ = Task.Run(() => HandleAsync(context.Signal));
     }
 
+    /// <summary>A notification systemd cannot take (it went away) must not stop a reload: it is dropped.</summary>
+    private void Notify(ServiceState state)
+    {
+        try
+        {
+            _systemd.Notify(state);
+        }
+        catch (SocketException)
+        {
+        }
+    }
+
     private async Task ReloadAsync()
     {
         // Coalesce: at most one reload running and one waiting.
@@ -87,12 +104,12 @@ internal sealed class SignalHandlers : IDisposable
         await _reloadGate.WaitAsync(_disposed.Token).ConfigureAwait(false);
         try
         {
-            _systemd.Notify(SystemdNotifier.Reloading);
+            Notify(Reloading);
             await _reload(_disposed.Token).ConfigureAwait(false);
         }
         finally
         {
-            _systemd.Notify(SystemdNotifier.Ready);
+            Notify(ServiceState.Ready);
             Interlocked.Decrement(ref _pendingReloads);
             _reloadGate.Release();
         }
