@@ -35,6 +35,26 @@ internal sealed class ConfigBinder
     private static readonly string[] VaultOriginKeys =
         ["address", "ca_cert", "ca_path", "client_cert", "client_key", "tls_skip_verify", "tls_server_name", "namespace"];
 
+    /// <summary>The <c>vault.retry</c> keys whose place <see cref="GatehouseConfig.Origins"/> keeps, as <c>vault.retry.&lt;key&gt;</c>.</summary>
+    private static readonly string[] RetryOriginKeys = ["num_retries", "unavailable_budget"];
+
+    // ---- enumerations: each key's spellings and the value each means (absent or empty is the first's default) ----
+
+    private static readonly (string, EnforceConsistency)[] EnforceConsistencyChoices =
+        [("never", EnforceConsistency.Never), ("always", EnforceConsistency.Always)];
+
+    private static readonly (string, WhenInconsistent)[] WhenInconsistentChoices =
+        [("fail", WhenInconsistent.Fail), ("retry", WhenInconsistent.Retry), ("forward", WhenInconsistent.Forward)];
+
+    private static readonly (string, ListenerRole)[] ListenerRoleChoices =
+        [("default", ListenerRole.Default), ("metrics_only", ListenerRole.MetricsOnly)];
+
+    private static readonly (string, string?)[] TlsVersionChoices =
+        [("tls10", "tls10"), ("tls11", "tls11"), ("tls12", "tls12"), ("tls13", "tls13")];
+
+    private static readonly (string, string?)[] RefreshBehaviorChoices =
+        [("pessimistic", "pessimistic"), ("optimistic", "optimistic")];
+
     private readonly Func<string, string?> _environment;
     private readonly ICollection<ConfigDiagnostic> _diagnostics;
     private readonly ICollection<KnownKey>? _knownKeys;
@@ -103,11 +123,7 @@ internal sealed class ConfigBinder
         if (legacy is not null)
             apiProxy = ApplyLegacyCacheKeys(apiProxy, legacy, apiProxyBlocks.Count > 0 ? apiProxyBlocks[0] : null);
 
-        foreach (var key in TopLevelOriginKeys)
-        {
-            if (r.PositionOf(key) is { } position)
-                origins[key] = position;
-        }
+        r.AddOrigins(TopLevelOriginKeys, "", origins);
 
         var config = new GatehouseConfig
         {
@@ -215,6 +231,21 @@ internal sealed class ConfigBinder
 
     private static string Quoted(string name, string type) => $"{name} \"{type}\"";
 
+    /// <summary>
+    /// The reader of a typed block (method, sink, persist, listener): its type from <c>type</c> or the label
+    /// (<paramref name="lowerCase"/> for methods), and a reader whose path names it, e.g. <c>auto_auth.sink "file"</c>.
+    /// </summary>
+    private BlockReader TypedReader(BlockEntry entry, string basePath, out string? type, out string path, bool lowerCase = false)
+    {
+        type = TypeOf(entry, Reader(entry.Body, basePath));
+        if (lowerCase)
+            type = type?.ToLowerInvariant();
+        path = type is null ? basePath : Quoted(basePath, type);
+        var reader = Reader(entry.Body, path);
+        reader.Ignore("type");
+        return reader;
+    }
+
     // ---- vault ----------------------------------------------------------------------------------------------
 
     private VaultConfig BindVault(BlockEntry entry, ImmutableDictionary<string, SourcePosition>.Builder origins)
@@ -229,20 +260,12 @@ internal sealed class ConfigBinder
             var retry = Reader(retryBlocks[0].Body, "vault.retry");
             numRetries = retry.Int("num_retries");
             unavailableBudget = retry.Duration("unavailable_budget");
-            foreach (var key in (string[])["num_retries", "unavailable_budget"])
-            {
-                if (retry.PositionOf(key) is { } position)
-                    origins[$"vault.retry.{key}"] = position;
-            }
+            retry.AddOrigins(RetryOriginKeys, "vault.retry.", origins);
 
             retry.Finish();
         }
 
-        foreach (var key in VaultOriginKeys)
-        {
-            if (r.PositionOf(key) is { } position)
-                origins[$"vault.{key}"] = position;
-        }
+        r.AddOrigins(VaultOriginKeys, "vault.", origins);
 
         var vault = new VaultConfig
         {
@@ -308,11 +331,7 @@ internal sealed class ConfigBinder
     /// <summary>Binds a method; one with a missing or unknown type is reported and still returned (see BindAutoAuth).</summary>
     private AuthMethodConfig BindMethod(BlockEntry entry)
     {
-        var r = Reader(entry.Body, "auto_auth.method");
-        var type = TypeOf(entry, r)?.ToLowerInvariant();
-        var path = type is null ? "auto_auth.method" : Quoted("auto_auth.method", type);
-        var mr = Reader(entry.Body, path);
-        mr.Ignore("type");
+        var mr = TypedReader(entry, "auto_auth.method", out var type, out var path, lowerCase: true);
         var method = new AuthMethodConfig
         {
             Type = type ?? "",
@@ -355,11 +374,7 @@ internal sealed class ConfigBinder
 
     private SinkConfig BindSink(BlockEntry entry)
     {
-        var r = Reader(entry.Body, "auto_auth.sink");
-        var type = TypeOf(entry, r);
-        var path = type is null ? "auto_auth.sink" : Quoted("auto_auth.sink", type);
-        var sr = Reader(entry.Body, path);
-        sr.Ignore("type");
+        var sr = TypedReader(entry, "auto_auth.sink", out var type, out var path);
         var aadEnvVar = sr.String("aad_env_var");
         var aad = sr.String("aad");
         if (!string.IsNullOrEmpty(aadEnvVar))
@@ -423,11 +438,7 @@ internal sealed class ConfigBinder
             MaxUpstreamRequests = r.Int("max_upstream_requests"),
             UpstreamQueueTimeout = r.Duration("upstream_queue_timeout"),
         };
-        foreach (var key in ApiProxyOriginKeys)
-        {
-            if (r.PositionOf(key) is { } position)
-                origins[$"api_proxy.{key}"] = position;
-        }
+        r.AddOrigins(ApiProxyOriginKeys, "api_proxy.", origins);
 
         if (r.Bool("prepend_configured_namespace") == true)
         {
@@ -458,36 +469,10 @@ internal sealed class ConfigBinder
             }
         }
 
-        var enforce = EnforceConsistency.Never;
-        switch (r.String("enforce_consistency"))
-        {
-            case null or "" or "never":
-                break;
-            case "always":
-                enforce = EnforceConsistency.Always;
-                break;
-            case var other:
-                Error(r.Raw("enforce_consistency")!.Position, r.Child("enforce_consistency"),
-                    $"Unknown {stanza} setting for enforce_consistency: \"{other}\"; use \"always\" or \"never\"");
-                break;
-        }
-
-        var when = WhenInconsistent.Fail;
-        switch (r.String("when_inconsistent"))
-        {
-            case null or "" or "fail":
-                break;
-            case "retry":
-                when = WhenInconsistent.Retry;
-                break;
-            case "forward":
-                when = WhenInconsistent.Forward;
-                break;
-            case var other:
-                Error(r.Raw("when_inconsistent")!.Position, r.Child("when_inconsistent"),
-                    $"Unknown {stanza} setting for when_inconsistent: \"{other}\"; use \"fail\", \"retry\" or \"forward\"");
-                break;
-        }
+        var enforce = r.Choice("enforce_consistency", EnforceConsistency.Never, EnforceConsistencyChoices,
+            other => $"Unknown {stanza} setting for enforce_consistency: \"{other}\"; use \"always\" or \"never\"");
+        var when = r.Choice("when_inconsistent", WhenInconsistent.Fail, WhenInconsistentChoices,
+            other => $"Unknown {stanza} setting for when_inconsistent: \"{other}\"; use \"fail\", \"retry\" or \"forward\"");
 
         return new ApiProxyConfig
         {
@@ -516,12 +501,8 @@ internal sealed class ConfigBinder
             Error(persistEntries[i].Position, "cache", "only one \"persist\" block is required; remove the extra ones");
         var persist = persistEntries.Count > 0 ? BindPersist(persistEntries[0]) : null;
 
-        var refreshBehavior = r.String("static_secret_token_capability_refresh_behavior");
-        if (refreshBehavior is not (null or "" or "pessimistic" or "optimistic"))
-        {
-            Error(r.Raw("static_secret_token_capability_refresh_behavior")!.Position, r.Child("static_secret_token_capability_refresh_behavior"),
-                $"invalid value \"{refreshBehavior}\"; use \"pessimistic\" or \"optimistic\"");
-        }
+        var refreshBehavior = r.Choice("static_secret_token_capability_refresh_behavior", null, RefreshBehaviorChoices,
+            other => $"invalid value \"{other}\"; use \"pessimistic\" or \"optimistic\"");
 
         var cache = new CacheConfig
         {
@@ -529,7 +510,7 @@ internal sealed class ConfigBinder
             CacheStaticSecrets = r.Bool("cache_static_secrets") ?? false,
             DisableCachingDynamicSecrets = r.Bool("disable_caching_dynamic_secrets") ?? false,
             StaticSecretTokenCapabilityRefreshInterval = r.Duration("static_secret_token_capability_refresh_interval"),
-            StaticSecretTokenCapabilityRefreshBehavior = string.IsNullOrEmpty(refreshBehavior) ? null : refreshBehavior,
+            StaticSecretTokenCapabilityRefreshBehavior = refreshBehavior,
             MaxEntries = r.Int("max_entries"),
             MaxBytes = r.Long("max_bytes"),
             Position = entry.Position,
@@ -578,11 +559,7 @@ internal sealed class ConfigBinder
 
     private PersistConfig? BindPersist(BlockEntry entry)
     {
-        var r = Reader(entry.Body, "cache.persist");
-        var type = TypeOf(entry, r);
-        var path = type is null ? "cache.persist" : Quoted("cache.persist", type);
-        var pr = Reader(entry.Body, path);
-        pr.Ignore("type");
+        var pr = TypedReader(entry, "cache.persist", out var type, out var path);
         var persist = new PersistConfig
         {
             Type = type ?? "",
@@ -618,11 +595,7 @@ internal sealed class ConfigBinder
 
     private ListenerConfig BindListener(BlockEntry entry, int index)
     {
-        var r = Reader(entry.Body, "listener");
-        var typeText = TypeOf(entry, r);
-        var path = typeText is null ? "listener" : Quoted("listener", typeText);
-        var lr = Reader(entry.Body, path);
-        lr.Ignore("type");
+        var lr = TypedReader(entry, "listener", out var typeText, out _);
 
         var enableQuit = false;
         foreach (var apiBlockName in new[] { "proxy_api", "agent_api" })
@@ -635,20 +608,8 @@ internal sealed class ConfigBinder
             }
         }
 
-        var roleText = lr.String("role");
-        var role = ListenerRole.Default;
-        switch (roleText)
-        {
-            case null or "" or "default":
-                break;
-            case "metrics_only":
-                role = ListenerRole.MetricsOnly;
-                break;
-            default:
-                Error(lr.Raw("role")!.Position, lr.Child("role"),
-                    $"unsupported listener role \"{roleText}\"; use \"default\" or \"metrics_only\"");
-                break;
-        }
+        var role = lr.Choice("role", ListenerRole.Default, ListenerRoleChoices,
+            other => $"unsupported listener role \"{other}\"; use \"default\" or \"metrics_only\"");
 
         var requireHeader = false;
         if (lr.Raw("require_request_header") is { } rawHeader)
@@ -716,14 +677,8 @@ internal sealed class ConfigBinder
         }
     }
 
-    private string? TlsVersion(BlockReader r, string key)
-    {
-        var value = r.String(key);
-        if (value is null or "" or "tls10" or "tls11" or "tls12" or "tls13")
-            return string.IsNullOrEmpty(value) ? null : value;
-        Error(r.Raw(key)!.Position, r.Child(key), $"invalid {key} \"{value}\"; use tls10, tls11, tls12 or tls13");
-        return null;
-    }
+    private static string? TlsVersion(BlockReader r, string key) =>
+        r.Choice(key, null, TlsVersionChoices, value => $"invalid {key} \"{value}\"; use tls10, tls11, tls12 or tls13");
 
     // ---- telemetry and top level ------------------------------------------------------------------------------
 
