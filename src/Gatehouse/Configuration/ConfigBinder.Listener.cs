@@ -14,6 +14,30 @@ internal sealed partial class ConfigBinder
     private static readonly (string, string?)[] TlsVersionChoices =
         [("tls10", "tls10"), ("tls11", "tls11"), ("tls12", "tls12"), ("tls13", "tls13")];
 
+    /// <summary>Keys a Vault server listener takes that Vault Agent/Proxy parse and then ignore or prune.</summary>
+    private static readonly string[] ListenerIgnoredKeys =
+    [
+        "telemetry", "http_read_header_timeout", "http_read_timeout", "http_write_timeout", "http_idle_timeout",
+        "max_request_duration", "custom_response_headers", "proxy_protocol_behavior",
+        "proxy_protocol_authorized_addrs", "x_forwarded_for_authorized_addrs", "x_forwarded_for_hop_skips",
+        "x_forwarded_for_reject_not_authorized", "x_forwarded_for_reject_not_present",
+        "x_forwarded_for_client_cert_header", "x_forwarded_for_client_cert_header_decoders",
+        "tls_prefer_server_cipher_suites", "cluster_address", "purpose", "profiling",
+        "inflight_requests_logging", "cors", "unauthenticated_metrics_access",
+        "disable_replication_status_endpoints", "redact_addresses", "redact_cluster_name", "redact_version",
+        "chroot_namespace", "disable_request_limiter",
+    ];
+
+    private const string ListenerKeyRefused = "not supported by Gatehouse yet; configure the certificate with tls_cert_file and tls_key_file";
+
+    /// <summary>Listener keys Vault knows and Gatehouse refuses (ACME, certificate reloading, key exchange preferences).</summary>
+    private static readonly string[] ListenerRefusedKeys =
+    [
+        "tls_acme_ca_directory", "tls_acme_domains", "tls_acme_email", "tls_acme_cache_path",
+        "tls_acme_key_type", "tls_acme_eab_key_id", "tls_acme_eab_mac_key", "tls_acme_testing_ca_root",
+        "tls_auto_reload", "tls_auto_reload_interval", "tls_key_exchange_preferences",
+    ];
+
     private ListenerConfig BindListener(BlockEntry entry, int index)
     {
         var lr = TypedReader(entry, "listener", out var typeText, out _);
@@ -66,19 +90,8 @@ internal sealed partial class ConfigBinder
             ValuePositions = lr.ValuePositions(),
         };
 
-        // Keys a Vault server listener takes that Vault Agent/Proxy parse and then ignore or prune.
-        lr.Ignore("telemetry", "http_read_header_timeout", "http_read_timeout", "http_write_timeout", "http_idle_timeout",
-            "max_request_duration", "custom_response_headers", "proxy_protocol_behavior",
-            "proxy_protocol_authorized_addrs", "x_forwarded_for_authorized_addrs", "x_forwarded_for_hop_skips",
-            "x_forwarded_for_reject_not_authorized", "x_forwarded_for_reject_not_present",
-            "x_forwarded_for_client_cert_header", "x_forwarded_for_client_cert_header_decoders",
-            "tls_prefer_server_cipher_suites", "cluster_address", "purpose", "profiling", "inflight_requests_logging",
-            "cors", "unauthenticated_metrics_access", "disable_replication_status_endpoints", "redact_addresses",
-            "redact_cluster_name", "redact_version", "chroot_namespace", "disable_request_limiter");
-        lr.Refuse("not supported by Gatehouse yet; configure the certificate with tls_cert_file and tls_key_file",
-            "tls_acme_ca_directory", "tls_acme_domains", "tls_acme_email", "tls_acme_cache_path", "tls_acme_key_type",
-            "tls_acme_eab_key_id", "tls_acme_eab_mac_key", "tls_acme_testing_ca_root", "tls_auto_reload",
-            "tls_auto_reload_interval", "tls_key_exchange_preferences");
+        lr.Ignore(ListenerIgnoredKeys);
+        lr.Refuse(ListenerKeyRefused, ListenerRefusedKeys);
         lr.Finish();
 
         switch (typeText?.ToLowerInvariant())
