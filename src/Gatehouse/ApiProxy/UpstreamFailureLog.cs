@@ -1,4 +1,5 @@
 using Gatehouse.Configuration;
+using Gatehouse.GoCompat;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.ApiProxy;
@@ -27,7 +28,7 @@ internal sealed partial class UpstreamFailureLog : IDisposable
         _logger = logger;
         _time = time;
         _interval = interval ?? DefaultInterval;
-        _intervalText = EffectiveConfigJson.GoDuration(_interval);
+        _intervalText = GoFormat.FormatDuration(_interval);
         _windows = new Window[Enum.GetValues<ProxyFailureKind>().Length];
         for (var i = 0; i < _windows.Length; i++)
         {

@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Gatehouse.GoCompat;
 
 namespace Gatehouse.ApiProxy;
 
@@ -52,7 +53,7 @@ internal sealed class UpstreamLimiter : IDisposable
     /// <summary>The failure a shed request answers with (503 and <c>Retry-After</c>, see <see cref="ProxyErrorWriter"/>).</summary>
     public ProxyFailure ShedFailure => new(
         ProxyFailureKind.Overloaded,
-        $"too many requests waiting for Vault: this one waited {Configuration.EffectiveConfigJson.GoDuration(QueueTimeout)} for one of the " +
+        $"too many requests waiting for Vault: this one waited {GoFormat.FormatDuration(QueueTimeout)} for one of the " +
         $"{MaxRequests} upstream request slots (api_proxy.max_upstream_requests) and was not sent; retry after {ShedRetryAfterSeconds}s");
 
     /// <summary>

@@ -62,6 +62,16 @@ internal sealed class BlockReader
     /// <summary>Where the last value written for <paramref name="key"/> is, or null (without making the key known).</summary>
     public SourcePosition? PositionOf(string key) => _body.Items.LastOrDefault(i => i.Name == key)?.Value.Position;
 
+    /// <summary>Adds where each of <paramref name="keys"/> is written to <paramref name="origins"/>, as <c>prefix + key</c>.</summary>
+    public void AddOrigins(IEnumerable<string> keys, string prefix, IDictionary<string, SourcePosition> origins)
+    {
+        foreach (var key in keys)
+        {
+            if (PositionOf(key) is { } position)
+                origins[prefix + key] = position;
+        }
+    }
+
     /// <summary>Where each key's last value is written (see <see cref="ListenerConfig.PositionOf"/>).</summary>
     public ImmutableDictionary<string, SourcePosition> ValuePositions()
     {
@@ -80,6 +90,26 @@ internal sealed class BlockReader
             return value;
         Error(node.Position, Child(key), error);
         return null;
+    }
+
+    /// <summary>
+    /// A string key read against a table of its spellings: absent or empty is <paramref name="unset"/>; other text not
+    /// in <paramref name="choices"/> is reported at the value with <paramref name="message"/>(text) and is
+    /// <paramref name="unset"/> too.
+    /// </summary>
+    public T Choice<T>(string key, T unset, IReadOnlyList<(string Text, T Value)> choices, Func<string, string> message)
+    {
+        var text = String(key);
+        if (string.IsNullOrEmpty(text))
+            return unset;
+        foreach (var (spelling, value) in choices)
+        {
+            if (spelling == text)
+                return value;
+        }
+
+        Error(Raw(key)!.Position, Child(key), message(text));
+        return unset;
     }
 
     public bool? Bool(string key) => Read<bool>(key, ValueParser.TryBool);

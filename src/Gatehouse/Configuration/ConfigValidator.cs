@@ -1,3 +1,4 @@
+using Gatehouse.GoCompat;
 using Gatehouse.Hcl;
 
 namespace Gatehouse.Configuration;
@@ -345,5 +346,5 @@ internal static class ConfigValidator
             || (wildcard.Equals(System.Net.IPAddress.Any) && other.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
     }
 
-    private static string Show(TimeSpan value) => EffectiveConfigJson.GoDuration(value);
+    private static string Show(TimeSpan value) => GoFormat.FormatDuration(value);
 }

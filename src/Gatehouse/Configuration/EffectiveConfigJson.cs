@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gatehouse.GoCompat;
 using Gatehouse.Hcl;
 
 namespace Gatehouse.Configuration;
@@ -37,7 +38,7 @@ internal static class EffectiveConfigJson
             ["log_format"] = string.IsNullOrEmpty(config.LogFormat) ? Defaults.LogFormat : config.LogFormat,
             ["log_file"] = config.LogFile ?? "",
             ["log_rotate_bytes"] = config.LogRotateBytes ?? 0,
-            ["log_rotate_duration"] = GoDuration(config.LogRotateDuration ?? Defaults.LogRotateDuration),
+            ["log_rotate_duration"] = GoFormat.FormatDuration(config.LogRotateDuration ?? Defaults.LogRotateDuration),
             ["log_rotate_max_files"] = config.LogRotateMaxFiles ?? 0,
             ["disable_idle_connections"] = ClientSet(config.DisableIdleConnections),
             ["disable_keep_alives"] = ClientSet(config.DisableKeepAlives),
@@ -57,7 +58,7 @@ internal static class EffectiveConfigJson
                 ["enforce_consistency"] = apiProxy.EnforceConsistency.ToString().ToLowerInvariant(),
                 ["when_inconsistent"] = apiProxy.WhenInconsistent.ToString().ToLowerInvariant(),
                 ["max_upstream_requests"] = apiProxy.EffectiveMaxUpstreamRequests,
-                ["upstream_queue_timeout"] = GoDuration(apiProxy.EffectiveUpstreamQueueTimeout),
+                ["upstream_queue_timeout"] = GoFormat.FormatDuration(apiProxy.EffectiveUpstreamQueueTimeout),
             };
         }
 
@@ -83,7 +84,7 @@ internal static class EffectiveConfigJson
         ["retry"] = new JsonObject
         {
             ["num_retries"] = vault.NumRetries == -1 ? -1 : vault.EffectiveNumRetries,
-            ["unavailable_budget"] = GoDuration(vault.EffectiveUnavailableRetryBudget),
+            ["unavailable_budget"] = GoFormat.FormatDuration(vault.EffectiveUnavailableRetryBudget),
         },
     };
 
@@ -97,16 +98,16 @@ internal static class EffectiveConfigJson
                 ["type"] = m.Type,
                 ["mount_path"] = m.EffectiveMountPath,
                 ["namespace"] = m.Namespace ?? "",
-                ["wrap_ttl"] = GoDuration(m.WrapTtl ?? TimeSpan.Zero),
-                ["min_backoff"] = GoDuration(m.EffectiveMinBackoff),
-                ["max_backoff"] = GoDuration(m.EffectiveMaxBackoff),
+                ["wrap_ttl"] = GoFormat.FormatDuration(m.WrapTtl ?? TimeSpan.Zero),
+                ["min_backoff"] = GoFormat.FormatDuration(m.EffectiveMinBackoff),
+                ["max_backoff"] = GoFormat.FormatDuration(m.EffectiveMaxBackoff),
                 ["exit_on_err"] = m.ExitOnError,
                 ["config"] = Map(m.Config),
             },
             ["sinks"] = new JsonArray([.. autoAuth.Sinks.Select(s => (JsonNode)new JsonObject
             {
                 ["type"] = s.Type,
-                ["wrap_ttl"] = GoDuration(s.WrapTtl ?? TimeSpan.Zero),
+                ["wrap_ttl"] = GoFormat.FormatDuration(s.WrapTtl ?? TimeSpan.Zero),
                 ["dh_type"] = s.DhType ?? "",
                 ["dh_path"] = s.DhPath ?? "",
                 ["derive_key"] = s.DeriveKey,
@@ -125,7 +126,7 @@ internal static class EffectiveConfigJson
             ["cache_static_secrets"] = cache.CacheStaticSecrets,
             ["disable_caching_dynamic_secrets"] = cache.DisableCachingDynamicSecrets,
             ["static_secret_token_capability_refresh_interval"] =
-                GoDuration(cache.StaticSecretTokenCapabilityRefreshInterval ?? Defaults.StaticSecretCapabilityRefreshInterval),
+                GoFormat.FormatDuration(cache.StaticSecretTokenCapabilityRefreshInterval ?? Defaults.StaticSecretCapabilityRefreshInterval),
             ["static_secret_token_capability_refresh_behavior"] = cache.StaticSecretTokenCapabilityRefreshBehavior ?? "pessimistic",
             ["max_entries"] = cache.MaxEntries ?? Defaults.CacheMaxEntries,
             ["max_bytes"] = cache.MaxBytes ?? Defaults.CacheMaxBytes,
@@ -184,7 +185,7 @@ internal static class EffectiveConfigJson
     {
         var json = new JsonObject
         {
-            ["prometheus_retention_time"] = GoDuration(t.PrometheusRetentionTime ?? Defaults.PrometheusRetentionTime),
+            ["prometheus_retention_time"] = GoFormat.FormatDuration(t.PrometheusRetentionTime ?? Defaults.PrometheusRetentionTime),
             ["disable_hostname"] = t.DisableHostname,
             ["metrics_prefix"] = t.MetricsPrefix ?? "",
             ["statsd_address"] = t.StatsdAddress ?? "",
@@ -242,27 +243,4 @@ internal static class EffectiveConfigJson
     private static bool LooksLikeToken(HclNode node) =>
         node is HclString { Value: var v } && (v.StartsWith("hvs.", StringComparison.Ordinal) || v.StartsWith("hvb.", StringComparison.Ordinal)
             || v.StartsWith("s.", StringComparison.Ordinal) && v.Length > 20);
-
-    /// <summary>Go's time.Duration.String(): "0s", "1.5s", "5m0s", "1h30m0s".</summary>
-    public static string GoDuration(TimeSpan value)
-    {
-        if (value == TimeSpan.Zero)
-            return "0s";
-        var sb = new StringBuilder();
-        if (value < TimeSpan.Zero)
-        {
-            sb.Append('-');
-            value = value.Negate();
-        }
-
-        if (value < TimeSpan.FromSeconds(1))
-            return sb.Append(CultureInfo.InvariantCulture, $"{value.TotalMilliseconds}ms").ToString();
-        var hours = (long)value.TotalHours;
-        if (hours > 0)
-            sb.Append(CultureInfo.InvariantCulture, $"{hours}h");
-        if (hours > 0 || value.Minutes > 0)
-            sb.Append(CultureInfo.InvariantCulture, $"{value.Minutes}m");
-        var seconds = value.Seconds + (value.Ticks % TimeSpan.TicksPerSecond / (double)TimeSpan.TicksPerSecond);
-        return sb.Append(seconds.ToString(CultureInfo.InvariantCulture)).Append('s').ToString();
-    }
 }

@@ -1,3 +1,5 @@
+using Gatehouse.GoCompat;
+
 namespace Gatehouse.Configuration;
 
 /// <summary>
@@ -56,7 +58,7 @@ internal static class EnvironmentOverrides
 
         if (Pair(environment, "SKIP_VERIFY") is { } skip)
         {
-            if (ValueParser.TryParseGoBool(skip.Value, out var on))
+            if (GoFormat.TryParseBool(skip.Value, out var on))
             {
                 vault = vault with { TlsSkipVerify = on };
                 origins["vault.tls_skip_verify"] = ConfigDiagnostic.Environment(skip.Name);

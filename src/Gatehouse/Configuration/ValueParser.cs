@@ -1,4 +1,4 @@
-using System.Globalization;
+using Gatehouse.GoCompat;
 using Gatehouse.Hcl;
 
 namespace Gatehouse.Configuration;
@@ -34,23 +34,6 @@ internal static class ValueParser
         return error.Length == 0;
     }
 
-    /// <summary>Go's strconv.ParseBool: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False.</summary>
-    public static bool TryParseGoBool(string text, out bool value)
-    {
-        switch (text)
-        {
-            case "1" or "t" or "T" or "TRUE" or "true" or "True":
-                value = true;
-                return true;
-            case "0" or "f" or "F" or "FALSE" or "false" or "False":
-                value = false;
-                return true;
-            default:
-                value = false;
-                return false;
-        }
-    }
-
     public static bool TryBool(HclNode node, out bool value, out string error)
     {
         value = false;
@@ -60,7 +43,7 @@ internal static class ValueParser
             case HclBool b:
                 value = b.Value;
                 return true;
-            case HclString s when TryParseGoBool(s.Value, out value):
+            case HclString s when GoFormat.TryParseBool(s.Value, out value):
                 return true;
             case HclString s:
                 error = $"expected a boolean, got \"{s.Value}\"; use true or false";
@@ -84,7 +67,7 @@ internal static class ValueParser
             case HclNumber n:
                 error = $"expected a whole number, got {n.Text}";
                 return false;
-            case HclString s when TryParseGoInt(s.Value.Trim(), out value):
+            case HclString s when GoFormat.TryParseInt(s.Value.Trim(), out value):
                 return true;
             case HclString s:
                 error = $"expected a whole number, got \"{s.Value}\"";
@@ -124,7 +107,7 @@ internal static class ValueParser
             case HclNumber { Integer: { } i }:
                 mode = i;
                 break;
-            case HclString s when TryParseOctal(s.Value.Trim(), out var parsed):
+            case HclString s when GoFormat.TryParseOctal(s.Value.Trim(), out var parsed):
                 mode = parsed;
                 break;
             case HclString s:
@@ -145,7 +128,7 @@ internal static class ValueParser
         return true;
     }
 
-    /// <summary>Vault's parseutil.ParseDurationSecond: a Go duration ("1h30m") or whole seconds (30 or "30").</summary>
+    /// <summary>Vault's parseutil.ParseDurationSecond (<see cref="GoFormat.TryParseDurationSecond"/>): a Go duration ("1h30m") or whole seconds (30 or "30").</summary>
     public static bool TryDuration(HclNode node, out TimeSpan value, out string error)
     {
         value = default;
@@ -158,7 +141,7 @@ internal static class ValueParser
             case HclNumber n:
                 error = $"expected a duration such as \"30s\" or a whole number of seconds, got {n.Text}";
                 return false;
-            case HclString s when TryParseDurationText(s.Value, out value):
+            case HclString s when GoFormat.TryParseDurationSecond(s.Value, out value):
                 return true;
             case HclString s:
                 error = $"expected a duration such as \"30s\", \"5m\" or \"1h30m\", got \"{s.Value}\"";
@@ -167,104 +150,6 @@ internal static class ValueParser
                 error = $"expected a duration such as \"30s\", got {Describe(node)}";
                 return false;
         }
-    }
-
-    /// <summary>Whole seconds ("30") or a Go duration ("1h30m", "1.5s", "300ms").</summary>
-    public static bool TryParseDurationText(string text, out TimeSpan value)
-    {
-        text = text.Trim();
-        if (text.Length == 0)
-        {
-            value = TimeSpan.Zero;
-            return true;
-        }
-
-        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seconds))
-        {
-            value = TimeSpan.FromSeconds(seconds);
-            return true;
-        }
-
-        return TryParseGoDuration(text, out value);
-    }
-
-    /// <summary>Go's time.ParseDuration: a signed sequence of decimal numbers with units ns, us, µs, ms, s, m, h.</summary>
-    public static bool TryParseGoDuration(string text, out TimeSpan value)
-    {
-        value = default;
-        var span = text.AsSpan();
-        var negative = false;
-        if (span.Length > 0 && span[0] is '-' or '+')
-        {
-            negative = span[0] == '-';
-            span = span[1..];
-        }
-
-        if (span.SequenceEqual("0"))
-            return true;
-        if (span.IsEmpty)
-            return false;
-
-        decimal totalTicks = 0;
-        while (!span.IsEmpty)
-        {
-            var n = 0;
-            while (n < span.Length && (char.IsAsciiDigit(span[n]) || span[n] == '.'))
-                n++;
-            if (n == 0 || !decimal.TryParse(span[..n], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
-                return false;
-            span = span[n..];
-            var u = 0;
-            while (u < span.Length && !char.IsAsciiDigit(span[u]) && span[u] != '.')
-                u++;
-            decimal ticksPerUnit = span[..u] switch
-            {
-                "ns" => 0.01m,
-                "us" or "µs" or "μs" => 10m,
-                "ms" => TimeSpan.TicksPerMillisecond,
-                "s" => TimeSpan.TicksPerSecond,
-                "m" => TimeSpan.TicksPerMinute,
-                "h" => TimeSpan.TicksPerHour,
-                _ => -1m,
-            };
-            if (ticksPerUnit < 0)
-                return false;
-            span = span[u..];
-            totalTicks += number * ticksPerUnit;
-            if (totalTicks > TimeSpan.MaxValue.Ticks)
-                return false;
-        }
-
-        value = TimeSpan.FromTicks((long)(negative ? -totalTicks : totalTicks));
-        return true;
-    }
-
-    /// <summary>Go's strconv.ParseInt(s, 0, 64): decimal, 0x/0X hex, 0o or leading-0 octal, 0b binary.</summary>
-    public static bool TryParseGoInt(string text, out long value)
-    {
-        value = 0;
-        var span = text.AsSpan();
-        var negative = false;
-        if (span.Length > 0 && span[0] is '-' or '+')
-        {
-            negative = span[0] == '-';
-            span = span[1..];
-        }
-
-        bool ok;
-        if (span.Length > 2 && span[0] == '0' && span[1] is 'x' or 'X')
-            ok = long.TryParse(span[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
-        else if (span.Length > 2 && span[0] == '0' && span[1] is 'o' or 'O')
-            ok = TryParseOctal(span[2..].ToString(), out value);
-        else if (span.Length > 2 && span[0] == '0' && span[1] is 'b' or 'B')
-            ok = long.TryParse(span[2..], NumberStyles.AllowBinarySpecifier, CultureInfo.InvariantCulture, out value);
-        else if (span.Length > 1 && span[0] == '0')
-            ok = TryParseOctal(span[1..].ToString(), out value);
-        else
-            ok = long.TryParse(span, NumberStyles.None, CultureInfo.InvariantCulture, out value);
-        if (negative)
-            value = -value;
-        return ok;
     }
 
     /// <summary>
@@ -296,20 +181,5 @@ internal static class ValueParser
             _ => "",
         };
         return format.Length > 0;
-    }
-
-    public static bool TryParseOctal(string text, out long value)
-    {
-        value = 0;
-        if (text.Length is 0 or > 21)
-            return false;
-        foreach (var c in text)
-        {
-            if (c is < '0' or > '7')
-                return false;
-            value = (value * 8) + (c - '0');
-        }
-
-        return true;
     }
 }

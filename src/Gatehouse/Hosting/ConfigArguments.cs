@@ -1,4 +1,5 @@
 using Gatehouse.Configuration;
+using Gatehouse.GoCompat;
 
 namespace Gatehouse.Hosting;
 
@@ -62,7 +63,7 @@ internal sealed record ConfigArguments(IReadOnlyList<string> ConfigPaths, Config
             string? value = eq >= 0 ? body[(eq + 1)..] : null;
             if (BoolFlags.Contains(name))
             {
-                if (!ValueParser.TryParseGoBool(value ?? "true", out var on))
+                if (!GoFormat.TryParseBool(value ?? "true", out var on))
                 {
                     error = $"invalid boolean value \"{value}\" for -{name}";
                     return null;
@@ -104,7 +105,7 @@ internal sealed record ConfigArguments(IReadOnlyList<string> ConfigPaths, Config
                 case "namespace": o = o with { Namespace = value }; break;
                 case "log-rotate-bytes" when long.TryParse(value, out var bytes): o = o with { LogRotateBytes = bytes }; break;
                 case "log-rotate-max-files" when int.TryParse(value, out var files): o = o with { LogRotateMaxFiles = files }; break;
-                case "log-rotate-duration" when ValueParser.TryParseDurationText(value, out var duration):
+                case "log-rotate-duration" when GoFormat.TryParseDurationSecond(value, out var duration):
                     o = o with { LogRotateDuration = duration };
                     break;
                 default:

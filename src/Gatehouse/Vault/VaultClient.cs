@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Gatehouse.Configuration;
+using Gatehouse.GoCompat;
 using Gatehouse.Telemetry;
 
 namespace Gatehouse.Vault;
@@ -224,20 +225,7 @@ internal sealed class VaultClient : IDisposable
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    /// <summary>Formats like Go's <c>time.Duration.String</c> for whole seconds (<c>5m0s</c>), as Vault's client sends it.</summary>
-    internal static string FormatGoDuration(TimeSpan value)
-    {
-        var seconds = (long)Math.Ceiling(value.TotalSeconds);
-        if (seconds <= 0)
-        {
-            return "0s";
-        }
-
-        var hours = seconds / 3600;
-        var minutes = seconds % 3600 / 60;
-        var rest = seconds % 60;
-        return hours > 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{hours}h{minutes}m{rest}s")
-            : minutes > 0 ? string.Create(CultureInfo.InvariantCulture, $"{minutes}m{rest}s") : string.Create(CultureInfo.InvariantCulture, $"{rest}s");
-    }
+    /// <summary>Go's <c>time.Duration.String</c> of the TTL rounded up to whole seconds (<c>5m0s</c>), as Vault's client sends it.</summary>
+    internal static string FormatGoDuration(TimeSpan value) =>
+        GoFormat.FormatDuration(TimeSpan.FromSeconds(Math.Max(0, Math.Ceiling(value.TotalSeconds))));
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Gatehouse.AutoAuth;
 using Gatehouse.Configuration;
+using Gatehouse.GoCompat;
 using Gatehouse.Hcl;
 using Gatehouse.Sinks;
 
@@ -16,7 +17,7 @@ public sealed class MethodSettingsTests
     [InlineData("45", 45)]
     public void MethodSettings_Duration_ReadsGoDurationsAndSeconds(string text, double seconds)
     {
-        Assert.True(ValueParser.TryParseDurationText(text, out var value));
+        Assert.True(GoFormat.TryParseDurationSecond(text, out var value));
         Assert.Equal(TimeSpan.FromSeconds(seconds), value);
     }
 

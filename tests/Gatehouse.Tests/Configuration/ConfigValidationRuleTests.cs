@@ -63,6 +63,8 @@ public sealed class ConfigValidationRuleTests
     [InlineData("tls-listener-without-cert.hcl", "1:1: listener \"tcp\": 'tls_cert_file' must be set")]
     [InlineData("tls-require-and-disable-client-certs.hcl", "1:1: listener \"tcp\": 'tls_disable_client_certs' and 'tls_require_and_verify_client_cert' are mutually exclusive")]
     [InlineData("tls-min-version-invalid.hcl", "3:21: listener \"tcp\".tls_min_version: invalid tls_min_version \"tls14\"")]
+    [InlineData("tls-max-version-invalid.hcl", "3:21: listener \"tcp\".tls_max_version: invalid tls_max_version \"ssl30\"; use tls10, tls11, tls12 or tls13")]
+    [InlineData("cache-refresh-behavior-invalid.hcl", "2:53: cache.static_secret_token_capability_refresh_behavior: invalid value \"lazy\"; use \"pessimistic\" or \"optimistic\"")]
     [InlineData("log-level-invalid.hcl", "1:13: log_level: unknown log level: loud")]
     [InlineData("log-format-invalid.hcl", "1:14: log_format: unknown log format: xml; use standard or json")]
     [InlineData("log-rotate-bytes-negative.hcl", "1:20: log_rotate_bytes: log_rotate_bytes must not be negative")]
