@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Gatehouse.ApiProxy;
 using Gatehouse.AutoAuth;
 using Gatehouse.Telemetry;
@@ -30,7 +29,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<CacheKey, InFlight> _inFlight = new();
     private readonly TokenStore? _tokens;
-    private DateCache _date = new(-1, "");
+    private HitClock _clock = new(-1, "");
 
     public LeaseCache(IVaultProxier inner, CacheIndex index, Renewer renewer, TimeProvider time, GatehouseMetrics metrics, ILogger logger, TokenStore? tokens = null)
     {
@@ -125,8 +124,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
         var now = _time.GetUtcNow();
         var remaining = entry.Lifetime.RemainingSeconds(now);
         var age = Math.Max(0, (long)Math.Round((now - entry.FetchedAt).TotalSeconds));
-        var date = DateHeader(now);
-        return ProxyResult.Buffered(stored.HitResponse(date, age, remaining));
+        return ProxyResult.Buffered(stored.HitResponse(Clock(now), age, remaining));
     }
 
     private async ValueTask<ProxyResult> ForwardAsync(ProxyRequest request, CacheRequest cacheRequest, CacheKey key, CancellationToken cancellationToken)
@@ -297,18 +295,18 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
         return new CacheRequest(http.Method, http.PathBase.Add(http.Path).Value ?? "/", http.QueryString.Value, ns, request.Token, request.Body ?? default, headers);
     }
 
-    private string DateHeader(DateTimeOffset now)
+    /// <summary>The current second's <see cref="HitClock"/>: made once a second, shared by all hits in it.</summary>
+    private HitClock Clock(DateTimeOffset now)
     {
-        var second = now.ToUnixTimeSeconds();
-        var cached = Volatile.Read(ref _date);
-        if (cached.Second == second)
+        var cached = Volatile.Read(ref _clock);
+        if (cached.Second == now.ToUnixTimeSeconds())
         {
-            return cached.Value;
+            return cached;
         }
 
-        var value = now.ToString("r", CultureInfo.InvariantCulture);
-        Volatile.Write(ref _date, new DateCache(second, value));
-        return value;
+        var clock = HitClock.At(now);
+        Volatile.Write(ref _clock, clock);
+        return clock;
     }
 
     public async ValueTask DisposeAsync()
@@ -326,8 +324,6 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
     {
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
-
-    private sealed record DateCache(long Second, string Value);
 
     private static partial class Log
     {
