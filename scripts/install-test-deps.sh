@@ -2,7 +2,10 @@
 # Installs what the real-client tests (tests/Gatehouse.IntegrationTests/RealClients) run, and nothing else:
 #   - Debian's python3-hvac, for Debian's /usr/bin/python3 (not a pyenv or venv python);
 #   - Node.js and npm from Debian, only when `node` or `npm` is not on PATH;
-#   - node-vault and its dependencies, exactly as tests/clients/node/package-lock.json pins them (`npm ci`).
+#   - node-vault and its dependencies, exactly as tests/clients/node/package-lock.json pins them (`npm ci`);
+# and what the HCL differential tests (tests/Gatehouse.Hcl.Tests/Differential) build their Go peer with:
+#   - Debian's golang-go (Go 1.19) and golang-github-hashicorp-hcl-dev (hashicorp/hcl 1.0.0, Vault's HCL1 parser,
+#     under /usr/share/gocode), built offline by tests/hcl-peer/build.sh.
 # Idempotent and quiet: when everything is in place it only checks (a few milliseconds) and prints nothing.
 # `apt-get update` runs only when apt knows no candidate for a missing package (a fresh machine or container).
 # Needs root, or sudo, only when a Debian package is missing.
@@ -32,6 +35,8 @@ debs=()
 installed python3-hvac || debs+=(python3-hvac)
 command -v node >/dev/null 2>&1 || debs+=(nodejs)
 command -v npm >/dev/null 2>&1 || debs+=(npm)
+installed golang-go || debs+=(golang-go)
+installed golang-github-hashicorp-hcl-dev || debs+=(golang-github-hashicorp-hcl-dev)
 
 if [ "${#debs[@]}" -gt 0 ]; then
   sudo=()

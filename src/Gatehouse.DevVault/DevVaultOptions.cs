@@ -27,6 +27,26 @@ public sealed record DevVaultOptions
     /// <summary>When set, serve HTTPS and accept (not require) client certificates, for cert auth.</summary>
     public X509Certificate2? TlsCertificate { get; init; }
 
+    /// <summary>
+    /// Serve HTTPS with a certificate for this DNS name, and for no address: a throwaway CA, made at start, issues it,
+    /// and <see cref="DevVaultServer.TlsCaCertificate"/> / <see cref="DevVaultServer.TlsCaCertificatePem"/> give the
+    /// CA to trust. The server still listens on <see cref="ListenAddress"/> (127.0.0.1), so a client must verify the
+    /// name it was told, as a Vault client with <c>ca_cert</c> and <c>tls_server_name = "vault.test"</c> does. Like
+    /// Vault, one certificate whatever the SNI (see <see cref="IngressHost"/> for SNI routing). Not with
+    /// <see cref="TlsCertificate"/>. The default is null: no generated certificate.
+    /// </summary>
+    public string? TlsServerName { get; init; }
+
+    /// <summary>
+    /// Put DevVault behind an emulated ingress that routes by Host: only a request whose Host header names this
+    /// host (port ignored, any case, as nginx matches <c>server_name</c>) reaches Vault; any other Host, an empty one
+    /// included, gets the ingress's default backend: 404 <c>text/plain; charset=utf-8</c>
+    /// <c>default backend - 404</c>, never seen by Vault (not counted in <see cref="DevVaultServer.Faults"/>). With
+    /// TLS on, a handshake whose SNI is not this host gets ingress-nginx's self-signed "Kubernetes Ingress Controller
+    /// Fake Certificate" instead of the real one. The default is null: no ingress, any Host is served.
+    /// </summary>
+    public string? IngressHost { get; init; }
+
     /// <summary>Logging; the default is none at all, to keep the hot path cheap.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 

@@ -20,6 +20,7 @@ public sealed class DevVaultServer : IAsyncDisposable
     private readonly DevVaultOptions _options;
     private readonly VaultCore _core;
     private readonly SemaphoreSlim _listenerLock = new(1, 1);
+    private readonly DevVaultTls? _tls;
     private WebApplication? _app;
     private IPAddress _ip = IPAddress.Loopback;
     private int _port;
@@ -30,6 +31,12 @@ public sealed class DevVaultServer : IAsyncDisposable
         Faults = new DevVaultFaults { Server = this };
         _core = new VaultCore(options, Faults);
         Faults.Core = _core;
+        if (options.TlsServerName is { } name)
+        {
+            _tls = DevVaultTls.Create(name);
+            TlsCaCertificate = _tls.Ca;
+            TlsCaCertificatePem = _tls.Ca.ExportCertificatePem();
+        }
     }
 
     /// <summary>e.g. http://127.0.0.1:54321 (no trailing slash).</summary>
@@ -41,6 +48,56 @@ public sealed class DevVaultServer : IAsyncDisposable
     /// <summary>The unseal key (one share, threshold one), for <c>PUT sys/unseal</c>.</summary>
     public string UnsealKey => _core.UnsealKey;
 
+    /// <summary>With <see cref="DevVaultOptions.TlsServerName"/>: the CA that issued the server certificate (no private key).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCaCertificate { get; private set; }
+
+    /// <summary>With <see cref="DevVaultOptions.TlsServerName"/>: <see cref="TlsCaCertificate"/> as PEM, for a <c>ca_cert</c> file.</summary>
+    public string? TlsCaCertificatePem { get; private set; }
+
+    /// <summary>
+    /// With <see cref="DevVaultOptions.TlsServerName"/>: the address by name, e.g. https://vault.test:54321. The name
+    /// resolves nowhere; a client connects to <see cref="Address"/> and sends the name as SNI and Host, which
+    /// <see cref="CreateHttpHandler"/> does.
+    /// </summary>
+    public Uri? TlsServerNameAddress => _tls is null ? null : new UriBuilder(Address) { Host = _options.TlsServerName }.Uri;
+
+    /// <summary>
+    /// A handler for test clients that connects every request to this server whatever host its URI names, and trusts
+    /// <see cref="TlsCaCertificate"/> (and nothing else) when there is one. With it,
+    /// <c>new HttpClient(server.CreateHttpHandler()) { BaseAddress = server.TlsServerNameAddress }</c> reaches DevVault
+    /// as a client configured with <c>tls_server_name</c> would: SNI, certificate name and Host all "vault.test".
+    /// </summary>
+    public SocketsHttpHandler CreateHttpHandler()
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(_ip, _port, ct).ConfigureAwait(false);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        if (TlsCaCertificate is { } ca)
+        {
+            handler.SslOptions.CertificateChainPolicy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+            {
+                TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+            };
+            handler.SslOptions.CertificateChainPolicy.CustomTrustStore.Add(ca);
+        }
+        return handler;
+    }
+
     /// <summary>In-process fault injection.</summary>
     public DevVaultFaults Faults { get; }
 
@@ -48,6 +105,14 @@ public sealed class DevVaultServer : IAsyncDisposable
     public static async Task<DevVaultServer> StartAsync(DevVaultOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.TlsServerName is { } name)
+        {
+            if (options.TlsCertificate is not null)
+            {
+                throw new ArgumentException("Set TlsServerName (DevVault makes a certificate for that name) or TlsCertificate (bring your own), not both.", nameof(options));
+            }
+            DevVaultTls.Validate(name);
+        }
         var server = new DevVaultServer(options);
         var (host, port) = ParseAddress(options.ListenAddress);
         server._ip = host;
@@ -86,15 +151,27 @@ public sealed class DevVaultServer : IAsyncDisposable
             k.Limits.MaxRequestBodySize = null; // enforced by DevVault itself, to answer with Vault's JSON 413
             k.Listen(_ip, _port, listen =>
             {
-                if (_options.TlsCertificate is { } cert)
+                if ((_options.TlsCertificate ?? _tls?.Server) is { } cert)
                 {
-                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    var https = new HttpsConnectionAdapterOptions
                     {
-                        ServerCertificate = cert,
                         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                         ClientCertificateValidation = (_, _, _) => true, // cert auth verifies the chain per configured CA
-                    });
+                    };
+                    if (_options.IngressHost is { } ingress)
+                    {
+                        // An ingress picks the certificate by SNI; any other name (or none) gets its default one.
+                        var fallback = _tls?.IngressDefault ?? cert;
+                        https.ServerCertificateSelector = (_, sni) => string.Equals(sni, ingress, StringComparison.OrdinalIgnoreCase) ? cert : fallback;
+                    }
+                    else
+                    {
+                        https.ServerCertificate = cert;
+                    }
+                    listen.UseHttps(https);
                 }
+                // After TLS, so it reads plain HTTP: Go's answers to two Host headers or none, before Kestrel's.
+                listen.Use(GoHostRules.Apply);
             });
         });
         var app = builder.Build();
@@ -103,7 +180,7 @@ public sealed class DevVaultServer : IAsyncDisposable
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         var bound = new Uri(addresses.First());
         _port = bound.Port;
-        var scheme = _options.TlsCertificate is null ? "http" : "https";
+        var scheme = _options.TlsCertificate is null && _tls is null ? "http" : "https";
         var hostText = _ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{_ip}]" : _ip.ToString();
         Address = new Uri($"{scheme}://{hostText}:{_port}");
         _app = app;
@@ -149,5 +226,6 @@ public sealed class DevVaultServer : IAsyncDisposable
     {
         await StopListenerAsync().ConfigureAwait(false);
         _listenerLock.Dispose();
+        _tls?.Dispose();
     }
 }

@@ -534,6 +534,69 @@ internal sealed class Acl
         return Caps.None;
     }
 
+    /// <summary>
+    /// Vault's <c>hasMountAccess</c>, the preflight of <c>sys/internal/ui/mounts</c>: true when the token may do
+    /// anything at all on the mount path itself or on some path under it (a deny grants nothing).
+    /// </summary>
+    public bool HasMountAccess(string mountPath)
+    {
+        if (_root)
+        {
+            return true;
+        }
+        if (Grants(Capabilities(mountPath)))
+        {
+            return true;
+        }
+        if (_exact.Any(r => r.Key.StartsWith(mountPath, StringComparison.Ordinal) && Grants(r.Value)))
+        {
+            return true;
+        }
+        var mountSegments = mountPath.TrimEnd('/').Split('/');
+        foreach (var (pattern, caps) in _wild)
+        {
+            if (!Grants(caps))
+            {
+                continue;
+            }
+            if (!pattern.Contains('+', StringComparison.Ordinal))
+            {
+                if (pattern[..^1].StartsWith(mountPath, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+                continue;
+            }
+            // A segment wildcard path counts when its first segments could match the mount's.
+            var segments = pattern.Split('/');
+            var could = true;
+            for (var i = 0; i < mountSegments.Length && could; i++)
+            {
+                if (i >= segments.Length)
+                {
+                    could = false;
+                }
+                else if (i == segments.Length - 1 && segments[i].EndsWith('*'))
+                {
+                    could = mountSegments[i].StartsWith(segments[i][..^1], StringComparison.Ordinal);
+                    break;
+                }
+                else
+                {
+                    could = segments[i] == "+" || segments[i] == mountSegments[i];
+                }
+            }
+            if (could)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool Grants(Caps caps) =>
+        !caps.HasFlag(Caps.Deny) && (caps & (Caps.Create | Caps.Read | Caps.Update | Caps.Delete | Caps.List | Caps.Sudo)) != 0;
+
     /// <summary>Vault's priority between two matching wildcard paths: positive when a is more specific.</summary>
     private static int Compare(string a, string b)
     {

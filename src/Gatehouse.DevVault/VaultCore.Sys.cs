@@ -144,6 +144,65 @@ path "sys/wrapping/unwrap" { capabilities = ["update"] }
         return SealStatus();
     }
 
+    // ---- sys/internal/ui/mounts ----------------------------------------------------------------------------
+
+    private static bool IsUiMounts(string rel) => rel == "sys/internal/ui/mounts" || rel.StartsWith("sys/internal/ui/mounts/", StringComparison.Ordinal);
+
+    /// <summary>
+    /// <c>sys/internal/ui/mounts[/path]</c>. Vault lists it among the system backend's unauthenticated paths, so no
+    /// policy check runs on the sys path; the handler checks instead whether the token can reach anything under the
+    /// mount (<c>hasMountAccess</c>). With a path: that mount's entry, or the "preflight" 403, also for a path no
+    /// mount serves (so mounts cannot be probed). Without: every mount the token can reach.
+    /// </summary>
+    private VaultResponse UiMounts(VaultRequest req, string? token)
+    {
+        if (req.Operation != "read")
+        {
+            return VaultResponse.UnsupportedOperation();
+        }
+        var path = req.Path.Length > "sys/internal/ui/mounts/".Length ? req.Path["sys/internal/ui/mounts/".Length..] : "";
+        Acl? acl = null;
+        if (token is not null)
+        {
+            var te = LookupToken(token);
+            if (te is null)
+            {
+                return VaultResponse.BadToken();
+            }
+            acl = AclFor(te);
+        }
+        if (path.Length == 0)
+        {
+            // Anonymous callers see only mounts tuned listing_visibility=unauth, which DevVault has none of.
+            var secret = new JsonObject();
+            var auth = new JsonObject();
+            foreach (var m in _mounts.OrderBy(m => m.Path, StringComparer.Ordinal))
+            {
+                if (acl?.HasMountAccess(m.FullPath) == true)
+                {
+                    (m.IsAuth ? auth : secret)[m.Path] = MountJson(m);
+                }
+            }
+            return VaultResponse.Ok(new JsonObject { ["auth"] = auth, ["secret"] = secret });
+        }
+        if (acl is null)
+        {
+            // Recorded (12-edges): 400, where OpenBao has since made it a 403.
+            return VaultResponse.BadRequest("missing client token");
+        }
+        // Vault's sanitizePath: no leading slash, one trailing slash.
+        var sanitized = path.TrimStart('/');
+        sanitized = sanitized.EndsWith('/') ? sanitized : sanitized + "/";
+        var mount = FindMount(sanitized);
+        if (mount is null || !acl.HasMountAccess(mount.FullPath))
+        {
+            return VaultResponse.Error(403, $"preflight capability check returned 403, please ensure client's policies grant access to path \"{sanitized}\"");
+        }
+        var data = MountJson(mount);
+        data["path"] = mount.Path;
+        return VaultResponse.Ok(Sorted(data));
+    }
+
     // ---- sys router ---------------------------------------------------------------------------------------
 
     private VaultResponse HandleSys(VaultRequest req, string p)
@@ -172,17 +231,6 @@ path "sys/wrapping/unwrap" { capabilities = ["update"] }
                 return MountTune(req, rest[..^5], auth);
             }
             return write ? EnableMount(req, rest, auth) : op == "delete" ? DisableMount(rest, auth) : op == "read" ? MountRead(rest, auth) : VaultResponse.UnsupportedOperation();
-        }
-        if (p.StartsWith("internal/ui/mounts/", StringComparison.Ordinal) && op == "read")
-        {
-            var m = FindMount(p["internal/ui/mounts/".Length..]);
-            if (m is null)
-            {
-                return VaultResponse.PermissionDenied();
-            }
-            var data = MountJson(m);
-            data["path"] = m.FullPath;
-            return VaultResponse.Ok(Sorted(data));
         }
         if (p is "policies/acl" or "policies/acl/" && op == "list")
         {

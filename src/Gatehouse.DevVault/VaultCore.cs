@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 
@@ -47,9 +48,21 @@ internal sealed partial class VaultCore
     /// <summary>The request pipeline (numbered as Vault's http layer runs it).</summary>
     public async Task HandleAsync(HttpContext ctx)
     {
-        // 1. Fault injection and counting.
-        var path = ctx.Request.Path.Value ?? "/";
-        Faults.Count(ctx.Request.Method, path);
+        // 0. An emulated ingress in front routes by Host; what it does not route never reaches Vault.
+        if (_options.IngressHost is { } ingress && !ctx.Request.Host.Host.Equals(ingress, StringComparison.OrdinalIgnoreCase))
+        {
+            await WriteIngressNotFoundAsync(ctx).ConfigureAwait(false);
+            return;
+        }
+
+        // 1. Go's view of the path: the request-target as sent, percent-decoded whole (Kestrel's Request.Path has
+        //    already resolved dot segments and keeps %2F, so it cannot tell what Vault would see).
+        var target = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? ctx.Request.Path + ctx.Request.QueryString;
+        var (rawPath, rawQuery, forceQuery) = GoPath.Split(target);
+        var pathDecoded = GoPath.TryUnescape(rawPath, out var path);
+
+        // 2. Fault injection and counting.
+        Faults.Count(ctx.Request.Method, pathDecoded ? path : rawPath);
         if (Faults.DropConnections)
         {
             ctx.Abort();
@@ -71,20 +84,32 @@ internal sealed partial class VaultCore
         string? index = null;
         try
         {
-            // 2. Only /v1/ is routed; everything else is a bare 404.
+            var method = ctx.Request.Method;
+            // 3. Go refuses a target it cannot decode before any handler runs.
+            if (!pathDecoded)
+            {
+                await WriteGoBadRequestAsync(ctx, "400 Bad Request").ConfigureAwait(false);
+                return;
+            }
+            // 4. Vault's outer handler: only /v1/ is routed; everything else is a bare 404 (before ServeMux).
             if (!path.StartsWith("/v1/", StringComparison.Ordinal))
             {
                 await WriteAsync(ctx, VaultResponse.NotFound(), null).ConfigureAwait(false);
                 return;
             }
-            var method = ctx.Request.Method;
+            // 5. Go's ServeMux answers an unclean path (//, /./, /../) with 301 to the cleaned one; CONNECT is exempt.
+            if (method != "CONNECT" && GoPath.Clean(path) is var cleaned && cleaned != path)
+            {
+                await WriteRedirectAsync(ctx, GoPath.Location(cleaned, rawQuery, forceQuery)).ConfigureAwait(false);
+                return;
+            }
             if (method is not ("GET" or "PUT" or "POST" or "DELETE" or "LIST" or "HEAD" or "OPTIONS"))
             {
                 await WriteAsync(ctx, VaultResponse.Error(405), null).ConfigureAwait(false);
                 return;
             }
             var req = new VaultRequest { HttpMethod = method, Path = path[4..], Http = ctx, Now = Now };
-            // 3. Body: size limit, then JSON (or form) parsing. Content-Type is otherwise ignored.
+            // 6. Body: size limit, then JSON (or form) parsing. Content-Type is otherwise ignored.
             var bodyError = await ReadBodyAsync(ctx, req).ConfigureAwait(false);
             if (bodyError is not null)
             {
@@ -94,7 +119,7 @@ internal sealed partial class VaultCore
             req.Operation = method switch
             {
                 "GET" => ctx.Request.Query.TryGetValue("list", out var l) && l.ToString() == "true" ? "list" : "read",
-                "HEAD" => "read",
+                "HEAD" => "header", // Vault's logical.HeaderOperation: no backend implements it
                 "LIST" => "list",
                 "DELETE" => "delete",
                 "OPTIONS" => "options",
@@ -147,16 +172,13 @@ internal sealed partial class VaultCore
             return null;
         }
         var bytes = ms.GetBuffer().AsSpan(0, (int)ms.Length);
-        var contentType = ctx.Request.ContentType ?? "";
-        if (contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        if (IsForm(ctx.Request.ContentType, bytes))
         {
-            var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery("?" + Encoding.UTF8.GetString(bytes));
-            var obj = new JsonObject();
-            foreach (var (k, v) in form)
+            if (!TryParseForm(Encoding.UTF8.GetString(bytes), out var form))
             {
-                obj[k] = v.ToString();
+                return VaultResponse.BadRequest("error parsing form data");
             }
-            req.Body = obj;
+            req.Body = form;
             req.HasBody = true;
             return null;
         }
@@ -183,6 +205,55 @@ internal sealed partial class VaultCore
         }
         return VaultResponse.BadRequest("error parsing JSON");
     }
+
+    /// <summary>
+    /// Vault's <c>isForm</c>: the media type is application/x-www-form-urlencoded and the body does not start, after
+    /// JSON whitespace, with <c>{</c> or <c>[</c> (Vault errs on the side of JSON).
+    /// </summary>
+    private static bool IsForm(string? contentType, ReadOnlySpan<byte> body)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+            || !media.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+        var start = body.TrimStart(" \t\r\n"u8);
+        return start.IsEmpty || start[0] is not ((byte)'{' or (byte)'[');
+    }
+
+    /// <summary>
+    /// Go's <c>url.ParseQuery</c> as Vault uses it for a form body: <c>&amp;</c>-separated, <c>+</c> is a space, a bad
+    /// escape fails the whole body, and repeated keys are joined with commas.
+    /// </summary>
+    private static bool TryParseForm(string text, out JsonObject form)
+    {
+        form = [];
+        var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var pair in text.Split('&'))
+        {
+            if (pair.Length == 0)
+            {
+                continue;
+            }
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (!TryUnescapeQuery(eq < 0 ? pair : pair[..eq], out var key) || !TryUnescapeQuery(eq < 0 ? "" : pair[(eq + 1)..], out var value))
+            {
+                return false;
+            }
+            if (!values.TryGetValue(key, out var list))
+            {
+                values[key] = list = [];
+            }
+            list.Add(value);
+        }
+        foreach (var (k, v) in values)
+        {
+            form[k] = string.Join(',', v);
+        }
+        return true;
+    }
+
+    private static bool TryUnescapeQuery(string s, out string value) => GoPath.TryUnescape(s.Replace('+', ' '), out value);
 
     private static string? ClientToken(HttpContext ctx)
     {
@@ -259,6 +330,10 @@ internal sealed partial class VaultCore
         {
             resp = MaybeWrap(req, Unwrap(req));
         }
+        else if (IsUiMounts(rel))
+        {
+            resp = MaybeWrap(req, UiMounts(req, token));
+        }
         else if (TryLogin(req, out var loginResp))
         {
             resp = MaybeWrap(req, loginResp!);
@@ -307,10 +382,6 @@ internal sealed partial class VaultCore
         {
             return VaultResponse.Error(404, $"no handler for route '{rel}'");
         }
-        if (req.Operation == "options")
-        {
-            return VaultResponse.UnsupportedOperation();
-        }
         var sub = rel.Length > mount.FullPath.Length ? rel[mount.FullPath.Length..] : "";
         if (req.Operation == "update" && !ExistsForWrite(mount, sub, req))
         {
@@ -324,6 +395,11 @@ internal sealed partial class VaultCore
         if (mount.Type != "system" && CheckQuota(rel) is { } limited)
         {
             return limited;
+        }
+        // HEAD and OPTIONS pass the policy check only for root (no capability grants them), and then no backend has them.
+        if (req.Operation is "header" or "options")
+        {
+            return VaultResponse.UnsupportedOperation();
         }
         return mount.Type switch
         {
@@ -424,6 +500,54 @@ internal sealed partial class VaultCore
         {
             bytes = Serialize(resp);
         }
+        r.ContentLength = bytes.Length;
+        await r.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What Go's <c>http.Redirect</c> writes for ServeMux: Location, an HTML link for GET (Content-Type for GET and
+    /// HEAD), nothing for other methods. Cache-Control comes from Vault's outer handler, which runs first.
+    /// </summary>
+    private static async Task WriteRedirectAsync(HttpContext ctx, string location)
+    {
+        var r = ctx.Response;
+        var method = ctx.Request.Method;
+        r.StatusCode = StatusCodes.Status301MovedPermanently;
+        r.Headers.CacheControl = "no-store";
+        r.Headers.Location = location;
+        if (method is "GET" or "HEAD")
+        {
+            r.ContentType = "text/html; charset=utf-8";
+        }
+        if (method != "GET")
+        {
+            r.ContentLength = 0;
+            return;
+        }
+        var bytes = Encoding.UTF8.GetBytes(GoPath.RedirectBody(location));
+        r.ContentLength = bytes.Length;
+        await r.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>ingress-nginx's default backend: the answer for a Host no ingress rule names.</summary>
+    private static async Task WriteIngressNotFoundAsync(HttpContext ctx)
+    {
+        var r = ctx.Response;
+        r.StatusCode = StatusCodes.Status404NotFound;
+        r.ContentType = "text/plain; charset=utf-8";
+        var bytes = "default backend - 404"u8.ToArray();
+        r.ContentLength = bytes.Length;
+        await r.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Go's answer to a request it cannot read: plain text, and the connection is closed.</summary>
+    private static async Task WriteGoBadRequestAsync(HttpContext ctx, string text)
+    {
+        var r = ctx.Response;
+        r.StatusCode = StatusCodes.Status400BadRequest;
+        r.ContentType = "text/plain; charset=utf-8";
+        r.Headers.Connection = "close";
+        var bytes = Encoding.ASCII.GetBytes(text);
         r.ContentLength = bytes.Length;
         await r.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
     }

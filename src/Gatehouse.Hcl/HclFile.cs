@@ -4,7 +4,10 @@ using System.Text.Unicode;
 
 namespace Gatehouse.Hcl;
 
-/// <summary>Loads a config file from bytes, the way Vault does: <c>.json</c> is the JSON form, anything else HCL.</summary>
+/// <summary>
+/// Loads a config file from bytes the way Vault does (hashicorp/hcl's <c>hcl.Parse</c>): the JSON form when the first
+/// character that is not white space is <c>{</c>, HCL otherwise, whatever the file is called.
+/// </summary>
 public static class HclFile
 {
     /// <summary>
@@ -14,7 +17,7 @@ public static class HclFile
     public const int MaxFileBytes = 16 * 1024 * 1024;
 
     /// <summary>
-    /// Reads a file and parses it by extension. I/O failures surface as the usual I/O exceptions, and so does a file
+    /// Reads a file and parses it by its content. I/O failures surface as the usual I/O exceptions, and so does a file
     /// over <see cref="MaxFileBytes"/> (an <see cref="IOException"/> saying so); anything wrong with the content is an
     /// <see cref="HclParseException"/>.
     /// </summary>
@@ -67,7 +70,10 @@ public static class HclFile
     private static IOException TooLarge(int limit) =>
         new($"the file is larger than {limit / (1024 * 1024)} MiB ({limit} bytes), the most a configuration file may hold");
 
-    /// <summary>Parses UTF-8 bytes (a leading byte order mark is skipped) by the extension of <paramref name="fileName"/>.</summary>
+    /// <summary>
+    /// Parses UTF-8 bytes (a leading byte order mark is skipped) as JSON when they start, after white space, with
+    /// <c>{</c> (an HCL file never can), and as HCL otherwise. <paramref name="fileName"/> is only used in positions.
+    /// </summary>
     public static HclObject Parse(byte[] utf8, string fileName)
     {
         ArgumentNullException.ThrowIfNull(utf8);
@@ -80,9 +86,25 @@ public static class HclFile
             throw InvalidUtf8(bytes, bom, fileName);
         }
 
-        return fileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+        return IsJson(bytes)
             ? HclJsonParser.ParseUtf8(bytes, fileName)
             : HclParser.Parse(Encoding.UTF8.GetString(bytes), fileName);
+    }
+
+    /// <summary>hcl's lexMode: JSON when the first code point that is not white space (Unicode's) is '{'.</summary>
+    internal static bool IsJson(ReadOnlySpan<byte> utf8)
+    {
+        while (Rune.DecodeFromUtf8(utf8, out var rune, out var length) == OperationStatus.Done)
+        {
+            if (!Rune.IsWhiteSpace(rune))
+            {
+                return rune.Value == '{';
+            }
+
+            utf8 = utf8[length..];
+        }
+
+        return false;
     }
 
     private static HclParseException InvalidUtf8(ReadOnlySpan<byte> bytes, int bom, string fileName)

@@ -82,7 +82,7 @@ public static class HclJsonParser
                             throw Error(utf8, position, "a JSON config must be an object at the top level");
                         }
 
-                        stack.Peek().Add(Scalar(ref reader, position));
+                        stack.Peek().Add(Scalar(ref reader, position, utf8));
                         break;
                 }
             }
@@ -100,7 +100,7 @@ public static class HclJsonParser
         return root ?? throw Error(utf8, position, "empty JSON document; expected '{'");
     }
 
-    private static HclNode Scalar(ref Utf8JsonReader reader, SourcePosition position)
+    private static HclNode Scalar(ref Utf8JsonReader reader, SourcePosition position, ReadOnlySpan<byte> utf8)
     {
         switch (reader.TokenType)
         {
@@ -113,13 +113,20 @@ public static class HclJsonParser
             case JsonTokenType.Number:
                 {
                     var text = Encoding.UTF8.GetString(reader.ValueSpan);
-                    if (reader.TryGetInt64(out var integer))
+
+                    // Vault reads JSON numbers through hcl's tokens: an integer with ParseInt (64 bits), a number
+                    // with a fraction or an exponent with ParseFloat; beyond those its decoding fails, and so do we.
+                    if (!reader.ValueSpan.ContainsAny((byte)'.', (byte)'e', (byte)'E'))
                     {
-                        return new HclNumber(text, integer, integer, position);
+                        return reader.TryGetInt64(out var integer)
+                            ? new HclNumber(text, integer, integer, position)
+                            : throw Error(utf8, position, $"integer {text} is out of range for a 64-bit number");
                     }
 
-                    // Integers beyond 64 bits and fractions alike become doubles, as Go's JSON decoding does.
-                    return new HclNumber(text, null, reader.GetDouble(), position);
+                    var value = reader.GetDouble();
+                    return double.IsFinite(value)
+                        ? new HclNumber(text, null, value, position)
+                        : throw Error(utf8, position, $"number {text} is out of range");
                 }
 
             default:

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using System.Text.Unicode;
 
 namespace Gatehouse.Hcl;
 
@@ -19,6 +20,7 @@ internal sealed class HclLexer
     private int _pos;
     private int _line = 1;
     private int _lineStart;
+    private List<(byte Value, int Offset)>? _pendingBytes;
 
     public HclLexer(string text, string file, int start)
     {
@@ -62,6 +64,7 @@ internal sealed class HclLexer
                 }
 
             case '-' when char.IsAsciiDigit(Peek(1)):
+            case '.' when char.IsAsciiDigit(Peek(1)):
                 return ReadNumber(column);
         }
 
@@ -70,11 +73,12 @@ internal sealed class HclLexer
             return ReadNumber(column);
         }
 
-        if (IsIdentifierStart(c))
+        if (IsIdentifierStart(RuneAt(_pos, out var width)))
         {
-            while (_pos < _text.Length && IsIdentifierPart(_text[_pos]))
+            _pos += width;
+            while (_pos < _text.Length && IsIdentifierPart(RuneAt(_pos, out width)))
             {
-                _pos++;
+                _pos += width;
             }
 
             var name = _text.Substring(start, _pos - start);
@@ -86,10 +90,12 @@ internal sealed class HclLexer
         throw Error(start, UnexpectedCharacter(c));
     }
 
-    internal static bool IsIdentifierStart(char c) => char.IsLetter(c) || c == '_';
+    // HCL1's identifiers start with a letter of any script (any plane) or '_'.
+    internal static bool IsIdentifierStart(Rune r) => Rune.IsLetter(r) || r.Value == '_';
 
-    // HCL1 lets identifiers continue with '-' and '.', so keys like tls-skip and a.b lex as one identifier.
-    internal static bool IsIdentifierPart(char c) => IsIdentifierStart(c) || char.IsAsciiDigit(c) || c is '-' or '.';
+    // HCL1 lets identifiers continue with digits of any script, '-' and '.', so keys like tls-skip and a.b lex as one
+    // identifier.
+    internal static bool IsIdentifierPart(Rune r) => IsIdentifierStart(r) || Rune.IsDigit(r) || r.Value is '-' or '.';
 
     private static string UnexpectedCharacter(char c) => c switch
     {
@@ -173,7 +179,8 @@ internal sealed class HclLexer
             if (braces > 0)
             {
                 // Inside ${...} HCL1 lets quotes and newlines through and copies the text verbatim: Vault never
-                // evaluates interpolation, so we only need to find where it ends.
+                // evaluates interpolation, so we only need to find where it ends. Its scanner still checks the
+                // escapes' syntax there, so we do too.
                 if (_pos >= _text.Length)
                 {
                     throw Error(open, "unterminated string: missing closing '\"'");
@@ -193,9 +200,10 @@ internal sealed class HclLexer
                     _line++;
                     _lineStart = _pos + 1;
                 }
-                else if (c == '\\' && _pos + 1 < _text.Length && _text[_pos + 1] != '\n')
+                else if (c == '\\')
                 {
-                    _pos++;
+                    CheckInterpolationEscape(open);
+                    continue;
                 }
 
                 _pos++;
@@ -215,7 +223,14 @@ internal sealed class HclLexer
                     {
                         var tail = _text.AsSpan(segmentStart, _pos - segmentStart);
                         _pos++;
-                        return builder is null ? tail.ToString() : builder.Append(tail).ToString();
+                        if (builder is null)
+                        {
+                            return tail.ToString();
+                        }
+
+                        AppendText(builder, tail);
+                        FlushBytes(builder);
+                        return builder.ToString();
                     }
 
                 case '\n':
@@ -231,7 +246,7 @@ internal sealed class HclLexer
                     break;
                 default:
                     builder ??= new StringBuilder();
-                    builder.Append(_text.AsSpan(segmentStart, _pos - segmentStart));
+                    AppendText(builder, _text.AsSpan(segmentStart, _pos - segmentStart));
                     ReadEscape(builder, open);
                     segmentStart = _pos;
                     break;
@@ -250,6 +265,11 @@ internal sealed class HclLexer
 
         var c = _text[_pos + 1];
         _pos += 2;
+        if (c != 'x' && c is not (>= '0' and <= '7'))
+        {
+            FlushBytes(builder);
+        }
+
         switch (c)
         {
             case 'a': builder.Append('\a'); return;
@@ -261,7 +281,7 @@ internal sealed class HclLexer
             case 'v': builder.Append('\v'); return;
             case '\\': builder.Append('\\'); return;
             case '"': builder.Append('"'); return;
-            case 'x': builder.Append((char)ReadCodeDigits(backslash, 'x', 2, 16)); return;
+            case 'x': AddByte(ReadCodeDigits(backslash, 'x', 2, 16), backslash); return;
             case 'u':
             case 'U':
                 {
@@ -284,10 +304,90 @@ internal sealed class HclLexer
                         throw Error(backslash, "octal escape is greater than \\377");
                     }
 
-                    builder.Append((char)value);
+                    AddByte(value, backslash);
                     return;
                 }
 
+            default:
+                var shown = char.IsControl(c) ? $"U+{(int)c:X4}" : c.ToString();
+                throw Error(backslash, $"unknown escape sequence '\\{shown}' in string");
+        }
+    }
+
+    /// <summary>
+    /// Go's unquote appends <c>\x</c> and octal escapes as raw bytes, so consecutive ones spell UTF-8
+    /// (<c>"\xc3\xa9"</c> is <c>é</c>). They wait here, with the offset of each escape, until the next text.
+    /// </summary>
+    private void AddByte(int value, int backslash)
+    {
+        _pendingBytes ??= [];
+        _pendingBytes.Add(((byte)value, backslash));
+    }
+
+    private void AppendText(StringBuilder builder, ReadOnlySpan<char> text)
+    {
+        if (!text.IsEmpty)
+        {
+            FlushBytes(builder);
+            builder.Append(text);
+        }
+    }
+
+    private void FlushBytes(StringBuilder builder)
+    {
+        if (_pendingBytes is not { Count: > 0 } pending)
+        {
+            return;
+        }
+
+        var bytes = new byte[pending.Count];
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            bytes[i] = pending[i].Value;
+        }
+
+        // Go would keep bytes that are not UTF-8 as they are; a .NET string cannot hold them (docs/hcl.md).
+        var chars = new char[bytes.Length];
+        if (Utf8.ToUtf16(bytes, chars, out var read, out var written, replaceInvalidSequences: false) != OperationStatus.Done)
+        {
+            throw Error(pending[read].Offset, "\\x and octal escapes are bytes, and these bytes are not UTF-8 (hcl would put them in the value as they are)");
+        }
+
+        builder.Append(chars, 0, written);
+        pending.Clear();
+    }
+
+    /// <summary>
+    /// Skips one escape inside <c>${...}</c>, where the value keeps it as written but Go's scanner still checks
+    /// its syntax: a known letter, three octal digits, or two, four or eight hexadecimal digits.
+    /// </summary>
+    private void CheckInterpolationEscape(int open)
+    {
+        var backslash = _pos;
+        if (_pos + 1 >= _text.Length)
+        {
+            throw Error(open, "unterminated string: missing closing '\"'");
+        }
+
+        var c = _text[_pos + 1];
+        _pos += 2;
+        switch (c)
+        {
+            case 'a' or 'b' or 'f' or 'n' or 'r' or 't' or 'v' or '\\' or '"':
+                return;
+            case 'x':
+                ReadCodeDigits(backslash, c, 2, 16);
+                return;
+            case 'u':
+                ReadCodeDigits(backslash, c, 4, 16);
+                return;
+            case 'U':
+                ReadCodeDigits(backslash, c, 8, 16);
+                return;
+            case >= '0' and <= '7':
+                _pos--;
+                ReadCodeDigits(backslash, c, 3, 8);
+                return;
             default:
                 var shown = char.IsControl(c) ? $"U+{(int)c:X4}" : c.ToString();
                 throw Error(backslash, $"unknown escape sequence '\\{shown}' in string");
@@ -325,28 +425,29 @@ internal sealed class HclLexer
 
     private string ReadHeredoc()
     {
+        // hashicorp/hcl's scanHeredoc and unindentHeredoc, step for step: Vault users' heredocs mean what they mean
+        // there, quirks included (see docs/hcl.md).
         var open = _pos;
         _pos += 2;
-        var indented = false;
+        var identStart = _pos;
         if (_pos < _text.Length && _text[_pos] == '-')
         {
-            indented = true;
             _pos++;
         }
 
-        var anchorStart = _pos;
-        while (_pos < _text.Length && (char.IsAsciiLetterOrDigit(_text[_pos]) || _text[_pos] == '_'))
+        var nameStart = _pos;
+        while (_pos < _text.Length && IsHeredocAnchorPart(RuneAt(_pos, out var width)))
         {
-            _pos++;
+            _pos += width;
         }
 
-        var anchor = _text.AsSpan(anchorStart, _pos - anchorStart);
+        var anchor = _text.AsSpan(nameStart, _pos - nameStart);
         if (anchor.IsEmpty)
         {
             throw Error(open, "expected a heredoc anchor after '<<', as in <<EOF");
         }
 
-        if (_pos < _text.Length && _text[_pos] == '\r')
+        if (_pos < _text.Length && _text[_pos] == '\r' && Peek(1) == '\n')
         {
             _pos++;
         }
@@ -361,84 +462,92 @@ internal sealed class HclLexer
             throw Error(_pos, $"expected a newline after heredoc anchor {anchor}");
         }
 
+        // hcl's anchor runs to the newline (a '\r' before it included); its closing line is matched as
+        // ^[[:space:]]*ANCHOR\r*$ and must be at least as long as the anchor with its '-'.
+        var ident = _text.AsSpan(identStart, _pos - identStart);
+        var name = ident[(ident[0] == '-' ? 1 : 0)..];
         _pos++;
         _line++;
         _lineStart = _pos;
-        var bodyStart = _pos;
-
-        // 1. Find the closing line: the anchor alone on a line, optionally indented (HCL1 accepts an indented
-        //    closing anchor for both forms). 2. Take the body verbatim, each line with its newline.
-        // 3. For <<-, strip the closing anchor's indentation from every line, exactly as HCL1 does.
         while (true)
         {
-            if (_pos >= _text.Length)
+            var newline = _text.IndexOf('\n', _pos);
+
+            // hcl looks for the closing line only at a newline: a closing anchor at the very end is not one.
+            if (newline < 0)
             {
                 throw Error(open, $"unterminated heredoc: no line '{anchor}' closes it");
             }
 
-            var newline = _text.IndexOf('\n', _pos);
-            var lineEnd = newline < 0 ? _text.Length : newline;
-            var line = _text.AsSpan(_pos, lineEnd - _pos).TrimEnd('\r');
-            var content = line.TrimStart(" \t");
-            if (content.SequenceEqual(anchor))
+            var line = _text.AsSpan(_pos, newline - _pos);
+            if (line.Length >= ident.Length && IsClosingLine(line, name))
             {
-                var body = _text.AsSpan(bodyStart, _pos - bodyStart);
-                var indent = line[..(line.Length - content.Length)];
-                _pos = lineEnd;
-                return indented ? Unindent(body, indent) : body.ToString();
+                _pos = newline;
+                return UnindentHeredoc(_text.AsSpan(open, newline + 1 - open));
             }
 
-            if (newline < 0)
-            {
-                _pos = _text.Length;
-            }
-            else
-            {
-                _pos = newline + 1;
-                _line++;
-                _lineStart = _pos;
-            }
+            _pos = newline + 1;
+            _line++;
+            _lineStart = _pos;
         }
     }
 
-    /// <summary>
-    /// HCL1's rule for <c>&lt;&lt;-</c>: remove the closing anchor's leading whitespace from every body line, but
-    /// only if every line starts with it (an empty line does not); otherwise keep the body as written.
-    /// </summary>
-    private static string Unindent(ReadOnlySpan<char> body, ReadOnlySpan<char> indent)
+    private static bool IsHeredocAnchorPart(Rune r) => Rune.IsLetter(r) || r.Value == '_' || Rune.IsDigit(r);
+
+    private static bool IsClosingLine(ReadOnlySpan<char> line, ReadOnlySpan<char> name)
     {
-        if (indent.IsEmpty)
+        // [[:space:]] in Go's regexp: ASCII space, \t, \n, \v, \f, \r.
+        var rest = line.TrimStart(" \t\n\v\f\r");
+        return rest.StartsWith(name) && rest[name.Length..].TrimStart('\r').IsEmpty;
+    }
+
+    /// <summary>
+    /// hcl's unindentHeredoc on the whole token (<c>&lt;&lt;EOF\n</c> … closing line <c>\n</c>). For <c>&lt;&lt;EOF</c>
+    /// it cuts the anchor and its newline off the end, so the closing line's indentation stays in the value. For
+    /// <c>&lt;&lt;-EOF</c> it removes the closing line's indentation from every line when every line starts with it
+    /// (an empty line does not), and otherwise keeps the body, trimming spaces and tabs at its very end.
+    /// </summary>
+    private static string UnindentHeredoc(ReadOnlySpan<char> heredoc)
+    {
+        var idx = heredoc.IndexOf('\n');
+        if (heredoc[2] != '-')
         {
-            return body.ToString();
+            return heredoc[(idx + 1)..(heredoc.Length - idx + 1)].ToString();
         }
 
+        var body = heredoc[(idx + 1)..(heredoc.Length - idx + 2)];
+        var prefix = body[(body.LastIndexOf('\n') + 1)..];
         foreach (var range in body.Split('\n'))
         {
-            var line = body[range];
-            if (range.End.GetOffset(body.Length) == body.Length && line.IsEmpty)
+            if (!body[range].StartsWith(prefix))
             {
-                break;
-            }
-
-            if (!line.StartsWith(indent))
-            {
-                return body.ToString();
+                return heredoc[(idx + 1)..(heredoc.Length - idx + 1)].TrimEnd(" \t").ToString();
             }
         }
 
         var builder = new StringBuilder(body.Length);
         foreach (var range in body.Split('\n'))
         {
-            var line = body[range];
-            if (range.End.GetOffset(body.Length) == body.Length && line.IsEmpty)
+            if (range.End.GetOffset(body.Length) == body.Length)
             {
                 break;
             }
 
-            builder.Append(line[indent.Length..]).Append('\n');
+            builder.Append(body[range][prefix.Length..]).Append('\n');
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>The code point at <paramref name="index"/> (U+FFFD for a lone surrogate), and how many chars it takes.</summary>
+    private Rune RuneAt(int index, out int width)
+    {
+        if (Rune.DecodeFromUtf16(_text.AsSpan(index), out var rune, out width) != OperationStatus.Done)
+        {
+            width = Math.Max(width, 1);
+        }
+
+        return rune;
     }
 
     private HclToken ReadNumber(int column)
@@ -449,9 +558,21 @@ internal sealed class HclLexer
             _pos++;
         }
 
+        // hashicorp/hcl's scanNumber: a '.' makes a float whether or not digits follow it ("1." is 1), and a number
+        // may start with '.' (".5"), though then without an exponent.
         var hex = false;
         var isFloat = false;
-        if (_text[_pos] == '0' && Peek(1) is 'x' or 'X')
+        if (_text[_pos] == '.')
+        {
+            isFloat = true;
+            _pos++;
+            SkipDigits();
+            if (_pos < _text.Length && _text[_pos] is 'e' or 'E')
+            {
+                throw Error(start, "expected digits in the exponent of a number");
+            }
+        }
+        else if (_text[_pos] == '0' && Peek(1) is 'x' or 'X')
         {
             hex = true;
             _pos += 2;
@@ -469,7 +590,7 @@ internal sealed class HclLexer
         else
         {
             SkipDigits();
-            if (_pos < _text.Length && _text[_pos] == '.' && char.IsAsciiDigit(Peek(1)))
+            if (_pos < _text.Length && _text[_pos] == '.')
             {
                 isFloat = true;
                 _pos++;
@@ -495,9 +616,9 @@ internal sealed class HclLexer
         }
 
         var text = _text.Substring(start, _pos - start);
-        if (_pos < _text.Length && IsIdentifierPart(_text[_pos]))
+        if (_pos < _text.Length && IsIdentifierPart(RuneAt(_pos, out _)))
         {
-            throw Error(_pos, $"unexpected character '{_text[_pos]}' after number {text}; values such as 10s or 1.2.3 must be quoted strings");
+            throw Error(_pos, $"unexpected character '{RuneAt(_pos, out _)}' after number {text}; values such as 10s or 1.2.3 must be quoted strings");
         }
 
         return isFloat ? Float(start, column, text) : Integer(start, column, text, hex);

@@ -17,6 +17,13 @@ public static class HclParser
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(fileName);
 
+        // hcl.Parse turns every "\r\n" into "\n" before it scans, so heredocs and ${...} spanning lines read as LF.
+        // Lines and columns do not move: only a '\r' at the very end of a line goes.
+        if (text.Contains("\r\n", StringComparison.Ordinal))
+        {
+            text = text.Replace("\r\n", "\n", StringComparison.Ordinal);
+        }
+
         // A NUL means the file is not text (or is truncated binary); say so once, up front, wherever it is.
         var nul = text.IndexOf('\0', StringComparison.Ordinal);
         if (nul >= 0)
@@ -25,6 +32,29 @@ public static class HclParser
         }
 
         var start = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
-        return new HclSyntaxParser(text, fileName, start).ParseFile();
+
+        // hcl's scanner refuses U+E123 anywhere in the file, comments included (it uses that code point itself), when
+        // it gets there: a syntax error before it is what hcl reports, and so do we.
+        var reserved = text.IndexOf('\uE123', StringComparison.Ordinal);
+        if (reserved < 0)
+        {
+            return new HclSyntaxParser(text, fileName, start).ParseFile();
+        }
+
+        var reservedError = HclErrors.At(text, fileName, reserved, "U+E123 is not allowed in HCL (hcl reserves it for internal use)");
+        try
+        {
+            new HclSyntaxParser(text, fileName, start).ParseFile();
+        }
+        catch (HclParseException ex) when (
+            (ex.Position.Line, ex.Position.Column).CompareTo((reservedError.Position.Line, reservedError.Position.Column)) < 0)
+        {
+            throw;
+        }
+        catch (HclParseException)
+        {
+        }
+
+        throw reservedError;
     }
 }

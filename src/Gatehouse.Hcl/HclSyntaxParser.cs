@@ -178,12 +178,21 @@ internal sealed class HclSyntaxParser
                 throw Error(open, "unclosed '[': no matching ']' before the end of the file");
             }
 
+            // hcl's listType skips any number of commas, and (a quirk we keep, since Vault reads lists with it)
+            // does not ask for one after a nested list: [1,,2], [,] and [[1] [2]] are lists.
+            if (_token.Kind == HclTokenKind.Comma)
+            {
+                Advance();
+                continue;
+            }
+
+            var nested = _token.Kind == HclTokenKind.LeftBracket;
             items.Add(ParseValue("in list"));
             if (_token.Kind == HclTokenKind.Comma)
             {
                 Advance();
             }
-            else if (_token.Kind is not (HclTokenKind.RightBracket or HclTokenKind.EndOfFile))
+            else if (!nested && _token.Kind is not (HclTokenKind.RightBracket or HclTokenKind.EndOfFile))
             {
                 throw Error(_token, $"expected ',' or ']' after a list element, found {Describe(_token)}");
             }

@@ -36,6 +36,29 @@ path "auth/token/lookup-self" {
         Assert.Equal(expected, string.Join(',', names));
     }
 
+    [Theory]
+    [InlineData("secret/", true)]       // secret/data/* lies under it
+    [InlineData("kv/", true)]           // kv/+/shared/* could match under it
+    [InlineData("sys/", true)]          // sys/seal
+    [InlineData("auth/token/", true)]   // auth/token/lookup-self
+    [InlineData("cubbyhole/", false)]
+    [InlineData("auth/approle/", false)]
+    public void Acl_HasMountAccess_IsAnyGrantOnOrUnderTheMount(string mount, bool expected)
+    {
+        var policy = Gatehouse.DevVault.Policy.Parse("p", Policy, out var error);
+        Assert.True(policy is not null, error);
+        Assert.Equal(expected, new Acl([policy!]).HasMountAccess(mount));
+    }
+
+    [Fact]
+    public void Acl_HasMountAccess_DenyAloneGrantsNothing()
+    {
+        var policy = Gatehouse.DevVault.Policy.Parse("p", """path "secret/data/x" { capabilities = ["deny"] }""", out _)!;
+        Assert.False(new Acl([policy]).HasMountAccess("secret/"));
+        var glob = Gatehouse.DevVault.Policy.Parse("g", """path "secre*" { capabilities = ["read"] }""", out _)!;
+        Assert.True(new Acl([glob]).HasMountAccess("secret/"));
+    }
+
     [Fact]
     public void Policy_JsonForm_IsAccepted()
     {

@@ -28,13 +28,26 @@ public sealed class HclJsonParserTests
     [Fact]
     public void JsonParser_Numbers_KeepTextAndSetIntegerOnlyForIntegers()
     {
-        var items = Parse("{\"i\": 416, \"f\": 0.75, \"e\": 1e3, \"big\": 123456789012345678901234}").Items;
+        var items = Parse("{\"i\": 416, \"f\": 0.75, \"e\": 1e3, \"z\": -0, \"min\": -9223372036854775808}").Items;
         var i = Assert.IsType<HclNumber>(items[0].Value);
         Assert.Equal(("416", 416L, 416.0), (i.Text, i.Integer, i.Value));
         var f = Assert.IsType<HclNumber>(items[1].Value);
         Assert.Equal(("0.75", (long?)null, 0.75), (f.Text, f.Integer, f.Value));
         Assert.Null(Assert.IsType<HclNumber>(items[2].Value).Integer);
-        Assert.Equal(1.2345678901234568E+23, Assert.IsType<HclNumber>(items[3].Value).Value);
+        Assert.Equal(0L, Assert.IsType<HclNumber>(items[3].Value).Integer);
+        Assert.Equal(long.MinValue, Assert.IsType<HclNumber>(items[4].Value).Integer);
+    }
+
+    // Vault reads JSON numbers through hcl's tokens: an integer with ParseInt (64 bits), a fraction or exponent with
+    // ParseFloat (finite). The same numbers are errors in our HCL syntax; they are in JSON too.
+    [Theory]
+    [InlineData("{\"a\": 9223372036854775808}", "t.json:1:7: integer 9223372036854775808 is out of range for a 64-bit number")]
+    [InlineData("{\"a\":\n  123456789012345678901234}", "t.json:2:3: integer 123456789012345678901234 is out of range for a 64-bit number")]
+    [InlineData("{\"a\": [1e400]}", "t.json:1:8: number 1e400 is out of range")]
+    [InlineData("{\"a\": -1.5E+999}", "t.json:1:7: number -1.5E+999 is out of range")]
+    public void JsonParser_NumbersBeyondWhatVaultReads_AreErrors(string text, string expected)
+    {
+        Assert.Equal(expected, Assert.Throws<HclParseException>(() => Parse(text)).Message);
     }
 
     [Fact]

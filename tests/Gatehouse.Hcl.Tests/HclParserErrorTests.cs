@@ -31,7 +31,7 @@ public sealed class HclParserErrorTests
         { "a = ", "t.hcl:1:5: expected a value after '=' for \"a\", found end of file" },
         { "a = = 1", "t.hcl:1:5: expected a value after '=' for \"a\", found '='" },
         { "a = [1 2]", "t.hcl:1:8: expected ',' or ']' after a list element, found number 2" },
-        { "a = [,]", "t.hcl:1:6: expected a value in list, found ','" },
+        { "a = [=]", "t.hcl:1:6: expected a value in list, found '='" },
         { "a = \"\\q\"", "t.hcl:1:6: unknown escape sequence '\\q' in string" },
         { "a = \"\\u12\"", "t.hcl:1:6: escape \\u needs exactly 4 hexadecimal digits" },
         { "a = \"\\UFFFFFFFF\"", "t.hcl:1:6: escape \\U encodes U+FFFFFFFF, which is not a valid Unicode code point" },

@@ -87,13 +87,16 @@ internal sealed class ProxyRequest
         }
         else if (evenChunked)
         {
-            var read = await ReadAtMostAsync(request.Body, limit, cancellationToken).ConfigureAwait(false);
-            if (read is null)
+            var (whole, rest) = await BoundedBody.ReadAsync(request.Body, limit, sizeHint: null, cancellationToken).ConfigureAwait(false);
+            if (whole is null)
             {
+                // Over the limit: the bytes read go first, the rest follows from the client as it comes.
+                _tooLarge = true;
+                request.Body = rest!;
                 return false;
             }
 
-            bytes = read;
+            bytes = whole;
         }
         else
         {
@@ -124,36 +127,6 @@ internal sealed class ProxyRequest
         else
         {
             _replay.Position = 0;
-        }
-    }
-
-    /// <summary>Reads a body of unknown length whole when it ends within <paramref name="limit"/> bytes; else null, with the bytes read put back.</summary>
-    private async ValueTask<byte[]?> ReadAtMostAsync(Stream body, long limit, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[(int)Math.Min(limit + 1, 16 * 1024)];
-        var length = 0;
-        while (true)
-        {
-            if (length == buffer.Length)
-            {
-                if (length > limit)
-                {
-                    // Over the limit: the bytes read go first, the rest follows from the client as it comes.
-                    _tooLarge = true;
-                    Context.Request.Body = new PrefixedStream(buffer, body);
-                    return null;
-                }
-
-                Array.Resize(ref buffer, (int)Math.Min(limit + 1, (long)buffer.Length * 2));
-            }
-
-            var read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                return buffer.AsSpan(0, length).ToArray();
-            }
-
-            length += read;
         }
     }
 

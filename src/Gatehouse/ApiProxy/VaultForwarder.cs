@@ -386,42 +386,20 @@ internal sealed partial class VaultForwarder : IVaultProxier
         /// </summary>
         private static async Task<byte[]?> ReadAtMostAsync(HttpResponseMessage response, long limit, CancellationToken cancellationToken)
         {
-            var declared = response.Content.Headers.ContentLength;
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = new byte[declared is { } known ? (int)known : (int)Math.Min(limit + 1, 16 * 1024)];
-            var length = 0;
-            while (true)
+            var (whole, rest) = await BoundedBody.ReadAsync(stream, limit, response.Content.Headers.ContentLength, cancellationToken).ConfigureAwait(false);
+            if (whole is null)
             {
-                if (length == buffer.Length)
+                var content = new StreamContent(rest!);
+                foreach (var header in response.Content.Headers.NonValidated)
                 {
-                    if (declared is not null || length > limit)
-                    {
-                        if (declared is not null)
-                        {
-                            return buffer;
-                        }
-
-                        var content = new StreamContent(new PrefixedStream(buffer, stream));
-                        foreach (var header in response.Content.Headers.NonValidated)
-                        {
-                            content.Headers.TryAddWithoutValidation(header.Key, header.Value);
-                        }
-
-                        response.Content = content;
-                        return null;
-                    }
-
-                    Array.Resize(ref buffer, (int)Math.Min(limit + 1, (long)buffer.Length * 2));
+                    content.Headers.TryAddWithoutValidation(header.Key, header.Value);
                 }
 
-                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    return length == buffer.Length ? buffer : buffer.AsSpan(0, length).ToArray();
-                }
-
-                length += read;
+                response.Content = content;
             }
+
+            return whole;
         }
 
         private static bool IsBodyless(HttpContext context, int statusCode) =>

@@ -28,8 +28,8 @@ internal sealed record CacheDecision(CacheDecisionKind Kind, string Reason)
 }
 
 /// <summary>
-/// Whether an upstream answer goes into the cache: Vault's decision steps (lease_cache.go), with the fixes issue 6
-/// asks for. Steps: 1. renewal answers never; 2. only 2xx <c>application/json</c>; 3. parse (a body that is not a
+/// Whether an upstream answer goes into the cache: Vault's decision steps (lease_cache.go), with fixes for its known flaws
+/// (renewal answers cached as new leases, non-JSON bodies answered 500). Steps: 1. renewal answers never; 2. only 2xx <c>application/json</c>; 3. parse (a body that is not a
 /// Vault secret passes through, where Vault answers 500); 4. a renewable <c>lease_id</c> under a managed token;
 /// 5. a renewable, non-batch <c>auth</c>: orphans always, others only under a managed parent; 6. nothing else.
 /// </summary>

@@ -77,7 +77,6 @@ internal sealed partial class Renewer : IAsyncDisposable
     }
 
     /// <summary>Timers the renewer holds: always one, whatever the number of entries.</summary>
-    public int TimerCount => 1;
 
     /// <summary>Schedules an entry's first renewal at two thirds of its remaining TTL.</summary>
     public void Start(CacheEntry entry)

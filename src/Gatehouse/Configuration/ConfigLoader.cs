@@ -13,7 +13,7 @@ internal sealed record ConfigLoadResult(GatehouseConfig? Config, IReadOnlyList<C
 /// validates once:
 /// 1. each path is a file, or a directory whose *.hcl and *.json files load in name order (not recursively,
 ///    skipping editor temp files); no file is read past <see cref="HclFile.MaxFileBytes"/>;
-/// 2. each file is parsed by extension and bound; parse errors become diagnostics with their snippet;
+/// 2. each file is parsed (JSON or HCL by its content, as Vault's hcl.Parse decides) and bound; parse errors become diagnostics with their snippet;
 /// 3. the files merge in order with Vault's rules (<see cref="Merge"/>);
 /// 4. environment overrides, then flags, are applied (flag &gt; env &gt; file &gt; default);
 /// 5. the validator runs on the result.

@@ -3,8 +3,6 @@ namespace Gatehouse.Hosting;
 /// <summary>The <c>gatehouse</c> command line: picks a subcommand and returns its exit code.</summary>
 internal static class GatehouseCommand
 {
-    /// <summary>The product version; <see cref="ProductInfo.Version"/> is the one to use outside Hosting.</summary>
-    public static string Version => ProductInfo.Version;
 
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
         RunAsync(args, stdout, stderr, Environment.GetEnvironmentVariable, cancellationToken);
@@ -35,7 +33,7 @@ internal static class GatehouseCommand
         switch (args.FirstOrDefault())
         {
             case "version" or "-version" or "--version" when args.Length == 1:
-                stdout.WriteLine($"Gatehouse v{Version}");
+                stdout.WriteLine($"Gatehouse v{ProductInfo.Version}");
                 return Task.FromResult(ExitCodes.Success);
             case "proxy" or "agent":
                 return ProxyCommand.RunAsync(rest, stdout, stderr, environment, cancellationToken, mode: args[0]);

@@ -38,14 +38,6 @@ internal static class StartupBanner
         return text.ToString();
     }
 
-    /// <summary>The address Vault prints for a listener: scheme from type and TLS, then the configured address.</summary>
-    public static string ApiAddress(ListenerConfig listener) => listener.Type switch
-    {
-        ListenerType.Unix => "unix://" + listener.EffectiveAddress,
-        _ when listener.TlsDisable => "http://" + listener.EffectiveAddress,
-        _ => "https://" + listener.EffectiveAddress,
-    };
-
     private static string TitleCase(string key) =>
         string.Join(' ', key.Split(' ').Select(w => w.Length == 0 ? w : char.ToUpperInvariant(w[0]) + w[1..]));
 }

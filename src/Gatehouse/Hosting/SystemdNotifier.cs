@@ -12,7 +12,6 @@ internal sealed class SystemdNotifier(string? socketPath)
 {
     public const string Reloading = "RELOADING=1";
     public const string Ready = "READY=1";
-    public const string Stopping = "STOPPING=1";
 
     public static SystemdNotifier FromEnvironment() => new(Environment.GetEnvironmentVariable("NOTIFY_SOCKET"));
 

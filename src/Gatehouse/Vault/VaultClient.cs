@@ -29,8 +29,8 @@ internal sealed class VaultClient : IDisposable
     private readonly TimeProvider _time;
     private readonly VaultReachability? _reachability;
 
-    /// <summary>True for a client made by <see cref="Create"/>, which owns its connection pool; views from
-    /// <see cref="WithNamespace"/> share the pool and leave it alone.</summary>
+    /// <summary>True for a client made by <see cref="Create"/>, which owns its connection pool; a client given an
+    /// invoker leaves it to its owner.</summary>
     private readonly bool _ownsInvoker;
 
     public VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time, VaultReachability? reachability = null)
@@ -74,7 +74,6 @@ internal sealed class VaultClient : IDisposable
     }
 
     /// <summary>The same connection pool, another namespace.</summary>
-    public VaultClient WithNamespace(string? @namespace) => new(_invoker, _address, @namespace, _time, _reachability);
 
     /// <summary>The reachability this client reports to (shared with the proxy), or null.</summary>
     public VaultReachability? Reachability => _reachability;

@@ -37,7 +37,7 @@ public sealed class ForwardingTests
         using var second = await proxy.Client.SendAsync(withOther);
         using var without = await proxy.Client.GetAsync("/v1/sys/health");
 
-        var prefix = "Gatehouse API Proxy/" + Gatehouse.Hosting.GatehouseCommand.Version;
+        var prefix = "Gatehouse API Proxy/" + Gatehouse.ProductInfo.Version;
         Assert.Contains($"\nuser-agent: {prefix}; vault-cli/1.15 (linux)\n", EchoHead(first));
         Assert.Contains($"\nuser-agent: {prefix}; terraform/1.9\n", EchoHead(second));
         Assert.Contains($"\nuser-agent: {prefix}\n", EchoHead(without));

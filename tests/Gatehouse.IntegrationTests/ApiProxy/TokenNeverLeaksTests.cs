@@ -23,20 +23,31 @@ public sealed class TokenNeverLeaksTests
 
     private static readonly string[] Methods = ["GET", "POST", "PUT", "LIST", "DELETE", "PATCH", "OPTIONS"];
 
-    public static TheoryData<string, bool> Chains() => new()
+    public static TheoryData<string, bool, bool> Chains() => new()
     {
-        { "true", false }, { "true", true }, { "force", false }, { "force", true },
+        { "true", false, false }, { "true", true, false }, { "force", false, false }, { "force", true, false },
+        { "true", true, true }, { "force", false, true },
     };
 
+    /// <param name="standby">Gatehouse talks to a standby that redirects every request (307, same path) to DevVault, as
+    /// a Vault standby points at the active node; Gatehouse follows those redirects itself.</param>
     [Theory]
     [MemberData(nameof(Chains))]
-    public async Task GeneratedRequestShapes_NeverGetTheAutoAuthTokenBack(string mode, bool cache)
+    public async Task GeneratedRequestShapes_NeverGetTheAutoAuthTokenBack(string mode, bool cache, bool standby)
     {
         await using var vault = await DevVaultServer.StartAsync(new DevVaultOptions());
         using var direct = new HttpClient { BaseAddress = vault.Address };
         var (token, accessor) = await CreateAutoAuthTokenAsync(direct, vault.RootToken);
+        await using var standbyNode = await TestUpstream.StartAsync();
+        standbyNode.Handler = context =>
+        {
+            var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget;
+            context.Response.StatusCode = 307;
+            context.Response.Headers.Location = vault.Address.ToString().TrimEnd('/') + raw;
+            return Task.CompletedTask;
+        };
         await using var proxy = await ProxyHarness.StartAsync(
-            vault.Address.ToString().TrimEnd('/'),
+            standby ? standbyNode.Address : vault.Address.ToString().TrimEnd('/'),
             new ApiProxyConfig { UseAutoAuthToken = mode == "force" ? AutoAuthTokenMode.Force : AutoAuthTokenMode.WhenMissing },
             configure: cache ? c => c with { Cache = new CacheConfig() } : null);
         proxy.Tokens.Publish(new Gatehouse.AutoAuth.AutoAuthToken(token, accessor, DateTimeOffset.UtcNow, TimeSpan.FromHours(1), true));
@@ -65,6 +76,7 @@ public sealed class TokenNeverLeaksTests
         }
 
         Assert.True(leaks.Count == 0, "the auto-auth token came back:\n" + string.Join('\n', leaks.Take(20)));
+        Assert.True(!standby || standbyNode.RequestCount > 100, $"the standby saw {standbyNode.RequestCount} requests");
 
         // The generator reached the endpoints that hold the token: some lookups and renewals succeeded.
         Assert.True(statuses.GetValueOrDefault(200) >= 10, "too few 200s: " + string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}")));

@@ -59,12 +59,12 @@ public sealed class WireTests
     [Fact]
     public async Task HttpsVault_WithACertificateForADnsName_TlsServerName_IsUsedForSniAndTheNameCheck()
     {
-        using var certificates = TestCertificates.Create(serverDnsName: "vault.test");
-        await using var vault = await DevVaultServer.StartAsync(new DevVaultOptions { TlsCertificate = certificates.Server });
-        var address = $"https://127.0.0.1:{vault.Address.Port}";
-        await using var proxy = await ProxyHarness.StartAsync(address, configure: c => c with
+        await using var vault = await DevVaultServer.StartAsync(new DevVaultOptions { TlsServerName = "vault.test" });
+        var caFile = Path.Combine(Directory.CreateTempSubdirectory("gatehouse-ca-").FullName, "ca.pem");
+        await File.WriteAllTextAsync(caFile, vault.TlsCaCertificatePem);
+        await using var proxy = await ProxyHarness.StartAsync($"https://127.0.0.1:{vault.Address.Port}", configure: c => c with
         {
-            Vault = c.Vault with { TlsServerName = "vault.test", CaCert = certificates.CaFile },
+            Vault = c.Vault with { TlsServerName = "vault.test", CaCert = caFile },
         });
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/auth/token/lookup-self");
         request.Headers.Host = "gatehouse.app.example";
@@ -76,6 +76,23 @@ public sealed class WireTests
 
         Assert.Equal(HttpStatusCode.OK, proxied.StatusCode);
         Assert.True(own.IsSuccess, own.Error?.ToString());
+        Directory.Delete(Path.GetDirectoryName(caFile)!, recursive: true);
+    }
+
+    [Fact]
+    public async Task BehindAnIngressThatRoutesByHost_ProxiedRequestsReachVault()
+    {
+        // The ingress routes only requests for its Vault name; a client's own Host would get the default backend's 404.
+        await using var vault = await DevVaultServer.StartAsync(new DevVaultOptions { IngressHost = "localhost" });
+        await using var proxy = await ProxyHarness.StartAsync($"http://localhost:{vault.Address.Port}", new ApiProxyConfig { UseAutoAuthToken = AutoAuthTokenMode.Force });
+        proxy.PublishToken(vault.RootToken);
+        using var health = new HttpRequestMessage(HttpMethod.Get, "/v1/sys/health");
+        health.Headers.Host = "gatehouse.app.example";
+
+        using var response = await proxy.Client.SendAsync(health);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"initialized\":true", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     public static TheoryData<bool, bool> Chains() => new() { { false, false }, { false, true }, { true, false }, { true, true } };

@@ -28,9 +28,7 @@ internal sealed class TestCertificates : IDisposable
 
     public string ServerKeyFile => Path.Combine(Directory, "server-key.pem");
 
-    /// <param name="serverDnsName">When set, the server certificate names only this DNS name (no localhost, no IP):
-    /// a client reaching it at 127.0.0.1 must send this name (SNI) and check the certificate against it.</param>
-    public static TestCertificates Create(string? serverDnsName = null)
+    public static TestCertificates Create()
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("gatehouse-tls-").FullName;
         var now = DateTimeOffset.UtcNow;
@@ -42,14 +40,10 @@ internal sealed class TestCertificates : IDisposable
         var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
 
         var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var serverRequest = new CertificateRequest("CN=" + (serverDnsName ?? "localhost"), serverKey, HashAlgorithmName.SHA256);
+        var serverRequest = new CertificateRequest("CN=localhost", serverKey, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(serverDnsName ?? "localhost");
-        if (serverDnsName is null)
-        {
-            san.AddIpAddress(System.Net.IPAddress.Loopback);
-        }
-
+        san.AddDnsName("localhost");
+        san.AddIpAddress(System.Net.IPAddress.Loopback);
         serverRequest.CertificateExtensions.Add(san.Build());
         serverRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         using var serverPublic = serverRequest.Create(ca, now.AddMinutes(-5), now.AddDays(1), [1, 2, 3, 4]);

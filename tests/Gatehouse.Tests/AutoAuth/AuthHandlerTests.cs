@@ -106,8 +106,9 @@ public sealed class AuthHandlerTests
             elapsed += wait.Delay;
         }
 
-        // 9 doubling steps (511s), then one attempt per 5 minutes.
-        Assert.InRange(vault.Requests.Count, 15, 22);
+        // No jitter: the first attempt and one after each of 9 doubling steps (511 s), then one per 5 minutes: 10 more
+        // by the time the next wait would end past the hour.
+        Assert.Equal(20, vault.Requests.Count);
         Assert.Null(loop.Store.Current);
     }
 

@@ -11,8 +11,8 @@ public sealed class GatehouseCommandTests
         var stdout = new StringWriter();
         var code = await GatehouseCommand.RunAsync(["version"], stdout, new StringWriter(), CancellationToken.None);
         Assert.Equal(0, code);
-        Assert.Equal($"Gatehouse v{GatehouseCommand.Version}", stdout.ToString().Trim());
-        Assert.StartsWith("0.", GatehouseCommand.Version, StringComparison.Ordinal);
+        Assert.Equal($"Gatehouse v{ProductInfo.Version}", stdout.ToString().Trim());
+        Assert.StartsWith("0.", ProductInfo.Version, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -22,12 +22,4 @@ public sealed class StartupBannerTests
             + "\n",
             banner);
     }
-
-    [Theory]
-    [InlineData(false, "127.0.0.1:8100", true, "http://127.0.0.1:8100")]
-    [InlineData(false, "0.0.0.0:8200", false, "https://0.0.0.0:8200")]
-    [InlineData(false, null, true, "http://127.0.0.1:8200")]
-    [InlineData(true, "/run/gh.sock", true, "unix:///run/gh.sock")]
-    public void ApiAddress_SchemeFollowsTypeAndTls(bool unix, string? address, bool tlsDisable, string expected) =>
-        Assert.Equal(expected, StartupBanner.ApiAddress(new ListenerConfig { Type = unix ? ListenerType.Unix : ListenerType.Tcp, Address = address, TlsDisable = tlsDisable }));
 }
