@@ -66,8 +66,9 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
     public async ValueTask<ProxyResult> SendAsync(ProxyRequest request, CancellationToken cancellationToken)
     {
         // Step map: 1. buffer the body (the key needs it); 2. key; 3. hit → replay; 4. an identical request in
-        // flight → wait for it, then hit or forward alone; 5. forward, buffered; 6. revocation → evict;
-        // 7. cacheable → store, start renewing; 8. answer (X-Cache: MISS is added by the handler).
+        // flight → wait for it, then hit or forward alone; none → register, look again (it may just have left);
+        // 5. forward, buffered; 6. revocation → evict; 7. cacheable → store, start renewing; 8. answer (X-Cache: MISS
+        // is added by the handler).
         if (!await request.BufferBodyAsync(MaxKeyedBody, evenChunked: true, cancellationToken).ConfigureAwait(false))
         {
             return await _inner.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -104,6 +105,14 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
 
         try
         {
+            // An identical request may have stored its answer and left between our lookup and our registration:
+            // look again, or a burst of identical logins makes a second upstream login (seen under load).
+            if (TryHit(key) is { } stored)
+            {
+                request.ServedFromCache = true;
+                return stored;
+            }
+
             return await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
         }
         finally
