@@ -11,6 +11,8 @@ vault {
   retry {
     # Proxied requests are retried on 5xx and 412; 0 means the default of 12.
     num_retries = 5
+    # Gatehouse only: a 503 (Vault sealed, no active node) is retried for this long, then passed on. The default is 5s.
+    unavailable_budget = "3s"
   }
 }
 
@@ -42,6 +44,10 @@ auto_auth {
 api_proxy {
   # true: use the auto-auth token when a request has no X-Vault-Token of its own.
   use_auto_auth_token = true
+  # Gatehouse only: at most this many requests with Vault at once (the default is 256); the rest queue, oldest first,
+  # and one that waited upstream_queue_timeout (the default is 5s) is answered 503 with Retry-After, never sent.
+  max_upstream_requests  = 128
+  upstream_queue_timeout = "10s"
 }
 
 listener "tcp" {

@@ -50,6 +50,13 @@ public sealed record DevVaultOptions
     /// <summary>Logging; the default is none at all, to keep the hot path cheap.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>
+    /// The listen backlog (connections accepted by the kernel but not yet by the server). Null means Kestrel's, 512.
+    /// Vault (Go) uses the kernel's <c>net.core.somaxconn</c>: 4096 on Linux 5.4 and later, 128 before; a small one
+    /// lets benchmarks show what a burst of new connections does to a Vault on such a host.
+    /// </summary>
+    public int? ListenBacklog { get; init; }
+
     /// <summary>Largest accepted request body; larger bodies get 413. The default is 32 MiB, like Vault.</summary>
     public long MaxRequestSize { get; init; } = 32 * 1024 * 1024;
 }

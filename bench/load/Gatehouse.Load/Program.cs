@@ -4,14 +4,16 @@ using Gatehouse.DevVault;
 
 // Starts DevVault as its own process for bench/load/run.sh (so its CPU is not Gatehouse's), seeds the secret the
 // benchmark reads and an approle (role "dev"; role_id and secret_id files in <workdir>) for the cache-hit case,
-// prints "ready <address>", and serves until the process is signalled.
+// prints "ready <address>", and serves until the process is signalled. DEVVAULT_BACKLOG=<n> sets its listen backlog
+// (bench/load/overload.sh: a Vault on a host whose somaxconn is 128).
 if (args is not ["devvault", var port, var workDirectory])
 {
     await Console.Error.WriteLineAsync("usage: gatehouse-load devvault <port> <workdir>");
     return 2;
 }
 
-await using var vault = await DevVaultServer.StartAsync(new DevVaultOptions { ListenAddress = $"127.0.0.1:{port}", RootTokenId = "root" });
+int? backlog = int.TryParse(Environment.GetEnvironmentVariable("DEVVAULT_BACKLOG"), out var n) ? n : null;
+await using var vault = await DevVaultServer.StartAsync(new DevVaultOptions { ListenAddress = $"127.0.0.1:{port}", RootTokenId = "root", ListenBacklog = backlog });
 using (var client = new HttpClient { BaseAddress = vault.Address })
 {
     client.DefaultRequestHeaders.Add("X-Vault-Token", vault.RootToken);

@@ -20,6 +20,7 @@ internal static class ProxyErrorWriter
         ProxyFailureKind.BadRequest => StatusCodes.Status400BadRequest,
         ProxyFailureKind.ClientCanceled => StatusCodes.Status499ClientClosedRequest,
         ProxyFailureKind.Refused => StatusCodes.Status403Forbidden,
+        ProxyFailureKind.Overloaded => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
     };
 
@@ -40,14 +41,26 @@ internal static class ProxyErrorWriter
             return Task.CompletedTask;
         }
 
-        return WriteErrorAsync(context, StatusCodeFor(failure.Kind), failure.Message);
+        // A shed request never reached Vault: tell the client when to come back (Vault's clients honour it on a 503).
+        return WriteErrorAsync(
+            context, StatusCodeFor(failure.Kind), failure.Message, failure.Kind == ProxyFailureKind.Overloaded ? RetryAfterShed : null);
     }
 
-    /// <summary>Writes <c>{"errors":[message]}</c> with <paramref name="statusCode"/>, replacing anything set so far.</summary>
-    public static Task WriteErrorAsync(HttpContext context, int statusCode, string message)
+    private static readonly string RetryAfterShed = UpstreamLimiter.ShedRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Writes <c>{"errors":[message]}</c> with <paramref name="statusCode"/> (and a <c>Retry-After</c> when given),
+    /// replacing anything set so far.
+    /// </summary>
+    public static Task WriteErrorAsync(HttpContext context, int statusCode, string message, string? retryAfter = null)
     {
         var response = context.Response;
         response.Clear();
+        if (retryAfter is not null)
+        {
+            response.Headers.RetryAfter = retryAfter;
+        }
+
         response.StatusCode = statusCode;
         response.ContentType = "application/json";
         var body = ErrorBody(message);

@@ -31,6 +31,7 @@ internal sealed partial class ProxyHandler
     private readonly WrappingDiscarder _wrappingDiscarder;
     private GuardMemo? _lastGuard;
     private readonly ILogger<ProxyHandler> _logger;
+    private readonly IStoredAnswers? _storedAnswers;
 
     public ProxyHandler(
         IVaultProxier proxier,
@@ -40,8 +41,10 @@ internal sealed partial class ProxyHandler
         RetryPolicy retry,
         GatehouseMetrics metrics,
         WrappingDiscarder wrappingDiscarder,
-        ILogger<ProxyHandler> logger)
+        ILogger<ProxyHandler> logger,
+        IStoredAnswers? storedAnswers = null)
     {
+        _storedAnswers = storedAnswers;
         _wrappingDiscarder = wrappingDiscarder;
         _proxier = proxier;
         _tokens = tokens;
@@ -79,10 +82,11 @@ internal sealed partial class ProxyHandler
 
     private async Task<ProxyOutcomeKind> HandleCoreAsync(HttpContext context, ProxyRequest request)
     {
-        // Step map: 1. methods never forwarded; 2. choose the token; 3. consistency headers; 4. a request that carries
-        // the auto-auth token gets a guard, which reads JSON answers whole and masks streamed ones; 5. keep a small
-        // body for retries; 6. send through the chain; 7. answer, through the guard; 8. report a rejected auto-auth
-        // token; 9. classify for the metrics.
+        // Step map: 1. methods never forwarded; 2. choose the token (before auto-auth has a confirmed token, a restored
+        // one may answer from the cache, never upstream); 3. consistency headers; 4. a request that carries the
+        // auto-auth token gets a guard, which reads JSON answers whole and masks streamed ones; 5. keep a small body
+        // for retries; 6. send through the chain; 7. answer, through the guard; 8. report a rejected auto-auth token;
+        // 9. classify for the metrics.
         var cancellationToken = context.RequestAborted;
         ProxyResult result;
         try
@@ -93,27 +97,34 @@ internal sealed partial class ProxyHandler
                 return ProxyOutcomeKind.ClientError;
             }
 
-            var tokenFailure = await _tokens.ApplyAsync(request, cancellationToken).ConfigureAwait(false);
-            if (tokenFailure is not null)
+            if (await AnswerWithRestoredTokenAsync(request, cancellationToken).ConfigureAwait(false) is { } stored)
             {
-                await ProxyErrorWriter.WriteAsync(context, tokenFailure).ConfigureAwait(false);
-                return ProxyOutcomeKind.Error;
+                result = stored;
             }
-
-            _consistency.Apply(context.Request.Headers);
-
-            request.Guard = GuardFor(request);
-            if (request.Guard is not null)
+            else
             {
-                request.BufferJsonUpTo = Math.Max(request.BufferJsonUpTo, GuardReadLimit);
-            }
+                var tokenFailure = await _tokens.ApplyAsync(request, cancellationToken).ConfigureAwait(false);
+                if (tokenFailure is not null)
+                {
+                    await ProxyErrorWriter.WriteAsync(context, tokenFailure).ConfigureAwait(false);
+                    return ProxyOutcomeKind.Error;
+                }
 
-            if (_retriesEnabled)
-            {
-                await request.BufferBodyAsync(RetryBufferLimit, evenChunked: false, cancellationToken).ConfigureAwait(false);
-            }
+                _consistency.Apply(context.Request.Headers);
 
-            result = await _proxier.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                request.Guard = GuardFor(request);
+                if (request.Guard is not null)
+                {
+                    request.BufferJsonUpTo = Math.Max(request.BufferJsonUpTo, GuardReadLimit);
+                }
+
+                if (_retriesEnabled)
+                {
+                    await request.BufferBodyAsync(RetryBufferLimit, evenChunked: false, cancellationToken).ConfigureAwait(false);
+                }
+
+                result = await _proxier.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (BadHttpRequestException exception)
         {
@@ -145,6 +156,32 @@ internal sealed partial class ProxyHandler
         }
 
         return result.StatusCode < 400 ? ProxyOutcomeKind.Success : ProxyOutcomeKind.ClientError;
+    }
+
+    /// <summary>
+    /// Step 2 before auto-auth has a confirmed token: the token restored from the persistent cache looks the request
+    /// up in the cache. A hit is answered, through that token's guard; a miss leaves the request as it was, to wait
+    /// for a confirmed token like any other. The restored token is never sent upstream: Vault has not said it is good.
+    /// </summary>
+    private async ValueTask<ProxyResult?> AnswerWithRestoredTokenAsync(ProxyRequest request, CancellationToken cancellationToken)
+    {
+        if (_storedAnswers is null || _tokens.RestoredFor(request) is not { } restored)
+        {
+            return null;
+        }
+
+        request.Token = restored.Token;
+        request.AutoAuthToken = restored;
+        var answer = await _storedAnswers.TryAnswerAsync(request, cancellationToken).ConfigureAwait(false);
+        if (answer is null)
+        {
+            request.Token = null;
+            request.AutoAuthToken = null;
+            return null;
+        }
+
+        request.Guard = GuardFor(request);
+        return answer;
     }
 
     /// <summary>

@@ -52,6 +52,12 @@ internal enum ProxyFailureKind
     /// <summary>Gatehouse will not pass this answer on (a wrapping token that would unwrap to the auto-auth token): 403.</summary>
     Refused,
 
+    /// <summary>
+    /// Too many requests were waiting for Vault: this one waited <c>api_proxy.upstream_queue_timeout</c> for a turn and
+    /// was never sent: 503 with <c>Retry-After</c>.
+    /// </summary>
+    Overloaded,
+
     /// <summary>Gatehouse could not process Vault's answer (for example, redaction of a malformed body): 500.</summary>
     Internal,
 }

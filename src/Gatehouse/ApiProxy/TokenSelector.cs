@@ -64,6 +64,26 @@ internal sealed class TokenSelector
         return null;
     }
 
+    /// <summary>
+    /// The auto-auth token restored from the persistent cache, when this request would carry the auto-auth token and
+    /// Vault has confirmed none yet: for a cache lookup only, never to be sent upstream. Null otherwise, and once it
+    /// has expired.
+    /// </summary>
+    public AutoAuthToken? RestoredFor(ProxyRequest request)
+    {
+        if (_mode == AutoAuthTokenMode.Off || _store.Current is not null || _store.Restored is not { } restored)
+        {
+            return null;
+        }
+
+        if (_mode == AutoAuthTokenMode.WhenMissing && ClientToken(request.Context.Request.Headers) is not null)
+        {
+            return null;
+        }
+
+        return restored.ExpiresAt is { } expires && expires <= _time.GetUtcNow() ? null : restored;
+    }
+
     /// <summary>The client's own token: X-Vault-Token, else an Authorization: Bearer value (Vault accepts both).</summary>
     public static string? ClientToken(IHeaderDictionary headers)
     {

@@ -21,6 +21,8 @@ internal sealed partial class VaultForwarder : IVaultProxier
     private readonly GatehouseMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly VaultReachability? _reachability;
+    private readonly UpstreamFailureLog _failureLog;
+    private readonly UpstreamLimiter _limiter;
     private readonly ILogger<VaultForwarder> _logger;
 
     public VaultForwarder(
@@ -30,10 +32,14 @@ internal sealed partial class VaultForwarder : IVaultProxier
         ConsistencyTracker consistency,
         GatehouseMetrics metrics,
         TimeProvider time,
+        UpstreamFailureLog failureLog,
+        UpstreamLimiter limiter,
         ILogger<VaultForwarder> logger,
         VaultReachability? reachability = null)
     {
         _reachability = reachability;
+        _failureLog = failureLog;
+        _limiter = limiter;
         _forwarder = forwarder;
         _upstream = upstream;
         _retry = retry;
@@ -43,13 +49,21 @@ internal sealed partial class VaultForwarder : IVaultProxier
         _logger = logger;
     }
 
+    /// <summary>
+    /// Raised when a request starts waiting before a retry, after the wait's timer is armed (so advancing the clock by
+    /// the delay ends it). Tests use it as the "forwarder is quiescent" signal.
+    /// </summary>
+    internal event Action<TimeSpan>? RetryWaiting;
+
     public async ValueTask<ProxyResult> SendAsync(ProxyRequest request, CancellationToken cancellationToken)
     {
-        // Step map: 1. attempt through YARP; 2. a retryable answer was held back → wait and go again; 3. a buffered
-        // answer → return it; 4. streamed → done; 5. a transport failure → retry when allowed, else classify it.
+        // Step map: 1. wait for a turn with Vault (UpstreamLimiter; past the queue timeout → shed, 503); 2. attempt
+        // through YARP, then give the turn back; 3. a retryable answer was held back → wait (holding no turn) and go
+        // again; 4. a buffered answer → return it; 5. streamed → done; 6. a transport failure → retry when allowed,
+        // else classify it.
         var context = request.Context;
         var maxRetries = request.IsReplayable ? _retry.MaxRetries : 0;
-        var deadline = _time.GetUtcNow() + _retry.Budget;
+        var began = _time.GetUtcNow();
 
         // A redirect is followed once per request (see RedirectTarget); after that a 30x reaches the client.
         var mayRedirect = request.IsReplayable && IsRedirectableMethod(context.Request.Method);
@@ -57,18 +71,33 @@ internal sealed partial class VaultForwarder : IVaultProxier
         for (var attempt = 0; ; attempt++)
         {
             request.RewindBody();
-            var transformer = new AttemptTransformer(this, request, attempt < maxRetries ? attempt + 1 : 0, deadline, _time.GetTimestamp(), mayRedirect && redirect is null, redirect);
-            var error = await _forwarder.SendAsync(
-                context, _upstream.DestinationPrefix, _upstream.Invoker, _upstream.RequestConfig, transformer, cancellationToken)
-                .ConfigureAwait(false);
-
-            if (transformer.Masking is { } masking)
+            var turn = await _limiter.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            if (turn is null)
             {
-                // The answer streamed through the mask: release what it held back and give the client its body back.
-                context.Response.Body = masking.Inner;
-                if (error == ForwarderError.None)
+                var shed = _limiter.ShedFailure;
+                _metrics.UpstreamShed();
+                _failureLog.Report(shed);
+                return ProxyResult.Failed(shed.Kind, shed.Message);
+            }
+
+            AttemptTransformer transformer;
+            ForwarderError error;
+            using (turn)
+            {
+                // The turn covers the whole exchange, a streamed answer included: the connection is Vault's until then.
+                transformer = new AttemptTransformer(this, request, attempt < maxRetries ? attempt + 1 : 0, began, _time.GetTimestamp(), mayRedirect && redirect is null, redirect);
+                error = await _forwarder.SendAsync(
+                    context, _upstream.DestinationPrefix, _upstream.Invoker, _upstream.RequestConfig, transformer, cancellationToken)
+                    .ConfigureAwait(false);
+
+                if (transformer.Masking is { } masking)
                 {
-                    await masking.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                    // The answer streamed through the mask: release what it held back and give the client its body back.
+                    context.Response.Body = masking.Inner;
+                    if (error == ForwarderError.None)
+                    {
+                        await masking.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
 
@@ -117,13 +146,10 @@ internal sealed partial class VaultForwarder : IVaultProxier
                 }
 
                 if (failure.Kind != ProxyFailureKind.UpstreamFailed || attempt >= maxRetries || context.Response.HasStarted
-                    || !TryPlanRetry(attempt + 1, null, deadline, out delay))
+                    || !TryPlanRetry(attempt + 1, null, null, began, out delay))
                 {
-                    if (failure.Kind is ProxyFailureKind.UpstreamUnreachable or ProxyFailureKind.UpstreamFailed or ProxyFailureKind.UpstreamTimeout)
-                    {
-                        Log.UpstreamFailed(_logger, failure.Kind, _upstream.Address, exception?.Message);
-                    }
-
+                    // One line per kind per interval, not per request: an outage fails thousands a second.
+                    _failureLog.Report(failure);
                     return ProxyResult.Failed(failure.Kind, failure.Message);
                 }
 
@@ -133,7 +159,9 @@ internal sealed partial class VaultForwarder : IVaultProxier
             // YARP set the held-back attempt's status (and, after an error, its own); the next attempt starts clean.
             context.Response.Clear();
             _metrics.UpstreamRetry();
-            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            var wait = Task.Delay(delay, _time, cancellationToken);
+            RetryWaiting?.Invoke(delay);
+            await wait.ConfigureAwait(false);
         }
     }
 
@@ -167,10 +195,14 @@ internal sealed partial class VaultForwarder : IVaultProxier
                 : null;
     }
 
-    private bool TryPlanRetry(int retry, TimeSpan? retryAfter, DateTimeOffset deadline, out TimeSpan delay)
+    /// <summary>
+    /// The wait before <paramref name="retry"/>, and whether it ends within the budget for what Vault answered
+    /// (<paramref name="statusCode"/>; null: the connection failed) counted from when the request <paramref name="began"/>.
+    /// </summary>
+    private bool TryPlanRetry(int retry, int? statusCode, TimeSpan? retryAfter, DateTimeOffset began, out TimeSpan delay)
     {
         delay = _retry.Delay(retry, retryAfter);
-        return _time.GetUtcNow() + delay < deadline;
+        return _time.GetUtcNow() + delay < began + _retry.BudgetFor(statusCode);
     }
 
     private ProxyFailure Classify(ForwarderError error, Exception? exception, CancellationToken cancellationToken)
@@ -236,18 +268,18 @@ internal sealed partial class VaultForwarder : IVaultProxier
         private readonly VaultForwarder _owner;
         private readonly ProxyRequest _request;
         private readonly int _retryNumber;
-        private readonly DateTimeOffset _deadline;
+        private readonly DateTimeOffset _began;
 
         private readonly bool _mayRedirect;
         private readonly Uri? _target;
 
-        public AttemptTransformer(VaultForwarder owner, ProxyRequest request, int retryNumber, DateTimeOffset deadline, long startedAt, bool mayRedirect, Uri? target)
+        public AttemptTransformer(VaultForwarder owner, ProxyRequest request, int retryNumber, DateTimeOffset began, long startedAt, bool mayRedirect, Uri? target)
         {
             StartedAt = startedAt;
             _owner = owner;
             _request = request;
             _retryNumber = retryNumber;
-            _deadline = deadline;
+            _began = began;
             _mayRedirect = mayRedirect;
             _target = target;
         }
@@ -313,7 +345,7 @@ internal sealed partial class VaultForwarder : IVaultProxier
             }
 
             if (_retryNumber > 0 && _owner._retry.IsRetryableStatus(StatusCode)
-                && _owner.TryPlanRetry(_retryNumber, RetryPolicy.RetryAfter(proxyResponse.Headers, _owner._time.GetUtcNow()), _deadline, out var delay))
+                && _owner.TryPlanRetry(_retryNumber, StatusCode, RetryPolicy.RetryAfter(proxyResponse.Headers, _owner._time.GetUtcNow()), _began, out var delay))
             {
                 RetryDelay = delay;
                 return false;
@@ -447,8 +479,5 @@ internal sealed partial class VaultForwarder : IVaultProxier
 
         [LoggerMessage(4, LogLevel.Debug, "Vault answered {StatusCode}; following the redirect to {Target} once")]
         public static partial void FollowingRedirect(ILogger logger, int statusCode, Uri target);
-
-        [LoggerMessage(3, LogLevel.Warning, "Proxied request failed ({Kind}) talking to Vault at {Address}: {Reason}")]
-        public static partial void UpstreamFailed(ILogger logger, ProxyFailureKind kind, string address, string? reason);
     }
 }

@@ -11,11 +11,14 @@ namespace Gatehouse.AutoAuth;
 /// </summary>
 /// <remarks>
 /// Step map of <see cref="RunAsync"/>:
-/// 0. Once, at start: a token preloaded from the persistent cache (<see cref="TokenStore.Preload"/>) is adopted after
-///    a successful lookup-self (TTL and renewable from its data) and goes straight to 2; if Vault says no (or is
-///    down), it is dropped, the failure is counted, and 1 runs after one backoff wait (Vault's behaviour).
+/// 0. While a token restored from the persistent cache (<see cref="TokenStore.Restored"/>) is waiting for Vault's word:
+///    lookup-self with it. Accepted: adopted (TTL and renewable from the lookup), go to 2. Refused: the store refuses
+///    it (the cache drops its entries), the failure is counted, and 1 runs after one <c>min_backoff</c> wait (Vault's
+///    behaviour). Vault unavailable (down, sealed): counted, backoff, and 0 again — the token keeps answering cache
+///    lookups meanwhile; with exit_on_err it is tried once and 1 follows, as in Vault.
 /// 1. Log in (token_file: adopt the file's token after lookup-self). On failure: count it, log it; with exit_on_err
-///    return a fatal <see cref="AuthOutcome"/>; otherwise wait the backoff and go to 1.
+///    return a fatal <see cref="AuthOutcome"/>; otherwise wait the backoff and go to 1. When Vault could not answer
+///    (no response, 502/503/504), the wait in 0 and 1 ends as soon as <see cref="VaultRecovery"/> sees Vault back.
 /// 2. Publish the token; reset the backoff.
 /// 3. A wrapped login or a token with no TTL has nothing to renew: wait for a rejection report, then go to 1.
 ///    A token that is not renewable: wait until its grace window (10–20% of the TTL before expiry), then go to 1.
@@ -38,6 +41,7 @@ internal sealed partial class AuthHandler
     private readonly AuthHandlerOptions _options;
     private readonly Backoff _backoff;
     private readonly Func<double> _random;
+    private readonly VaultRecovery _recovery;
 
     /// <summary>When the proxy's last rejection report was checked with Vault (see <see cref="ConfirmRejectedAsync"/>).</summary>
     private DateTimeOffset? _lastRejectionCheck;
@@ -66,6 +70,7 @@ internal sealed partial class AuthHandler
         _options = options;
         _random = options.Random ?? Random.Shared.NextDouble;
         _backoff = new Backoff(options.MinBackoff, options.MaxBackoff, _random);
+        _recovery = new VaultRecovery(client, time, _random, logger);
         metrics.ObserveTokenTtl(() => store.Current?.ExpiresAt is { } expires ? (expires - time.GetUtcNow()).TotalSeconds : null);
     }
 
@@ -74,6 +79,9 @@ internal sealed partial class AuthHandler
     /// <see cref="AuthLoopWait.Delay"/> ends the wait). Tests use it as the "loop is quiescent" signal.
     /// </summary>
     internal event Action<AuthLoopWait>? Waiting;
+
+    /// <summary>What ends a login backoff early when Vault comes back after an outage (tests hook its probes).</summary>
+    internal VaultRecovery Recovery => _recovery;
 
     /// <summary>
     /// Runs until <paramref name="cancellationToken"/> fires (returns <see cref="AuthOutcome.Stopped"/>) or a login
@@ -87,39 +95,76 @@ internal sealed partial class AuthHandler
             : Task.CompletedTask;
         try
         {
-            // 0. A token restored from the persistent cache: adopt it if lookup-self says it is still good; if not,
-            //    count the failure and back off before the first login, as Vault does.
-            var (preloaded, preloadError) = await AdoptPreloadedAsync(cancellationToken).ConfigureAwait(false);
-            if (preloadError is not null)
+            // A wrapped login hands sinks wrap-info, which a restored token cannot provide: it is never adopted.
+            if (_options.WrapTtl is not null && _store.Restored is { } unwrappable)
             {
-                _metrics.AuthFailed();
-                var delay = _backoff.Next();
-                Log.PreloadedRejected(_logger, preloadError, delay);
-                await WaitAsync(delay, AuthWaitReason.LoginBackoff, currentToken: null, cancellationToken).ConfigureAwait(false);
+                _store.DropRestored(unwrappable);
             }
 
             var loggedInBefore = false;
+            var restoredTried = false;
             while (true)
             {
-                // 1. Log in.
-                var (token, error) = preloaded is not null ? (preloaded, null) : await LoginAsync(cancellationToken).ConfigureAwait(false);
-                preloaded = null;
-                if (token is null)
+                // 0. A token restored from the persistent cache: adopt it if lookup-self says it is still good. While
+                //    Vault cannot answer it stays restored (cache lookups only) and is tried again after the backoff;
+                //    with exit_on_err it is tried once, as Vault does, so that a failed login can end the process.
+                var restored = _store.Restored;
+                if (restored is not null && restoredTried && _options.ExitOnError)
                 {
-                    _metrics.AuthFailed();
-                    if (_options.ExitOnError)
-                    {
-                        Log.LoginFailedExiting(_logger, _method.Type, error!);
-                        return AuthOutcome.Fatal($"auto-auth: the {_method.Type} login failed and exit_on_err is set: {error}");
-                    }
+                    restored = null;
+                }
 
-                    var delay = _backoff.Next();
-                    Log.LoginFailed(_logger, _method.Type, error!, delay);
-                    await WaitAsync(delay, AuthWaitReason.LoginBackoff, currentToken: null, cancellationToken).ConfigureAwait(false);
-                    continue;
+                if (restored?.ExpiresAt is { } expires && expires <= _time.GetUtcNow())
+                {
+                    Log.RestoredExpired(_logger, restored.Accessor ?? "(none)");
+                    _store.RefuseRestored(restored);
+                    restored = null;
+                }
+
+                Attempt attempt;
+                if (restored is not null)
+                {
+                    restoredTried = true;
+                    attempt = await AdoptRestoredAsync(restored, cancellationToken).ConfigureAwait(false);
+                    if (attempt.Token is null)
+                    {
+                        _metrics.AuthFailed();
+                        var delay = _backoff.Next();
+                        if (attempt.VaultUnavailable)
+                        {
+                            Log.PreloadedUnconfirmed(_logger, attempt.Error!, delay);
+                        }
+                        else
+                        {
+                            Log.PreloadedRejected(_logger, attempt.Error!, delay);
+                        }
+
+                        await WaitAsync(delay, AuthWaitReason.LoginBackoff, currentToken: null, cancellationToken, attempt.Outage).ConfigureAwait(false);
+                        continue;
+                    }
+                }
+                else
+                {
+                    // 1. Log in.
+                    attempt = await LoginAsync(cancellationToken).ConfigureAwait(false);
+                    if (attempt.Token is null)
+                    {
+                        _metrics.AuthFailed();
+                        if (_options.ExitOnError)
+                        {
+                            Log.LoginFailedExiting(_logger, _method.Type, attempt.Error!);
+                            return AuthOutcome.Fatal($"auto-auth: the {_method.Type} login failed and exit_on_err is set: {attempt.Error}");
+                        }
+
+                        var delay = _backoff.Next();
+                        Log.LoginFailed(_logger, _method.Type, attempt.Error!, delay);
+                        await WaitAsync(delay, AuthWaitReason.LoginBackoff, currentToken: null, cancellationToken, attempt.Outage).ConfigureAwait(false);
+                        continue;
+                    }
                 }
 
                 // 2. Publish.
+                var token = attempt.Token;
                 _backoff.Reset();
                 _metrics.AuthSucceeded();
                 if (loggedInBefore)
@@ -146,12 +191,12 @@ internal sealed partial class AuthHandler
         }
     }
 
-    private async Task<(AutoAuthToken? Token, string? Error)> LoginAsync(CancellationToken cancellationToken)
+    private async Task<Attempt> LoginAsync(CancellationToken cancellationToken)
     {
         var request = await _method.PrepareLoginAsync(_client, cancellationToken).ConfigureAwait(false);
         if (request.Error is not null)
         {
-            return (null, request.Error);
+            return new Attempt(null, request.Error);
         }
 
         if (request.ExistingToken is { } existing)
@@ -163,55 +208,70 @@ internal sealed partial class AuthHandler
         var result = await client.LoginAsync(request.MountPath!, request.Body!, _options.WrapTtl, cancellationToken).ConfigureAwait(false);
         if (!result.IsSuccess)
         {
-            return (null, $"error logging in at {request.MountPath}/login: {result.Error}");
+            return new Attempt(null, $"error logging in at {request.MountPath}/login: {result.Error}", result.Error);
         }
 
         var now = _time.GetUtcNow();
         if (_options.WrapTtl is not null)
         {
             return result.Secret?.WrapInfo is { Token.Length: > 0 } wrap
-                ? (new AutoAuthToken(wrap.Token, wrap.Accessor, now, TimeSpan.FromSeconds(wrap.Ttl), Renewable: false) { WrapInfoJson = wrap.ToJson() }, null)
-                : (null, "wrap_ttl is set but the login response has no wrap_info");
+                ? new Attempt(new AutoAuthToken(wrap.Token, wrap.Accessor, now, TimeSpan.FromSeconds(wrap.Ttl), Renewable: false) { WrapInfoJson = wrap.ToJson() }, null)
+                : new Attempt(null, "wrap_ttl is set but the login response has no wrap_info");
         }
 
         return result.Secret?.Auth is { ClientToken.Length: > 0 } auth
-            ? (new AutoAuthToken(auth.ClientToken, auth.Accessor, now, PositiveOrNull(auth.LeaseDuration), auth.Renewable), null)
-            : (null, "the login response has no auth.client_token");
+            ? new Attempt(new AutoAuthToken(auth.ClientToken, auth.Accessor, now, PositiveOrNull(auth.LeaseDuration), auth.Renewable), null)
+            : new Attempt(null, "the login response has no auth.client_token");
     }
 
-    /// <summary>The adopted preloaded token; or the reason it cannot be used; or neither when there is none.</summary>
-    private async Task<(AutoAuthToken? Token, string? Error)> AdoptPreloadedAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Step 0: lookup-self with the restored token. Vault accepts it: adopted. Vault refuses it: refused in the store
+    /// (the cache drops what it holds under it). Vault cannot answer: it stays restored for the next attempt. Any
+    /// other answer: dropped. Either way that Vault answered, the next wait is one <c>min_backoff</c>, then a login.
+    /// </summary>
+    private async Task<Attempt> AdoptRestoredAsync(AutoAuthToken restored, CancellationToken cancellationToken)
     {
-        // A wrapped login hands sinks wrap-info, which a restored token cannot provide.
-        if (_store.TakePreloaded() is not { } preloaded || _options.WrapTtl is not null)
+        var attempt = await AdoptAsync(restored.Token, "the auto-auth token restored from the persistent cache", cancellationToken).ConfigureAwait(false);
+        if (attempt.Token is not null)
         {
-            return (null, null);
+            Log.PreloadedAdopted(_logger, attempt.Token.Accessor ?? "(none)");
+            return attempt;
         }
 
-        var (token, error) = await AdoptAsync(preloaded.Token, "the auto-auth token restored from the persistent cache", cancellationToken).ConfigureAwait(false);
-        if (token is null)
+        var failed = attempt with { Error = $"token {restored.Accessor ?? "(none)"}: {attempt.Error}" };
+        if (failed.VaultUnavailable)
         {
-            return (null, $"token {preloaded.Accessor ?? "(none)"}: {error}");
+            return failed;
         }
 
-        Log.PreloadedAdopted(_logger, token.Accessor ?? "(none)");
-        return (token, null);
+        if (failed.VaultError is null or { IsTokenRejected: true })
+        {
+            // Refused, or an answer that does not describe a token (no data.id): Vault has said no.
+            _store.RefuseRestored(restored);
+        }
+        else
+        {
+            _store.DropRestored(restored);
+        }
+
+        _backoff.Reset();
+        return failed;
     }
 
     /// <summary>Adopts an existing token after lookup-self; <paramref name="what"/> names it in errors.</summary>
-    private async Task<(AutoAuthToken? Token, string? Error)> AdoptAsync(string token, string what, CancellationToken cancellationToken)
+    private async Task<Attempt> AdoptAsync(string token, string what, CancellationToken cancellationToken)
     {
         var lookup = await _client.LookupSelfAsync(token, cancellationToken).ConfigureAwait(false);
         if (!lookup.IsSuccess)
         {
-            return (null, $"lookup-self with {what} failed: {lookup.Error}");
+            return new Attempt(null, $"lookup-self with {what} failed: {lookup.Error}", lookup.Error);
         }
 
         var secret = lookup.Secret;
         var id = secret?.GetDataString("id");
         if (string.IsNullOrEmpty(id))
         {
-            return (null, $"lookup-self returned no data.id for {what}");
+            return new Attempt(null, $"lookup-self returned no data.id for {what}");
         }
 
         if (secret!.GetDataString("type") == "batch")
@@ -220,7 +280,7 @@ internal sealed partial class AuthHandler
         }
 
         var ttl = TimeSpan.FromSeconds(secret.GetDataInt64("ttl") ?? 0);
-        return (new AutoAuthToken(id, secret.GetDataString("accessor"), _time.GetUtcNow(), PositiveOrNull(ttl),
+        return new Attempt(new AutoAuthToken(id, secret.GetDataString("accessor"), _time.GetUtcNow(), PositiveOrNull(ttl),
             secret.GetDataBool("renewable") ?? false), null);
     }
 
@@ -346,9 +406,10 @@ internal sealed partial class AuthHandler
     /// <summary>
     /// Waits <paramref name="delay"/> (infinite allowed). Returns true when woken early because the proxy reported that
     /// Vault rejected <paramref name="currentToken"/>; reports about older tokens are dropped, and the channel holds at
-    /// most one, so many reports cause one login.
+    /// most one, so many reports cause one login. After an <paramref name="outage"/> the wait also ends, returning
+    /// false, as soon as Vault is back (<see cref="VaultRecovery"/>): one attempt follows, however many signals came.
     /// </summary>
-    private async Task<bool> WaitAsync(TimeSpan delay, AuthWaitReason reason, string? currentToken, CancellationToken cancellationToken)
+    private async Task<bool> WaitAsync(TimeSpan delay, AuthWaitReason reason, string? currentToken, CancellationToken cancellationToken, VaultError? outage = null)
     {
         if (delay != Timeout.InfiniteTimeSpan && delay < TimeSpan.Zero)
         {
@@ -357,6 +418,8 @@ internal sealed partial class AuthHandler
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var timer = Task.Delay(delay, _time, stop.Token);
+        var until = delay == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : _time.GetUtcNow() + delay;
+        var recovered = outage is null ? null : _recovery.WaitAsync(seenDown: outage.IsTransport, until, stop.Token);
         Waiting?.Invoke(new AuthLoopWait(reason, delay));
         try
         {
@@ -364,6 +427,15 @@ internal sealed partial class AuthHandler
             {
                 if (currentToken is null)
                 {
+                    if (recovered is not null && await Task.WhenAny(timer, recovered).ConfigureAwait(false) == recovered
+                        && recovered.IsCompletedSuccessfully && !timer.IsCompleted)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var remaining = until - _time.GetUtcNow();
+                        Log.VaultBack(_logger, remaining);
+                        return false;
+                    }
+
                     await timer.ConfigureAwait(false);
                     return false;
                 }
@@ -392,6 +464,12 @@ internal sealed partial class AuthHandler
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
+            if (recovered is not null)
+            {
+                // No probe outlives the wait.
+                await recovered.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+                    .ConfigureAwait(false);
+            }
         }
     }
 
@@ -435,6 +513,16 @@ internal sealed partial class AuthHandler
 
     /// <summary>How often a proxy report of a 403 is checked with Vault at most; reports in between are dropped.</summary>
     internal static readonly TimeSpan RejectionCheckInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>One attempt at a token: the token, or why not, with Vault's error when the request to Vault failed.</summary>
+    private readonly record struct Attempt(AutoAuthToken? Token, string? Error, VaultError? VaultError = null)
+    {
+        /// <summary>Vault could not answer (down, sealed, no active node): an outage, not a verdict.</summary>
+        public bool VaultUnavailable => VaultError is { IsUnavailable: true };
+
+        /// <summary>The error when it was an outage (the wait after it ends as soon as Vault is back), else null.</summary>
+        public VaultError? Outage => VaultUnavailable ? VaultError : null;
+    }
 
     private static TimeSpan? PositiveOrNull(TimeSpan value) => value > TimeSpan.Zero ? value : null;
 
@@ -483,6 +571,15 @@ internal sealed partial class AuthHandler
 
         [LoggerMessage(EventId = 1014, Level = LogLevel.Information, Message = "auto-auth: adopted token (accessor {Accessor}) restored from the persistent cache")]
         public static partial void PreloadedAdopted(ILogger logger, string accessor);
+
+        [LoggerMessage(EventId = 1016, Level = LogLevel.Warning, Message = "auto-auth: cannot confirm the token restored from the persistent cache yet ({Error}); until Vault answers it serves cache lookups only; trying again in {Delay}")]
+        public static partial void PreloadedUnconfirmed(ILogger logger, string error, TimeSpan delay);
+
+        [LoggerMessage(EventId = 1017, Level = LogLevel.Information, Message = "auto-auth: the token (accessor {Accessor}) restored from the persistent cache has expired; logging in")]
+        public static partial void RestoredExpired(ILogger logger, string accessor);
+
+        [LoggerMessage(EventId = 1018, Level = LogLevel.Information, Message = "auto-auth: Vault is answering again; trying now instead of in {Remaining}")]
+        public static partial void VaultBack(ILogger logger, TimeSpan remaining);
 
         [LoggerMessage(EventId = 1015, Level = LogLevel.Debug, Message = "auto-auth: a proxied request with the auto-auth token got 403, but Vault did not refuse the token itself (lookup-self error: {LookupError}); not logging in again")]
         public static partial void RejectionNotConfirmed(ILogger logger, VaultError? lookupError);

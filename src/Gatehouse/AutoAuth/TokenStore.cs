@@ -14,10 +14,17 @@ internal sealed class TokenStore
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
 
     private AutoAuthToken? _current;
-    private AutoAuthToken? _preloaded;
+    private AutoAuthToken? _restored;
 
     /// <summary>The newest token, or null before the first login.</summary>
     public AutoAuthToken? Current => Volatile.Read(ref _current);
+
+    /// <summary>
+    /// The auto-auth token restored from the persistent cache while Vault has not confirmed it: the proxy may use it to
+    /// look answers up in the cache, never to send a request. Null once a token is published (this one adopted, or a
+    /// new login) and once Vault refused it.
+    /// </summary>
+    public AutoAuthToken? Restored => Volatile.Read(ref _restored);
 
     /// <summary>Completes when the first token is published.</summary>
     public Task FirstToken => _firstToken.Task;
@@ -25,21 +32,39 @@ internal sealed class TokenStore
     /// <summary>Raised after each publish, on the publishing thread.</summary>
     public event Action<AutoAuthToken>? Published;
 
+    /// <summary>Raised, on the auth loop's thread, when Vault refused the restored token (see <see cref="RefuseRestored"/>).</summary>
+    public event Action<AutoAuthToken>? RestoredRefused;
+
     public void Publish(AutoAuthToken token)
     {
+        // Current first: a reader that finds no restored token then finds this one.
         Volatile.Write(ref _current, token);
+        Volatile.Write(ref _restored, null);
         _firstToken.TrySetResult();
         Published?.Invoke(token);
     }
 
     /// <summary>
-    /// Offers a token restored from the persistent cache to auto-auth's first pass (Vault's "preloaded token"): the
-    /// auth loop adopts it after a successful lookup-self instead of logging in. It is not published until then.
+    /// Offers a token restored from the persistent cache to auto-auth (Vault's "preloaded token"): the auth loop adopts
+    /// it after a successful lookup-self instead of logging in, and until then it is <see cref="Restored"/>. It is not
+    /// published until Vault confirms it.
     /// </summary>
-    public void Preload(AutoAuthToken token) => Volatile.Write(ref _preloaded, token);
+    public void Preload(AutoAuthToken token) => Volatile.Write(ref _restored, token);
 
-    /// <summary>The preloaded token, once; null when there is none or it was taken.</summary>
-    public AutoAuthToken? TakePreloaded() => Interlocked.Exchange(ref _preloaded, null);
+    /// <summary>
+    /// Vault refused the restored token (revoked, expired): it is no longer used for lookups, and the cache drops what
+    /// it holds under it (<see cref="RestoredRefused"/>).
+    /// </summary>
+    public void RefuseRestored(AutoAuthToken token)
+    {
+        if (ReferenceEquals(Interlocked.CompareExchange(ref _restored, null, token), token))
+        {
+            RestoredRefused?.Invoke(token);
+        }
+    }
+
+    /// <summary>Stops using the restored token for lookups without judging it (it will not be adopted).</summary>
+    public void DropRestored(AutoAuthToken token) => Interlocked.CompareExchange(ref _restored, null, token);
 
     /// <summary>Forgets the token (it was revoked or expired) until the next publish.</summary>
     public void Clear(AutoAuthToken expected) => Interlocked.CompareExchange(ref _current, null, expected);

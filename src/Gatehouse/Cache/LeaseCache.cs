@@ -12,7 +12,7 @@ namespace Gatehouse.Cache;
 /// Identical logins and token creations get the same token, leased secrets the same lease; the <see cref="Renewer"/>
 /// keeps them alive and revocations seen through the proxy evict them at once.
 /// </summary>
-internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
+internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsyncDisposable
 {
     /// <summary>
     /// Request bodies larger than this bypass the cache (logins and token creates are a few hundred bytes), chunked
@@ -46,6 +46,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
         if (tokens is not null)
         {
             tokens.Published += RegisterAutoAuthToken;
+            tokens.RestoredRefused += OnRestoredRefused;
             if (tokens.Current is { } current)
             {
                 RegisterAutoAuthToken(current);
@@ -120,6 +121,26 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
             _inFlight.TryRemove(new KeyValuePair<CacheKey, InFlight>(key, mine));
             mine.Completion.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// A hit, or null; nothing is forwarded and nothing waits for an identical request in flight. The request handler
+    /// asks this with the auto-auth token restored from the persistent cache, which must not reach Vault unconfirmed.
+    /// </summary>
+    public async ValueTask<ProxyResult?> TryAnswerAsync(ProxyRequest request, CancellationToken cancellationToken)
+    {
+        if (!await request.BufferBodyAsync(MaxKeyedBody, evenChunked: true, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        if (TryHit(CacheKey.Compute(ToCacheRequest(request))) is not { } hit)
+        {
+            return null;
+        }
+
+        request.ServedFromCache = true;
+        return hit;
     }
 
     /// <summary>Looks a request up without forwarding (benchmarks, tests).</summary>
@@ -259,6 +280,16 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Vault refused the auto-auth token restored from the persistent cache (revoked, expired): it and everything
+    /// cached under it leave, as for any token Vault no longer knows (the subtree rule).
+    /// </summary>
+    private void OnRestoredRefused(AutoAuthToken token)
+    {
+        var evicted = Index.EvictToken(token.Token, EvictionReason.Revoked);
+        Log.RestoredRefused(_logger, token.Accessor ?? "(none)", evicted);
+    }
+
     /// <summary>The <c>reason</c> label of <c>vault.gatehouse.cache.evictions</c>: a fixed set.</summary>
     public static string ReasonName(EvictionReason reason) => reason switch
     {
@@ -323,6 +354,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
         if (_tokens is not null)
         {
             _tokens.Published -= RegisterAutoAuthToken;
+            _tokens.RestoredRefused -= OnRestoredRefused;
         }
 
         await Renewer.DisposeAsync().ConfigureAwait(false);
@@ -344,6 +376,9 @@ internal sealed partial class LeaseCache : IVaultProxier, IAsyncDisposable
 
         [LoggerMessage(3, LogLevel.Debug, "Revocation ({Kind}) seen through the proxy; evicted {Count} entries")]
         public static partial void Revoked(ILogger logger, RevocationKind kind, int count);
+
+        [LoggerMessage(5, LogLevel.Information, "Vault refused the auto-auth token (accessor {Accessor}) restored from the persistent cache; evicted {Count} entries (the token and what was cached under it)")]
+        public static partial void RestoredRefused(ILogger logger, string accessor, int count);
 
         [LoggerMessage(4, LogLevel.Warning, "The lease cache is full ({Count} entries, {Bytes} bytes); serving without caching. Raise cache.max_entries or cache.max_bytes")]
         public static partial void Full(ILogger logger, int count, long bytes);

@@ -53,6 +53,7 @@ internal static class LeaseCacheServiceCollectionExtensions
             return leaseCache;
         });
         services.AddSingleton<IVaultProxier>(sp => sp.GetRequiredService<LeaseCache>());
+        services.AddSingleton<IStoredAnswers>(sp => sp.GetRequiredService<LeaseCache>());
         services.AddSingleton(sp => new CacheClearEndpoint(sp.GetRequiredService<LeaseCache>(), sp.GetService<TokenStore>()));
         if (cache.Persist is { } persist)
         {

@@ -28,6 +28,9 @@ internal sealed class ConfigBinder
     private static readonly string[] TopLevelOriginKeys =
         ["pid_file", "log_level", "log_format", "log_file", "log_rotate_bytes", "log_rotate_duration", "log_rotate_max_files"];
 
+    /// <summary>The <c>api_proxy</c> keys whose place <see cref="GatehouseConfig.Origins"/> keeps, as <c>api_proxy.&lt;key&gt;</c>.</summary>
+    private static readonly string[] ApiProxyOriginKeys = ["max_upstream_requests", "upstream_queue_timeout"];
+
     /// <summary>The <c>vault</c> keys whose place <see cref="GatehouseConfig.Origins"/> keeps, as <c>vault.&lt;key&gt;</c>.</summary>
     private static readonly string[] VaultOriginKeys =
         ["address", "ca_cert", "ca_path", "client_cert", "client_key", "tls_skip_verify", "tls_server_name", "namespace"];
@@ -95,11 +98,11 @@ internal sealed class ConfigBinder
         LegacyCacheKeys? legacy = null;
         if (cacheBlocks.Count > 0)
             cache = BindCache(cacheBlocks[0], out legacy);
-        var apiProxy = apiProxyBlocks.Count > 0 ? BindApiProxy(apiProxyBlocks[0], "api_proxy", fromCache: false) : null;
+        var origins = ImmutableDictionary.CreateBuilder<string, SourcePosition>(StringComparer.Ordinal);
+        var apiProxy = apiProxyBlocks.Count > 0 ? BindApiProxy(apiProxyBlocks[0], origins) : null;
         if (legacy is not null)
             apiProxy = ApplyLegacyCacheKeys(apiProxy, legacy, apiProxyBlocks.Count > 0 ? apiProxyBlocks[0] : null);
 
-        var origins = ImmutableDictionary.CreateBuilder<string, SourcePosition>(StringComparer.Ordinal);
         foreach (var key in TopLevelOriginKeys)
         {
             if (r.PositionOf(key) is { } position)
@@ -218,14 +221,20 @@ internal sealed class ConfigBinder
     {
         var r = Reader(entry.Body, "vault");
         int? numRetries = null;
+        TimeSpan? unavailableBudget = null;
         var retryBlocks = Blocks(r, "retry");
         OnlyOne(retryBlocks, "vault.retry", "one and only one \"retry\" block is required");
         if (retryBlocks.Count > 0)
         {
             var retry = Reader(retryBlocks[0].Body, "vault.retry");
             numRetries = retry.Int("num_retries");
-            if (retry.PositionOf("num_retries") is { } position)
-                origins["vault.retry.num_retries"] = position;
+            unavailableBudget = retry.Duration("unavailable_budget");
+            foreach (var key in (string[])["num_retries", "unavailable_budget"])
+            {
+                if (retry.PositionOf(key) is { } position)
+                    origins[$"vault.retry.{key}"] = position;
+            }
+
             retry.Finish();
         }
 
@@ -246,6 +255,7 @@ internal sealed class ConfigBinder
             TlsServerName = r.String("tls_server_name"),
             Namespace = r.String("namespace"),
             NumRetries = numRetries,
+            UnavailableRetryBudget = unavailableBudget,
         };
         r.Finish();
         return vault;
@@ -405,10 +415,20 @@ internal sealed class ConfigBinder
 
     // ---- api_proxy and cache ----------------------------------------------------------------------------------
 
-    private ApiProxyConfig BindApiProxy(BlockEntry entry, string path, bool fromCache)
+    private ApiProxyConfig BindApiProxy(BlockEntry entry, ImmutableDictionary<string, SourcePosition>.Builder origins)
     {
-        var r = Reader(entry.Body, path);
-        var proxy = BindProxyKeys(r, entry.Position, fromCache);
+        var r = Reader(entry.Body, "api_proxy");
+        var proxy = BindProxyKeys(r, entry.Position, fromCache: false) with
+        {
+            MaxUpstreamRequests = r.Int("max_upstream_requests"),
+            UpstreamQueueTimeout = r.Duration("upstream_queue_timeout"),
+        };
+        foreach (var key in ApiProxyOriginKeys)
+        {
+            if (r.PositionOf(key) is { } position)
+                origins[$"api_proxy.{key}"] = position;
+        }
+
         if (r.Bool("prepend_configured_namespace") == true)
         {
             Error(r.Raw("prepend_configured_namespace")!.Position, r.Child("prepend_configured_namespace"),

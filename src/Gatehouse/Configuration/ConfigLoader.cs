@@ -93,6 +93,12 @@ internal static class ConfigLoader
             origins.AddRange(b.Origins.Where(o => o.Key.StartsWith("vault.", StringComparison.Ordinal)));
         }
 
+        if (b.ApiProxy is not null)
+        {
+            origins.RemoveRange([.. origins.Keys.Where(k => k.StartsWith("api_proxy.", StringComparison.Ordinal))]);
+            origins.AddRange(b.Origins.Where(o => o.Key.StartsWith("api_proxy.", StringComparison.Ordinal)));
+        }
+
         // The later file's value, and its place, when it has one that counts; else the earlier value stays.
         T Pick<T>(string key, bool laterCounts, T laterValue, T earlierValue)
         {

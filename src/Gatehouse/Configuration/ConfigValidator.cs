@@ -124,6 +124,25 @@ internal static class ConfigValidator
             Error(At("vault.retry.num_retries"), "vault.retry.num_retries",
                 "num_retries must be -1 (no retries), 0 (the default, 12) or more");
         }
+
+        if (config.Vault.UnavailableRetryBudget is { } unavailable && unavailable < TimeSpan.Zero)
+        {
+            Error(At("vault.retry.unavailable_budget"), "vault.retry.unavailable_budget",
+                "unavailable_budget must not be negative; use a duration such as 5s, or 0 to return Vault's 503 at once");
+        }
+
+        // 9. The API proxy's bounds on requests to Vault under overload (Gatehouse only).
+        if (apiProxy?.MaxUpstreamRequests is <= 0)
+        {
+            Error(At("api_proxy.max_upstream_requests"), "api_proxy.max_upstream_requests",
+                $"max_upstream_requests must be positive; use a number such as {Defaults.MaxUpstreamRequests}");
+        }
+
+        if (apiProxy?.UpstreamQueueTimeout is { } queueTimeout && queueTimeout <= TimeSpan.Zero)
+        {
+            Error(At("api_proxy.upstream_queue_timeout"), "api_proxy.upstream_queue_timeout",
+                "upstream_queue_timeout must be positive; use a duration such as 5s");
+        }
     }
 
     /// <summary>

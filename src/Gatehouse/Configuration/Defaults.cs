@@ -42,6 +42,21 @@ internal static class Defaults
     /// <summary>How long Vault may stay silent on a proxied request, and the budget for its retries (Vault's client timeout).</summary>
     public static readonly TimeSpan UpstreamTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// api_proxy.max_upstream_requests (ours): proxied requests sent to Vault at once; the rest wait their turn in
+    /// arrival order. A few hundred keeps a 2-core Vault busy without thousands of connections.
+    /// </summary>
+    public const int MaxUpstreamRequests = 256;
+
+    /// <summary>api_proxy.upstream_queue_timeout (ours): how long a request waits for its turn before a 503: 5 seconds.</summary>
+    public static readonly TimeSpan UpstreamQueueTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// vault.retry.unavailable_budget (ours): how long after a request arrived a 503 from Vault (sealed, no active node)
+    /// may still be retried: 5 seconds, well inside clients' timeouts.
+    /// </summary>
+    public static readonly TimeSpan UnavailableRetryBudget = TimeSpan.FromSeconds(5);
+
     /// <summary>listener max_request_size: the largest request body a listener accepts, 32 MiB (as Vault).</summary>
     public const long MaxRequestSize = 32L * 1024 * 1024;
 }

@@ -56,6 +56,8 @@ internal static class EffectiveConfigJson
                 },
                 ["enforce_consistency"] = apiProxy.EnforceConsistency.ToString().ToLowerInvariant(),
                 ["when_inconsistent"] = apiProxy.WhenInconsistent.ToString().ToLowerInvariant(),
+                ["max_upstream_requests"] = apiProxy.EffectiveMaxUpstreamRequests,
+                ["upstream_queue_timeout"] = GoDuration(apiProxy.EffectiveUpstreamQueueTimeout),
             };
         }
 
@@ -78,7 +80,11 @@ internal static class EffectiveConfigJson
         ["tls_skip_verify"] = vault.TlsSkipVerify,
         ["tls_server_name"] = vault.TlsServerName ?? "",
         ["namespace"] = vault.Namespace ?? "",
-        ["retry"] = new JsonObject { ["num_retries"] = vault.NumRetries == -1 ? -1 : vault.EffectiveNumRetries },
+        ["retry"] = new JsonObject
+        {
+            ["num_retries"] = vault.NumRetries == -1 ? -1 : vault.EffectiveNumRetries,
+            ["unavailable_budget"] = GoDuration(vault.EffectiveUnavailableRetryBudget),
+        },
     };
 
     private static JsonObject AutoAuth(AutoAuthConfig autoAuth)

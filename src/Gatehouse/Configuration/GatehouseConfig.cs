@@ -50,8 +50,8 @@ internal sealed record GatehouseConfig
     public IReadOnlyList<string> SourceFiles { get; init; } = [];
 
     /// <summary>
-    /// Where each top-level and <c>vault</c> value in effect was set, by the path messages use (<c>log_level</c>,
-    /// <c>vault.address</c>, <c>vault.retry.num_retries</c>): the value's place in a file, or the environment variable
+    /// Where each top-level, <c>vault</c> and <c>api_proxy</c> value in effect was set, by the path messages use
+    /// (<c>log_level</c>, <c>vault.address</c>, <c>vault.retry.num_retries</c>, <c>api_proxy.max_upstream_requests</c>): the value's place in a file, or the environment variable
     /// or flag that set it (<see cref="ConfigDiagnostic.Environment"/>, <see cref="ConfigDiagnostic.Flag"/>). A value
     /// left at its default has no entry. The validator reports a problem with such a value at its origin.
     /// </summary>
@@ -91,10 +91,18 @@ internal sealed record VaultConfig
     /// <summary>Null means the default, 12 retries. -1 disables retries; 0 also means 12, as in Vault.</summary>
     public int? NumRetries { get; init; }
 
+    /// <summary>
+    /// Ours (<c>retry { unavailable_budget }</c>): a 503 from Vault is retried only while the request is younger than
+    /// this; then Vault's answer goes to the client. Null means the default, 5 seconds; zero: a 503 is never retried.
+    /// </summary>
+    public TimeSpan? UnavailableRetryBudget { get; init; }
+
     /// <summary>The address in use: an empty one means the default, as in Vault.</summary>
     public string EffectiveAddress => string.IsNullOrEmpty(Address) ? Defaults.VaultAddress : Address;
 
     public int EffectiveNumRetries => NumRetries is null or 0 ? Defaults.NumRetries : Math.Max(NumRetries.Value, 0);
+
+    public TimeSpan EffectiveUnavailableRetryBudget => UnavailableRetryBudget ?? Defaults.UnavailableRetryBudget;
 }
 
 /// <summary>The <c>auto_auth</c> stanza.</summary>
@@ -204,6 +212,19 @@ internal sealed record ApiProxyConfig
     public EnforceConsistency EnforceConsistency { get; init; }
 
     public WhenInconsistent WhenInconsistent { get; init; }
+
+    /// <summary>
+    /// Ours: how many proxied requests may be with Vault at once; the others queue, oldest first. Null means the
+    /// default, 256.
+    /// </summary>
+    public int? MaxUpstreamRequests { get; init; }
+
+    /// <summary>Ours: how long a request may wait in that queue before Gatehouse answers 503. Null means the default, 5 seconds.</summary>
+    public TimeSpan? UpstreamQueueTimeout { get; init; }
+
+    public int EffectiveMaxUpstreamRequests => MaxUpstreamRequests ?? Defaults.MaxUpstreamRequests;
+
+    public TimeSpan EffectiveUpstreamQueueTimeout => UpstreamQueueTimeout ?? Defaults.UpstreamQueueTimeout;
 
     /// <summary>
     /// True when there was no <c>api_proxy</c> block and this one was made from the legacy Agent keys in

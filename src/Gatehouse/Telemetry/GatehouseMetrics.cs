@@ -40,6 +40,7 @@ internal sealed class GatehouseMetrics : IDisposable
     private readonly UpDownCounter<long> _inFlight;
     private readonly Histogram<double> _upstreamDuration;
     private readonly Counter<long> _upstreamRetries;
+    private readonly Counter<long> _upstreamShed;
     private readonly Counter<long> _authRenewals;
     private readonly Counter<long> _authRelogins;
     private readonly Counter<long> _sinkWriteFailures;
@@ -57,6 +58,8 @@ internal sealed class GatehouseMetrics : IDisposable
     private Func<double?>? _tokenTtlSeconds;
     private Func<long>? _cacheEntries;
     private Func<long>? _cacheBytes;
+    private Func<long>? _upstreamQueued;
+    private Func<long>? _upstreamActive;
 
     public GatehouseMetrics(IMeterFactory? meterFactory = null)
     {
@@ -83,6 +86,9 @@ internal sealed class GatehouseMetrics : IDisposable
             "vault.gatehouse.upstream.duration", "ms", "Time from sending a request to Vault to its response headers.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = UpstreamBuckets });
         _upstreamRetries = _meter.CreateCounter<long>("vault.gatehouse.proxy.upstream_retries", "{attempt}", "Upstream attempts repeated after a retryable failure.");
+        _meter.CreateObservableGauge("vault.gatehouse.upstream.queued", ObserveUpstreamQueued, "{request}", "Proxied requests waiting for a turn to be sent to Vault (api_proxy.max_upstream_requests are with Vault).");
+        _meter.CreateObservableGauge("vault.gatehouse.upstream.active", ObserveUpstreamActive, "{request}", "Proxied requests with Vault now (at most api_proxy.max_upstream_requests).");
+        _upstreamShed = _meter.CreateCounter<long>("vault.gatehouse.upstream.shed", "{request}", "Proxied requests answered 503 after waiting api_proxy.upstream_queue_timeout for a turn; never sent to Vault.");
         _meter.CreateObservableGauge("vault.gatehouse.auth.token_ttl", ObserveTokenTtl, "s", "Seconds until the auto-auth token expires.");
         _authRenewals = _meter.CreateCounter<long>("vault.gatehouse.auth.renewals", "{renewal}", "Renewals of the auto-auth token, by result.");
         _authRelogins = _meter.CreateCounter<long>("vault.gatehouse.auth.relogins", "{login}", "Auto-auth logins after the first.");
@@ -173,6 +179,16 @@ internal sealed class GatehouseMetrics : IDisposable
     /// <summary>A proxied request is being sent to Vault again.</summary>
     public void UpstreamRetry() => _upstreamRetries.Add(1);
 
+    /// <summary>A proxied request waited its whole queue timeout for a turn and was answered 503 without reaching Vault.</summary>
+    public void UpstreamShed() => _upstreamShed.Add(1);
+
+    /// <summary>Where the upstream gauges read their values: requests waiting for a turn, and requests with Vault.</summary>
+    public void ObserveUpstream(Func<long> queued, Func<long> active)
+    {
+        _upstreamQueued = queued;
+        _upstreamActive = active;
+    }
+
     // ---- Lease cache ----
 
     /// <summary>Where the cache gauges read their values.</summary>
@@ -198,6 +214,12 @@ internal sealed class GatehouseMetrics : IDisposable
 
     private IEnumerable<Measurement<double>> ObserveTokenTtl() =>
         _tokenTtlSeconds?.Invoke() is { } seconds ? [new Measurement<double>(Math.Max(0, Math.Floor(seconds)))] : [];
+
+    private IEnumerable<Measurement<long>> ObserveUpstreamQueued() =>
+        _upstreamQueued is { } queued ? [new Measurement<long>(queued())] : [];
+
+    private IEnumerable<Measurement<long>> ObserveUpstreamActive() =>
+        _upstreamActive is { } active ? [new Measurement<long>(active())] : [];
 
     private IEnumerable<Measurement<long>> ObserveCacheEntries() =>
         _cacheEntries is { } entries ? [new Measurement<long>(entries())] : [];

@@ -104,7 +104,16 @@ internal sealed class VaultClient : IDisposable
         SendAsync(HttpMethod.Put, "sys/wrapping/lookup", token: null,
             JsonBody(new Dictionary<string, string> { ["token"] = wrappingToken }), wrapTtl: null, cancellationToken);
 
-    private async Task<VaultResult> SendAsync(HttpMethod method, string path, string? token, string? body, TimeSpan? wrapTtl, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>GET /v1/sys/health?standbyok=true&amp;perfstandbyok=true</c>, unauthenticated and in no namespace: a success
+    /// means a node that can take a login answers (a standby forwards it to the active node). Sealed, uninitialised
+    /// and DR-secondary nodes answer an error status.
+    /// </summary>
+    public Task<VaultResult> HealthAsync(CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "sys/health?standbyok=true&perfstandbyok=true", token: null, body: null, wrapTtl: null, cancellationToken, rootNamespace: true);
+
+    private async Task<VaultResult> SendAsync(
+        HttpMethod method, string path, string? token, string? body, TimeSpan? wrapTtl, CancellationToken cancellationToken, bool rootNamespace = false)
     {
         using var request = new HttpRequestMessage(method, new Uri(_address, "v1/" + path));
         foreach (var product in UserAgent)
@@ -117,7 +126,7 @@ internal sealed class VaultClient : IDisposable
             request.Headers.TryAddWithoutValidation(TokenHeader, token);
         }
 
-        if (Namespace is not null)
+        if (Namespace is not null && !rootNamespace)
         {
             request.Headers.TryAddWithoutValidation(NamespaceHeader, Namespace);
         }

@@ -145,6 +145,12 @@ internal sealed record VaultError(int Status, IReadOnlyList<string> Errors)
     public bool IsTransport => Status == 0;
 
     /// <summary>
+    /// Vault cannot serve now: no response, or 502/503/504 (sealed, a standby with no active node, a load balancer
+    /// with no Vault behind it). An outage, not a verdict on the request: the same request may work once Vault is back.
+    /// </summary>
+    public bool IsUnavailable => Status is 0 or 502 or 503 or 504;
+
+    /// <summary>
     /// Vault refused the token itself (403 "permission denied", or 400/403 "bad token"): retrying with it is pointless.
     /// </summary>
     public bool IsTokenRejected => Status == 403

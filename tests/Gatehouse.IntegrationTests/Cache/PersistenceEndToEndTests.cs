@@ -278,7 +278,7 @@ public sealed class PersistenceEndToEndTests : IDisposable
         using var read = await h.SendAsync(HttpMethod.Get, "/v1/secret/db", token);
 
         await h.RestartHostAsync();
-        Assert.Equal(token, h.Host.TokenStore.TakePreloaded()?.Token);
+        Assert.Equal(token, h.Host.TokenStore.Restored?.Token);
         Assert.True(h.Cache.Index.IsManagedToken(token));
         using var again = await h.SendAsync(HttpMethod.Get, "/v1/secret/db", token);
         Assert.Equal("HIT", XCache(again));

@@ -117,8 +117,11 @@ internal sealed class OpsHarness : IAsyncDisposable
         {{extra}}
         """;
 
-    /// <summary>Writes <paramref name="hcl"/> as the config file, loads it like the CLI and starts the host.</summary>
-    public async Task StartGatehouseAsync(string hcl)
+    /// <summary>
+    /// Writes <paramref name="hcl"/> as the config file, loads it like the CLI and starts the host. A token-less request
+    /// waits <paramref name="firstTokenWait"/> (default 5 s on the fake clock) for auto-auth's first token.
+    /// </summary>
+    public async Task StartGatehouseAsync(string hcl, TimeSpan? firstTokenWait = null)
     {
         await File.WriteAllTextAsync(ConfigPath, hcl);
         var loaded = Load();
@@ -128,13 +131,26 @@ internal sealed class OpsHarness : IAsyncDisposable
             TimeProvider = Time,
             LogConsole = _console,
             Reload = Load,
-            ApiProxy = new ApiProxyOptions { RetryJitter = () => 0, FirstTokenWait = TimeSpan.FromSeconds(5) },
+            ApiProxy = new ApiProxyOptions { RetryJitter = () => 0, FirstTokenWait = firstTokenWait ?? TimeSpan.FromSeconds(5) },
 
             // Registered before the auth loop's own hosted service, so it subscribes before the loop's first wait.
             ConfigureServices = services => services.AddHostedService(sp => new AuthWaitTap(sp, _authWaits.Writer)),
         });
         var address = Host.Addresses[0].Address;
         Client = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { BaseAddress = address };
+    }
+
+    /// <summary>Stops Gatehouse (as SIGTERM would); DevVault keeps running. <see cref="StartGatehouseAsync"/> starts it again.</summary>
+    public async Task StopGatehouseAsync()
+    {
+        Client.Dispose();
+        await Host.DisposeAsync();
+        Client = null!;
+        Host = null!;
+        while (_authWaits.Reader.TryRead(out _))
+        {
+            // Waits of the stopped host's loop; the next host's loop reports its own.
+        }
     }
 
     public ConfigLoadResult Load() => ConfigLoader.Load([ConfigPath], _ => null);

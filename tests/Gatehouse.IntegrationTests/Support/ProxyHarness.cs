@@ -28,7 +28,9 @@ internal sealed class ProxyHarness : IAsyncDisposable
         Func<GatehouseConfig, GatehouseConfig>? configure = null,
         ApiProxyOptions? options = null,
         ListenerConfig? listener = null,
-        TimeSpan? halfClosedGrace = null)
+        TimeSpan? halfClosedGrace = null,
+        TextWriter? logConsole = null,
+        TimeProvider? time = null)
     {
         var config = new GatehouseConfig
         {
@@ -41,6 +43,8 @@ internal sealed class ProxyHarness : IAsyncDisposable
         {
             ApiProxy = options ?? new ApiProxyOptions { RetryJitter = () => 0, FirstTokenWait = TimeSpan.FromSeconds(2) },
             HalfClosedGrace = halfClosedGrace,
+            LogConsole = logConsole,
+            TimeProvider = time,
             LoggerFactory = Environment.GetEnvironmentVariable("GATEHOUSE_TEST_LOGS") is "1"
                 ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug))
                 : null,

@@ -31,6 +31,24 @@ public sealed class RetryPolicyTests
     public void Delay_DoublesFrom250msToA4sCap_TimesJitterOf1To1Point5(int retry, double jitter, double expectedMs) =>
         Assert.Equal(expectedMs, new RetryPolicy(12, TimeSpan.FromMinutes(1), true, () => jitter).Delay(retry, null).TotalMilliseconds, 3);
 
+    [Theory]
+    [InlineData(503, 5)]
+    [InlineData(500, 60)]
+    [InlineData(502, 60)]
+    [InlineData(429, 60)]
+    [InlineData(412, 60)]
+    [InlineData(null, 60)]
+    public void BudgetFor_A503HasTheUnavailableBudget_EverythingElseTheWholeOne(int? status, int seconds) =>
+        Assert.Equal(
+            TimeSpan.FromSeconds(seconds),
+            new RetryPolicy(12, TimeSpan.FromMinutes(1), true, unavailableBudget: TimeSpan.FromSeconds(5)).BudgetFor(status));
+
+    [Fact]
+    public void UnavailableBudget_IsNeverLongerThanTheWholeBudget() =>
+        Assert.Equal(
+            TimeSpan.FromSeconds(10),
+            new RetryPolicy(12, TimeSpan.FromSeconds(10), true, unavailableBudget: TimeSpan.FromMinutes(5)).BudgetFor(503));
+
     [Fact]
     public void Delay_RetryAfter_ReplacesTheBackoff() =>
         Assert.Equal(TimeSpan.FromSeconds(7), new RetryPolicy(12, TimeSpan.FromMinutes(1), true, () => 0).Delay(1, TimeSpan.FromSeconds(7)));

@@ -318,4 +318,202 @@ public sealed class AuthHandlerTests
         Assert.Contains("acc-1", text, StringComparison.Ordinal);
         Assert.DoesNotContain("SECRET-TOKEN", text, StringComparison.Ordinal);
     }
+
+    private static HttpResponseMessage LookupSelf(string token, int ttl, string accessor = "acc-restored") =>
+        Json(HttpStatusCode.OK, $$$"""{"data":{"id":"{{{token}}}","accessor":"{{{accessor}}}","ttl":{{{ttl}}},"renewable":true,"type":"service"}}""");
+
+    private static AutoAuthToken Restored(AuthLoopDriver loop, string token = "s.restored") =>
+        new(token, "acc-restored", loop.Time.GetUtcNow(), TimeSpan.FromMinutes(30), Renewable: true);
+
+    [Fact]
+    public async Task AuthHandler_RestoredToken_WhileVaultIsDown_StaysRestoredAndIsAdoptedWhenVaultAnswers()
+    {
+        var down = true;
+        var vault = new FakeVaultHandler(r => down
+            ? throw new HttpRequestException("Connection refused")
+            : r.Path == LookupSelfPath ? LookupSelf(r.Token!, 1800) : Login("s.fresh", 3600));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient());
+        var restored = Restored(loop);
+        loop.Store.Preload(restored);
+        loop.Start();
+
+        // Vault cannot answer: no login, the restored token stays for cache lookups and is tried again.
+        Assert.Equal(TimeSpan.FromSeconds(1), (await loop.ElapseAsync(AuthWaitReason.LoginBackoff)).Delay);
+        var wait = await loop.NextWaitAsync();
+        Assert.Equal(AuthWaitReason.LoginBackoff, wait.Reason);
+        Assert.Equal(TimeSpan.FromSeconds(2), wait.Delay);
+        Assert.Same(restored, loop.Store.Restored);
+        Assert.Null(loop.Store.Current);
+        Assert.Equal(2, vault.Count("GET", LookupSelfPath));
+        Assert.Equal(0, vault.Count("PUT", LoginPath));
+
+        // Vault is back: lookup-self confirms it; adopted as it is, without a login.
+        down = false;
+        loop.Time.Advance(wait.Delay);
+        Assert.Equal(AuthWaitReason.Renewal, (await loop.NextWaitAsync()).Reason);
+        Assert.Equal("s.restored", loop.Store.Current?.Token);
+        Assert.Null(loop.Store.Restored);
+        Assert.Equal(0, vault.Count("PUT", LoginPath));
+        Assert.All(vault.Requests, r => Assert.Equal("s.restored", r.Token));
+    }
+
+    [Fact]
+    public async Task AuthHandler_RestoredToken_RefusedOnceVaultAnswers_IsRefusedAndALoginFollowsAfterMinBackoff()
+    {
+        var down = true;
+        var vault = new FakeVaultHandler(r => down
+            ? Error(HttpStatusCode.ServiceUnavailable, "Vault is sealed")
+            : r.Path == LookupSelfPath ? Error(HttpStatusCode.Forbidden, "permission denied") : Login("s.fresh", 3600));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient());
+        var refused = new List<AutoAuthToken>();
+        loop.Store.RestoredRefused += refused.Add;
+        var restored = Restored(loop);
+        loop.Store.Preload(restored);
+        loop.Start();
+
+        // Sealed: Vault cannot answer yet; the backoff grows.
+        await loop.ElapseAsync(AuthWaitReason.LoginBackoff);
+        await loop.ElapseAsync(AuthWaitReason.LoginBackoff);
+        var third = await loop.NextWaitAsync();
+        Assert.Equal(TimeSpan.FromSeconds(4), third.Delay);
+        down = false;
+        loop.Time.Advance(third.Delay);
+
+        // Vault refuses it: dropped (once), then one min_backoff and a fresh login.
+        var wait = await loop.NextWaitAsync();
+        Assert.Equal(AuthWaitReason.LoginBackoff, wait.Reason);
+        Assert.Equal(TimeSpan.FromSeconds(1), wait.Delay);
+        Assert.Same(restored, Assert.Single(refused));
+        Assert.Null(loop.Store.Restored);
+        Assert.Equal(0, vault.Count("PUT", LoginPath));
+        loop.Time.Advance(wait.Delay);
+        Assert.Equal(AuthWaitReason.Renewal, (await loop.NextWaitAsync()).Reason);
+        Assert.Equal("s.fresh", loop.Store.Current?.Token);
+        Assert.Equal(4, vault.Count("GET", LookupSelfPath));
+    }
+
+    [Fact]
+    public async Task AuthHandler_RestoredToken_WithExitOnErr_IsTriedOnceThenTheLoginDecides()
+    {
+        var vault = new FakeVaultHandler(_ => throw new HttpRequestException("Connection refused"));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient(), new AuthHandlerOptions { Random = () => 0, ExitOnError = true });
+        loop.Store.Preload(Restored(loop));
+        loop.Start();
+
+        await loop.ElapseAsync(AuthWaitReason.LoginBackoff);
+        var outcome = await loop.Run!.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(outcome.IsFatal);
+        Assert.Equal(1, vault.Count("GET", LookupSelfPath));
+        Assert.Equal(1, vault.Count("PUT", LoginPath));
+    }
+
+    [Fact]
+    public async Task AuthHandler_RestoredToken_ThatExpiredDuringTheOutage_IsRefusedAndALoginFollows()
+    {
+        var down = true;
+        var vault = new FakeVaultHandler(r => down ? throw new HttpRequestException("Connection refused") : Login("s.fresh", 3600));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient());
+        var refused = new List<AutoAuthToken>();
+        loop.Store.RestoredRefused += refused.Add;
+        loop.Store.Preload(new AutoAuthToken("s.restored", "acc-restored", loop.Time.GetUtcNow(), TimeSpan.FromSeconds(2), Renewable: true));
+        loop.Start();
+
+        await loop.ElapseAsync(AuthWaitReason.LoginBackoff);
+        var second = await loop.NextWaitAsync();
+        down = false;
+        loop.Time.Advance(second.Delay); // 3 s: past its TTL
+        Assert.Equal(AuthWaitReason.Renewal, (await loop.NextWaitAsync()).Reason);
+        Assert.Equal("s.fresh", loop.Store.Current?.Token);
+        Assert.Single(refused);
+        Assert.Equal(2, vault.Count("GET", LookupSelfPath));
+    }
+
+    private const string HealthPath = "/v1/sys/health";
+
+    /// <summary>Lets the loop fail with <paramref name="failure"/> until its login backoff reaches 16 s; returns that wait.</summary>
+    private static async Task<AuthLoopWait> BackoffOf16sAsync(AuthLoopDriver loop)
+    {
+        foreach (var seconds in new[] { 1, 2, 4, 8 })
+        {
+            Assert.Equal(TimeSpan.FromSeconds(seconds), (await loop.ElapseAsync(AuthWaitReason.LoginBackoff)).Delay);
+        }
+
+        var wait = await loop.NextWaitAsync();
+        Assert.Equal(TimeSpan.FromSeconds(16), wait.Delay);
+        return wait;
+    }
+
+    [Fact]
+    public async Task AuthHandler_AfterLoginsGotNoAnswer_TheFirstProbeThatFindsVaultEndsTheBackoff()
+    {
+        var down = true;
+        var vault = new FakeVaultHandler(r => down
+            ? throw new HttpRequestException("Connection refused")
+            : r.Path == HealthPath ? Json(HttpStatusCode.OK, """{"initialized":true,"sealed":false}""") : Login("s.back", 3600));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient());
+        var armed = System.Threading.Channels.Channel.CreateUnbounded<bool>();
+        loop.Handler.Recovery.Armed += () => armed.Writer.TryWrite(true);
+        loop.Start();
+        await BackoffOf16sAsync(loop);
+
+        // Still down: the probe finds nothing and the next one is armed.
+        while (armed.Reader.TryRead(out _))
+        {
+        }
+
+        loop.Time.Advance(TimeSpan.FromSeconds(2));
+        await armed.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(loop.Store.Current);
+
+        // Back: 2 s later, not 14, the probe finds it and the loop logs in once.
+        down = false;
+        loop.Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(AuthWaitReason.Renewal, (await loop.NextWaitAsync()).Reason);
+        Assert.Equal("s.back", loop.Store.Current?.Token);
+        Assert.Equal(2, vault.Count("GET", HealthPath));
+        Assert.Equal(5 + 1, vault.Count("PUT", LoginPath));
+        Assert.All(vault.Requests.Where(r => r.Path == HealthPath), r => Assert.Null(r.Token));
+    }
+
+    [Fact]
+    public async Task AuthHandler_LoginRefusedByVault_IsNotAnOutage_NoProbeShortensTheBackoff()
+    {
+        var vault = new FakeVaultHandler(r => r.Path == HealthPath
+            ? Json(HttpStatusCode.OK, "{}")
+            : Error(HttpStatusCode.BadRequest, "invalid role or secret ID"));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient());
+        loop.Start();
+        await BackoffOf16sAsync(loop);
+
+        loop.Time.Advance(TimeSpan.FromSeconds(16));
+        Assert.Equal(TimeSpan.FromSeconds(32), (await loop.NextWaitAsync()).Delay);
+        Assert.Equal(0, vault.Count("GET", HealthPath));
+        Assert.Equal(6, vault.Count("PUT", LoginPath));
+    }
+
+    [Fact]
+    public async Task AuthHandler_LoginAnswers503WhileHealthSaysReady_ProbesDoNotTurnTheBackoffIntoALoginStorm()
+    {
+        var vault = new FakeVaultHandler(r => r.Path == HealthPath
+            ? Json(HttpStatusCode.OK, "{}")
+            : Error(HttpStatusCode.ServiceUnavailable, "no active node"));
+        await using var loop = new AuthLoopDriver(new StubMethod(), vault.CreateClient());
+        var armed = System.Threading.Channels.Channel.CreateUnbounded<bool>();
+        loop.Handler.Recovery.Armed += () => armed.Writer.TryWrite(true);
+        loop.Start();
+        await BackoffOf16sAsync(loop);
+        while (armed.Reader.TryRead(out _))
+        {
+        }
+
+        // Vault never looked down to the probes: they do not end the wait.
+        for (var i = 0; i < 5; i++)
+        {
+            loop.Time.Advance(TimeSpan.FromSeconds(2));
+            await armed.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.Equal(5, vault.Count("GET", HealthPath));
+        Assert.Equal(5, vault.Count("PUT", LoginPath));
+    }
 }

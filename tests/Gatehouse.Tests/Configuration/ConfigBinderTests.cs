@@ -119,6 +119,17 @@ public sealed class ConfigBinderTests
     }
 
     [Fact]
+    public void ApiProxyUpstreamBounds_Bind_AndDefaultTo256And5s()
+    {
+        var set = Valid(FromHcl($"api_proxy {{\n max_upstream_requests = 64\n upstream_queue_timeout = \"2s\"\n}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));
+        var unset = Valid(FromHcl($"api_proxy {{}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));
+
+        Assert.Equal((64, TimeSpan.FromSeconds(2)), (set.ApiProxy!.EffectiveMaxUpstreamRequests, set.ApiProxy.EffectiveUpstreamQueueTimeout));
+        Assert.Equal((256, TimeSpan.FromSeconds(5)), (unset.ApiProxy!.EffectiveMaxUpstreamRequests, unset.ApiProxy.EffectiveUpstreamQueueTimeout));
+        Assert.Null(unset.ApiProxy.MaxUpstreamRequests);
+    }
+
+    [Fact]
     public void LegacyCacheKeys_WithoutApiProxy_MakeTheApiProxy()
     {
         var config = Valid(FromHcl($"cache {{\n use_auto_auth_token = \"force\"\n when_inconsistent = \"retry\"\n}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));
@@ -220,6 +231,7 @@ public sealed class ConfigBinderTests
               namespace = "ns1"
               retry {
                 num_retries = -1
+                unavailable_budget = "2500ms"
               }
             }
             {{AutoAuth}}
@@ -229,9 +241,14 @@ public sealed class ConfigBinderTests
         {
             Address = "https://v:8200", CaCert = "/ca.pem", CaPath = "/cas", ClientCert = "/c.pem", ClientKey = "/k.pem",
             TlsSkipVerify = false, TlsServerName = "vault.internal", Namespace = "ns1", NumRetries = -1,
+            UnavailableRetryBudget = TimeSpan.FromMilliseconds(2500),
         }, config.Vault);
         Assert.Equal(0, config.Vault.EffectiveNumRetries);
     }
+
+    [Fact]
+    public void VaultRetry_UnavailableBudget_DefaultsTo5s() =>
+        Assert.Equal(TimeSpan.FromSeconds(5), Valid(FromHcl($"vault {{\n retry {{\n num_retries = 3\n }}\n}}\n{AutoAuth}")).Vault.EffectiveUnavailableRetryBudget);
 
     [Fact]
     public void PersistBlock_AcceptsLabelAndAssignedForms()

@@ -220,6 +220,18 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.StartsWith($"{bad}:2:13: vault.address: invalid address \"vault:8200\": missing protocol scheme", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ApiProxyBounds_AreCheckedWhereTheApiProxyBlockInEffectSetThem()
+    {
+        var bad = Write("a.hcl", "listener \"tcp\" {\n  tls_disable = true\n}\napi_proxy {\n  max_upstream_requests = -1\n}\n");
+        var replacing = Write("b.hcl", "api_proxy {\n  use_auto_auth_token = false\n}\n");
+        var other = Write("c.hcl", "log_level = \"warn\"\n");
+
+        Valid(ConfigLoader.Load([bad, replacing], NoEnvironment)); // the whole block was replaced: the default bound
+        var line = Assert.Single(ConfigLoader.Load([bad, other], NoEnvironment).Diagnostics).ToString();
+        Assert.StartsWith($"{bad}:5:27: api_proxy.max_upstream_requests: max_upstream_requests must be positive", line, StringComparison.Ordinal);
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_temp, name);

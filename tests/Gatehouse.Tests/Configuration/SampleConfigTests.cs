@@ -42,7 +42,10 @@ public sealed class SampleConfigTests
         var sink = Assert.Single(config.AutoAuth.Sinks);
         Assert.Equal(0x1A0, sink.Config.GetFileMode("mode")); // 0640
         Assert.Equal(5, config.Vault.NumRetries);
+        Assert.Equal(TimeSpan.FromSeconds(3), config.Vault.UnavailableRetryBudget);
         Assert.Equal(AutoAuthTokenMode.WhenMissing, config.ApiProxy!.UseAutoAuthToken);
+        Assert.Equal(128, config.ApiProxy.MaxUpstreamRequests);
+        Assert.Equal(TimeSpan.FromSeconds(10), config.ApiProxy.UpstreamQueueTimeout);
         Assert.True(config.Listeners[0].RequireRequestHeader);
     }
 
