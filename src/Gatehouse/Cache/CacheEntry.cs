@@ -15,6 +15,9 @@ internal enum CacheEntryKind
 /// <summary>When an entry's TTL was last known: the base time and the TTL Vault gave at that time.</summary>
 internal sealed record CacheLifetime(DateTimeOffset Since, long TtlSeconds)
 {
+    /// <summary>No lifetime known yet (an entry's initial value, shared).</summary>
+    public static readonly CacheLifetime None = new(DateTimeOffset.MinValue, 0);
+
     public DateTimeOffset ExpiresAt => Since.AddSeconds(TtlSeconds);
 
     public long RemainingSeconds(DateTimeOffset now) => Math.Max(0, TtlSeconds - (long)Math.Floor((now - Since).TotalSeconds));
@@ -24,6 +27,13 @@ internal sealed record CacheLifetime(DateTimeOffset Since, long TtlSeconds)
 /// except <see cref="TokenParent"/> (cleared by revoke-orphan, under the index lock).</summary>
 internal sealed class CacheEntry
 {
+    // Backing fields, so the index can swap in shared instances (UseShared) before insertion.
+    private string _namespace = "root/";
+    private string _requestPath = "";
+    private string _requestMethod = "GET";
+    private string? _requestToken;
+    private string? _leaseToken;
+
     public required CacheKey Id { get; init; }
 
     public required CacheEntryKind Kind { get; init; }
@@ -32,15 +42,15 @@ internal sealed class CacheEntry
     public CachedResponse? Response { get; init; }
 
     /// <summary>The raw X-Vault-Namespace of the request, or <c>root/</c>.</summary>
-    public required string Namespace { get; init; }
+    public required string Namespace { get => _namespace; init => _namespace = value; }
 
     /// <summary>The request path as received, including <c>/v1</c>.</summary>
-    public required string RequestPath { get; init; }
+    public required string RequestPath { get => _requestPath; init => _requestPath = value; }
 
-    public string RequestMethod { get; init; } = "GET";
+    public string RequestMethod { get => _requestMethod; init => _requestMethod = value; }
 
     /// <summary>The token the request was made with.</summary>
-    public string? RequestToken { get; init; }
+    public string? RequestToken { get => _requestToken; init => _requestToken = value; }
 
     /// <summary>For token entries: the token itself (<c>auth.client_token</c>).</summary>
     public string? Token { get; init; }
@@ -51,7 +61,7 @@ internal sealed class CacheEntry
     public string? Lease { get; init; }
 
     /// <summary>For lease entries: the token that owns the lease (the request token).</summary>
-    public string? LeaseToken { get; init; }
+    public string? LeaseToken { get => _leaseToken; init => _leaseToken = value; }
 
     /// <summary>For non-orphan token entries: the parent token (the request token).</summary>
     public string? TokenParent { get; set; }
@@ -62,7 +72,7 @@ internal sealed class CacheEntry
     /// <summary>The TTL Vault gave first; the renewal grace is a tenth of it.</summary>
     public long OriginalTtlSeconds { get; init; }
 
-    private CacheLifetime _lifetime = new(DateTimeOffset.MinValue, 0);
+    private CacheLifetime _lifetime = CacheLifetime.None;
 
     /// <summary>Replaced after each renewal; read lock-free by hits.</summary>
     public CacheLifetime Lifetime
@@ -83,6 +93,21 @@ internal sealed class CacheEntry
     // Renewer bookkeeping (guarded by the renewer's lock).
     internal long ScheduleVersion;
     internal int RenewalFailures;
+
+    /// <summary>
+    /// Replaces this entry's strings by equal instances held elsewhere: the namespace, path and method other entries
+    /// share, and the request, lease-owner and parent tokens as the parent's own entry holds them, so 10,000 children
+    /// of one token hold one copy of it. Called by the index under its lock, before the entry is inserted.
+    /// </summary>
+    internal void UseShared(Func<string, string> shared, Func<string?, string?> managedToken)
+    {
+        _namespace = shared(_namespace);
+        _requestPath = shared(_requestPath);
+        _requestMethod = shared(_requestMethod);
+        _requestToken = managedToken(_requestToken);
+        _leaseToken = managedToken(_leaseToken);
+        TokenParent = managedToken(TokenParent);
+    }
 
     /// <summary>Never the token itself: this can reach a log line.</summary>
     public override string ToString() => $"{Kind} {Id} {RequestMethod} {RequestPath} (accessor {TokenAccessor ?? "-"})";

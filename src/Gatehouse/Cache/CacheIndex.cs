@@ -30,6 +30,12 @@ internal enum CacheAddResult
 /// </summary>
 internal sealed class CacheIndex
 {
+    /// <summary>At most this many distinct strings are shared; past it, an entry keeps its own (the pool never grows with traffic).</summary>
+    public const int SharedStringCapacity = 4096;
+
+    /// <summary>Longer strings are not shared: a request path that long is not one many entries have.</summary>
+    public const int MaxSharedStringLength = 512;
+
     private readonly ConcurrentDictionary<CacheKey, CacheEntry> _byId = new();
     private readonly Dictionary<string, CacheEntry> _byToken = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CacheEntry> _byAccessor = new(StringComparer.Ordinal);
@@ -37,12 +43,19 @@ internal sealed class CacheIndex
     private readonly Dictionary<string, HashSet<CacheEntry>> _byLeaseToken = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<CacheEntry>> _byTokenParent = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+
+    /// <summary>Namespaces, request paths and methods the entries share (guarded by the lock, bounded).</summary>
+    private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+    private readonly Func<string, string> _shareLocked;
+    private readonly Func<string?, string?> _managedInstanceLocked;
     private long _bytes;
 
     public CacheIndex(int maxEntries, long maxBytes)
     {
         MaxEntries = maxEntries;
         MaxBytes = maxBytes;
+        _shareLocked = ShareLocked;
+        _managedInstanceLocked = ManagedInstanceLocked;
     }
 
     public int MaxEntries { get; }
@@ -114,6 +127,7 @@ internal sealed class CacheIndex
                 return CacheAddResult.Duplicate;
             }
 
+            entry.UseShared(_shareLocked, _managedInstanceLocked);
             _byId[entry.Id] = entry;
             if (entry.Token is not null)
             {
@@ -274,6 +288,7 @@ internal sealed class CacheIndex
             _byLease.Clear();
             _byLeaseToken.Clear();
             _byTokenParent.Clear();
+            _strings.Clear();
             _bytes = 0;
         }
 
@@ -368,6 +383,25 @@ internal sealed class CacheIndex
 
         return evicted.Count;
     }
+
+    private string ShareLocked(string value)
+    {
+        if (_strings.TryGetValue(value, out var shared))
+        {
+            return shared;
+        }
+
+        if (value.Length <= MaxSharedStringLength && _strings.Count < SharedStringCapacity)
+        {
+            _strings.Add(value, value);
+        }
+
+        return value;
+    }
+
+    /// <summary>The instance the token's own entry holds, when the cache manages it; otherwise the token as given.</summary>
+    private string? ManagedInstanceLocked(string? token) =>
+        token is not null && _byToken.TryGetValue(token, out var owner) ? owner.Token : token;
 
     private static bool SameNamespace(string a, string b) => a.Trim('/') == b.Trim('/') || (IsRoot(a) && IsRoot(b));
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Gatehouse.ApiProxy;
 using Gatehouse.AutoAuth;
 using Gatehouse.Telemetry;
@@ -30,7 +29,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<CacheKey, InFlight> _inFlight = new();
     private readonly TokenStore? _tokens;
-    private DateCache _date = new(-1, "");
+    private HitClock _clock = new(-1, "");
 
     public LeaseCache(IVaultProxier inner, CacheIndex index, Renewer renewer, TimeProvider time, GatehouseMetrics metrics, ILogger logger, TokenStore? tokens = null)
     {
@@ -68,8 +67,9 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
     public async ValueTask<ProxyResult> SendAsync(ProxyRequest request, CancellationToken cancellationToken)
     {
         // Step map: 1. buffer the body (the key needs it); 2. key; 3. hit → replay; 4. an identical request in
-        // flight → wait for it, then hit or forward alone; 5. forward, buffered; 6. revocation → evict;
-        // 7. cacheable → store, start renewing; 8. answer (X-Cache: MISS is added by the handler).
+        // flight → wait for it, then hit or forward alone; none → register, look again (it may just have left);
+        // 5. forward, buffered; 6. revocation → evict; 7. cacheable → store, start renewing; 8. answer (X-Cache: MISS
+        // is added by the handler).
         if (!await request.BufferBodyAsync(MaxKeyedBody, evenChunked: true, cancellationToken).ConfigureAwait(false))
         {
             return await _inner.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -106,6 +106,14 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
 
         try
         {
+            // An identical request may have stored its answer and left between our lookup and our registration:
+            // look again, or a burst of identical logins makes a second upstream login (seen under load).
+            if (TryHit(key) is { } stored)
+            {
+                request.ServedFromCache = true;
+                return stored;
+            }
+
             return await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -146,8 +154,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
         var now = _time.GetUtcNow();
         var remaining = entry.Lifetime.RemainingSeconds(now);
         var age = Math.Max(0, (long)Math.Round((now - entry.FetchedAt).TotalSeconds));
-        var date = DateHeader(now);
-        return ProxyResult.Buffered(stored.HitResponse(date, age, remaining));
+        return ProxyResult.Buffered(stored.HitResponse(Clock(now), age, remaining));
     }
 
     private async ValueTask<ProxyResult> ForwardAsync(ProxyRequest request, CacheRequest cacheRequest, CacheKey key, CancellationToken cancellationToken)
@@ -328,18 +335,18 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
         return new CacheRequest(http.Method, http.PathBase.Add(http.Path).Value ?? "/", http.QueryString.Value, ns, request.Token, request.Body ?? default, headers);
     }
 
-    private string DateHeader(DateTimeOffset now)
+    /// <summary>The current second's <see cref="HitClock"/>: made once a second, shared by all hits in it.</summary>
+    private HitClock Clock(DateTimeOffset now)
     {
-        var second = now.ToUnixTimeSeconds();
-        var cached = Volatile.Read(ref _date);
-        if (cached.Second == second)
+        var cached = Volatile.Read(ref _clock);
+        if (cached.Second == now.ToUnixTimeSeconds())
         {
-            return cached.Value;
+            return cached;
         }
 
-        var value = now.ToString("r", CultureInfo.InvariantCulture);
-        Volatile.Write(ref _date, new DateCache(second, value));
-        return value;
+        var clock = HitClock.At(now);
+        Volatile.Write(ref _clock, clock);
+        return clock;
     }
 
     public async ValueTask DisposeAsync()
@@ -358,8 +365,6 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
     {
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
-
-    private sealed record DateCache(long Second, string Value);
 
     private static partial class Log
     {

@@ -48,6 +48,54 @@ public sealed class CacheIndexTests
     }
 
     [Fact]
+    public void CacheIndex_Children_HoldTheParentsTokenInstance_NotCopies()
+    {
+        // Each request carries its own copy of the parent token (a header value); 10,000 children must not keep
+        // 10,000 copies of it.
+        var index = new CacheIndex(100, long.MaxValue);
+        var parent = Token("hvs.parent-token");
+        index.TryAdd(parent);
+        var child = new CacheEntry
+        {
+            Id = CacheKey.Random(), Kind = CacheEntryKind.Token, Namespace = new string("root/"), RequestPath = new string("/v1/auth/token/create"),
+            RequestMethod = new string("POST"), Token = "hvs.child", TokenParent = new string("hvs.parent-token"), RequestToken = new string("hvs.parent-token"),
+        };
+        var lease = new CacheEntry
+        {
+            Id = CacheKey.Random(), Kind = CacheEntryKind.Lease, Namespace = new string("root/"), RequestPath = new string("/v1/database/creds/ro"),
+            Lease = "database/creds/ro/1", LeaseToken = new string("hvs.parent-token"), RequestToken = new string("hvs.parent-token"),
+        };
+
+        Assert.Equal(CacheAddResult.Added, index.TryAdd(child));
+        Assert.Equal(CacheAddResult.Added, index.TryAdd(lease));
+
+        Assert.Same(parent.Token, child.TokenParent);
+        Assert.Same(parent.Token, child.RequestToken);
+        Assert.Same(parent.Token, lease.LeaseToken);
+        Assert.Same(parent.Token, lease.RequestToken);
+    }
+
+    [Fact]
+    public void CacheIndex_Entries_ShareNamespacePathAndMethodStrings()
+    {
+        var index = new CacheIndex(100, long.MaxValue);
+        CacheEntry Create(string token) => new()
+        {
+            Id = CacheKey.Random(), Kind = CacheEntryKind.Token, Namespace = new string("ns1/"), RequestPath = new string("/v1/auth/approle/login"),
+            RequestMethod = new string("PUT"), Token = token,
+        };
+
+        var a = Create("a");
+        var b = Create("b");
+        index.TryAdd(a);
+        index.TryAdd(b);
+
+        Assert.Same(a.Namespace, b.Namespace);
+        Assert.Same(a.RequestPath, b.RequestPath);
+        Assert.Same(a.RequestMethod, b.RequestMethod);
+    }
+
+    [Fact]
     public void CachedResponse_BodyWithTtl_SplicesOnlyTheRelevantLeaseDuration()
     {
         var body = Encoding.UTF8.GetBytes("""{"lease_id":"","lease_duration":0,"auth":{"client_token":"c","lease_duration":3600,"metadata":{"lease_duration":"x"}}}""");

@@ -14,7 +14,9 @@ namespace Gatehouse.Cache.Persistence;
 /// Step map of <see cref="Restore"/>:
 /// 1. Load the key material. A bad key_file/key_env_var is always fatal; other key problems (an unreadable
 ///    service-account token) are fatal with exit_on_err, otherwise logged and Gatehouse runs without persistence.
-/// 2. No store yet → create one; persistence stays on for the life of the process.
+/// 2. No store yet → create one; persistence stays on for the life of the process. A directory where the store file
+///    belongs cannot be read or replaced: fatal with exit_on_err, otherwise logged and Gatehouse runs without
+///    persistence. Whatever fails, no temp file is left behind (<see cref="CacheStoreFile"/> deletes its own).
 /// 3. A store that does not open (wrong key, rotated service-account token, not a store): fatal with exit_on_err;
 ///    otherwise logged, moved aside to <c>…db.unreadable</c>, and Gatehouse starts empty with a fresh store.
 /// 4. Restore: expired entries are skipped; the auto-auth token and tokens first, each child after its parent, leases
@@ -82,6 +84,13 @@ internal sealed partial class CachePersistence : IHostedService
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             Fail($"cannot create the persistent cache directory {_persist.Path}: {exception.Message}", exception);
+            return;
+        }
+
+        // Nothing can read or replace a directory where the store file belongs; it is left as it is.
+        if (Directory.Exists(path))
+        {
+            Fail($"cannot use {path} as the persistent cache: it is a directory, not a store file; move it away or set another path", null);
             return;
         }
 
@@ -217,7 +226,7 @@ internal sealed partial class CachePersistence : IHostedService
     };
 
     /// <summary>A problem after the key loaded: fatal with exit_on_err, otherwise logged (persistence is then off).</summary>
-    private void Fail(string message, Exception exception)
+    private void Fail(string message, Exception? exception)
     {
         if (_persist.ExitOnError)
         {

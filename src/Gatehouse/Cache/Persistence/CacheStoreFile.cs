@@ -19,7 +19,8 @@ namespace Gatehouse.Cache.Persistence;
 /// Appends are flushed to the operating system at once (a killed process loses nothing) and to the disk on
 /// compaction and close. A torn tail or a damaged record fails its length/CRC check and is skipped; reading resumes at
 /// the next record marker, so one bad write never costs the whole store. The file is rewritten (temp file + rename)
-/// with only the live entries at start and whenever dead records make up more than half of a file over 4 MiB.
+/// with only the live entries at start and whenever dead records make up more than half of a file over 4 MiB; a
+/// rewrite that fails deletes its temp file, and after start the store goes on with the file it had.
 /// </summary>
 internal sealed partial class CacheStoreFile : ICacheStore
 {
@@ -42,10 +43,11 @@ internal sealed partial class CacheStoreFile : ICacheStore
     private readonly Func<IEnumerable<CacheEntry>> _live;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
-    private readonly Dictionary<CacheKey, long> _liveBytes = [];
+    private readonly Dictionary<CacheKey, long> _liveBytes;
     private FileStream _stream;
     private AesGcm _aes;
     private long _liveTotal;
+    private long _compactFailedAt;
     private bool _disposed;
 
     private CacheStoreFile(string path, StoreKey key, Func<IEnumerable<CacheEntry>> live, ILogger logger)
@@ -54,7 +56,18 @@ internal sealed partial class CacheStoreFile : ICacheStore
         _key = key;
         _live = live;
         _logger = logger;
-        (_stream, _aes) = Rewrite(live());
+        var fresh = WriteTemp(live());
+        Install(fresh);
+        (_aes, _liveBytes, _liveTotal) = (fresh.Aes, fresh.Live, fresh.Total);
+        try
+        {
+            _stream = OpenAppend(path);
+        }
+        catch
+        {
+            _aes.Dispose();
+            throw;
+        }
     }
 
     public string Path => _path;
@@ -115,9 +128,17 @@ internal sealed partial class CacheStoreFile : ICacheStore
                 return;
             }
 
-            _stream.Dispose();
-            _aes.Dispose();
-            (_stream, _aes) = Rewrite([]);
+            if (!TryReplace([]))
+            {
+                // The old file stays: a delete record per entry empties it all the same.
+                foreach (var id in _liveBytes.Keys.ToList())
+                {
+                    Append(OpDelete, id, null);
+                }
+
+                _liveBytes.Clear();
+                _liveTotal = 0;
+            }
         }
     }
 
@@ -324,60 +345,175 @@ internal sealed partial class CacheStoreFile : ICacheStore
     private void CompactIfLarge()
     {
         var length = _stream.Length;
-        if (length > CompactAbove && length > 2 * (_liveTotal + HeaderSize))
+        if (length > CompactAbove && length > 2 * (_liveTotal + HeaderSize) && length > _compactFailedAt + CompactAbove)
         {
-            _stream.Dispose();
-            _aes.Dispose();
-            (_stream, _aes) = Rewrite(_live());
-            Log.Compacted(_logger, _path, length, _stream.Length);
+            if (TryReplace(_live()))
+            {
+                _compactFailedAt = 0;
+                Log.Compacted(_logger, _path, length, _stream.Length);
+            }
+            else
+            {
+                // Appends go on into the old file; the next attempt waits until it has grown by another CompactAbove.
+                _compactFailedAt = length;
+            }
         }
     }
 
-    /// <summary>Writes a new file (fresh salt) with <paramref name="entries"/> to a temp file, syncs it and renames it over the store.</summary>
-    private (FileStream, AesGcm) Rewrite(IEnumerable<CacheEntry> entries)
+    /// <summary>
+    /// Rewrites the store (compaction, clear). When that fails (disk full, the directory gone read-only) the failure
+    /// is logged, nothing is left behind and appends go on into the current file, so the request that stored an entry
+    /// never sees the error. When even the current file cannot be reopened, persistence stops for this process.
+    /// </summary>
+    private bool TryReplace(IEnumerable<CacheEntry> entries)
+    {
+        TempStore fresh;
+        try
+        {
+            fresh = WriteTemp(entries);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            Log.RewriteFailed(_logger, _path, exception);
+            return false;
+        }
+
+        // Closed before the rename: Windows cannot rename over an open file.
+        _stream.Dispose();
+        try
+        {
+            Install(fresh);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            Log.RewriteFailed(_logger, _path, exception);
+            Reopen();
+            return false;
+        }
+
+        // The fresh file is in place: from here on only its key writes to it.
+        _aes.Dispose();
+        _aes = fresh.Aes;
+        _liveBytes.Clear();
+        foreach (var (id, size) in fresh.Live)
+        {
+            _liveBytes[id] = size;
+        }
+
+        _liveTotal = fresh.Total;
+        Reopen();
+        return !_disposed;
+    }
+
+    private void Reopen()
+    {
+        try
+        {
+            _stream = OpenAppend(_path);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            Log.WriteFailed(_logger, _path, exception);
+            _disposed = true;
+            _aes.Dispose();
+        }
+    }
+
+    private static FileStream OpenAppend(string path) =>
+        new(path, new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read });
+
+    private string TempPath => _path + ".tmp";
+
+    /// <summary>
+    /// Writes a new store (fresh salt) holding <paramref name="entries"/> to <c>gatehouse-cache.db.tmp</c> and syncs
+    /// it. On any failure the temp file is deleted before the exception goes on.
+    /// </summary>
+    private TempStore WriteTemp(IEnumerable<CacheEntry> entries)
     {
         var salt = RandomNumberGenerator.GetBytes(SaltSize);
         var aes = new AesGcm(_key.DeriveDataKey(salt), TagSize);
-        var header = new byte[HeaderSize];
-        Magic.CopyTo(header, 0);
-        header[8] = FormatVersion;
-        header[9] = (byte)_key.Kind;
-        salt.CopyTo(header, 10);
-        RandomNumberGenerator.Fill(header.AsSpan(10 + SaltSize, NonceSize));
-        aes.Encrypt(header.AsSpan(10 + SaltSize, NonceSize), [], [], header.AsSpan(10 + SaltSize + NonceSize, TagSize), header.AsSpan(0, 10 + SaltSize));
-
-        var temp = _path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.Read };
-        if (!OperatingSystem.IsWindows())
+        var created = false;
+        try
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
+            var header = new byte[HeaderSize];
+            Magic.CopyTo(header, 0);
+            header[8] = FormatVersion;
+            header[9] = (byte)_key.Kind;
+            salt.CopyTo(header, 10);
+            RandomNumberGenerator.Fill(header.AsSpan(10 + SaltSize, NonceSize));
+            aes.Encrypt(header.AsSpan(10 + SaltSize, NonceSize), [], [], header.AsSpan(10 + SaltSize + NonceSize, TagSize), header.AsSpan(0, 10 + SaltSize));
 
-        _liveBytes.Clear();
-        _liveTotal = 0;
-        using (var stream = new FileStream(temp, options))
-        {
-            stream.Write(header);
-            foreach (var entry in entries)
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.Read };
+            if (!OperatingSystem.IsWindows())
             {
-                if (entry.Evicted)
-                {
-                    continue;
-                }
-
-                var record = Frame(aes, OpPut, entry.Id, PersistedEntry.Serialize(entry));
-                stream.Write(record);
-                _liveBytes[entry.Id] = record.Length;
-                _liveTotal += record.Length;
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             }
 
-            stream.Flush(flushToDisk: true);
-        }
+            var live = new Dictionary<CacheKey, long>();
+            long total = 0;
+            using (var stream = new FileStream(TempPath, options))
+            {
+                created = true;
+                stream.Write(header);
+                foreach (var entry in entries)
+                {
+                    if (entry.Evicted)
+                    {
+                        continue;
+                    }
 
-        File.Move(temp, _path, overwrite: true);
-        var append = new FileStream(_path, new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read });
-        return (append, aes);
+                    var record = Frame(aes, OpPut, entry.Id, PersistedEntry.Serialize(entry));
+                    stream.Write(record);
+                    live[entry.Id] = record.Length;
+                    total += record.Length;
+                }
+
+                stream.Flush(flushToDisk: true);
+            }
+
+            return new TempStore(aes, live, total);
+        }
+        catch
+        {
+            aes.Dispose();
+            if (created)
+            {
+                DeleteTemp();
+            }
+
+            throw;
+        }
     }
+
+    /// <summary>Renames the temp file over the store. On failure the temp file is deleted and the exception goes on.</summary>
+    private void Install(TempStore fresh)
+    {
+        try
+        {
+            File.Move(TempPath, _path, overwrite: true);
+        }
+        catch
+        {
+            fresh.Aes.Dispose();
+            DeleteTemp();
+            throw;
+        }
+    }
+
+    private void DeleteTemp()
+    {
+        try
+        {
+            File.Delete(TempPath);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            Log.TempNotDeleted(_logger, TempPath, exception.Message);
+        }
+    }
+
+    /// <summary>A store written to the temp file: its data key and the size of each entry's record in it.</summary>
+    private sealed record TempStore(AesGcm Aes, Dictionary<CacheKey, long> Live, long Total);
 
     private static partial class Log
     {
@@ -392,6 +528,12 @@ internal sealed partial class CacheStoreFile : ICacheStore
 
         [LoggerMessage(LogEvents.CacheStoreFileCompacted, LogLevel.Debug, "Persistent cache {Path} compacted from {Before} to {After} bytes")]
         public static partial void Compacted(ILogger logger, string path, long before, long after);
+
+        [LoggerMessage(5, LogLevel.Error, "Persistent cache {Path}: rewriting the store failed; writes go on into the current file")]
+        public static partial void RewriteFailed(ILogger logger, string path, Exception exception);
+
+        [LoggerMessage(6, LogLevel.Warning, "Persistent cache: the temporary file {Path} could not be deleted ({Error})")]
+        public static partial void TempNotDeleted(ILogger logger, string path, string error);
     }
 }
 

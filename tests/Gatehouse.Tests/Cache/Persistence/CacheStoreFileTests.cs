@@ -108,6 +108,60 @@ public sealed class CacheStoreFileTests : IDisposable
     }
 
     [Fact]
+    public void Store_RenameOverTheStoreFails_ThrowsAndLeavesNoTempFile()
+    {
+        // The temp file is written whole before the rename; a rename that fails (here: a directory holds the store's
+        // name) must not leave gatehouse-cache.db.tmp behind.
+        Directory.CreateDirectory(StorePath);
+
+        Assert.ThrowsAny<IOException>(() => Open(FileKey()));
+
+        Assert.False(File.Exists(StorePath + ".tmp"));
+    }
+
+    [Fact]
+    public void Store_ClearWhenTheRewriteFails_StillEmptiesTheStoreAndKeepsWriting()
+    {
+        // The rewrite cannot create its temp file (a directory holds the name): the failure stays inside the store,
+        // which empties itself with delete records instead and goes on appending.
+        var key = FileKey();
+        var a = Token("a");
+        var b = Token("b");
+        using (var store = Open(key))
+        {
+            store.Save(a);
+            Directory.CreateDirectory(StorePath + ".tmp");
+            store.Clear();
+            store.Save(b);
+        }
+
+        Assert.Equal([b.Id], CacheStoreFile.Read(StorePath, key, NullLogger.Instance).Entries.Select(e => e.Id));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(StorePath + ".tmp"));
+    }
+
+    [Fact]
+    public void Store_CompactionThatFails_KeepsAppendingToTheCurrentFile()
+    {
+        var key = FileKey();
+        var entry = Token("a");
+        _live.Add(entry);
+        using (var store = Open(key))
+        {
+            Directory.CreateDirectory(StorePath + ".tmp");
+            for (var i = 0; i < 30_000; i++)
+            {
+                store.Save(entry);
+            }
+
+            Assert.True(store.Length > 5 * 1024 * 1024, $"{store.Length} bytes");
+            entry.Lifetime = new CacheLifetime(Now.AddHours(2), 3600);
+            store.Save(entry);
+        }
+
+        Assert.Equal(Now.AddHours(2), Assert.Single(CacheStoreFile.Read(StorePath, key, NullLogger.Instance).Entries).Lifetime.Since);
+    }
+
+    [Fact]
     public void Store_WrongKey_ThrowsBeforeReadingRecords()
     {
         using (var store = Open(FileKey()))
