@@ -67,6 +67,8 @@ internal static class LogEvents
     public const int CacheStoreFileRecordsDamaged = 3012;
     public const int CacheStoreFileWriteFailed = 3013;
     public const int CacheStoreFileCompacted = 3014;
+    public const int CacheStoreFileRewriteFailed = 3019;
+    public const int CacheStoreFileTempNotDeleted = 3020;
     public const int RenewerRenewalRefused = 3015;
     public const int RenewerRenewalFailed = 3016;
     public const int RenewerRenewalGaveUp = 3017;

@@ -529,10 +529,10 @@ internal sealed partial class CacheStoreFile : ICacheStore
         [LoggerMessage(LogEvents.CacheStoreFileCompacted, LogLevel.Debug, "Persistent cache {Path} compacted from {Before} to {After} bytes")]
         public static partial void Compacted(ILogger logger, string path, long before, long after);
 
-        [LoggerMessage(5, LogLevel.Error, "Persistent cache {Path}: rewriting the store failed; writes go on into the current file")]
+        [LoggerMessage(LogEvents.CacheStoreFileRewriteFailed, LogLevel.Error, "Persistent cache {Path}: rewriting the store failed; writes go on into the current file")]
         public static partial void RewriteFailed(ILogger logger, string path, Exception exception);
 
-        [LoggerMessage(6, LogLevel.Warning, "Persistent cache: the temporary file {Path} could not be deleted ({Error})")]
+        [LoggerMessage(LogEvents.CacheStoreFileTempNotDeleted, LogLevel.Warning, "Persistent cache: the temporary file {Path} could not be deleted ({Error})")]
         public static partial void TempNotDeleted(ILogger logger, string path, string error);
     }
 }
