@@ -14,10 +14,6 @@ namespace Gatehouse.Vault;
 /// </summary>
 internal sealed class VaultClient : IDisposable
 {
-    public const string TokenHeader = "X-Vault-Token";
-    public const string NamespaceHeader = "X-Vault-Namespace";
-    public const string WrapTtlHeader = "X-Vault-Wrap-TTL";
-
     /// <summary>A request that hangs longer than this is failed, so a stuck Vault cannot stall the auth loop.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
 
@@ -123,17 +119,17 @@ internal sealed class VaultClient : IDisposable
 
         if (token is not null)
         {
-            request.Headers.TryAddWithoutValidation(TokenHeader, token);
+            request.Headers.TryAddWithoutValidation(VaultHeaders.Token, token);
         }
 
         if (Namespace is not null && !rootNamespace)
         {
-            request.Headers.TryAddWithoutValidation(NamespaceHeader, Namespace);
+            request.Headers.TryAddWithoutValidation(VaultHeaders.Namespace, Namespace);
         }
 
         if (wrapTtl is { } ttl)
         {
-            request.Headers.TryAddWithoutValidation(WrapTtlHeader, FormatGoDuration(ttl));
+            request.Headers.TryAddWithoutValidation(VaultHeaders.WrapTtl, FormatGoDuration(ttl));
         }
 
         if (body is not null)
