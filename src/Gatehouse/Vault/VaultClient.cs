@@ -23,19 +23,24 @@ internal sealed class VaultClient : IDisposable
     private readonly HttpMessageInvoker _invoker;
     private readonly Uri _address;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _requestTimeout;
     private readonly VaultReachability? _reachability;
 
     /// <summary>True for a client made by <see cref="Create"/>, which owns its connection pool; a client given an
     /// invoker leaves it to its owner.</summary>
     private readonly bool _ownsInvoker;
 
-    public VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time, VaultReachability? reachability = null)
+    /// <param name="requestTimeout">How long one request may take on <paramref name="time"/>; null: <see cref="RequestTimeout"/>.</param>
+    public VaultClient(
+        HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time, VaultReachability? reachability = null, TimeSpan? requestTimeout = null)
         : this(invoker, address, @namespace, time, reachability, ownsInvoker: false)
     {
+        _requestTimeout = requestTimeout ?? RequestTimeout;
     }
 
     private VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time, VaultReachability? reachability, bool ownsInvoker)
     {
+        _requestTimeout = RequestTimeout;
         _invoker = invoker;
         _reachability = reachability;
         _ownsInvoker = ownsInvoker;
@@ -84,8 +89,23 @@ internal sealed class VaultClient : IDisposable
 
     /// <summary><c>PUT /v1/auth/token/renew-self</c> with <c>{"increment": seconds}</c> (0 asks for the role's default).</summary>
     public Task<VaultResult> RenewSelfAsync(string token, TimeSpan increment, CancellationToken cancellationToken) =>
+        RenewSelfAsync(token, increment, @namespace: null, cancellationToken);
+
+    /// <summary>
+    /// <c>PUT /v1/auth/token/renew-self</c> in <paramref name="namespace"/> (null: this client's namespace), for a
+    /// token made in a namespace other than the client's, such as a cached token.
+    /// </summary>
+    public Task<VaultResult> RenewSelfAsync(string token, TimeSpan increment, string? @namespace, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Put, "auth/token/renew-self", token,
-            $$"""{"increment":{{(long)increment.TotalSeconds}}}""", wrapTtl: null, cancellationToken);
+            $$"""{"increment":{{(long)increment.TotalSeconds}}}""", wrapTtl: null, cancellationToken, @namespace: @namespace);
+
+    /// <summary>
+    /// <c>PUT /v1/sys/leases/renew</c> with <c>{"lease_id": leaseId, "increment": seconds}</c>, authenticated by
+    /// <paramref name="token"/>, in <paramref name="namespace"/> (null: this client's namespace).
+    /// </summary>
+    public Task<VaultResult> RenewLeaseAsync(string token, string leaseId, TimeSpan increment, string? @namespace, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, "sys/leases/renew", token,
+            $$"""{"lease_id":{{JsonString(leaseId)}},"increment":{{(long)increment.TotalSeconds}}}""", wrapTtl: null, cancellationToken, @namespace: @namespace);
 
     /// <summary><c>PUT /v1/sys/wrapping/wrap</c> with <c>{"token": token}</c>, authenticated by the token itself.</summary>
     public Task<VaultResult> WrapAsync(string token, TimeSpan ttl, CancellationToken cancellationToken) =>
@@ -109,7 +129,8 @@ internal sealed class VaultClient : IDisposable
         SendAsync(HttpMethod.Get, "sys/health?standbyok=true&perfstandbyok=true", token: null, body: null, wrapTtl: null, cancellationToken, rootNamespace: true);
 
     private async Task<VaultResult> SendAsync(
-        HttpMethod method, string path, string? token, string? body, TimeSpan? wrapTtl, CancellationToken cancellationToken, bool rootNamespace = false)
+        HttpMethod method, string path, string? token, string? body, TimeSpan? wrapTtl, CancellationToken cancellationToken,
+        bool rootNamespace = false, string? @namespace = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(_address, "v1/" + path));
         foreach (var product in UserAgent)
@@ -122,9 +143,10 @@ internal sealed class VaultClient : IDisposable
             request.Headers.TryAddWithoutValidation(VaultHeaders.Token, token);
         }
 
-        if (Namespace is not null && !rootNamespace)
+        request.Headers.TryAddWithoutValidation(VaultHeaders.Request, "true");
+        if ((@namespace ?? Namespace) is { } ns && !rootNamespace)
         {
-            request.Headers.TryAddWithoutValidation(VaultHeaders.Namespace, Namespace);
+            request.Headers.TryAddWithoutValidation(VaultHeaders.Namespace, ns);
         }
 
         if (wrapTtl is { } ttl)
@@ -137,7 +159,7 @@ internal sealed class VaultClient : IDisposable
             request.Content = new StringContent(body, Encoding.UTF8, "application/json");
         }
 
-        using var timeout = new CancellationTokenSource(RequestTimeout, _time);
+        using var timeout = new CancellationTokenSource(_requestTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
@@ -170,7 +192,7 @@ internal sealed class VaultClient : IDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             _reachability?.ReportFailure();
-            return VaultResult.Failure(new VaultError(0, [$"no answer within {RequestTimeout.TotalSeconds:0}s"]));
+            return VaultResult.Failure(new VaultError(0, [$"no answer within {_requestTimeout.TotalSeconds:0}s"]));
         }
         catch (HttpRequestException e)
         {
@@ -201,6 +223,17 @@ internal sealed class VaultClient : IDisposable
         }
 
         return [];
+    }
+
+    private static string JsonString(string value)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStringValue(value);
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     private static string JsonBody(IReadOnlyDictionary<string, string> body)
