@@ -112,7 +112,7 @@ public sealed class ProcessEndToEndTests
     public async Task Daemon_WritesThePidFileAfterStart_PrintsTheBanner_AndRemovesThePidFileAtExit()
     {
         await using var upstream = await TestUpstream.StartAsync();
-        var dir = Directory.CreateTempSubdirectory("gatehouse-pid-").FullName;
+        using var dir = new TempDirectory("gatehouse-pid-");
         var pidPath = Path.Combine(dir, "gatehouse.pid");
         await File.WriteAllTextAsync(pidPath, "stale");
         var port = FreePort();
@@ -150,7 +150,6 @@ public sealed class ProcessEndToEndTests
         Assert.Contains("Log Level: warn", banner, StringComparison.Ordinal);
         Assert.Contains("Version: Gatehouse v", banner, StringComparison.Ordinal);
         Assert.Contains("==> Gatehouse Proxy started! Log data will stream in below:", banner, StringComparison.Ordinal);
-        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]

@@ -266,7 +266,7 @@ public sealed class CommandLineTests
     {
         if (OperatingSystem.IsWindows() && config.Contains("unix", StringComparison.Ordinal))
             return;
-        var dir = Directory.CreateTempSubdirectory("gatehouse-never-").FullName;
+        using var dir = new TempDirectory("gatehouse-never-");
         using var occupied = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         occupied.Start();
         var port = ((System.Net.IPEndPoint)occupied.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -279,22 +279,15 @@ public sealed class CommandLineTests
 
         // A safety net only: were the configuration to start after all, cancelling stops the daemon.
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        try
-        {
-            var validate = await RunWith(env, ["validate", $"-config={file}", .. extra], cancel.Token);
-            var proxy = await RunWith(env, ["proxy", $"-config={file}", .. extra], cancel.Token);
+        var validate = await RunWith(env, ["validate", $"-config={file}", .. extra], cancel.Token);
+        var proxy = await RunWith(env, ["proxy", $"-config={file}", .. extra], cancel.Token);
 
-            Assert.True(validate.Code == 1, $"{name}: validate accepted it");
-            var problem = validate.Stderr.Split('\n')[0];
-            Assert.Matches($"^({System.Text.RegularExpressions.Regex.Escape(file)}:[0-9]+:[0-9]+|environment variable [A-Z_]+|flag -[a-z-]+): ", problem);
-            Assert.Contains("error validating configuration: 1 problem found; nothing was started", validate.Stderr, StringComparison.Ordinal);
-            Assert.Equal(1, proxy.Code);
-            Assert.Equal(validate.Stderr, proxy.Stderr);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.True(validate.Code == 1, $"{name}: validate accepted it");
+        var problem = validate.Stderr.Split('\n')[0];
+        Assert.Matches($"^({System.Text.RegularExpressions.Regex.Escape(file)}:[0-9]+:[0-9]+|environment variable [A-Z_]+|flag -[a-z-]+): ", problem);
+        Assert.Contains("error validating configuration: 1 problem found; nothing was started", validate.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1, proxy.Code);
+        Assert.Equal(validate.Stderr, proxy.Stderr);
     }
 
     private static async Task<(int Code, string Stdout, string Stderr)> RunWith(Func<string, string?> env, string[] args, CancellationToken ct)
