@@ -8,9 +8,10 @@ using Gatehouse.Telemetry;
 namespace Gatehouse.Vault;
 
 /// <summary>
-/// The small typed Vault client auto-auth and the sinks use: login, lookup-self, renew-self and the wrapping
-/// endpoints. Expected failures (Vault's error statuses, an unreachable Vault) come back as <see cref="VaultError"/>
-/// values; only cancellation throws. It never retries: the auth loop owns retries and backoff.
+/// The small typed Vault client auto-auth, the sinks and the cache's renewals use: login, lookup-self, renew-self,
+/// lease renew and the wrapping endpoints. Expected failures (Vault's error statuses, an unreachable Vault) come back
+/// as <see cref="VaultError"/> values; only cancellation throws. It never retries: its callers (the auth loop, the
+/// renewer) own retries and backoff.
 /// </summary>
 internal sealed class VaultClient : IDisposable
 {
