@@ -116,25 +116,18 @@ public sealed class TokenLifecycleTests
         var (server, vault, _) = await StartAsync();
         await using var __ = server;
         using var ___ = vault;
-        var dir = Path.Combine(Path.GetTempPath(), "devvault-" + Guid.NewGuid().ToString("N"));
-        try
+        using var dir = new TempDirectory("devvault--");
+        var result = await DevScenario.SetUpAsync(server, dir, CancellationToken.None);
+        var login = await vault.OkAsync("POST", "auth/approle/login", null, new
         {
-            var result = await DevScenario.SetUpAsync(server, dir, CancellationToken.None);
-            var login = await vault.OkAsync("POST", "auth/approle/login", null, new
-            {
-                role_id = await File.ReadAllTextAsync(result.RoleIdPath),
-                secret_id = await File.ReadAllTextAsync(result.SecretIdPath),
-            });
-            var auth = login["auth"]!;
-            Assert.True(auth["orphan"]!.GetValue<bool>());
-            Assert.Equal(3600, auth["lease_duration"]!.GetValue<long>());
-            Assert.Equal("dev", auth["metadata"]!["role_name"]!.ToString());
-            var secret = await vault.OkAsync("GET", "secret/data/hello", auth["client_token"]!.ToString());
-            Assert.Equal("hello from DevVault", secret["data"]!["data"]!["message"]!.ToString());
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+            role_id = await File.ReadAllTextAsync(result.RoleIdPath),
+            secret_id = await File.ReadAllTextAsync(result.SecretIdPath),
+        });
+        var auth = login["auth"]!;
+        Assert.True(auth["orphan"]!.GetValue<bool>());
+        Assert.Equal(3600, auth["lease_duration"]!.GetValue<long>());
+        Assert.Equal("dev", auth["metadata"]!["role_name"]!.ToString());
+        var secret = await vault.OkAsync("GET", "secret/data/hello", auth["client_token"]!.ToString());
+        Assert.Equal("hello from DevVault", secret["data"]!["data"]!["message"]!.ToString());
     }
 }

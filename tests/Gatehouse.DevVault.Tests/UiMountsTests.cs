@@ -70,24 +70,17 @@ path "auth/token/lookup" { capabilities = ["update"] }
         // What `vault kv get secret/hello` does first, with the token `gatehouse dev` logs in with.
         await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
         using var vault = new Vault(server);
-        var dir = Directory.CreateTempSubdirectory("devvault-ui-mounts-").FullName;
-        try
+        using var dir = new TempDirectory("devvault-ui-mounts-");
+        var files = await DevScenario.SetUpAsync(server, dir, CancellationToken.None);
+        var login = await vault.OkAsync("POST", "auth/approle/login", token: "", body: new
         {
-            var files = await DevScenario.SetUpAsync(server, dir, CancellationToken.None);
-            var login = await vault.OkAsync("POST", "auth/approle/login", token: "", body: new
-            {
-                role_id = await File.ReadAllTextAsync(files.RoleIdPath),
-                secret_id = await File.ReadAllTextAsync(files.SecretIdPath),
-            });
-            var token = login["auth"]!["client_token"]!.ToString();
-            var (status, body, _) = await vault.SendAsync("GET", "sys/internal/ui/mounts/secret/hello", token);
-            Assert.Equal(200, status);
-            Assert.Equal("2", body!["data"]!["options"]!["version"]!.ToString());
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+            role_id = await File.ReadAllTextAsync(files.RoleIdPath),
+            secret_id = await File.ReadAllTextAsync(files.SecretIdPath),
+        });
+        var token = login["auth"]!["client_token"]!.ToString();
+        var (status, body, _) = await vault.SendAsync("GET", "sys/internal/ui/mounts/secret/hello", token);
+        Assert.Equal(200, status);
+        Assert.Equal("2", body!["data"]!["options"]!["version"]!.ToString());
     }
 
     [Fact]

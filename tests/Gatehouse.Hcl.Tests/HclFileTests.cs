@@ -48,35 +48,23 @@ public sealed class HclFileTests
     [Fact]
     public void File_Load_FileOfExactlyTheLimit_IsRead()
     {
-        var path = Path.GetTempFileName();
-        try
-        {
-            // Spaces are valid HCL: an empty body.
-            File.WriteAllBytes(path, Enumerable.Repeat((byte)' ', HclFile.MaxFileBytes).ToArray());
-            Assert.Empty(HclFile.Load(path).Items);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        using var directory = new TempDirectory("gatehouse-hcl-");
+        var path = directory.Combine("config.hcl");
+        // Spaces are valid HCL: an empty body.
+        File.WriteAllBytes(path, Enumerable.Repeat((byte)' ', HclFile.MaxFileBytes).ToArray());
+        Assert.Empty(HclFile.Load(path).Items);
     }
 
     [Fact]
     public void File_Load_FileLargerThanTheLimit_IsRefusedBeforeItIsRead()
     {
-        var path = Path.GetTempFileName();
-        try
-        {
-            using (var stream = File.OpenWrite(path))
-                stream.SetLength(HclFile.MaxFileBytes + 1L); // sparse: nothing is written
+        using var directory = new TempDirectory("gatehouse-hcl-");
+        var path = directory.Combine("config.hcl");
+        using (var stream = File.OpenWrite(path))
+            stream.SetLength(HclFile.MaxFileBytes + 1L); // sparse: nothing is written
 
-            var ex = Assert.Throws<IOException>(() => HclFile.Load(path));
-            Assert.Equal("the file is larger than 16 MiB (16777216 bytes), the most a configuration file may hold", ex.Message);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        var ex = Assert.Throws<IOException>(() => HclFile.Load(path));
+        Assert.Equal("the file is larger than 16 MiB (16777216 bytes), the most a configuration file may hold", ex.Message);
     }
 
     [Fact]

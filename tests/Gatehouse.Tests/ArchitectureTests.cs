@@ -74,6 +74,23 @@ public sealed partial class ArchitectureTests
         Assert.True(wrong.Count == 0, "Folder = namespace: these files declare another namespace:\n" + string.Join("\n", wrong));
     }
 
+    [Fact]
+    public void Architecture_EveryAddExtension_SitsInTheDependencyInjectionNamespace_InItsFoldersExtensionsFile()
+    {
+        var extensionFiles = SourceFiles()
+            .Where(f => File.ReadAllText(f.Path).Contains("this IServiceCollection", StringComparison.Ordinal))
+            .ToList();
+        Assert.True(extensionFiles.Count >= 6, $"expected the six Add… extensions, found {extensionFiles.Count} files");
+        var wrong = extensionFiles
+            .Where(f => !f.Relative.EndsWith("ServiceCollectionExtensions.cs", StringComparison.Ordinal)
+                || NamespaceDeclaration().Match(File.ReadAllText(f.Path)).Value != "namespace Microsoft.Extensions.DependencyInjection")
+            .Select(f => f.Relative)
+            .ToList();
+        Assert.True(wrong.Count == 0,
+            "Add… extensions live in <Folder>ServiceCollectionExtensions.cs in namespace Microsoft.Extensions.DependencyInjection:\n"
+            + string.Join("\n", wrong));
+    }
+
     private const string Root = "(root)";
 
     private static bool Allowed(string from, string to) =>

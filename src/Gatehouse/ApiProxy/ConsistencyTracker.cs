@@ -11,9 +11,6 @@ namespace Gatehouse.ApiProxy;
 /// </summary>
 internal sealed class ConsistencyTracker
 {
-    public const string IndexHeader = "X-Vault-Index";
-    public const string ForwardHeader = "X-Vault-Forward";
-    public const string InconsistentHeader = "X-Vault-Inconsistent";
     public const string ForwardActiveNode = "forward-active-node";
 
     private readonly bool _enabled;
@@ -35,22 +32,22 @@ internal sealed class ConsistencyTracker
     public void Apply(IHeaderDictionary headers)
     {
         if (!_enabled || Newest is not { } index
-            || headers.ContainsKey(IndexHeader) || headers.ContainsKey(ForwardHeader) || headers.ContainsKey(InconsistentHeader))
+            || headers.ContainsKey(VaultHeaders.Index) || headers.ContainsKey(VaultHeaders.Forward) || headers.ContainsKey(VaultHeaders.Inconsistent))
         {
             return;
         }
 
-        headers[IndexHeader] = index;
+        headers[VaultHeaders.Index] = index;
         if (_forward)
         {
-            headers[InconsistentHeader] = ForwardActiveNode;
+            headers[VaultHeaders.Inconsistent] = ForwardActiveNode;
         }
     }
 
     /// <summary>Remembers the index from one of Vault's answers.</summary>
     public void Observe(HttpResponseMessage response)
     {
-        if (_enabled && response.Headers.TryGetValues(IndexHeader, out var values))
+        if (_enabled && response.Headers.TryGetValues(VaultHeaders.Index, out var values))
         {
             foreach (var value in values)
             {

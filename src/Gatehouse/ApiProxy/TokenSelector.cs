@@ -12,8 +12,6 @@ namespace Gatehouse.ApiProxy;
 /// </summary>
 internal sealed class TokenSelector
 {
-    public const string VaultTokenHeader = "X-Vault-Token";
-
     private readonly AutoAuthTokenMode _mode;
     private readonly TokenStore _store;
     private readonly TimeSpan _firstTokenWait;
@@ -58,7 +56,7 @@ internal sealed class TokenSelector
             headers.Remove(HeaderNames.Authorization);
         }
 
-        headers[VaultTokenHeader] = token.Token;
+        headers[VaultHeaders.Token] = token.Token;
         request.Token = token.Token;
         request.AutoAuthToken = token;
         return null;
@@ -87,7 +85,7 @@ internal sealed class TokenSelector
     /// <summary>The client's own token: X-Vault-Token, else an Authorization: Bearer value (Vault accepts both).</summary>
     public static string? ClientToken(IHeaderDictionary headers)
     {
-        var vaultToken = headers[VaultTokenHeader];
+        var vaultToken = headers[VaultHeaders.Token];
         if (vaultToken.Count > 0 && !string.IsNullOrEmpty(vaultToken[0]))
         {
             return vaultToken[0];

@@ -28,10 +28,10 @@ internal sealed partial class WrappingDiscarder
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Post, _upstream.DestinationPrefix + "/v1/sys/wrapping/unwrap");
-        request.Headers.TryAddWithoutValidation(VaultClient.TokenHeader, wrappingToken);
-        if (requestHeaders[VaultClient.NamespaceHeader] is { Count: > 0 } ns)
+        request.Headers.TryAddWithoutValidation(VaultHeaders.Token, wrappingToken);
+        if (requestHeaders[VaultHeaders.Namespace] is { Count: > 0 } ns)
         {
-            request.Headers.TryAddWithoutValidation(VaultClient.NamespaceHeader, (IEnumerable<string?>)ns);
+            request.Headers.TryAddWithoutValidation(VaultHeaders.Namespace, (IEnumerable<string?>)ns);
         }
 
         try

@@ -1,12 +1,12 @@
+using Gatehouse.AutoAuth;
 using Gatehouse.Configuration;
 using Gatehouse.Telemetry;
 using Gatehouse.Vault;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Gatehouse.AutoAuth;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Wires auto-auth into the host.</summary>
 internal static class AutoAuthServiceCollectionExtensions

@@ -18,7 +18,7 @@ internal readonly record struct CacheKey(ulong A, ulong B, ulong C, ulong D)
     /// namespace headers, which the key already holds in resolved form.</summary>
     private static readonly HashSet<string> IgnoredVaultHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
-        "X-Vault-Index", "X-Vault-Forward", "X-Vault-Inconsistent", "X-Vault-Request", "X-Vault-Token", "X-Vault-Namespace",
+        VaultHeaders.Index, VaultHeaders.Forward, VaultHeaders.Inconsistent, VaultHeaders.Request, VaultHeaders.Token, VaultHeaders.Namespace,
     };
 
     public static CacheKey Compute(CacheRequest request)
@@ -43,7 +43,7 @@ internal readonly record struct CacheKey(ulong A, ulong B, ulong C, ulong D)
 
     /// <summary>True for request headers that take part in the key.</summary>
     public static bool IsKeyHeader(string name) =>
-        name.StartsWith("X-Vault-", StringComparison.OrdinalIgnoreCase) && !IgnoredVaultHeaders.Contains(name);
+        name.StartsWith(VaultHeaders.Prefix, StringComparison.OrdinalIgnoreCase) && !IgnoredVaultHeaders.Contains(name);
 
     public override string ToString() => $"{A:x16}{B:x16}{C:x16}{D:x16}";
 

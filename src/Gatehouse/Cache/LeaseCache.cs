@@ -317,12 +317,12 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
         string? ns = null;
         foreach (var (name, values) in http.Headers)
         {
-            if (!name.StartsWith("X-Vault-", StringComparison.OrdinalIgnoreCase))
+            if (!name.StartsWith(VaultHeaders.Prefix, StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }
 
-            if (name.Equals("X-Vault-Namespace", StringComparison.OrdinalIgnoreCase))
+            if (name.Equals(VaultHeaders.Namespace, StringComparison.OrdinalIgnoreCase))
             {
                 ns = values.ToString();
             }

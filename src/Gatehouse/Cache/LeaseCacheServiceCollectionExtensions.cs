@@ -4,6 +4,7 @@ using Gatehouse.Cache;
 using Gatehouse.Cache.Persistence;
 using Gatehouse.Configuration;
 using Gatehouse.Telemetry;
+using Gatehouse.Vault;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -71,14 +72,13 @@ internal static class LeaseCacheServiceCollectionExtensions
         return services;
     }
 
-    private static HttpRenewalSender CreateSender(IServiceProvider services, GatehouseConfig config)
+    private static VaultRenewalSender CreateSender(IServiceProvider services, GatehouseConfig config)
     {
-        if (services.GetService<VaultUpstream>() is { } upstream)
-        {
-            return new HttpRenewalSender(upstream.Invoker, new Uri(upstream.Address));
-        }
-
-        var handler = Gatehouse.Vault.UpstreamHandlerFactory.Create(config.Vault, disableKeepAlives: false, disableIdleConnections: false);
-        return new HttpRenewalSender(new HttpMessageInvoker(handler), new Uri(config.Vault.EffectiveAddress));
+        var time = services.GetRequiredService<TimeProvider>();
+        var (invoker, address) = services.GetService<VaultUpstream>() is { } upstream
+            ? (upstream.Invoker, new Uri(upstream.Address))
+            : (new HttpMessageInvoker(UpstreamHandlerFactory.Create(config.Vault, disableKeepAlives: false, disableIdleConnections: false)),
+                new Uri(config.Vault.EffectiveAddress));
+        return new VaultRenewalSender(new VaultClient(invoker, address, @namespace: null, time, requestTimeout: VaultRenewalSender.Timeout));
     }
 }

@@ -73,7 +73,7 @@ internal sealed partial class RequestDispatcher
         {
             if (listener.Config.RequireRequestHeader && !HasRequestHeader(context.Request.Headers))
             {
-                return ProxyErrorWriter.WriteErrorAsync(context, StatusCodes.Status412PreconditionFailed, "missing \"X-Vault-Request\" header");
+                return ProxyErrorWriter.WriteErrorAsync(context, StatusCodes.Status412PreconditionFailed, $"missing \"{VaultHeaders.Request}\" header");
             }
 
             if (context.Request.ContentLength > listener.MaxRequestSize)
@@ -131,7 +131,7 @@ internal sealed partial class RequestDispatcher
     /// <summary>Exactly one X-Vault-Request header whose value is exactly "true", as Vault requires.</summary>
     private static bool HasRequestHeader(IHeaderDictionary headers)
     {
-        var values = headers["X-Vault-Request"];
+        var values = headers[VaultHeaders.Request];
         return values.Count == 1 && values[0] == "true";
     }
 

@@ -1,13 +1,13 @@
 using Gatehouse.AutoAuth;
 using Gatehouse.Configuration;
+using Gatehouse.Sinks;
 using Gatehouse.Telemetry;
 using Gatehouse.Vault;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Gatehouse.Sinks;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Wires the sinks into the host. Call after <see cref="AutoAuthServiceCollectionExtensions.AddAutoAuth"/>.</summary>
 internal static class SinksServiceCollectionExtensions

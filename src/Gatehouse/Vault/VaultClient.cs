@@ -9,16 +9,13 @@ using Gatehouse.Telemetry;
 namespace Gatehouse.Vault;
 
 /// <summary>
-/// The small typed Vault client auto-auth and the sinks use: login, lookup-self, renew-self and the wrapping
-/// endpoints. Expected failures (Vault's error statuses, an unreachable Vault) come back as <see cref="VaultError"/>
-/// values; only cancellation throws. It never retries: the auth loop owns retries and backoff.
+/// The small typed Vault client auto-auth, the sinks and the cache's renewals use: login, lookup-self, renew-self,
+/// lease renew and the wrapping endpoints. Expected failures (Vault's error statuses, an unreachable Vault) come back
+/// as <see cref="VaultError"/> values; only cancellation throws. It never retries: its callers (the auth loop, the
+/// renewer) own retries and backoff.
 /// </summary>
 internal sealed class VaultClient : IDisposable
 {
-    public const string TokenHeader = "X-Vault-Token";
-    public const string NamespaceHeader = "X-Vault-Namespace";
-    public const string WrapTtlHeader = "X-Vault-Wrap-TTL";
-
     /// <summary>A request that hangs longer than this is failed, so a stuck Vault cannot stall the auth loop.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
 
@@ -28,19 +25,24 @@ internal sealed class VaultClient : IDisposable
     private readonly HttpMessageInvoker _invoker;
     private readonly Uri _address;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _requestTimeout;
     private readonly VaultReachability? _reachability;
 
     /// <summary>True for a client made by <see cref="Create"/>, which owns its connection pool; a client given an
     /// invoker leaves it to its owner.</summary>
     private readonly bool _ownsInvoker;
 
-    public VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time, VaultReachability? reachability = null)
+    /// <param name="requestTimeout">How long one request may take on <paramref name="time"/>; null: <see cref="RequestTimeout"/>.</param>
+    public VaultClient(
+        HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time, VaultReachability? reachability = null, TimeSpan? requestTimeout = null)
         : this(invoker, address, @namespace, time, reachability, ownsInvoker: false)
     {
+        _requestTimeout = requestTimeout ?? RequestTimeout;
     }
 
     private VaultClient(HttpMessageInvoker invoker, Uri address, string? @namespace, TimeProvider time, VaultReachability? reachability, bool ownsInvoker)
     {
+        _requestTimeout = RequestTimeout;
         _invoker = invoker;
         _reachability = reachability;
         _ownsInvoker = ownsInvoker;
@@ -89,8 +91,23 @@ internal sealed class VaultClient : IDisposable
 
     /// <summary><c>PUT /v1/auth/token/renew-self</c> with <c>{"increment": seconds}</c> (0 asks for the role's default).</summary>
     public Task<VaultResult> RenewSelfAsync(string token, TimeSpan increment, CancellationToken cancellationToken) =>
+        RenewSelfAsync(token, increment, @namespace: null, cancellationToken);
+
+    /// <summary>
+    /// <c>PUT /v1/auth/token/renew-self</c> in <paramref name="namespace"/> (null: this client's namespace), for a
+    /// token made in a namespace other than the client's, such as a cached token.
+    /// </summary>
+    public Task<VaultResult> RenewSelfAsync(string token, TimeSpan increment, string? @namespace, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Put, "auth/token/renew-self", token,
-            $$"""{"increment":{{(long)increment.TotalSeconds}}}""", wrapTtl: null, cancellationToken);
+            $$"""{"increment":{{(long)increment.TotalSeconds}}}""", wrapTtl: null, cancellationToken, @namespace: @namespace);
+
+    /// <summary>
+    /// <c>PUT /v1/sys/leases/renew</c> with <c>{"lease_id": leaseId, "increment": seconds}</c>, authenticated by
+    /// <paramref name="token"/>, in <paramref name="namespace"/> (null: this client's namespace).
+    /// </summary>
+    public Task<VaultResult> RenewLeaseAsync(string token, string leaseId, TimeSpan increment, string? @namespace, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, "sys/leases/renew", token,
+            $$"""{"lease_id":{{JsonString(leaseId)}},"increment":{{(long)increment.TotalSeconds}}}""", wrapTtl: null, cancellationToken, @namespace: @namespace);
 
     /// <summary><c>PUT /v1/sys/wrapping/wrap</c> with <c>{"token": token}</c>, authenticated by the token itself.</summary>
     public Task<VaultResult> WrapAsync(string token, TimeSpan ttl, CancellationToken cancellationToken) =>
@@ -114,7 +131,8 @@ internal sealed class VaultClient : IDisposable
         SendAsync(HttpMethod.Get, "sys/health?standbyok=true&perfstandbyok=true", token: null, body: null, wrapTtl: null, cancellationToken, rootNamespace: true);
 
     private async Task<VaultResult> SendAsync(
-        HttpMethod method, string path, string? token, string? body, TimeSpan? wrapTtl, CancellationToken cancellationToken, bool rootNamespace = false)
+        HttpMethod method, string path, string? token, string? body, TimeSpan? wrapTtl, CancellationToken cancellationToken,
+        bool rootNamespace = false, string? @namespace = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(_address, "v1/" + path));
         foreach (var product in UserAgent)
@@ -124,17 +142,18 @@ internal sealed class VaultClient : IDisposable
 
         if (token is not null)
         {
-            request.Headers.TryAddWithoutValidation(TokenHeader, token);
+            request.Headers.TryAddWithoutValidation(VaultHeaders.Token, token);
         }
 
-        if (Namespace is not null && !rootNamespace)
+        request.Headers.TryAddWithoutValidation(VaultHeaders.Request, "true");
+        if ((@namespace ?? Namespace) is { } ns && !rootNamespace)
         {
-            request.Headers.TryAddWithoutValidation(NamespaceHeader, Namespace);
+            request.Headers.TryAddWithoutValidation(VaultHeaders.Namespace, ns);
         }
 
         if (wrapTtl is { } ttl)
         {
-            request.Headers.TryAddWithoutValidation(WrapTtlHeader, FormatGoDuration(ttl));
+            request.Headers.TryAddWithoutValidation(VaultHeaders.WrapTtl, FormatGoDuration(ttl));
         }
 
         if (body is not null)
@@ -142,7 +161,7 @@ internal sealed class VaultClient : IDisposable
             request.Content = new StringContent(body, Encoding.UTF8, "application/json");
         }
 
-        using var timeout = new CancellationTokenSource(RequestTimeout, _time);
+        using var timeout = new CancellationTokenSource(_requestTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
@@ -175,7 +194,7 @@ internal sealed class VaultClient : IDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             _reachability?.ReportFailure();
-            return VaultResult.Failure(new VaultError(0, [$"no answer within {RequestTimeout.TotalSeconds:0}s"]));
+            return VaultResult.Failure(new VaultError(0, [$"no answer within {_requestTimeout.TotalSeconds:0}s"]));
         }
         catch (HttpRequestException e)
         {
@@ -206,6 +225,17 @@ internal sealed class VaultClient : IDisposable
         }
 
         return [];
+    }
+
+    private static string JsonString(string value)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStringValue(value);
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     private static string JsonBody(IReadOnlyDictionary<string, string> body)

@@ -60,7 +60,8 @@ public sealed class WireTests
     public async Task HttpsVault_WithACertificateForADnsName_TlsServerName_IsUsedForSniAndTheNameCheck()
     {
         await using var vault = await DevVaultServer.StartAsync(new DevVaultOptions { TlsServerName = "vault.test" });
-        var caFile = Path.Combine(Directory.CreateTempSubdirectory("gatehouse-ca-").FullName, "ca.pem");
+        using var caDirectory = new TempDirectory("gatehouse-ca-");
+        var caFile = caDirectory.Combine("ca.pem");
         await File.WriteAllTextAsync(caFile, vault.TlsCaCertificatePem);
         await using var proxy = await ProxyHarness.StartAsync($"https://127.0.0.1:{vault.Address.Port}", configure: c => c with
         {

@@ -32,11 +32,11 @@ internal sealed class AutoAuthHarness : IAsyncDisposable
     private ServiceProvider? _services;
     private List<IHostedService> _hosted = [];
 
-    private AutoAuthHarness(DevVaultServer server, FakeTimeProvider time, string dir)
+    private AutoAuthHarness(DevVaultServer server, FakeTimeProvider time, TempDirectory dir)
     {
         Server = server;
         Time = time;
-        Dir = dir;
+        _dir = dir;
         _root = new HttpClient(Insecure()) { BaseAddress = server.Address };
         _root.DefaultRequestHeaders.Add("X-Vault-Token", server.RootToken);
     }
@@ -45,7 +45,9 @@ internal sealed class AutoAuthHarness : IAsyncDisposable
 
     public FakeTimeProvider Time { get; }
 
-    public string Dir { get; }
+    private readonly TempDirectory _dir;
+
+    public string Dir => _dir.Path;
 
     public FakeLogCollector Logs { get; } = new();
 
@@ -58,7 +60,7 @@ internal sealed class AutoAuthHarness : IAsyncDisposable
         // Real "now", so certificates and JWTs made by the tests are valid on DevVault's clock.
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var server = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = time, TlsCertificate = tls });
-        return new AutoAuthHarness(server, time, Directory.CreateTempSubdirectory("gatehouse-autoauth-").FullName);
+        return new AutoAuthHarness(server, time, new TempDirectory("gatehouse-autoauth-"));
     }
 
     // The test's own client trusts DevVault's throwaway certificate.
@@ -222,6 +224,6 @@ internal sealed class AutoAuthHarness : IAsyncDisposable
         _meters.Dispose();
         _root.Dispose();
         await Server.DisposeAsync();
-        Directory.Delete(Dir, recursive: true);
+        _dir.Dispose();
     }
 }

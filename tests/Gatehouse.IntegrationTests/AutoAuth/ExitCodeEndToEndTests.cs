@@ -15,50 +15,36 @@ public sealed class ExitCodeEndToEndTests
     public async Task Proxy_WithExitAfterAuth_ExitsZeroOnceTheSinkHasTheToken()
     {
         await using var vault = await DevVaultServer.StartAsync(new DevVaultOptions());
-        var dir = Directory.CreateTempSubdirectory("exit-after-auth-").FullName;
-        try
-        {
-            var scenario = await DevScenario.SetUpAsync(vault, dir, CancellationToken.None);
-            var sink = Path.Combine(dir, "token");
-            var config = WriteConfig(dir, vault.Address, scenario.RoleIdPath, scenario.SecretIdPath, sink, exitOnError: false, exitAfterAuth: true);
+        using var dir = new TempDirectory("exit-after-auth-");
+        var scenario = await DevScenario.SetUpAsync(vault, dir, CancellationToken.None);
+        var sink = Path.Combine(dir, "token");
+        var config = WriteConfig(dir, vault.Address, scenario.RoleIdPath, scenario.SecretIdPath, sink, exitOnError: false, exitAfterAuth: true);
 
-            var stderr = new StringWriter();
-            var code = await GatehouseCommand.RunAsync(["proxy", $"-config={config}"], TextWriter.Null, stderr, _ => null, CancellationToken.None)
-                .WaitAsync(Hang);
+        var stderr = new StringWriter();
+        var code = await GatehouseCommand.RunAsync(["proxy", $"-config={config}"], TextWriter.Null, stderr, _ => null, CancellationToken.None)
+            .WaitAsync(Hang);
 
-            Assert.True(code == 0, stderr.ToString());
-            Assert.StartsWith("s.", await File.ReadAllTextAsync(sink), StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.True(code == 0, stderr.ToString());
+        Assert.StartsWith("s.", await File.ReadAllTextAsync(sink), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Proxy_WithExitOnErr_ExitsOneOnTheFirstFailedLogin_WithAClearMessage()
     {
         await using var vault = await DevVaultServer.StartAsync(new DevVaultOptions());
-        var dir = Directory.CreateTempSubdirectory("exit-on-err-").FullName;
-        try
-        {
-            var scenario = await DevScenario.SetUpAsync(vault, dir, CancellationToken.None);
-            await File.WriteAllTextAsync(scenario.SecretIdPath, "00000000-0000-0000-0000-000000000000");
-            var config = WriteConfig(dir, vault.Address, scenario.RoleIdPath, scenario.SecretIdPath, Path.Combine(dir, "token"), exitOnError: true, exitAfterAuth: false);
+        using var dir = new TempDirectory("exit-on-err-");
+        var scenario = await DevScenario.SetUpAsync(vault, dir, CancellationToken.None);
+        await File.WriteAllTextAsync(scenario.SecretIdPath, "00000000-0000-0000-0000-000000000000");
+        var config = WriteConfig(dir, vault.Address, scenario.RoleIdPath, scenario.SecretIdPath, Path.Combine(dir, "token"), exitOnError: true, exitAfterAuth: false);
 
-            var stderr = new StringWriter();
-            var code = await GatehouseCommand.RunAsync(["proxy", $"-config={config}"], TextWriter.Null, stderr, _ => null, CancellationToken.None)
-                .WaitAsync(Hang);
+        var stderr = new StringWriter();
+        var code = await GatehouseCommand.RunAsync(["proxy", $"-config={config}"], TextWriter.Null, stderr, _ => null, CancellationToken.None)
+            .WaitAsync(Hang);
 
-            Assert.Equal(1, code);
-            Assert.Contains("exit_on_err", stderr.ToString(), StringComparison.Ordinal);
-            Assert.Equal(1, vault.Faults.CountRequests("PUT", "/v1/auth/approle/login"));
-            Assert.False(File.Exists(Path.Combine(dir, "token")));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.Equal(1, code);
+        Assert.Contains("exit_on_err", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Equal(1, vault.Faults.CountRequests("PUT", "/v1/auth/approle/login"));
+        Assert.False(File.Exists(Path.Combine(dir, "token")));
     }
 
     private static string WriteConfig(string dir, Uri vault, string roleId, string secretId, string sink, bool exitOnError, bool exitAfterAuth)

@@ -12,11 +12,11 @@ namespace Gatehouse.IntegrationTests.Cache;
 /// <summary>The persistent cache end to end: the real host restarted over the same store, DevVault still up (or not).</summary>
 public sealed class PersistenceEndToEndTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("gatehouse-persist-").FullName;
+    private readonly TempDirectory _dir = new("gatehouse-persist-");
 
     private string StorePath => Path.Combine(_dir, "store", CacheStoreFile.FileName);
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private string NewKeyFile(string name = "key")
     {

@@ -78,52 +78,38 @@ public sealed class DevCommandTests
     [Fact]
     public void RenderConfig_WithAUnixSocket_AddsAUnixListenerAfterTheTcpOne()
     {
-        var dir = Directory.CreateTempSubdirectory("dev-config-").FullName;
-        try
-        {
-            var path = Path.Combine(dir, "dev.hcl");
-            var socket = Path.Combine(dir, "gatehouse.sock");
-            File.WriteAllText(path, DevCommand.RenderConfig(
-                new Uri("http://127.0.0.1:8200"),
-                new Gatehouse.DevVault.DevScenarioResult(Path.Combine(dir, "role_id"), Path.Combine(dir, "secret_id")),
-                Path.Combine(dir, "token"),
-                new DevCommand.DevOptions("root", "127.0.0.1:8200", "127.0.0.1:8100", "info", socket)));
-            var loaded = Gatehouse.Configuration.ConfigLoader.Load([path], static _ => null);
-            Assert.True(loaded.Succeeded, string.Join("\n", loaded.Diagnostics));
-            Assert.Collection(
-                loaded.Config!.Listeners,
-                tcp => Assert.Equal(("127.0.0.1:8100", Gatehouse.Configuration.ListenerType.Tcp), (tcp.Address, tcp.Type)),
-                unix => Assert.Equal((socket, Gatehouse.Configuration.ListenerType.Unix), (unix.Address, unix.Type)));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var dir = new TempDirectory("dev-config-");
+        var path = Path.Combine(dir, "dev.hcl");
+        var socket = Path.Combine(dir, "gatehouse.sock");
+        File.WriteAllText(path, DevCommand.RenderConfig(
+            new Uri("http://127.0.0.1:8200"),
+            new Gatehouse.DevVault.DevScenarioResult(Path.Combine(dir, "role_id"), Path.Combine(dir, "secret_id")),
+            Path.Combine(dir, "token"),
+            new DevCommand.DevOptions("root", "127.0.0.1:8200", "127.0.0.1:8100", "info", socket)));
+        var loaded = Gatehouse.Configuration.ConfigLoader.Load([path], static _ => null);
+        Assert.True(loaded.Succeeded, string.Join("\n", loaded.Diagnostics));
+        Assert.Collection(
+            loaded.Config!.Listeners,
+            tcp => Assert.Equal(("127.0.0.1:8100", Gatehouse.Configuration.ListenerType.Tcp), (tcp.Address, tcp.Type)),
+            unix => Assert.Equal((socket, Gatehouse.Configuration.ListenerType.Unix), (unix.Address, unix.Type)));
     }
 
     [Fact]
     public void RenderConfig_IsAValidGatehouseConfiguration()
     {
-        var dir = Directory.CreateTempSubdirectory("dev-config-").FullName;
-        try
-        {
-            var path = Path.Combine(dir, "dev.hcl");
-            File.WriteAllText(path, DevCommand.RenderConfig(
-                new Uri("http://127.0.0.1:8200"),
-                new Gatehouse.DevVault.DevScenarioResult(Path.Combine(dir, "role_id"), Path.Combine(dir, "secret_id")),
-                Path.Combine(dir, "token"),
-                new DevCommand.DevOptions("root", "127.0.0.1:8200", "127.0.0.1:8100", "info")));
-            var loaded = Gatehouse.Configuration.ConfigLoader.Load([path], static _ => null);
-            Assert.True(loaded.Succeeded, string.Join("\n", loaded.Diagnostics));
-            var config = loaded.Config!;
-            Assert.Equal(Gatehouse.Configuration.AutoAuthTokenMode.WhenMissing, config.ApiProxy!.UseAutoAuthToken);
-            Assert.NotNull(config.Cache);
-            Assert.Equal("approle", config.AutoAuth!.Method.Type);
-            Assert.Equal("127.0.0.1:8100", Assert.Single(config.Listeners).Address);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var dir = new TempDirectory("dev-config-");
+        var path = Path.Combine(dir, "dev.hcl");
+        File.WriteAllText(path, DevCommand.RenderConfig(
+            new Uri("http://127.0.0.1:8200"),
+            new Gatehouse.DevVault.DevScenarioResult(Path.Combine(dir, "role_id"), Path.Combine(dir, "secret_id")),
+            Path.Combine(dir, "token"),
+            new DevCommand.DevOptions("root", "127.0.0.1:8200", "127.0.0.1:8100", "info")));
+        var loaded = Gatehouse.Configuration.ConfigLoader.Load([path], static _ => null);
+        Assert.True(loaded.Succeeded, string.Join("\n", loaded.Diagnostics));
+        var config = loaded.Config!;
+        Assert.Equal(Gatehouse.Configuration.AutoAuthTokenMode.WhenMissing, config.ApiProxy!.UseAutoAuthToken);
+        Assert.NotNull(config.Cache);
+        Assert.Equal("approle", config.AutoAuth!.Method.Type);
+        Assert.Equal("127.0.0.1:8100", Assert.Single(config.Listeners).Address);
     }
 }

@@ -119,61 +119,47 @@ public sealed class ListenerTests
     public async Task UnixSocket_ServesRequests_WithModeAndOwnerApplied()
     {
         await using var upstream = await TestUpstream.StartAsync();
-        var directory = Directory.CreateTempSubdirectory("gatehouse-sock-").FullName;
+        using var directory = new TempDirectory("gatehouse-sock-");
         var socket = Path.Combine(directory, "g.sock");
-        try
-        {
-            // As root the socket can be given to another group (1, "daemon" on Debian); otherwise keep our own.
-            var root = Environment.UserName == "root";
-            var gid = root ? "1" : Stat(directory).Split(':')[1];
-            await using var proxy = await ProxyHarness.StartAsync(
-                upstream.Address,
-                listener: new ListenerConfig
-                {
-                    Type = ListenerType.Unix, Address = socket, TlsDisable = true, SocketMode = Convert.ToInt32("660", 8), SocketUser = Stat(directory).Split(':')[0], SocketGroup = gid,
-                });
+        // As root the socket can be given to another group (1, "daemon" on Debian); otherwise keep our own.
+        var root = Environment.UserName == "root";
+        var gid = root ? "1" : Stat(directory).Split(':')[1];
+        await using var proxy = await ProxyHarness.StartAsync(
+            upstream.Address,
+            listener: new ListenerConfig
+            {
+                Type = ListenerType.Unix, Address = socket, TlsDisable = true, SocketMode = Convert.ToInt32("660", 8), SocketUser = Stat(directory).Split(':')[0], SocketGroup = gid,
+            });
 
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(socket));
-            Assert.Equal(gid, Stat(socket).Split(':')[1]);
-            using var client = UnixClient(socket);
-            using var response = await client.GetAsync("/v1/sys/health");
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(socket));
+        Assert.Equal(gid, Stat(socket).Split(':')[1]);
+        using var client = UnixClient(socket);
+        using var response = await client.GetAsync("/v1/sys/health");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]
     public async Task UnixSocket_StaleSocketFileFromAnEarlierRun_IsReplaced()
     {
         await using var upstream = await TestUpstream.StartAsync();
-        var directory = Directory.CreateTempSubdirectory("gatehouse-sock-").FullName;
+        using var directory = new TempDirectory("gatehouse-sock-");
         var socket = Path.Combine(directory, "g.sock");
-        try
+        using (var stale = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
         {
-            using (var stale = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
-            {
-                stale.Bind(new UnixDomainSocketEndPoint(socket));
-            }
+            stale.Bind(new UnixDomainSocketEndPoint(socket));
+        }
 
-            await using var proxy = await ProxyHarness.StartAsync(upstream.Address, listener: new ListenerConfig { Type = ListenerType.Unix, Address = socket, TlsDisable = true });
-            using var client = UnixClient(socket);
-            using var response = await client.GetAsync("/v1/sys/health");
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address, listener: new ListenerConfig { Type = ListenerType.Unix, Address = socket, TlsDisable = true });
+        using var client = UnixClient(socket);
+        using var response = await client.GetAsync("/v1/sys/health");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]
     public async Task SeveralListeners_TcpIpv4Ipv6AndUnix_AllServe()
     {
         await using var upstream = await TestUpstream.StartAsync();
-        var directory = Directory.CreateTempSubdirectory("gatehouse-sock-").FullName;
+        using var directory = new TempDirectory("gatehouse-sock-");
         var socket = Path.Combine(directory, "g.sock");
         var listeners = new List<ListenerConfig> { Tcp(), new() { Type = ListenerType.Unix, Address = socket, TlsDisable = true } };
         if (Socket.OSSupportsIPv6)
@@ -181,25 +167,18 @@ public sealed class ListenerTests
             listeners.Add(Tcp("[::1]:0"));
         }
 
-        try
+        await using var host = await GatehouseHost.StartAsync(new GatehouseConfig
         {
-            await using var host = await GatehouseHost.StartAsync(new GatehouseConfig
-            {
-                Vault = new VaultConfig { Address = upstream.Address },
-                Listeners = listeners,
-            });
+            Vault = new VaultConfig { Address = upstream.Address },
+            Listeners = listeners,
+        });
 
-            Assert.Equal(listeners.Count, host.Addresses.Count);
-            foreach (var bound in host.Addresses)
-            {
-                using var client = bound.SocketPath is { } path ? UnixClient(path) : new HttpClient { BaseAddress = bound.Address };
-                using var response = await client.GetAsync("/v1/sys/health");
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            }
-        }
-        finally
+        Assert.Equal(listeners.Count, host.Addresses.Count);
+        foreach (var bound in host.Addresses)
         {
-            Directory.Delete(directory, recursive: true);
+            using var client = bound.SocketPath is { } path ? UnixClient(path) : new HttpClient { BaseAddress = bound.Address };
+            using var response = await client.GetAsync("/v1/sys/health");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
     }
 

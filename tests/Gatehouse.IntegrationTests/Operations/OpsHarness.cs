@@ -29,11 +29,11 @@ internal sealed class OpsHarness : IAsyncDisposable
     private readonly CapturingWriter _console = new();
     private readonly Channel<AuthLoopWait> _authWaits = Channel.CreateUnbounded<AuthLoopWait>();
 
-    private OpsHarness(DevVaultServer vault, FakeTimeProvider time, string dir)
+    private OpsHarness(DevVaultServer vault, FakeTimeProvider time, TempDirectory dir)
     {
         Vault = vault;
         Time = time;
-        Dir = dir;
+        _dir = dir;
         Root = new HttpClient { BaseAddress = vault.Address };
         Root.DefaultRequestHeaders.Add("X-Vault-Token", vault.RootToken);
     }
@@ -42,7 +42,9 @@ internal sealed class OpsHarness : IAsyncDisposable
 
     public FakeTimeProvider Time { get; }
 
-    public string Dir { get; }
+    private readonly TempDirectory _dir;
+
+    public string Dir => _dir.Path;
 
     public string ConfigPath => Path.Combine(Dir, "gatehouse.hcl");
 
@@ -62,7 +64,7 @@ internal sealed class OpsHarness : IAsyncDisposable
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var vault = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = time, LeasedKv = true });
-        var h = new OpsHarness(vault, time, Directory.CreateTempSubdirectory("gatehouse-ops-").FullName);
+        var h = new OpsHarness(vault, time, new TempDirectory("gatehouse-ops-"));
         await h.RootAsync(HttpMethod.Post, "sys/auth/approle", new { type = "approle" });
         await h.RootAsync(HttpMethod.Put, "sys/policies/acl/all", new { policy = "path \"*\" { capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\", \"sudo\"] }" });
         await h.RootAsync(HttpMethod.Post, "auth/approle/role/app", new { token_ttl = "1h", token_max_ttl = "24h", token_policies = new[] { "all" } });
@@ -242,7 +244,7 @@ internal sealed class OpsHarness : IAsyncDisposable
         await Vault.DisposeAsync();
         try
         {
-            Directory.Delete(Dir, recursive: true);
+            _dir.Dispose();
         }
         catch (IOException)
         {

@@ -143,7 +143,7 @@ public sealed class ProcessEndToEndTests
     public async Task Daemon_WritesThePidFileAfterStart_PrintsTheBanner_AndRemovesThePidFileAtExit()
     {
         await using var upstream = await TestUpstream.StartAsync();
-        var dir = Directory.CreateTempSubdirectory("gatehouse-pid-").FullName;
+        using var dir = new TempDirectory("gatehouse-pid-");
         var pidPath = Path.Combine(dir, "gatehouse.pid");
         await File.WriteAllTextAsync(pidPath, "stale");
         var port = FreePort();
@@ -181,7 +181,6 @@ public sealed class ProcessEndToEndTests
         Assert.Contains("Log Level: warn", banner, StringComparison.Ordinal);
         Assert.Contains("Version: Gatehouse v", banner, StringComparison.Ordinal);
         Assert.Contains("==> Gatehouse Proxy started! Log data will stream in below:", banner, StringComparison.Ordinal);
-        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
@@ -207,24 +206,17 @@ public sealed class ProcessEndToEndTests
     [Fact]
     public async Task Executable_ListenerOnAnAddressThisHostDoesNotHave_ExitsOne_WithOneLineAndNoStackTrace()
     {
-        var dir = Directory.CreateTempSubdirectory("gatehouse-exe-").FullName;
-        try
-        {
-            var config = Path.Combine(dir, "proxy.hcl");
-            await File.WriteAllTextAsync(config, "listener \"tcp\" {\n  address = \"192.0.2.1:8200\"\n  tls_disable = true\n}\napi_proxy {}\n");
-            using var cancel = new CancellationTokenSource(OpsHarness.Hang);
+        using var dir = new TempDirectory("gatehouse-exe-");
+        var config = Path.Combine(dir, "proxy.hcl");
+        await File.WriteAllTextAsync(config, "listener \"tcp\" {\n  address = \"192.0.2.1:8200\"\n  tls_disable = true\n}\napi_proxy {}\n");
+        using var cancel = new CancellationTokenSource(OpsHarness.Hang);
 
-            var (code, stdout, stderr) = await GatehouseExecutable.RunAsync(["proxy", $"-config={config}"], cancellationToken: cancel.Token);
+        var (code, stdout, stderr) = await GatehouseExecutable.RunAsync(["proxy", $"-config={config}"], cancellationToken: cancel.Token);
 
-            Assert.Equal(1, code);
-            Assert.Equal("", stdout);
-            var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            Assert.StartsWith("Error starting listener: listener 0 (tcp 192.0.2.1:8200): bind: ", line, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("Error starting listener: listener 0 (tcp 192.0.2.1:8200): bind: ", line, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -232,26 +224,19 @@ public sealed class ProcessEndToEndTests
     [InlineData("validate")]
     public async Task Executable_VaultAddrThatIsNotAUrl_IsRefusedAtValidation_ExitsOne(string command)
     {
-        var dir = Directory.CreateTempSubdirectory("gatehouse-exe-").FullName;
-        try
-        {
-            var config = Path.Combine(dir, "proxy.hcl");
-            await File.WriteAllTextAsync(config, "listener \"tcp\" {\n  address = \"127.0.0.1:0\"\n  tls_disable = true\n}\napi_proxy {}\n");
-            using var cancel = new CancellationTokenSource(OpsHarness.Hang);
+        using var dir = new TempDirectory("gatehouse-exe-");
+        var config = Path.Combine(dir, "proxy.hcl");
+        await File.WriteAllTextAsync(config, "listener \"tcp\" {\n  address = \"127.0.0.1:0\"\n  tls_disable = true\n}\napi_proxy {}\n");
+        using var cancel = new CancellationTokenSource(OpsHarness.Hang);
 
-            var (code, _, stderr) = await GatehouseExecutable.RunAsync(
-                [command, $"-config={config}"], new Dictionary<string, string> { ["VAULT_ADDR"] = "not a url" }, cancel.Token);
+        var (code, _, stderr) = await GatehouseExecutable.RunAsync(
+            [command, $"-config={config}"], new Dictionary<string, string> { ["VAULT_ADDR"] = "not a url" }, cancel.Token);
 
-            Assert.Equal(1, code);
-            Assert.Equal(
-                "environment variable VAULT_ADDR: vault.address: invalid address \"not a url\": missing protocol scheme; use a URL such as https://127.0.0.1:8200\n" +
-                "error validating configuration: 1 problem found; nothing was started\n",
-                stderr);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.Equal(1, code);
+        Assert.Equal(
+            "environment variable VAULT_ADDR: vault.address: invalid address \"not a url\": missing protocol scheme; use a URL such as https://127.0.0.1:8200\n" +
+            "error validating configuration: 1 problem found; nothing was started\n",
+            stderr);
     }
 
     private static int FreePort()

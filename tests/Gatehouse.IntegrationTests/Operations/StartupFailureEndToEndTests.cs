@@ -16,9 +16,9 @@ public sealed class StartupFailureEndToEndTests : IDisposable
     /// <summary>A safety net only: a configuration that started after all is stopped, and the test fails.</summary>
     private static readonly TimeSpan Hang = TimeSpan.FromMinutes(1);
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("gatehouse-startup-").FullName;
+    private readonly TempDirectory _dir = new("gatehouse-startup-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private static string TcpListener(string address) => $"listener \"tcp\" {{\n  address = \"{address}\"\n  tls_disable = true\n}}\napi_proxy {{}}\n";
 

@@ -23,9 +23,10 @@ public sealed class DevSessionFixture : IAsyncLifetime
     private readonly CancellationTokenSource _stop = new();
     private readonly StringWriter _output = new();
     private Task<int>? _run;
+    private readonly TempDirectory _directory = new("gatehouse-clients-");
 
     /// <summary>Holds the unix socket; removed on dispose.</summary>
-    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("gatehouse-clients-").FullName;
+    public string Directory => _directory.Path;
 
     public string SocketPath => Path.Combine(Directory, "gatehouse.sock");
 
@@ -80,7 +81,7 @@ public sealed class DevSessionFixture : IAsyncLifetime
 
         Connections.Dispose();
         _stop.Dispose();
-        System.IO.Directory.Delete(Directory, recursive: true);
+        _directory.Dispose();
     }
 
     private static async Task RootAsync(HttpClient root, HttpMethod method, string path, object body)

@@ -6,15 +6,17 @@ namespace Gatehouse.IntegrationTests.Support;
 /// <summary>A throwaway CA, a server certificate for 127.0.0.1/localhost and a client certificate, written as PEM files.</summary>
 internal sealed class TestCertificates : IDisposable
 {
-    private TestCertificates(string directory, X509Certificate2 ca, X509Certificate2 server, X509Certificate2 client)
+    private TestCertificates(TempDirectory directory, X509Certificate2 ca, X509Certificate2 server, X509Certificate2 client)
     {
-        Directory = directory;
+        _directory = directory;
         Ca = ca;
         Server = server;
         Client = client;
     }
 
-    public string Directory { get; }
+    private readonly TempDirectory _directory;
+
+    public string Directory => _directory.Path;
 
     public X509Certificate2 Ca { get; }
 
@@ -30,7 +32,7 @@ internal sealed class TestCertificates : IDisposable
 
     public static TestCertificates Create()
     {
-        var directory = System.IO.Directory.CreateTempSubdirectory("gatehouse-tls-").FullName;
+        var directory = new TempDirectory("gatehouse-tls-");
         var now = DateTimeOffset.UtcNow;
 
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -81,6 +83,6 @@ internal sealed class TestCertificates : IDisposable
         Ca.Dispose();
         Server.Dispose();
         Client.Dispose();
-        System.IO.Directory.Delete(Directory, recursive: true);
+        _directory.Dispose();
     }
 }

@@ -5,9 +5,9 @@ namespace Gatehouse.Tests.Configuration;
 
 public sealed class ConfigLoaderTests : IDisposable
 {
-    private readonly string _temp = Directory.CreateTempSubdirectory("gatehouse-config-").FullName;
+    private readonly TempDirectory _temp = new("gatehouse-config-");
 
-    public void Dispose() => Directory.Delete(_temp, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void ManyErrors_AreAllReportedInOneRun_FileProblemsInSourceOrderThenCrossBlockRules()

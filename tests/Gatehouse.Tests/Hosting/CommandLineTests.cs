@@ -39,20 +39,14 @@ public sealed class CommandLineTests
         using var occupied = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         occupied.Start();
         var port = ((System.Net.IPEndPoint)occupied.LocalEndpoint).Port;
-        var file = Path.Combine(Path.GetTempPath(), $"gatehouse-{Guid.NewGuid():N}.hcl");
+        using var directory = new TempDirectory("gatehouse-cli-");
+        var file = directory.Combine("config.hcl");
         await File.WriteAllTextAsync(file, $"listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  tls_disable = true\n}}\n");
-        try
-        {
-            var (code, _, stderr) = await Run("proxy", $"-config={file}");
+        var (code, _, stderr) = await Run("proxy", $"-config={file}");
 
-            Assert.Equal(1, code);
-            Assert.StartsWith("Error starting listener: ", stderr, StringComparison.Ordinal);
-            Assert.Contains($"127.0.0.1:{port}", stderr, StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        Assert.Equal(1, code);
+        Assert.StartsWith("Error starting listener: ", stderr, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -70,21 +64,15 @@ public sealed class CommandLineTests
     [Fact]
     public async Task Proxy_ParseError_PrintsTheSnippetWithACaret()
     {
-        var file = Path.Combine(Path.GetTempPath(), $"gatehouse-{Guid.NewGuid():N}.hcl");
+        using var directory = new TempDirectory("gatehouse-cli-");
+        var file = directory.Combine("config.hcl");
         await File.WriteAllTextAsync(file, "listener \"tcp\" {\n  address \"x\"\n}\n");
-        try
-        {
-            var (code, _, stderr) = await Run("proxy", "-config", file);
+        var (code, _, stderr) = await Run("proxy", "-config", file);
 
-            Assert.Equal(1, code);
-            Assert.StartsWith($"{file}:2:", stderr, StringComparison.Ordinal);
-            Assert.Contains("  address \"x\"", stderr, StringComparison.Ordinal);
-            Assert.Contains("^", stderr, StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        Assert.Equal(1, code);
+        Assert.StartsWith($"{file}:2:", stderr, StringComparison.Ordinal);
+        Assert.Contains("  address \"x\"", stderr, StringComparison.Ordinal);
+        Assert.Contains("^", stderr, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -132,7 +120,8 @@ public sealed class CommandLineTests
     [Fact]
     public async Task Validate_RedactsSecrets_ButPrintsFilePaths()
     {
-        var file = Path.Combine(Path.GetTempPath(), $"gatehouse-{Guid.NewGuid():N}.hcl");
+        using var directory = new TempDirectory("gatehouse-cli-");
+        var file = directory.Combine("config.hcl");
         await File.WriteAllTextAsync(file, """
             auto_auth {
               method "cert" {
@@ -153,22 +142,15 @@ public sealed class CommandLineTests
               circonus_api_token = "circonus-secret"
             }
             """);
-        try
-        {
-            var (code, stdout, stderr) = await Run("validate", $"-config={file}");
+        var (code, stdout, stderr) = await Run("validate", $"-config={file}");
 
-            Assert.True(code == 0, stderr);
-            Assert.DoesNotContain("super-secret-aad", stdout, StringComparison.Ordinal);
-            Assert.DoesNotContain("circonus-secret", stdout, StringComparison.Ordinal);
-            var json = JsonNode.Parse(stdout)!;
-            Assert.Equal("<redacted>", (string?)json["auto_auth"]!["sinks"]![0]!["aad"]);
-            Assert.Equal("/etc/key.pem", (string?)json["auto_auth"]!["method"]!["config"]!["client_key"]);
-            Assert.Equal("/run/token", (string?)json["auto_auth"]!["sinks"]![0]!["config"]!["path"]);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        Assert.True(code == 0, stderr);
+        Assert.DoesNotContain("super-secret-aad", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("circonus-secret", stdout, StringComparison.Ordinal);
+        var json = JsonNode.Parse(stdout)!;
+        Assert.Equal("<redacted>", (string?)json["auto_auth"]!["sinks"]![0]!["aad"]);
+        Assert.Equal("/etc/key.pem", (string?)json["auto_auth"]!["method"]!["config"]!["client_key"]);
+        Assert.Equal("/run/token", (string?)json["auto_auth"]!["sinks"]![0]!["config"]!["path"]);
     }
 
     [Fact]
@@ -184,7 +166,8 @@ public sealed class CommandLineTests
     [Fact]
     public async Task Validate_BadSinkModeAndMissingJwtRole_AreAllReportedWithTheirPositions()
     {
-        var file = Path.Combine(Path.GetTempPath(), $"gatehouse-{Guid.NewGuid():N}.hcl");
+        using var directory = new TempDirectory("gatehouse-cli-");
+        var file = directory.Combine("config.hcl");
         await File.WriteAllTextAsync(file, """
             vault { address = "http://127.0.0.1:8200" }
             auto_auth {
@@ -202,20 +185,13 @@ public sealed class CommandLineTests
               }
             }
             """);
-        try
-        {
-            var (code, stdout, stderr) = await Run("validate", $"-config={file}");
+        var (code, stdout, stderr) = await Run("validate", $"-config={file}");
 
-            Assert.Equal(1, code);
-            Assert.Equal("", stdout);
-            Assert.Contains($"{file}:4:14: auto_auth.method \"jwt\": missing 'role' value", stderr, StringComparison.Ordinal);
-            Assert.Contains($"{file}:6:25: auto_auth.method \"jwt\".config.jwt_read_period: jwt_read_period must be positive", stderr, StringComparison.Ordinal);
-            Assert.Contains($"{file}:12:14: auto_auth.sink \"file\".config.mode: could not parse 'mode' as integer", stderr, StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Contains($"{file}:4:14: auto_auth.method \"jwt\": missing 'role' value", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{file}:6:25: auto_auth.method \"jwt\".config.jwt_read_period: jwt_read_period must be positive", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{file}:12:14: auto_auth.sink \"file\".config.mode: could not parse 'mode' as integer", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -266,7 +242,7 @@ public sealed class CommandLineTests
     {
         if (OperatingSystem.IsWindows() && config.Contains("unix", StringComparison.Ordinal))
             return;
-        var dir = Directory.CreateTempSubdirectory("gatehouse-never-").FullName;
+        using var dir = new TempDirectory("gatehouse-never-");
         using var occupied = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         occupied.Start();
         var port = ((System.Net.IPEndPoint)occupied.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -279,22 +255,15 @@ public sealed class CommandLineTests
 
         // A safety net only: were the configuration to start after all, cancelling stops the daemon.
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        try
-        {
-            var validate = await RunWith(env, ["validate", $"-config={file}", .. extra], cancel.Token);
-            var proxy = await RunWith(env, ["proxy", $"-config={file}", .. extra], cancel.Token);
+        var validate = await RunWith(env, ["validate", $"-config={file}", .. extra], cancel.Token);
+        var proxy = await RunWith(env, ["proxy", $"-config={file}", .. extra], cancel.Token);
 
-            Assert.True(validate.Code == 1, $"{name}: validate accepted it");
-            var problem = validate.Stderr.Split('\n')[0];
-            Assert.Matches($"^({System.Text.RegularExpressions.Regex.Escape(file)}:[0-9]+:[0-9]+|environment variable [A-Z_]+|flag -[a-z-]+): ", problem);
-            Assert.Contains("error validating configuration: 1 problem found; nothing was started", validate.Stderr, StringComparison.Ordinal);
-            Assert.Equal(1, proxy.Code);
-            Assert.Equal(validate.Stderr, proxy.Stderr);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.True(validate.Code == 1, $"{name}: validate accepted it");
+        var problem = validate.Stderr.Split('\n')[0];
+        Assert.Matches($"^({System.Text.RegularExpressions.Regex.Escape(file)}:[0-9]+:[0-9]+|environment variable [A-Z_]+|flag -[a-z-]+): ", problem);
+        Assert.Contains("error validating configuration: 1 problem found; nothing was started", validate.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1, proxy.Code);
+        Assert.Equal(validate.Stderr, proxy.Stderr);
     }
 
     private static async Task<(int Code, string Stdout, string Stderr)> RunWith(Func<string, string?> env, string[] args, CancellationToken ct)

@@ -4,9 +4,9 @@ namespace Gatehouse.Tests.Hosting;
 
 public sealed class PidFileTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("gatehouse-pid-").FullName;
+    private readonly TempDirectory _dir = new("gatehouse-pid-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void PidFile_Lifecycle_WritesDecimalPidWithoutNewlineAndRemovesAtExit()

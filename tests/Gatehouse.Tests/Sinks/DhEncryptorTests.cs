@@ -14,9 +14,9 @@ namespace Gatehouse.Tests.Sinks;
 /// </summary>
 public sealed class DhEncryptorTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("gatehouse-dh-").FullName;
+    private readonly TempDirectory _dir = new("gatehouse-dh-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Theory]
     [InlineData(false, null)]

@@ -8,7 +8,7 @@ namespace Gatehouse.Tests.Sinks;
 
 public sealed class FileSinkTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("gatehouse-sink-").FullName;
+    private readonly TempDirectory _dir = new("gatehouse-sink-");
 
     public void Dispose()
     {
@@ -17,7 +17,7 @@ public sealed class FileSinkTests : IDisposable
             File.SetUnixFileMode(_dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     [Fact]

@@ -13,7 +13,7 @@ namespace Gatehouse.Tests.Sinks;
 public sealed class SinkServerTests : IDisposable
 {
     private static readonly TimeSpan Hang = TimeSpan.FromSeconds(30);
-    private readonly string _dir = Directory.CreateTempSubdirectory("gatehouse-sinks-").FullName;
+    private readonly TempDirectory _dir = new("gatehouse-sinks-");
     private readonly FakeTimeProvider _time = new();
     private readonly TokenStore _store = new();
     private readonly GatehouseMetrics _metrics = new();
@@ -21,7 +21,7 @@ public sealed class SinkServerTests : IDisposable
     public void Dispose()
     {
         _metrics.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        _dir.Dispose();
     }
 
     [Fact]

@@ -52,9 +52,9 @@ internal sealed class FakeVaultHandler : HttpMessageHandler
         var recorded = new RecordedRequest(
             request.Method.Method,
             request.RequestUri!.AbsolutePath,
-            Header(request, VaultClient.TokenHeader),
-            Header(request, VaultClient.NamespaceHeader),
-            Header(request, VaultClient.WrapTtlHeader),
+            Header(request, VaultHeaders.Token),
+            Header(request, VaultHeaders.Namespace),
+            Header(request, VaultHeaders.WrapTtl),
             request.Headers.UserAgent.ToString(),
             body);
         _requests.Enqueue(recorded);

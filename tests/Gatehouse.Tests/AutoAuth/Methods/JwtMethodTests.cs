@@ -12,10 +12,10 @@ namespace Gatehouse.Tests.AutoAuth.Methods;
 
 public sealed class JwtMethodTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("gatehouse-jwt-").FullName;
+    private readonly TempDirectory _dir = new("gatehouse-jwt-");
     private readonly FakeTimeProvider _time = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private string PathOf(string name) => Path.Combine(_dir, name);
 

@@ -10,10 +10,10 @@ namespace Gatehouse.Tests.Cache.Persistence;
 public sealed class CacheStoreFileTests : IDisposable
 {
     private static readonly DateTimeOffset Now = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private readonly string _dir = Directory.CreateTempSubdirectory("gatehouse-store-").FullName;
+    private readonly TempDirectory _dir = new("gatehouse-store-");
     private readonly List<CacheEntry> _live = [];
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private string StorePath => Path.Combine(_dir, CacheStoreFile.FileName);
 

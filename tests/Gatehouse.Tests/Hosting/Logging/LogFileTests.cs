@@ -7,10 +7,10 @@ namespace Gatehouse.Tests.Hosting.Logging;
 public sealed class LogFileTests : IDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 30, 0, 0, 0, TimeSpan.Zero);
-    private readonly string _dir = Directory.CreateTempSubdirectory("gatehouse-logfile-").FullName;
+    private readonly TempDirectory _dir = new("gatehouse-logfile-");
     private readonly FakeTimeProvider _time = new(Start);
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private static long Nanos(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).Ticks * 100;
 
