@@ -76,8 +76,6 @@ internal sealed class VaultClient : IDisposable
         }
     }
 
-    /// <summary>The same connection pool, another namespace.</summary>
-
     /// <summary>The reachability this client reports to (shared with the proxy), or null.</summary>
     public VaultReachability? Reachability => _reachability;
 
