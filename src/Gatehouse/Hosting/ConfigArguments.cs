@@ -103,8 +103,11 @@ internal sealed record ConfigArguments(IReadOnlyList<string> ConfigPaths, Config
                 case "client-key": o = o with { ClientKey = value }; break;
                 case "tls-server-name": o = o with { TlsServerName = value }; break;
                 case "namespace": o = o with { Namespace = value }; break;
-                case "log-rotate-bytes" when long.TryParse(value, out var bytes): o = o with { LogRotateBytes = bytes }; break;
-                case "log-rotate-max-files" when int.TryParse(value, out var files): o = o with { LogRotateMaxFiles = files }; break;
+                // Go's flag package reads ints with base prefixes (0x10, 0o17, 0b1), as GoFormat does.
+                case "log-rotate-bytes" when GoFormat.TryParseInt(value ?? "", out var bytes): o = o with { LogRotateBytes = bytes }; break;
+                case "log-rotate-max-files" when GoFormat.TryParseInt(value ?? "", out var files) && files is >= int.MinValue and <= int.MaxValue:
+                    o = o with { LogRotateMaxFiles = (int)files };
+                    break;
                 case "log-rotate-duration" when GoFormat.TryParseDurationSecond(value, out var duration):
                     o = o with { LogRotateDuration = duration };
                     break;
