@@ -47,13 +47,8 @@ if [[ -n "${COMPARE_REF:-}" ]]; then
   dotnet build -c Release "$OUT/ref-src/src/Gatehouse" -o "$OUT/gatehouse-ref" >/dev/null
 fi
 
-wait_http() { for _ in $(seq 1 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "not ready: $1" >&2; exit 1; }
-
-mkdir -p "$OUT/work"
-"$OUT/load/gatehouse-load" devvault "$VAULT_PORT" "$OUT/work" > "$OUT/devvault.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 200); do grep -q '^ready' "$OUT/devvault.log" 2>/dev/null && break; sleep 0.05; done
-wait_http "http://127.0.0.1:$VAULT_PORT/v1/sys/health"
+source "$ROOT/bench/lib.sh"
+start_devvault
 
 start_gatehouse() { # name binary-dir port api-proxy-extra -> pid in GH_PID
   cat > "$OUT/proxy-$1.hcl" <<HCL

@@ -26,14 +26,9 @@ echo "building Release..." >&2
 dotnet build -c Release "$ROOT/src/Gatehouse" -o "$OUT/gatehouse" >/dev/null
 dotnet build -c Release "$ROOT/bench/load/Gatehouse.Load" -o "$OUT/load" >/dev/null
 
-wait_http() { for _ in $(seq 1 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "not ready: $1" >&2; exit 1; }
-
-mkdir -p "$OUT/work"
-"$OUT/load/gatehouse-load" devvault "$VAULT_PORT" "$OUT/work" > "$OUT/devvault.log" 2>&1 &
-DV=$!
-PIDS+=($DV)
-for _ in $(seq 1 200); do grep -q '^ready' "$OUT/devvault.log" 2>/dev/null && break; sleep 0.05; done
-wait_http "http://127.0.0.1:$VAULT_PORT/v1/sys/health"
+source "$ROOT/bench/lib.sh"
+start_devvault
+DV=$DV_PID
 
 start_gatehouse() { # port extra-hcl -> pid (via GH_PID)
   cat > "$OUT/proxy-$1.hcl" <<HCL

@@ -16,14 +16,10 @@ trap cleanup EXIT
 
 dotnet build -c Release "$ROOT/src/Gatehouse" -o "$OUT/bin" >/dev/null
 dotnet build -c Release "$ROOT/bench/load/Gatehouse.Load" -o "$OUT/load" >/dev/null
-mkdir -p "$OUT/work"
-"$OUT/load/gatehouse-load" devvault "$VAULT_PORT" "$OUT/work" > "$OUT/devvault.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 400); do grep -q '^ready' "$OUT/devvault.log" 2>/dev/null && break; sleep 0.05; done
-vault() { curl -fsS -H "X-Vault-Token: root" -H "Content-Type: application/json" "$@"; }
-vault -X POST -d '{"token_ttl":"1h","token_policies":["default"]}' "http://127.0.0.1:$VAULT_PORT/v1/auth/approle/role/app" >/dev/null
-vault "http://127.0.0.1:$VAULT_PORT/v1/auth/approle/role/app/role-id" | sed -E 's/.*"role_id":"([^"]+)".*/\1/' > "$OUT/role_id"
-vault -X POST "http://127.0.0.1:$VAULT_PORT/v1/auth/approle/role/app/secret-id" | sed -E 's/.*"secret_id":"([^"]+)".*/\1/' > "$OUT/secret_id"
+source "$ROOT/bench/lib.sh"
+start_devvault
+provision_approle
+new_secret_id
 cat > "$OUT/proxy.hcl" <<HCL
 vault { address = "http://127.0.0.1:$VAULT_PORT" }
 auto_auth {

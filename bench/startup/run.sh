@@ -22,23 +22,16 @@ if [[ "${SKIP_PUBLISH:-0}" != 1 ]]; then
 fi
 dotnet build -c Release "$ROOT/bench/load/Gatehouse.Load" -o "$OUT/load" >/dev/null
 
-mkdir -p "$OUT/work"
-"$OUT/load/gatehouse-load" devvault "$VAULT_PORT" "$OUT/work" > "$OUT/devvault.log" 2>&1 &
-PIDS+=($!)
-# "ready" comes after the host's dev scenario (approle mounted), which a bare health check would race.
-for _ in $(seq 1 400); do grep -q '^ready' "$OUT/devvault.log" 2>/dev/null && break; sleep 0.05; done
-
-# An approle role and its credentials, as an operator would provision them (the load host has mounted auth/approle).
-vault() { curl -fsS -H "X-Vault-Token: root" -H "Content-Type: application/json" "$@"; }
-vault -X POST -d '{"token_ttl":"1h","token_policies":["default"]}' "http://127.0.0.1:$VAULT_PORT/v1/auth/approle/role/app" >/dev/null
-vault "http://127.0.0.1:$VAULT_PORT/v1/auth/approle/role/app/role-id" | sed -E 's/.*"role_id":"([^"]+)".*/\1/' > "$OUT/role_id"
+source "$ROOT/bench/lib.sh"
+start_devvault
+provision_approle
 
 size=$(stat -c %s "$BIN")
 printf 'binary: %s bytes (%.1f MB)\n' "$size" "$(echo "$size / 1000000" | bc -l)"
 
 times=()
 for run in $(seq 1 "$RUNS"); do
-  vault -X POST "http://127.0.0.1:$VAULT_PORT/v1/auth/approle/role/app/secret-id" | sed -E 's/.*"secret_id":"([^"]+)".*/\1/' > "$OUT/secret_id"
+  new_secret_id
   cat > "$OUT/proxy.hcl" <<HCL
 vault {
   address = "http://127.0.0.1:$VAULT_PORT"
