@@ -353,7 +353,39 @@ public sealed class StaticSecretCacheEndToEndTests
         return (root?["data"]?["data"] ?? root?["data"])?["password"]?.ToString();
     }
 
-    private static async Task<StaticSession> StaticAsync(string policies = "all", string behavior = "pessimistic", string refresh = "30s")
+    [Fact]
+    public async Task Static_DisableCachingDynamicSecrets_CachesKvButNotLogins()
+    {
+        await using var s = await StaticAsync(extra: "disable_caching_dynamic_secrets = true");
+        var token = await s.TokenAsync("reader");
+        await s.ReadAsync(token, Db);
+        Assert.Equal("HIT", (await s.ReadAsync(token, Db)).Cache);
+
+        var login = new { role_id = s.Ops.RoleId, secret_id = s.Ops.SecretId };
+        var (_, _, first) = await s.Ops.SendAsync(HttpMethod.Post, "/v1/auth/approle/login", token, login);
+        var (_, _, second) = await s.Ops.SendAsync(HttpMethod.Post, "/v1/auth/approle/login", token, login);
+        using (first)
+        using (second)
+        {
+            Assert.Equal("MISS", second.Headers.GetValues("X-Cache").Single());
+        }
+
+        Assert.Equal(2, s.Vault.Faults.CountRequests("POST", "/v1/auth/approle/login"));
+    }
+
+    [Fact]
+    public async Task Static_CacheClearAll_EvictsStaticEntries()
+    {
+        await using var s = await StaticAsync();
+        var token = await s.TokenAsync("reader");
+        await s.ReadAsync(token, Db);
+        using var cleared = await s.Ops.Client.PostAsync("/agent/v1/cache-clear", new StringContent("""{"type":"all"}"""));
+        Assert.True(cleared.IsSuccessStatusCode);
+        Assert.Equal("MISS", (await s.ReadAsync(token, Db)).Cache);
+        Assert.Equal(2, s.Vault.Faults.CountRequests("GET", Db));
+    }
+
+    private static async Task<StaticSession> StaticAsync(string policies = "all", string behavior = "pessimistic", string refresh = "30s", string extra = "")
     {
         var h = await OpsHarness.StartVaultAsync(leasedKv: false);
         await h.RootAsync(HttpMethod.Put, "sys/policies/acl/reader", new { policy = ReaderPolicy });
@@ -368,6 +400,7 @@ public sealed class StaticSecretCacheEndToEndTests
               static_secret_token_capability_refresh_interval = "5m"
               static_secret_token_capability_refresh_behavior = "{{behavior}}"
               static_secret_refresh_interval                  = "{{refresh}}"
+              {{extra}}
             }
             """));
         await h.FirstSinkWriteAsync();
