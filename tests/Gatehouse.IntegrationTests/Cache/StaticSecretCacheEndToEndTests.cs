@@ -151,6 +151,8 @@ public sealed class StaticSecretCacheEndToEndTests
         { "POST", "/v1/secret/data/app/db", """{"data":{"password":"pw-2"}}""" },
         { "PUT", "/v1/secret//data/app/./db", """{"data":{"password":"pw-2"}}""" },
         { "PUT", "/v1/secret/data/app/x/../db", """{"data":{"password":"pw-2"}}""" },
+        { "PUT", "/v1/secret/data/app%2Fdb", """{"data":{"password":"pw-2"}}""" },
+        { "PUT", "/v1/secret/data%2fapp/db", """{"data":{"password":"pw-2"}}""" },
         { "DELETE", "/v1/secret/data/app/db", "" },
         { "POST", "/v1/secret/delete/app/db", """{"versions":[1]}""" },
         { "POST", "/v1/secret/destroy/app/db", """{"versions":[1]}""" },
