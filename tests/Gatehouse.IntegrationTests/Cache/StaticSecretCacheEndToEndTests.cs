@@ -189,6 +189,22 @@ public sealed class StaticSecretCacheEndToEndTests
     }
 
     [Fact]
+    public async Task Static_MountTableChangedThroughGatehouse_EvictsTheNamespaceAndLearnsMountsAgain()
+    {
+        await using var s = await StaticAsync();
+        var token = await s.TokenAsync("reader");
+        await s.ReadAsync(token, Db);
+        await s.ReadAsync(token, "/v1/kv1/app");
+        var (tuned, _, _) = await s.Ops.SendAsync(HttpMethod.Post, "/v1/sys/mounts/secret/tune", s.Vault.RootToken, new { default_lease_ttl = "1h" });
+        Assert.Equal(204, tuned);
+
+        Assert.Equal("MISS", (await s.ReadAsync(token, Db)).Cache);
+        Assert.Equal("MISS", (await s.ReadAsync(token, "/v1/kv1/app")).Cache);
+        Assert.Equal("HIT", (await s.ReadAsync(token, Db)).Cache);
+        Assert.Equal(2, s.Vault.Faults.CountRequests("GET", "/v1/sys/internal/ui/mounts/secret/"));
+    }
+
+    [Fact]
     public async Task Static_WriteStraightToVault_IsSeenAfterRevalidation_AndHitsResume()
     {
         await using var s = await StaticAsync();

@@ -38,6 +38,9 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
     /// <summary>Most path-embedded namespace segments a write is matched through (<c>/v1/ns1/ns2/secret/...</c>).</summary>
     private const int MaxEmbeddedNamespaceDepth = 4;
 
+    /// <summary>At most this many read shapes are remembered; past it the memo starts again (it never grows with traffic).</summary>
+    private const int MaxShapes = 10_000;
+
     /// <summary>Write epochs are striped: a fill stores only when no write touched its stripe meanwhile (bounded memory).</summary>
     private const int EpochStripes = 1024;
 
@@ -50,6 +53,9 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
     private readonly TokenStore? _tokens;
     private readonly long[] _epochs = new long[EpochStripes];
     private readonly ConcurrentDictionary<CacheKey, TaskCompletionSource> _inFlight = new();
+
+    /// <summary>Read shapes resolved under known KV mounts (<see cref="Resolve"/>); cleared when the mount table changes.</summary>
+    private readonly ConcurrentDictionary<ShapeKey, ReadShape> _shapes = new();
 
     /// <summary>Paths whose mount lookup failed, until when (so an uncacheable mount costs one lookup per <see cref="MountTtl"/>).</summary>
     private readonly ConcurrentDictionary<string, DateTimeOffset> _unknownMounts = new(StringComparer.Ordinal);
@@ -89,23 +95,29 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
                 : await WriteAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        if (request.Token is not { } token || ReadCandidate(request.Context) is not { } candidate)
+        if (request.Token is not { } token || !IsPlainRead(request.Context, out var shapeKey))
         {
             return await _inner.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        // Step map: 1. the mount is known: the secret and its key; a token with a grant is served a hit, or waits for
-        // a fill in flight and then is; 2. otherwise forward, buffered; 3. a 403 takes the grant away, a 404 evicts;
-        // 4. a qualifying 200 is stored (learning the mount first when unknown) and grants the token the path.
+        // Step map: 1. the read's shape (namespace, path, query) names a secret under a known KV mount: its key and
+        // grant path, resolved once and remembered; a token with a grant is served a hit, or waits for a fill in
+        // flight and then is; 2. otherwise forward, buffered; 3. a 403 takes the grant away, a 404 evicts; 4. a
+        // qualifying 200 is stored (learning the mount first when unknown) and grants the token the path.
         var now = _time.GetUtcNow();
-        var info = candidate.Mount is { } mount ? KvRequests.Read(candidate.Namespace, mount, candidate.ApiPath, candidate.Query) : null;
-        if (candidate.Mount is not null && info is null)
+        if (!_shapes.TryGetValue(shapeKey, out var shape))
+        {
+            shape = Resolve(shapeKey);
+        }
+
+        if (shape.Candidate is not { } candidate)
         {
             return await _inner.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        CacheKey? key = info is null ? null : KeyOf(info);
-        var granted = info is not null && Grants.CanRead(token, GrantOf(info), now);
+        var info = shape.Info;
+        CacheKey? key = info is null ? null : shape.Key;
+        var granted = info is not null && Grants.CanRead(token, shape.Grant, now);
         if (granted && TryHit(key!.Value, now) is { } hit)
         {
             return Served(request, hit);
@@ -301,6 +313,7 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
         }
 
         Mounts.Learn(candidate.Namespace, mount.Path, mount.Kind);
+        _shapes.Clear();
         return mount.Kind == MountKind.Other
             ? null
             : KvRequests.Read(candidate.Namespace, new KnownMount(mount.Path, mount.Kind, now), candidate.ApiPath, candidate.Query);
@@ -396,6 +409,7 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
             if (KvRequests.ChangesMounts(rest))
             {
                 Mounts.ForgetNamespace(ns);
+                _shapes.Clear();
                 targets.Add(StaticSecretInfo.MountPrefix(ns, ""));
             }
             else if (rest.StartsWith("sys/namespaces/", StringComparison.Ordinal) && rest.Length > "sys/namespaces/".Length)
@@ -425,25 +439,27 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
     }
 
     /// <summary>
-    /// The read a GET names, when it may be served from (or stored in) the static cache: a clean path under
-    /// <c>/v1/</c> outside the reserved roots, no percent-encoding, no query but <c>version=N</c>, and no
-    /// <c>X-Vault-*</c> header but the token, namespace and request marker (wrapping, consistency and forwarding
-    /// headers ask for something a stored answer cannot give). <see cref="ReadCandidateInfo.Mount"/> is null when the
-    /// mount is not known yet.
+    /// True for a GET the static cache may serve or store, with its shape for <see cref="Resolve"/>: the path exactly as
+    /// sent (no percent-encoding, no <c>//</c>, <c>.</c>, <c>..</c> or trailing slash: Kestrel's <c>Request.Path</c>
+    /// equals the request-target's path) under <c>/v1/</c>, and no <c>X-Vault-*</c> header but the token, namespace and
+    /// request marker (wrapping, consistency and forwarding headers ask for what a stored answer cannot give).
+    /// Allocates nothing for a request that qualifies.
     /// </summary>
-    private ReadCandidateInfo? ReadCandidate(HttpContext context)
+    private static bool IsPlainRead(HttpContext context, out ShapeKey shape)
     {
+        shape = default;
         var http = context.Request;
-        var raw = RawPath(context);
-        if (raw.Contains('%', StringComparison.Ordinal) || !raw.StartsWith("/v1/", StringComparison.Ordinal) || CachePaths.Normalize(raw) != raw)
+        var path = http.Path.Value;
+        if (path is null || !path.StartsWith("/v1/", StringComparison.Ordinal) || !ReferenceEquals(CachePaths.Normalize(path), path)
+            || http.PathBase.HasValue)
         {
-            return null;
+            return false;
         }
 
-        var query = http.QueryString.HasValue ? http.QueryString.Value![1..] : null;
-        if (!string.IsNullOrEmpty(query) && !query.StartsWith("version=", StringComparison.Ordinal))
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (target is null || !target.AsSpan().StartsWith(path, StringComparison.Ordinal) || (target.Length > path.Length && target[path.Length] != '?'))
         {
-            return null;
+            return false;
         }
 
         foreach (var (name, _) in http.Headers)
@@ -453,27 +469,64 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
                 && !name.Equals(VaultHeaders.Namespace, StringComparison.OrdinalIgnoreCase)
                 && !name.Equals(VaultHeaders.Request, StringComparison.OrdinalIgnoreCase))
             {
-                return null;
+                return false;
             }
         }
 
-        var apiPath = raw[4..];
+        var ns = http.Headers[VaultHeaders.Namespace];
+        shape = new ShapeKey(ns.Count == 0 ? "" : ns.Count == 1 ? ns[0]! : ns.ToString(), path, http.QueryString.Value ?? "");
+        return true;
+    }
+
+    /// <summary>
+    /// What a read shape names: the secret, its index key and grant path when the mount is a known KV mount; only the
+    /// candidate (to learn the mount after the read) when it is unknown; nothing when it cannot be a KV read. Shapes
+    /// under known mounts are remembered (bounded; forgotten when mounts are learned or forgotten), so a hit computes
+    /// no key and allocates nothing here.
+    /// </summary>
+    private ReadShape Resolve(ShapeKey shapeKey)
+    {
+        var query = shapeKey.Query.Length > 1 ? shapeKey.Query[1..] : null;
+        var apiPath = shapeKey.Path[4..];
+        if (query is not null && !query.StartsWith("version=", StringComparison.Ordinal))
+        {
+            return ReadShape.None;
+        }
+
         foreach (var reserved in ReservedPrefixes)
         {
             if (apiPath.StartsWith(reserved, StringComparison.Ordinal))
             {
-                return null;
+                return ReadShape.None;
             }
         }
 
-        var ns = KvRequests.NormalizeNamespace(http.Headers[VaultHeaders.Namespace].ToString());
+        var ns = KvRequests.NormalizeNamespace(shapeKey.Namespace);
         var mount = Mounts.Find(ns, apiPath, includeExpired: true);
         if (mount is { Kind: MountKind.Other } && _time.GetUtcNow() - mount.LearnedAt < MountTtl)
         {
-            return null;
+            return ReadShape.None;
         }
 
-        return new ReadCandidateInfo(ns, apiPath, string.IsNullOrEmpty(query) ? null : query, mount is { Kind: not MountKind.Other } ? mount : null);
+        var candidate = new ReadCandidateInfo(ns, apiPath, query, mount is { Kind: not MountKind.Other } ? mount : null);
+        if (candidate.Mount is not { } kv)
+        {
+            return new ReadShape(candidate, null, default, default);
+        }
+
+        if (KvRequests.Read(ns, kv, apiPath, query) is not { } info)
+        {
+            return ReadShape.None;
+        }
+
+        var shape = new ReadShape(candidate, info, KeyOf(info), GrantOf(info));
+        if (_shapes.Count >= MaxShapes)
+        {
+            _shapes.Clear();
+        }
+
+        _shapes[shapeKey] = shape;
+        return shape;
     }
 
     private static string RawPath(HttpContext context)
@@ -549,6 +602,15 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
 
     /// <summary>The mount, namespace and query of a GET that may be a KV read.</summary>
     private sealed record ReadCandidateInfo(string Namespace, string ApiPath, string? Query, KnownMount? Mount);
+
+    /// <summary>A read as the client sent it: the raw <c>X-Vault-Namespace</c>, the path, and the query with its '?'.</summary>
+    private readonly record struct ShapeKey(string Namespace, string Path, string Query);
+
+    /// <summary>What a read shape resolved to (<see cref="Resolve"/>); <see cref="Candidate"/> null: not a KV read.</summary>
+    private sealed record ReadShape(ReadCandidateInfo? Candidate, StaticSecretInfo? Info, CacheKey Key, GrantPath Grant)
+    {
+        public static readonly ReadShape None = new(null, null, default, default);
+    }
 
     /// <summary>What a qualifying KV read says about itself.</summary>
     internal sealed record KvRead(bool IsV2, int Version, string DeletionTime, bool Destroyed, string? CustomMetadata, long LeaseDuration);
