@@ -32,6 +32,7 @@ internal sealed partial class ProxyHandler
     private GuardMemo? _lastGuard;
     private readonly ILogger<ProxyHandler> _logger;
     private readonly IStoredAnswers? _storedAnswers;
+    private readonly AutoAuthPathRules? _pathRules;
 
     public ProxyHandler(
         IVaultProxier proxier,
@@ -42,8 +43,10 @@ internal sealed partial class ProxyHandler
         GatehouseMetrics metrics,
         WrappingDiscarder wrappingDiscarder,
         ILogger<ProxyHandler> logger,
-        IStoredAnswers? storedAnswers = null)
+        IStoredAnswers? storedAnswers = null,
+        AutoAuthPathRules? pathRules = null)
     {
+        _pathRules = pathRules is { Any: true } ? pathRules : null;
         _storedAnswers = storedAnswers;
         _wrappingDiscarder = wrappingDiscarder;
         _proxier = proxier;
@@ -64,7 +67,7 @@ internal sealed partial class ProxyHandler
         var outcome = ProxyOutcomeKind.Error;
         try
         {
-            outcome = await HandleCoreAsync(context, request).ConfigureAwait(false);
+            outcome = await HandleCoreAsync(context, request, listener).ConfigureAwait(false);
         }
         finally
         {
@@ -80,9 +83,9 @@ internal sealed partial class ProxyHandler
         }
     }
 
-    private async Task<ProxyOutcomeKind> HandleCoreAsync(HttpContext context, ProxyRequest request)
+    private async Task<ProxyOutcomeKind> HandleCoreAsync(HttpContext context, ProxyRequest request, int listener)
     {
-        // Step map: 1. methods never forwarded; 2. choose the token (before auto-auth has a confirmed token, a restored
+        // Step map: 1. methods never forwarded, and paths the auto-auth token may not reach; 2. choose the token (before auto-auth has a confirmed token, a restored
         // one may answer from the cache, never upstream); 3. consistency headers; 4. a request that carries the
         // auto-auth token gets a guard, which reads JSON answers whole and masks streamed ones; 5. keep a small body
         // for retries; 6. send through the chain; 7. answer, through the guard; 8. report a rejected auto-auth token;
@@ -94,6 +97,16 @@ internal sealed partial class ProxyHandler
             if (IsNeverForwarded(context.Request.Method))
             {
                 await WriteMethodNotAllowedAsync(context).ConfigureAwait(false);
+                return ProxyOutcomeKind.ClientError;
+            }
+
+            // Before anything that could use the auto-auth token: the restored token's cache lookup, the chain (whose
+            // caches answer without Vault) and the forwarder.
+            if (_pathRules is not null && _tokens.WillUseAutoAuthToken(request)
+                && _pathRules.Refusal(context.Request, listener) is { } refusal)
+            {
+                Log.PathRefused(_logger, context.Request.Method, refusal.LogPath, listener, refusal.Rule);
+                await ProxyErrorWriter.WriteErrorAsync(context, StatusCodes.Status403Forbidden, refusal.Message).ConfigureAwait(false);
                 return ProxyOutcomeKind.ClientError;
             }
 
@@ -290,5 +303,8 @@ internal sealed partial class ProxyHandler
 
         [LoggerMessage(LogEvents.ProxyHandlerRedacted, LogLevel.Debug, "Removed the auto-auth token from the answer to {Method} {Path}")]
         public static partial void Redacted(ILogger logger, string method, string path);
+
+        [LoggerMessage(LogEvents.ProxyHandlerPathRefused, LogLevel.Information, "Refused to give the auto-auth token to {Method} {Path} on listener {Listener}: {Rule}")]
+        public static partial void PathRefused(ILogger logger, string method, string path, int listener, string rule);
     }
 }
