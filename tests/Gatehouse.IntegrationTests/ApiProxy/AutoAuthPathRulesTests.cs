@@ -216,6 +216,35 @@ public sealed class AutoAuthPathRulesTests
         Assert.Equal(before, vault.Faults.ArrivedRequests.Count);
     }
 
+    [Fact]
+    public async Task DeniedRequest_IsRefusedBeforeTokenChoice_NotWaitingForALogin_NorLookedUpWithARestoredToken_AndIsLoggedWithoutATokenInItsPath()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var seen = 0;
+        upstream.Handler = context =>
+        {
+            Interlocked.Increment(ref seen);
+            return Task.CompletedTask;
+        };
+        var console = new CapturingWriter();
+        await using var proxy = await ProxyHarness.StartAsync(
+            upstream.Address,
+            new ApiProxyConfig { UseAutoAuthToken = AutoAuthTokenMode.WhenMissing, AutoAuthTokenAllowPaths = Patterns(["secret/*"]) },
+            c => c with { Cache = new CacheConfig() },
+            new() { RetryJitter = () => 0, FirstTokenWait = TimeSpan.FromSeconds(5) },
+            logConsole: console);
+
+        // No confirmed token, only a restored one: an allowed request would wait for the login (then 503).
+        proxy.Tokens.Preload(new Gatehouse.AutoAuth.AutoAuthToken("hvs.restored", "acc-restored", DateTimeOffset.UtcNow, TimeSpan.FromHours(1), true));
+        using var response = await proxy.Client.GetAsync("/v1/auth/token/lookup/hvs.in-the-path");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("path \\\"auth/token/lookup/hvs.in-the-path\\\" is not in auto_auth_token_allow_paths", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, seen);
+        await console.WaitForAsync("Refused to give the auto-auth token to GET auth/token/lookup/<redacted> on listener 0: not in auto_auth_token_allow_paths", TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain("hvs.", console.ToString(), StringComparison.Ordinal);
+    }
+
     private static ListenerConfig Tcp() => new() { Type = ListenerType.Tcp, Address = "127.0.0.1:0", TlsDisable = true };
 
     private static PathPatternConfig[] Patterns(string[] patterns) => [.. patterns.Select(p => new PathPatternConfig(p, default))];
