@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Gatehouse.AutoAuth;
 using Gatehouse.Configuration;
 using Gatehouse.Telemetry;
@@ -33,6 +34,10 @@ internal sealed partial class ProxyHandler
     private readonly ILogger<ProxyHandler> _logger;
     private readonly IStoredAnswers? _storedAnswers;
     private readonly AutoAuthPathRules? _pathRules;
+
+    // The refusal rules already logged at Information; later refusals by the same rule log at Debug. Bounded: a rule
+    // names a listener and a configured pattern (or list), never a request's path.
+    private readonly ConcurrentDictionary<string, byte> _refusalsLogged = new(StringComparer.Ordinal);
 
     public ProxyHandler(
         IVaultProxier proxier,
@@ -105,7 +110,8 @@ internal sealed partial class ProxyHandler
             if (_pathRules is not null && _tokens.WillUseAutoAuthToken(request)
                 && _pathRules.Refusal(context.Request, listener) is { } refusal)
             {
-                Log.PathRefused(_logger, context.Request.Method, refusal.LogPath, listener, refusal.Rule);
+                var level = _refusalsLogged.TryAdd(refusal.Rule, 0) ? LogLevel.Information : LogLevel.Debug;
+                Log.PathRefused(_logger, level, context.Request.Method, refusal.LogPath, listener, refusal.Rule);
                 await ProxyErrorWriter.WriteErrorAsync(context, StatusCodes.Status403Forbidden, refusal.Message).ConfigureAwait(false);
                 return ProxyOutcomeKind.ClientError;
             }
@@ -304,7 +310,8 @@ internal sealed partial class ProxyHandler
         [LoggerMessage(LogEvents.ProxyHandlerRedacted, LogLevel.Debug, "Removed the auto-auth token from the answer to {Method} {Path}")]
         public static partial void Redacted(ILogger logger, string method, string path);
 
-        [LoggerMessage(LogEvents.ProxyHandlerPathRefused, LogLevel.Information, "Refused to give the auto-auth token to {Method} {Path} on listener {Listener}: {Rule}")]
-        public static partial void PathRefused(ILogger logger, string method, string path, int listener, string rule);
+        /// <summary>The first refusal by a rule at Information, so that a client retrying a denied path cannot flood the log; the rest at Debug.</summary>
+        [LoggerMessage(EventId = LogEvents.ProxyHandlerPathRefused, Message = "Refused to give the auto-auth token to {Method} {Path} on listener {Listener}: {Rule}")]
+        public static partial void PathRefused(ILogger logger, LogLevel level, string method, string path, int listener, string rule);
     }
 }

@@ -242,6 +242,13 @@ public sealed class AutoAuthPathRulesTests
         Assert.Contains("path \\\"auth/token/lookup/hvs.in-the-path\\\" is not in auto_auth_token_allow_paths", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(0, seen);
         await console.WaitForAsync("Refused to give the auto-auth token to GET auth/token/lookup/<redacted> on listener 0: not in auto_auth_token_allow_paths", TimeSpan.FromSeconds(30));
+
+        // The same rule again: answered the same way, logged below Information (a retrying client cannot flood the log).
+        using var again = await proxy.Client.GetAsync("/v1/sys/mounts");
+        using var sentinel = await proxy.Client.GetAsync("/v1/?list=maybe");
+        await console.WaitForAsync("Refused to give the auto-auth token to GET <redacted> on listener 0", TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.Forbidden, again.StatusCode);
+        Assert.Single(console.ToString().Split('\n'), line => line.Contains("Refused to give the auto-auth token to GET auth/token", StringComparison.Ordinal) || line.Contains("GET sys/mounts", StringComparison.Ordinal));
         Assert.DoesNotContain("hvs.", console.ToString(), StringComparison.Ordinal);
     }
 
