@@ -148,6 +148,7 @@ public sealed class AutoAuthPathRulesTests
             new ApiProxyConfig { UseAutoAuthToken = AutoAuthTokenMode.WhenMissing, AutoAuthTokenAllowPaths = Patterns(["secret/data/app1/*"]) },
             configure: c => c with
             {
+                Telemetry = new TelemetryConfig { PrometheusRetentionTime = TimeSpan.FromMinutes(1) },
                 Listeners =
                 [
                     Tcp(),
@@ -178,6 +179,14 @@ public sealed class AutoAuthPathRulesTests
         Assert.Equal((HttpStatusCode.Forbidden, false), (app1OnSecond.Status, app1OnSecond.Reached));
         Assert.Contains("is not in auto_auth_token_allow_paths of listener \\\"127.0.0.1:0\\\"", app1OnSecond.Body, StringComparison.Ordinal);
         Assert.True(sysOnThird.Reached);
+
+        // A refusal counts as a client error (vault.agent.proxy.client_error, and by listener), with no upstream attempt:
+        // client errors minus those Vault answered are the two refusals.
+        var metrics = await client.GetStringAsync(new Uri(proxy.Host.Addresses[0].Address, "/agent/v1/metrics?format=prometheus"));
+        Assert.Equal(2, Counter(metrics, "vault_agent_proxy_client_error ") - Counter(metrics, "vault_gatehouse_upstream_duration_count{outcome=\"client_error\"} "));
+
+        static long Counter(string text, string prefix) =>
+            text.Split('\n').Where(line => line.StartsWith(prefix, StringComparison.Ordinal)).Select(line => long.Parse(line[prefix.Length..], CultureInfo.InvariantCulture)).SingleOrDefault();
     }
 
     [Fact]
