@@ -51,6 +51,7 @@ internal static class LogEvents
     public const int VaultForwarderFollowingRedirect = 2008;
     public const int WrappingDiscarderDiscarded = 2009;
     public const int WrappingDiscarderDiscardFailed = 2010;
+    public const int ProxyHandlerPathRefused = 2011;
 
     // Cache/: 3000–3999
     public const int LeaseCacheCached = 3001;
