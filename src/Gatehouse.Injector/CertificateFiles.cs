@@ -55,7 +55,8 @@ internal sealed partial class CertificateFiles(string certFile, string keyFile, 
             _current = loaded;
             _certBytes = cert;
             _keyBytes = key;
-            LogLoaded(logger, loaded.Subject, loaded.NotAfter.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture), loaded.Thumbprint);
+            var notAfter = loaded.NotAfter.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+            LogLoaded(logger, loaded.Subject, notAfter, loaded.Thumbprint);
         }
         catch (CryptographicException e)
         {
