@@ -74,6 +74,15 @@ internal static class LogEvents
     public const int RenewerRenewalGaveUp = 3017;
     public const int RenewerRenewalCrashed = 3018;
 
+    // Cache/Static/KvEventSubscriber: 3110–3119 (Cache/Static/ has 3100–3199)
+    public const int KvEventSubscriberConnected = 3110;
+    public const int KvEventSubscriberLost = 3111;
+    public const int KvEventSubscriberUnavailable = 3112;
+    public const int KvEventSubscriberConnectFailed = 3113;
+    public const int KvEventSubscriberFrameSkipped = 3114;
+    public const int KvEventSubscriberKvChanged = 3115;
+    public const int KvEventSubscriberTokenChanged = 3116;
+
     // Listeners/: 4000–4999
     public const int RequestDispatcherQuitRequested = 4001;
 
