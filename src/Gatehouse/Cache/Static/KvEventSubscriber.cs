@@ -163,7 +163,7 @@ internal sealed partial class KvEventSubscriber : BackgroundService
                         break;
                 }
 
-                await WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+                await WaitAsync(wait, token.Token, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -228,11 +228,16 @@ internal sealed partial class KvEventSubscriber : BackgroundService
     }
 
     /// <summary>Waits on the injected clock; a token published meanwhile ends the wait early.</summary>
-    private async Task WaitAsync(TimeSpan wait, CancellationToken cancellationToken)
+    private async Task WaitAsync(TimeSpan wait, string usedToken, CancellationToken cancellationToken)
     {
         while (_published.Reader.TryRead(out _))
         {
-            // Publications before this wait were seen by the session that just ended.
+            // Publications before this wait: only a token other than the one just used matters (checked next).
+        }
+
+        if (_tokens.Current?.Token != usedToken)
+        {
+            return;
         }
 
         using var early = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
