@@ -82,6 +82,8 @@ internal static class LogEvents
     public const int KvEventSubscriberFrameSkipped = 3114;
     public const int KvEventSubscriberKvChanged = 3115;
     public const int KvEventSubscriberTokenChanged = 3116;
+    public const int KvEventSubscriberFailed = 3117;
+    public const int KvEventSubscriberListenerFailed = 3118;
 
     // Listeners/: 4000–4999
     public const int RequestDispatcherQuitRequested = 4001;

@@ -123,16 +123,19 @@ path "secret/data/other/*" { capabilities = ["read"] }
         var waits = new List<TimeSpan>();
         for (var i = 0; i < 10; i++)
         {
-            var wait = await h.NextWaitAsync();
-            waits.Add(wait);
-            h.Time.Advance(wait);
+            waits.Add(await h.NextWaitAsync());
+            if (i < 9)
+            {
+                h.Time.Advance(waits[^1]);
+            }
         }
 
         Assert.Equal([1, 2, 4, 8, 16, 32, 64, 120, 120, 120], waits.Select(w => w.TotalSeconds));
         Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Id == LogEvents.KvEventSubscriberConnectFailed);
 
+        // The tenth wait is armed: the next attempt starts only when the clock passes it, with Vault reachable again.
         h.Vault.Faults.DropConnections = false;
-        h.Time.Advance(await h.NextWaitAsync());
+        h.Time.Advance(waits[^1]);
         Assert.Equal("up", await h.NextAsync());
     }
 
@@ -188,9 +191,25 @@ path "secret/data/other/*" { capabilities = ["read"] }
         await h.RootAsync(HttpMethod.Put, "secret/data/elsewhere", new { data = new { a = "1" } });
         await h.RootAsync(HttpMethod.Put, "secret/data/app/z", new { data = new { a = "1" } });
         Assert.Equal("changed  secret/data/app/z", await h.NextAsync());
-        Assert.Equal(1, h.Vault.EventSubscriberCount);
         Assert.DoesNotContain(limited, h.AllLogText(), StringComparison.Ordinal);
         Assert.DoesNotContain(h.Vault.RootToken, h.AllLogText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KvEventStream_ListenerThatThrows_KeepsTheStream()
+    {
+        await using var h = await Harness.StartAsync(eventStream: true);
+        h.FailOn = "secret/data/bad";
+        await h.StartGatehouseAsync(h.Vault.RootToken);
+        Assert.Equal("up", await h.NextAsync());
+
+        await h.RootAsync(HttpMethod.Put, "secret/data/bad", new { data = new { a = "1" } });
+        await h.RootAsync(HttpMethod.Put, "secret/data/good", new { data = new { a = "1" } });
+
+        Assert.Equal("changed  secret/data/good", await h.NextAsync());
+        var line = Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Id == LogEvents.KvEventSubscriberListenerFailed);
+        Assert.IsType<InvalidOperationException>(line.Exception);
+        Assert.Equal(1, h.Vault.EventSubscriberCount);
     }
 
     [Fact]
@@ -328,9 +347,17 @@ path "secret/data/other/*" { capabilities = ["read"] }
 
         public string AllLogText() => string.Join("\n", Logs.GetSnapshot().Select(r => $"{r.Level} {r.Id} {r.Message} {r.Exception}"));
 
+        /// <summary>KvChanged throws for this path (a listener with a bug).</summary>
+        public string? FailOn { get; set; }
+
         public void KvChanged(string namespacePath, string path)
         {
             Interlocked.Increment(ref _calls);
+            if (path == FailOn)
+            {
+                throw new InvalidOperationException("listener bug");
+            }
+
             _heard.Writer.TryWrite($"changed {namespacePath} {path}");
         }
 

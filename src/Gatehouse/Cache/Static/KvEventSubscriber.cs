@@ -119,7 +119,19 @@ internal sealed partial class KvEventSubscriber : BackgroundService
                 }
 
                 // 2–3. One connection, for as long as it lasts.
-                var outcome = await RunSessionAsync(token, session.Token).ConfigureAwait(false);
+                (SessionEnd Kind, int Status, string Detail) outcome;
+                try
+                {
+                    outcome = await RunSessionAsync(token, session.Token).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // A bug must not stop the host (a faulted BackgroundService does): count it as a failed connection.
+                    // Only the type is logged: an exception about the request could quote its headers.
+                    Log.Failed(_logger, exception.GetType().FullName);
+                    outcome = (SessionEnd.ConnectFailed, 0, exception.GetType().Name);
+                }
+
                 CloseSession(session);
                 if (cancellationToken.IsCancellationRequested)
                 {
@@ -354,7 +366,16 @@ internal sealed partial class KvEventSubscriber : BackgroundService
         {
             case KvEventKind.Changed:
                 Log.KvChanged(_logger, frame.EventType, frame.Namespace, frame.Path);
-                _listener.KvChanged(frame.Namespace, frame.Path);
+                try
+                {
+                    _listener.KvChanged(frame.Namespace, frame.Path);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // The next events still matter: keep the stream.
+                    Log.ListenerFailed(_logger, frame.Path, exception);
+                }
+
                 break;
             case KvEventKind.Malformed:
                 Log.FrameSkipped(_logger, "not a Vault event");
@@ -394,6 +415,12 @@ internal sealed partial class KvEventSubscriber : BackgroundService
 
         [LoggerMessage(LogEvents.KvEventSubscriberKvChanged, LogLevel.Debug, "Vault event {EventType}: namespace \"{Namespace}\" path {Path}")]
         public static partial void KvChanged(ILogger logger, string? eventType, string @namespace, string path);
+
+        [LoggerMessage(LogEvents.KvEventSubscriberFailed, LogLevel.Error, "The event stream loop failed ({ExceptionType}); retrying")]
+        public static partial void Failed(ILogger logger, string? exceptionType);
+
+        [LoggerMessage(LogEvents.KvEventSubscriberListenerFailed, LogLevel.Error, "The static secret cache failed to take the change of {Path}")]
+        public static partial void ListenerFailed(ILogger logger, string path, Exception exception);
 
         [LoggerMessage(LogEvents.KvEventSubscriberTokenChanged, LogLevel.Debug, "Auto-auth token changed; reconnecting the event stream with the new one")]
         public static partial void TokenChanged(ILogger logger);
