@@ -6,6 +6,7 @@ using Gatehouse.Cache.Static;
 using Gatehouse.Configuration;
 using Gatehouse.DevVault;
 using Gatehouse.IntegrationTests.AutoAuth;
+using Gatehouse.IntegrationTests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -196,6 +197,31 @@ path "secret/data/other/*" { capabilities = ["read"] }
     }
 
     [Fact]
+    public async Task KvEventStream_OverTls_UsesTheVaultStanzasCa()
+    {
+        await using var h = await Harness.StartAsync(eventStream: true, TestCertificates.Create());
+        await h.StartGatehouseAsync(h.Vault.RootToken);
+        Assert.Equal("https", h.Vault.Address.Scheme);
+        Assert.Equal("up", await h.NextAsync());
+
+        await h.RootAsync(HttpMethod.Put, "secret/data/app", new { data = new { a = "1" } });
+        Assert.Equal("changed  secret/data/app", await h.NextAsync());
+    }
+
+    [Fact]
+    public async Task KvEventStream_OverTlsWithoutTheCa_RefusesVaultsCertificate()
+    {
+        await using var h = await Harness.StartAsync(eventStream: true, TestCertificates.Create());
+        await h.StartGatehouseAsync(h.Vault.RootToken, trustCa: false);
+        // Auto-auth cannot log in either (same vault stanza): hand the subscriber a token as the auth loop would.
+        h.Store.Publish(new AutoAuthToken(h.Vault.RootToken, null, h.Time.GetUtcNow(), null, false));
+
+        Assert.Equal(KvEventSubscriber.MinBackoff, await h.NextWaitAsync());
+        Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Id == LogEvents.KvEventSubscriberConnectFailed);
+        Assert.True(h.NoListenerCalls);
+    }
+
+    [Fact]
     public async Task KvEventStream_ListenerThatThrows_KeepsTheStream()
     {
         await using var h = await Harness.StartAsync(eventStream: true);
@@ -245,13 +271,16 @@ path "secret/data/other/*" { capabilities = ["read"] }
         private List<IHostedService> _hosted = [];
         private int _calls;
 
-        private Harness(DevVaultServer vault, FakeTimeProvider time)
+        private Harness(DevVaultServer vault, FakeTimeProvider time, TestCertificates? tls)
         {
             Vault = vault;
             Time = time;
-            _root = new HttpClient { BaseAddress = vault.Address };
+            _tls = tls;
+            _root = tls?.CreateClient(vault.Address, presentClientCertificate: false) ?? new HttpClient { BaseAddress = vault.Address };
             _root.DefaultRequestHeaders.Add("X-Vault-Token", vault.RootToken);
         }
+
+        private readonly TestCertificates? _tls;
 
         public DevVaultServer Vault { get; }
 
@@ -263,11 +292,12 @@ path "secret/data/other/*" { capabilities = ["read"] }
 
         public bool NoListenerCalls => Volatile.Read(ref _calls) == 0;
 
-        public static async Task<Harness> StartAsync(bool eventStream)
+        /// <param name="tls">Serve DevVault over TLS with this server certificate (its CA is not trusted by default).</param>
+        public static async Task<Harness> StartAsync(bool eventStream, TestCertificates? tls = null)
         {
             var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-            var vault = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = time, EventStream = eventStream });
-            var harness = new Harness(vault, time);
+            var vault = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = time, EventStream = eventStream, TlsCertificate = tls?.Server });
+            var harness = new Harness(vault, time, tls);
             await harness.RootAsync(HttpMethod.Post, "sys/mounts/kv1", new { type = "kv" });
             return harness;
         }
@@ -278,14 +308,17 @@ path "secret/data/other/*" { capabilities = ["read"] }
             return (await RootAsync(HttpMethod.Post, "auth/token/create", new { policies = new[] { "events" } }))!["auth"]!["client_token"]!.ToString();
         }
 
-        /// <summary>Starts auto-auth (token_file with <paramref name="token"/>) and the subscriber, as the host wires them.</summary>
-        public async Task StartGatehouseAsync(string token)
+        /// <summary>
+        /// Starts auto-auth (token_file with <paramref name="token"/>) and the subscriber, as the host wires them. Over
+        /// TLS the vault stanza trusts the test CA unless <paramref name="trustCa"/> is false.
+        /// </summary>
+        public async Task StartGatehouseAsync(string token, bool trustCa = true)
         {
             var tokenFile = _dir.Combine("token");
             await File.WriteAllTextAsync(tokenFile, token);
             var config = new GatehouseConfig
             {
-                Vault = new VaultConfig { Address = Vault.Address.ToString() },
+                Vault = new VaultConfig { Address = Vault.Address.ToString(), CaCert = _tls is not null && trustCa ? _tls.CaFile : null },
                 AutoAuth = new AutoAuthConfig { Method = new AuthMethodConfig { Type = "token_file", Config = AutoAuthHarness.Map(("token_file_path", tokenFile)) } },
                 Cache = new CacheConfig { CacheStaticSecrets = true },
             };
@@ -382,6 +415,7 @@ path "secret/data/other/*" { capabilities = ["read"] }
             _root.Dispose();
             await Vault.DisposeAsync();
             _dir.Dispose();
+            _tls?.Dispose();
         }
     }
 }
