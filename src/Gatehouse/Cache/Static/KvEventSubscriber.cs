@@ -124,9 +124,9 @@ internal sealed partial class KvEventSubscriber : BackgroundService
                 {
                     outcome = await RunSessionAsync(token, session.Token).ConfigureAwait(false);
                 }
-                catch (Exception exception) when (exception is not OperationCanceledException)
+                catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
                 {
-                    // A bug must not stop the host (a faulted BackgroundService does): count it as a failed connection.
+                    // A bug, or a timeout surfacing as a cancellation, must not stop the host (a faulted BackgroundService does): count it as a failed connection.
                     // Only the type is logged: an exception about the request could quote its headers.
                     Log.Failed(_logger, exception.GetType().FullName);
                     outcome = (SessionEnd.ConnectFailed, 0, exception.GetType().Name);
