@@ -429,7 +429,22 @@ public sealed class StaticSecretCacheEndToEndTests
         var h = await OpsHarness.StartVaultAsync(leasedKv: false, eventStream: eventStream);
         await h.RootAsync(HttpMethod.Put, "sys/policies/acl/reader", new { policy = ReaderPolicy });
         await h.RootAsync(HttpMethod.Post, "sys/mounts/kv1", new { type = "kv", options = new { version = "1" } });
-        await h.RootAsync(HttpMethod.Post, "auth/approle/role/app", new { token_ttl = "1h", token_max_ttl = "24h", token_policies = new[] { policies } });
+        if (eventStream)
+        {
+            // Vault 1.16+: the auto-auth token may open the stream and receive KV events about the secrets it may read.
+            await h.RootAsync(HttpMethod.Put, "sys/policies/acl/events", new
+            {
+                policy = """
+                    path "sys/events/subscribe/kv*" { capabilities = ["read"] }
+                    path "secret/*" {
+                      capabilities          = ["read", "list", "subscribe"]
+                      subscribe_event_types = ["kv*"]
+                    }
+                    """,
+            });
+        }
+
+        await h.RootAsync(HttpMethod.Post, "auth/approle/role/app", new { token_ttl = "1h", token_max_ttl = "24h", token_policies = eventStream ? new[] { policies, "events" } : new[] { policies } });
         await h.RootAsync(HttpMethod.Post, "secret/data/app/db", new { data = new { password = "pw-1" } });
         await h.RootAsync(HttpMethod.Put, "kv1/app", new { password = "v1-old" });
         await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
