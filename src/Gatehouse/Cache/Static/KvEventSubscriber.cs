@@ -24,7 +24,7 @@ namespace Gatehouse.Cache.Static;
 /// 4. wait: the backoff minimum after a stream that was up, a growing step after a failed connection, five minutes
 ///    when Vault has no event stream; a new auto-auth token ends the wait (and an open stream) at once.
 /// </remarks>
-internal sealed partial class KvEventSubscriber : BackgroundService
+internal sealed partial class KvEventSubscriber : HostedLoop
 {
     /// <summary>The first wait after a lost stream or a failed connection; each further failure doubles it.</summary>
     public static readonly TimeSpan MinBackoff = TimeSpan.FromSeconds(1);
