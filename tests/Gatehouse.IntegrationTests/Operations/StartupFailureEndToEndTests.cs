@@ -174,7 +174,7 @@ public sealed class StartupFailureEndToEndTests : IDisposable
 
         Assert.Equal(ExitCodes.Error, code);
         AssertOneLine(stderr.ToString(), "Error starting Gatehouse: InvalidOperationException: a bug at start-up");
-        Assert.Contains("[DEBUG] Gatehouse.Hosting.GatehouseHost: start-up failed", console.ToString(), StringComparison.Ordinal);
+        Assert.Contains("[DEBUG] proxy: start-up failed", console.ToString(), StringComparison.Ordinal);
         Assert.Contains(nameof(ThrowsAtStart), console.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("Hosting failed to start", console.ToString(), StringComparison.Ordinal);
     }

@@ -18,9 +18,10 @@ internal static class LogModules
         ["Gatehouse.AutoAuth.Methods.JwtMethod"] = "auth.jwt",
         ["Gatehouse.AutoAuth.Methods.TokenFileMethod"] = "auth.token_file",
 
-        // Vault: Named("sink.server") runs the sinks, Named("sink.file") is each file sink.
+        // Vault: Named("sink.server") runs the sinks, Named("sink.file") is each file sink; "sinks finished, exiting"
+        // (exit_after_auth) is the root logger's.
         ["Gatehouse.Sinks.SinkServer"] = "sink.server",
-        ["Gatehouse.Sinks.SinkService"] = "sink.server",
+        ["Gatehouse.Sinks.SinkService"] = "",
         ["Gatehouse.Sinks.SinkWriter"] = "sink.file",
 
         // Vault: Named("apiproxy") forwards every request.
