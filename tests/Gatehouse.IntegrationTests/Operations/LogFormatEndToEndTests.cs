@@ -134,4 +134,23 @@ public sealed partial class LogFormatEndToEndTests
         Assert.Matches(@"^shutdown complete: elapsed=(\d+(\.\d+)?(ns|ms|s|m|h))+$", entries[complete].Message);
         Assert.DoesNotContain(entries, e => e.Message.Contains("Gatehouse.", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Json_AStartUpFailure_IsOneHclogJsonLine()
+    {
+        using var dir = new TempDirectory("gatehouse-logs-");
+        var config = Path.Combine(dir, "proxy.hcl");
+        await File.WriteAllTextAsync(config, "listener \"tcp\" {\n  address = \"192.0.2.1:8200\"\n  tls_disable = true\n}\napi_proxy {}\n");
+        using var cancel = new CancellationTokenSource(Hang);
+
+        var (code, stdout, stderr) = await GatehouseExecutable.RunAsync(
+            ["proxy", $"-config={config}"], new Dictionary<string, string> { ["VAULT_LOG_FORMAT"] = "json" }, cancel.Token);
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        using var doc = JsonDocument.Parse(Assert.Single(Lines(stderr)));
+        Assert.Equal("error", doc.RootElement.GetProperty("@level").GetString());
+        Assert.Equal("proxy", doc.RootElement.GetProperty("@module").GetString());
+        Assert.StartsWith("Error starting listener: listener 0 (tcp 192.0.2.1:8200): bind: ", doc.RootElement.GetProperty("@message").GetString(), StringComparison.Ordinal);
+    }
 }

@@ -87,8 +87,8 @@ public sealed class DebPackageTests
             throw;
         }
 
-        string output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, output);
+        string output = await stdout;
+        Assert.True(process.ExitCode == 0, output + await stderr);
         string last = output.TrimEnd().Split('\n')[^1];
         if (last.Contains("SKIPPED", StringComparison.Ordinal))
         {
