@@ -6,6 +6,8 @@
 # and what the HCL differential tests (tests/Gatehouse.Hcl.Tests/Differential) build their Go peer with:
 #   - Debian's golang-go (Go 1.19) and golang-github-hashicorp-hcl-dev (hashicorp/hcl 1.0.0, Vault's HCL1 parser,
 #     under /usr/share/gocode), built offline by tests/hcl-peer/build.sh.
+# and what the Debian package test (tests/deb/run.sh) checks with:
+#   - curl (health over the unix socket) and systemd (systemd-analyze verify of the unit), when not on PATH.
 # Idempotent and quiet: when everything is in place it only checks (a few milliseconds) and prints nothing.
 # `apt-get update` runs only when apt knows no candidate for a missing package (a fresh machine or container).
 # Needs root, or sudo, only when a Debian package is missing.
@@ -37,6 +39,8 @@ command -v node >/dev/null 2>&1 || debs+=(nodejs)
 command -v npm >/dev/null 2>&1 || debs+=(npm)
 installed golang-go || debs+=(golang-go)
 installed golang-github-hashicorp-hcl-dev || debs+=(golang-github-hashicorp-hcl-dev)
+command -v curl >/dev/null 2>&1 || debs+=(curl)
+command -v systemd-analyze >/dev/null 2>&1 || debs+=(systemd)
 
 if [ "${#debs[@]}" -gt 0 ]; then
   sudo=()

@@ -107,4 +107,7 @@ internal static class LogEvents
     public const int GatehouseHostBuilderUnsupportedTelemetrySink = 5008;
     public const int GatehouseHostBuilderStartupFailed = 5009;
     public const int MemoryTrimmerTrimmed = 5010;
+    public const int GatehouseHostShutdownTriggered = 5050;
+    public const int GatehouseHostShutdownComplete = 5051;
+    public const int GatehouseHostRuntimeError = 5052;
 }

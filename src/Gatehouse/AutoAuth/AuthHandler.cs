@@ -614,7 +614,7 @@ internal sealed record AuthOutcome(int ExitCode, string? Message)
     public static AuthOutcome Fatal(string message) => new(1, message);
 
     /// <summary>exit_after_auth: every sink has the first token; the process should exit with code 0.</summary>
-    public static AuthOutcome ExitAfterAuth { get; } = new(0, "exit_after_auth is set and every sink has written the token; exiting");
+    public static AuthOutcome ExitAfterAuth { get; } = new(0, null);
 }
 
 internal enum AuthWaitReason

@@ -88,6 +88,13 @@ internal static class EnvironmentOverrides
             origins["log_level"] = ConfigDiagnostic.Environment(level.Name);
         }
 
+        // Vault's applyLogConfigOverrides: the flag, else the variable, else the file (the validator checks the value).
+        if (Pair(environment, "LOG_FORMAT") is { } format)
+        {
+            config = config with { LogFormat = format.Value };
+            origins["log_format"] = ConfigDiagnostic.Environment(format.Name);
+        }
+
         config = config with
         {
             Origins = origins.ToImmutable(),

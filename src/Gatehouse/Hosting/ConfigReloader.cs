@@ -17,25 +17,25 @@ internal sealed partial class ConfigReloader : IDisposable
     private readonly Func<ConfigLoadResult>? _load;
     private readonly ListenerBindings _bindings;
     private readonly LogLevelSwitch? _levelSwitch;
-    private readonly string _defaultLogFileName;
+    private readonly string _mode;
     private readonly ILogger<ConfigReloader> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <param name="levelSwitch">The switch a reload sets; null when a test supplied its own logging.</param>
-    /// <param name="defaultLogFileName"><c>proxy.log</c> or <c>agent.log</c>.</param>
+    /// <param name="mode"><c>proxy</c> or <c>agent</c>.</param>
     public ConfigReloader(
         GatehouseConfig config,
         Func<ConfigLoadResult>? load,
         ListenerBindings bindings,
         LogLevelSwitch? levelSwitch,
-        string defaultLogFileName,
+        string mode,
         ILogger<ConfigReloader> logger)
     {
         Config = config;
         _load = load;
         _bindings = bindings;
         _levelSwitch = levelSwitch;
-        _defaultLogFileName = defaultLogFileName;
+        _mode = mode;
         _logger = logger;
     }
 
@@ -82,7 +82,7 @@ internal sealed partial class ConfigReloader : IDisposable
 
         var config = result.Config!;
         var problems = new List<string>();
-        var level = LoggingSettings.From(config, _defaultLogFileName).Level;
+        var level = LoggingSettings.From(config, _mode).Level;
 
         var certificates = new List<(ListenerCertificate Holder, X509Certificate2 Certificate)>();
         if (config.Listeners.Count != _bindings.Listeners.Count)

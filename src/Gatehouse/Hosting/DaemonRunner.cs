@@ -1,7 +1,9 @@
 using Gatehouse.AutoAuth;
 using Gatehouse.Configuration;
+using Gatehouse.Hosting.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Hosting;
 
@@ -18,6 +20,9 @@ internal static class DaemonRunner
     public static async Task<int> RunAsync(
         GatehouseConfig config, GatehouseHostOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
+        // Every line of a run in the chosen format: what is written here without a logger too (hclog JSON in JSON mode).
+        var logging = LoggingSettings.From(config, options.Mode);
+        var time = options.TimeProvider ?? TimeProvider.System;
         GatehouseHost host;
         try
         {
@@ -26,7 +31,7 @@ internal static class DaemonRunner
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // One line, never a stack trace: a listener, a sink directory, a TLS or log file, or (a bug) anything else.
-            await stderr.WriteLineAsync(StartupFailure.Describe(exception)).ConfigureAwait(false);
+            await stderr.WriteAsync(logging.ConsoleLine(time.GetUtcNow(), LogLevel.Error, StartupFailure.Describe(exception))).ConfigureAwait(false);
             return ExitCodes.Error;
         }
 
@@ -37,7 +42,7 @@ internal static class DaemonRunner
             using var pidFile = config.PidFile is { Length: > 0 } pidPath ? PidFile.TryWrite(pidPath, out pidError) : null;
             if (pidError is not null)
             {
-                await stderr.WriteLineAsync(pidError).ConfigureAwait(false);
+                await stderr.WriteAsync(logging.ConsoleLine(time.GetUtcNow(), LogLevel.Error, pidError)).ConfigureAwait(false);
                 await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
                 return ExitCodes.Error;
             }
@@ -58,10 +63,7 @@ internal static class DaemonRunner
             if (await Task.WhenAny(shutdown, autoAuthExit).ConfigureAwait(false) == autoAuthExit)
             {
                 var outcome = await autoAuthExit.ConfigureAwait(false);
-                if (outcome.Message is { Length: > 0 } message)
-                {
-                    await stderr.WriteLineAsync(message).ConfigureAwait(false);
-                }
+                host.ReportExit(outcome);
 
                 await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
                 return outcome.ExitCode;

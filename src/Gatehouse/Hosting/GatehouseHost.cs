@@ -13,19 +13,23 @@ namespace Gatehouse.Hosting;
 /// on ephemeral ports (<c>127.0.0.1:0</c>) and read <see cref="Addresses"/>; <see cref="DaemonRunner"/> is the
 /// daemon's whole life around it for <c>gatehouse proxy</c>/<c>agent</c>; <see cref="ConfigReloader"/> is SIGHUP.
 /// </summary>
-internal sealed class GatehouseHost : IAsyncDisposable
+internal sealed partial class GatehouseHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly GatehouseHostOptions _options;
     private readonly ConfigReloader _reloader;
 
-    private GatehouseHost(WebApplication app, IReadOnlyList<BoundListener> addresses, GatehouseHostOptions options)
+    private GatehouseHost(WebApplication app, IReadOnlyList<BoundListener> addresses, GatehouseHostOptions options, LoggingSettings logging)
     {
         _app = app;
         Addresses = addresses;
         _options = options;
+        Logging = logging;
         _reloader = app.Services.GetRequiredService<ConfigReloader>();
     }
+
+    /// <summary>The logging settings of the start-up configuration (a reload changes only the level).</summary>
+    public LoggingSettings Logging { get; }
 
     /// <summary>Each listener's bound address, in listener order.</summary>
     public IReadOnlyList<BoundListener> Addresses { get; }
@@ -52,15 +56,32 @@ internal sealed class GatehouseHost : IAsyncDisposable
     {
         options ??= new GatehouseHostOptions();
         var (app, addresses) = await GatehouseHostBuilder.StartAsync(config, options, cancellationToken).ConfigureAwait(false);
-        return new GatehouseHost(app, addresses, options);
+        return new GatehouseHost(app, addresses, options, LoggingSettings.From(config, options.Mode));
     }
 
-    /// <summary>The startup banner: every bound listener address, the log level, the version.</summary>
-    public string Banner() => StartupBanner.Render(
-        _options.Mode == "agent" ? "Agent" : "Proxy",
-        [.. Addresses.Select(a => a.Address.OriginalString)],
-        VaultLogLevel.Name(LogLevel),
-        ProductInfo.Version);
+    /// <summary>The startup banner: every bound listener address, the log level, the version; JSON lines in JSON mode.</summary>
+    public string Banner()
+    {
+        string product = _options.Mode == "agent" ? "Agent" : "Proxy";
+        string[] addresses = [.. Addresses.Select(a => a.Address.OriginalString)];
+        return Logging.Format == LogFormat.Json
+            ? StartupBanner.RenderJson(product, addresses, VaultLogLevel.Name(LogLevel), ProductInfo.Version, Now, Logging.Root)
+            : StartupBanner.Render(product, addresses, VaultLogLevel.Name(LogLevel), ProductInfo.Version);
+    }
+
+    /// <summary>
+    /// Auto-auth asked the process to end: exit_on_err's reason is logged as Vault logs a run's error
+    /// (<c>runtime error encountered</c>); exit_after_auth was logged by the sink server already.
+    /// </summary>
+    public void ReportExit(AuthOutcome outcome)
+    {
+        if (outcome.IsFatal && outcome.Message is { Length: > 0 } message)
+        {
+            Log.RuntimeError(_app.Services.GetRequiredService<ILogger<GatehouseHost>>(), message);
+        }
+    }
+
+    private DateTimeOffset Now => (_options.TimeProvider ?? TimeProvider.System).GetUtcNow();
 
     /// <summary>SIGHUP (see <see cref="ConfigReloader"/>). Returns true when the new configuration was applied.</summary>
     public Task<bool> ReloadAsync(CancellationToken cancellationToken = default) => _reloader.ReloadAsync(cancellationToken);
@@ -74,6 +95,12 @@ internal sealed class GatehouseHost : IAsyncDisposable
     {
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogEvents.GatehouseHostRuntimeError, LogLevel.Error, "runtime error encountered: error={Error}")]
+        public static partial void RuntimeError(ILogger logger, string error);
     }
 
     private static Task TaskFor(CancellationToken token)

@@ -67,7 +67,7 @@ internal static partial class GatehouseHostBuilder
             options.Reload,
             sp.GetRequiredService<ListenerBindings>(),
             options.LoggerFactory is null ? sp.GetRequiredService<LogLevelSwitch>() : null,
-            DefaultLogFileName(options),
+            options.Mode,
             sp.GetRequiredService<ILogger<ConfigReloader>>()));
 
         var app = builder.Build();
@@ -80,6 +80,15 @@ internal static partial class GatehouseHostBuilder
             {
                 Log.UnsupportedTelemetrySink(startupLogger, warning);
             }
+
+            // One line when a stop begins (signal, quit endpoint, exit_after_auth) and one when it has finished.
+            long stopping = 0;
+            app.Lifetime.ApplicationStopping.Register(() =>
+            {
+                stopping = time.GetTimestamp();
+                Log.ShutdownTriggered(startupLogger);
+            });
+            app.Lifetime.ApplicationStopped.Register(() => Log.ShutdownComplete(startupLogger, time.GetElapsedTime(stopping)));
 
             var dispatcher = app.Services.GetRequiredService<RequestDispatcher>();
             app.Run(dispatcher.HandleAsync);
@@ -103,8 +112,6 @@ internal static partial class GatehouseHostBuilder
             throw;
         }
     }
-
-    private static string DefaultLogFileName(GatehouseHostOptions options) => options.Mode == "agent" ? "agent.log" : "proxy.log";
 
     private static List<BoundListener> BindingsAfterStart(ListenerBindings bindings)
     {
@@ -144,7 +151,7 @@ internal static partial class GatehouseHostBuilder
 
         // log_level for Gatehouse; Microsoft.* and System.* at Warning unless trace (their per-request Information lines
         // cost a third of a proxied request). The switch is what a SIGHUP changes.
-        var settings = LoggingSettings.From(config, DefaultLogFileName(options));
+        var settings = LoggingSettings.From(config, options.Mode);
         builder.Logging.AddGatehouseLogging(settings, levelSwitch, options.LogConsole ?? Console.Error, time);
     }
 
@@ -155,5 +162,11 @@ internal static partial class GatehouseHostBuilder
 
         [LoggerMessage(LogEvents.GatehouseHostBuilderStartupFailed, LogLevel.Debug, "start-up failed: {Detail}")]
         public static partial void StartupFailed(ILogger logger, string detail);
+
+        [LoggerMessage(LogEvents.GatehouseHostShutdownTriggered, LogLevel.Information, "shutdown triggered")]
+        public static partial void ShutdownTriggered(ILogger logger);
+
+        [LoggerMessage(LogEvents.GatehouseHostShutdownComplete, LogLevel.Information, "shutdown complete: elapsed={Elapsed}")]
+        public static partial void ShutdownComplete(ILogger logger, TimeSpan elapsed);
     }
 }

@@ -29,6 +29,6 @@ internal static class ProxyCommand
             return Task.FromResult(ExitCodes.Error);
         }
 
-        return DaemonRunner.RunAsync(result.Config!, new GatehouseHostOptions { Mode = mode, Reload = Load }, stdout, stderr, ct);
+        return DaemonRunner.RunAsync(result.Config!, new GatehouseHostOptions { Mode = mode, Reload = Load, LogConsole = stderr }, stdout, stderr, ct);
     }
 }

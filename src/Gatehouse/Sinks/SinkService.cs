@@ -32,7 +32,7 @@ internal sealed partial class SinkService(SinkServer server, AutoAuthExit exit, 
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = LogEvents.SinkServiceExitAfterAuth, Level = LogLevel.Information, Message = "exit_after_auth: every sink has written the token; exiting")]
+        [LoggerMessage(EventId = LogEvents.SinkServiceExitAfterAuth, Level = LogLevel.Information, Message = "sinks finished, exiting")]
         public static partial void ExitAfterAuth(ILogger logger);
     }
 }

@@ -88,10 +88,10 @@ public sealed class NoSecretsInLogsTests
         var logs = h.ConsoleLog + string.Concat(Directory.GetFiles(h.PathOf("logs")).Select(File.ReadAllText));
 
         // The scan means something: trace output is there, with the per-request lines and the auth loop.
-        Assert.Contains("[DEBUG] Microsoft.AspNetCore.Server.Kestrel", logs, StringComparison.Ordinal);
+        Assert.Contains("[DEBUG] proxy.listener: ", logs, StringComparison.Ordinal);
         Assert.Contains("proxied GET /v1/secret/db: status=200 cache=hit", logs, StringComparison.Ordinal);
         Assert.Contains("proxied GET /v1/auth/token/lookup/<redacted>", logs, StringComparison.Ordinal);
-        Assert.Contains("Gatehouse.AutoAuth.AuthHandler", logs, StringComparison.Ordinal);
+        Assert.Contains("proxy.auth.handler: ", logs, StringComparison.Ordinal);
         foreach (var (what, value) in secrets)
         {
             Assert.False(logs.Contains(value, StringComparison.Ordinal), $"the {what} appears in the logs");

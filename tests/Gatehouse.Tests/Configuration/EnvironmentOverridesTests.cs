@@ -130,6 +130,24 @@ public sealed class EnvironmentOverridesTests
         Assert.StartsWith("environment variable VAULT_ADDR: vault.address: invalid address \"still not a url\"", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void VaultLogFormat_OverridesTheFile_AndTheFlagOverridesIt_AsInVault()
+    {
+        // Vault's applyLogConfigOverrides: the -log-format flag, else BAO_LOG_FORMAT/VAULT_LOG_FORMAT, else the file.
+        Assert.Equal("json", Valid(LoadFixture("full.hcl", Env(("VAULT_LOG_FORMAT", "json")))).LogFormat);
+        Assert.Equal("json", Valid(LoadFixture("log-format-invalid.hcl", Env(("VAULT_LOG_FORMAT", "json")))).LogFormat);
+        Assert.Equal("json", Valid(LoadFixture("full.hcl", Env(("BAO_LOG_FORMAT", "json"), ("VAULT_LOG_FORMAT", "standard")))).LogFormat);
+        Assert.Equal("standard", Valid(LoadFixture("full.hcl", Env(("VAULT_LOG_FORMAT", "json")), new ConfigOverrides { LogFormat = "standard" })).LogFormat);
+    }
+
+    [Fact]
+    public void VaultLogFormat_Unknown_IsReportedAtTheVariable()
+    {
+        var line = Assert.Single(LoadFixture("full.hcl", Env(("VAULT_LOG_FORMAT", "xml"))).Diagnostics).ToString();
+
+        Assert.StartsWith("environment variable VAULT_LOG_FORMAT: log_format: unknown log format: xml", line, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("JSON")]
     [InlineData(" Json ")]
@@ -138,7 +156,7 @@ public sealed class EnvironmentOverridesTests
     {
         var config = Valid(LoadFixture("full.hcl", flags: new ConfigOverrides { LogFormat = format }));
 
-        var settings = Gatehouse.Hosting.Logging.LoggingSettings.From(config, "proxy.log");
+        var settings = Gatehouse.Hosting.Logging.LoggingSettings.From(config, "proxy");
         Assert.Equal(format.Trim().Equals("json", StringComparison.OrdinalIgnoreCase)
             ? Gatehouse.Hosting.Logging.LogFormat.Json : Gatehouse.Hosting.Logging.LogFormat.Standard, settings.Format);
     }

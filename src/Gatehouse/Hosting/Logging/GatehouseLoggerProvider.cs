@@ -16,17 +16,20 @@ internal sealed class GatehouseLoggerProvider : ILoggerProvider
     private readonly LogFormat _format;
     private readonly TimeProvider _time;
     private readonly LogLevelSwitch _switch;
+    private readonly string _root;
 
-    public GatehouseLoggerProvider(LogLevelSwitch levelSwitch, LogFormat format, TextWriter? console, LogFile? file, TimeProvider time)
+    /// <param name="root">The root module: <c>proxy</c> or <c>agent</c>, as Vault names its logger (see <see cref="LogModules"/>).</param>
+    public GatehouseLoggerProvider(LogLevelSwitch levelSwitch, LogFormat format, TextWriter? console, LogFile? file, TimeProvider time, string root = "proxy")
     {
         _switch = levelSwitch;
+        _root = root;
         _format = format;
         _console = console;
         _file = file;
         _time = time;
     }
 
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName, LogModules.For(categoryName, _root));
 
     public void Dispose()
     {
@@ -56,7 +59,9 @@ internal sealed class GatehouseLoggerProvider : ILoggerProvider
                 catch (IOException ex) when (_console is not null)
                 {
                     // The file is gone or the disk is full: say so on the console rather than lose the process.
-                    _console.Write(LogFormatter.FormatStandard(_time.GetUtcNow(), LogLevel.Error, "Gatehouse.Hosting.Logging", "writing the log file failed", ex));
+                    _console.Write(LogFormatter.Format(
+                        _format, _time.GetUtcNow(), LogLevel.Error, _root, "writing the log file failed",
+                        [("path", _file.Path), ("error", $"{ex.GetType().Name}: {ex.Message}")]));
                 }
             }
         }
@@ -69,7 +74,7 @@ internal sealed class GatehouseLoggerProvider : ILoggerProvider
     private static bool IsReportedElsewhere(string category, EventId eventId) =>
         eventId.Name == "HostedServiceStartupFaulted" && category == "Microsoft.Extensions.Hosting.Internal.Host";
 
-    private sealed class Logger(GatehouseLoggerProvider provider, string category) : ILogger
+    private sealed class Logger(GatehouseLoggerProvider provider, string category, string module) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
@@ -85,7 +90,7 @@ internal sealed class GatehouseLoggerProvider : ILoggerProvider
 
             string message = formatter(state, exception);
             string line = LogFormatter.Format(
-                provider._format, provider._time.GetUtcNow(), logLevel, category, message,
+                provider._format, provider._time.GetUtcNow(), logLevel, module, message,
                 state as IReadOnlyList<KeyValuePair<string, object?>>, exception);
             provider.Write(line);
         }

@@ -24,7 +24,7 @@ internal static class LoggingBuilderExtensions
         builder.ClearProviders();
         // Everything reaches the provider; the switch decides, so a change needs no rebuild of the filter rules.
         builder.SetMinimumLevel(LogLevel.Trace);
-        builder.AddProvider(new GatehouseLoggerProvider(levelSwitch, settings.Format, console, file, time));
+        builder.AddProvider(new GatehouseLoggerProvider(levelSwitch, settings.Format, console, file, time, settings.Root));
         return builder;
     }
 }

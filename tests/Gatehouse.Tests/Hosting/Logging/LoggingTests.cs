@@ -39,8 +39,8 @@ public sealed partial class LoggingTests
         }
 
         Assert.Equal(
-            "2026-11-30T03:31:59.123Z [INFO]  Gatehouse.AutoAuth.AuthHandler: authentication successful, sending token to 2 sinks\n"
-            + "2026-11-30T03:31:59.123Z [ERROR] Gatehouse.AutoAuth.AuthHandler: error authenticating: error=\"InvalidOperationException: permission \\\"denied\\\"\"\n",
+            "2026-11-30T03:31:59.123Z [INFO]  proxy.auth.handler: authentication successful, sending token to 2 sinks\n"
+            + "2026-11-30T03:31:59.123Z [ERROR] proxy.auth.handler: error authenticating: error=\"InvalidOperationException: permission \\\"denied\\\"\"\n",
             console.ToString());
     }
 
@@ -53,14 +53,14 @@ public sealed partial class LoggingTests
     [InlineData(LogLevel.Critical, "[ERROR] ")]
     public void Standard_Labels_AreHclogs(LogLevel level, string label)
     {
-        string line = LogFormatter.FormatStandard(_time.GetUtcNow(), level, "c", "m", null);
+        string line = LogFormatter.Format(LogFormat.Standard, _time.GetUtcNow(), level, "c", "m");
         Assert.Equal($"2026-11-30T03:31:59.123Z {label}c: m\n", line);
     }
 
     [Fact]
     public void Standard_MessageWithNewline_StaysOneLine()
     {
-        string line = LogFormatter.FormatStandard(_time.GetUtcNow(), LogLevel.Information, "c", "a\nforged [ERROR] line", null);
+        string line = LogFormatter.Format(LogFormat.Standard, _time.GetUtcNow(), LogLevel.Information, "c", "a\nforged [ERROR] line");
         Assert.Equal("2026-11-30T03:31:59.123Z [INFO]  c: a\\nforged [ERROR] line\n", line);
     }
 
@@ -77,8 +77,8 @@ public sealed partial class LoggingTests
         }
 
         Assert.Equal(
-            """{"@level":"info","@message":"authentication successful, sending token to 2 sinks","@module":"Gatehouse.AutoAuth.AuthHandler","@timestamp":"2026-11-30T03:31:59.123000Z","SinkCount":2}""" + "\n"
-            + """{"@level":"error","@message":"error authenticating","@module":"Gatehouse.AutoAuth.AuthHandler","@timestamp":"2026-11-30T03:31:59.123000Z","error":"InvalidOperationException: boom"}""" + "\n",
+            """{"@level":"info","@message":"authentication successful, sending token to 2 sinks","@module":"proxy.auth.handler","@timestamp":"2026-11-30T03:31:59.123000Z","sink_count":2}""" + "\n"
+            + """{"@level":"error","@message":"error authenticating","@module":"proxy.auth.handler","@timestamp":"2026-11-30T03:31:59.123000Z","error":"InvalidOperationException: boom"}""" + "\n",
             console.ToString());
     }
 
@@ -89,7 +89,7 @@ public sealed partial class LoggingTests
         var (factory, console) = Create(LogFormat.Standard, levelSwitch);
         using (factory)
         {
-            var logger = factory.CreateLogger("Gatehouse.ApiProxy.RequestHandler");
+            var logger = factory.CreateLogger("Gatehouse.ApiProxy.ProxyHandler");
             Received(logger, "GET", "/v1/one");
             levelSwitch.Minimum = LogLevel.Debug;
             Received(logger, "GET", "/v1/two");
@@ -97,7 +97,7 @@ public sealed partial class LoggingTests
             AuthSucceeded(logger, 1);
         }
 
-        Assert.Equal("2026-11-30T03:31:59.123Z [DEBUG] Gatehouse.ApiProxy.RequestHandler: received request: GET /v1/two\n", console.ToString());
+        Assert.Equal("2026-11-30T03:31:59.123Z [DEBUG] proxy.apiproxy: received request: GET /v1/two\n", console.ToString());
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public sealed partial class LoggingTests
         var problems = new List<ConfigDiagnostic>();
         ConfigValidator.Validate(config, problems);
 
-        var settings = LoggingSettings.From(config, "proxy.log");
+        var settings = LoggingSettings.From(config, "proxy");
 
         Assert.DoesNotContain(problems, p => p.Path.StartsWith("log_", StringComparison.Ordinal));
         Assert.Equal(expectedLevel, settings.Level);
@@ -183,7 +183,7 @@ public sealed partial class LoggingTests
     {
         var settings = LoggingSettings.From(
             new GatehouseConfig { LogLevel = "debug", LogFormat = "json", LogFile = "/var/log/gatehouse/", LogRotateMaxFiles = -1 },
-            "proxy.log");
+            "proxy");
 
         Assert.Equal(LogLevel.Debug, settings.Level);
         Assert.Equal(LogFormat.Json, settings.Format);
