@@ -48,18 +48,48 @@ public sealed class HealthEndToEndTests
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.False(body["vault_reachable"]!.GetValue<bool>());
 
+        // Past the grace: only a probe that asks for Vault (?vault=required) turns 503. The default readiness stays
+        // 200 while the token is valid, so an outage does not take every pod out of its Service; liveness stays 200.
         h.Time.Advance(TimeSpan.FromSeconds(61));
-        (status, body) = await HealthAsync(probe);
+        (status, body) = await HealthAsync(probe, "/agent/v1/health?vault=required");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.True(body["authenticated"]!.GetValue<bool>());
         Assert.False(body["vault_reachable"]!.GetValue<bool>());
+        Assert.Equal(61, body["vault_unreachable_seconds"]!.GetValue<long>());
+        (status, body) = await HealthAsync(probe);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(body["ready"]!.GetValue<bool>());
+        Assert.False(body["vault_reachable"]!.GetValue<bool>());
+        Assert.Equal(HttpStatusCode.OK, (await HealthAsync(probe, "/proxy/v1/health?vault=required&vault_grace=2m")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await HealthAsync(probe, "/proxy/v1/health?probe=live")).Status);
 
         // Vault is back on the same port: the first answer makes it reachable again.
         await h.Vault.Faults.RestartListenerAsync();
         Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
-        (status, body) = await HealthAsync(probe);
+        (status, body) = await HealthAsync(probe, "/agent/v1/health?vault=required");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.True(body["vault_reachable"]!.GetValue<bool>());
+        Assert.Null(body["vault_unreachable_seconds"]);
+    }
+
+    [Fact]
+    public async Task Health_VaultDownAtStart_NotReadyWithoutToken_ButLive()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
+        await h.Vault.Faults.StopListenerAsync();
+
+        await h.StartGatehouseAsync(h.Hcl());
+        using var probe = h.ClientFor(1);
+        var backoff = await h.NextAuthWaitAsync();
+        Assert.Equal(AuthWaitReason.LoginBackoff, backoff.Reason);
+
+        // No token yet: readiness is 503 whatever the Vault query says; liveness never depends on Vault or the token.
+        var (status, body) = await HealthAsync(probe);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.False(body["ready"]!.GetValue<bool>());
+        Assert.False(body["vault_reachable"]!.GetValue<bool>());
+        Assert.Equal(HttpStatusCode.OK, (await HealthAsync(probe, "/agent/v1/health?probe=live")).Status);
     }
 
     [Fact]
