@@ -6,6 +6,8 @@ namespace Gatehouse.DevVault;
 public sealed class DevVaultFaults
 {
     private readonly ConcurrentDictionary<(string Method, string Path), long> _counts = new();
+    private readonly ConcurrentQueue<RoutedRequest> _routed = new();
+    private readonly ConcurrentQueue<ArrivedRequest> _arrived = new();
     private readonly object _failLock = new();
     private readonly List<RequestWaiter> _waiters = [];
     private long _requestCount;
@@ -76,6 +78,43 @@ public sealed class DevVaultFaults
         return waiter.Seen.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Every request Vault routed to a handler, in arrival order: its path as Vault routes it (decoded, cleaned, below
+    /// <c>/v1/</c>), its operation, its namespace header and the token it carried. Requests answered before routing
+    /// (ServeMux's 301 for an unclean path, a 400 for a bad escape, faults) are not here. Kept only while
+    /// <see cref="RecordRequests"/> is on.
+    /// </summary>
+    public IReadOnlyList<RoutedRequest> RoutedRequests => [.. _routed];
+
+    internal void Route(RoutedRequest request)
+    {
+        if (RecordRequests)
+        {
+            _routed.Enqueue(request);
+        }
+    }
+
+    /// <summary>
+    /// Keeps <see cref="ArrivedRequests"/> and <see cref="RoutedRequests"/> while true. Off by default: a long-running
+    /// <c>gatehouse dev</c> server must not keep every request.
+    /// </summary>
+    public bool RecordRequests { get; set; }
+
+    /// <summary>
+    /// Every request that reached DevVault, in arrival order, before anything answers it (faults, 400, 404, ServeMux's
+    /// 301 included): its method, its request-target as sent and the token it carried. A token that never appears here
+    /// never reached Vault. Kept only while <see cref="RecordRequests"/> is on.
+    /// </summary>
+    public IReadOnlyList<ArrivedRequest> ArrivedRequests => [.. _arrived];
+
+    internal void Arrive(ArrivedRequest request)
+    {
+        if (RecordRequests)
+        {
+            _arrived.Enqueue(request);
+        }
+    }
+
     internal void Count(string method, string path)
     {
         Interlocked.Increment(ref _requestCount);
@@ -128,3 +167,13 @@ public sealed class DevVaultFaults
         public TaskCompletionSource Seen { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
+
+/// <summary>
+/// One request as Vault routed it. <paramref name="Path"/> is below <c>/v1/</c>, decoded and cleaned, without the
+/// trailing slash Vault adds for a list; <paramref name="Operation"/> is Vault's (read, list, update, delete, header,
+/// options); <paramref name="Namespace"/> is the <c>X-Vault-Namespace</c> header as sent (empty when none).
+/// </summary>
+public sealed record RoutedRequest(string Method, string Operation, string Path, string Namespace, string? Token);
+
+/// <summary>One request as it reached Vault: <paramref name="Target"/> is the request-target as sent, not decoded.</summary>
+public sealed record ArrivedRequest(string Method, string Target, string? Token);

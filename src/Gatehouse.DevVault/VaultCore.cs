@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gatehouse.GoCompat;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -62,6 +63,10 @@ internal sealed partial class VaultCore
         var pathDecoded = GoPath.TryUnescape(rawPath, out var path);
 
         // 2. Fault injection and counting.
+        if (Faults.RecordRequests)
+        {
+            Faults.Arrive(new ArrivedRequest(ctx.Request.Method, target, ClientToken(ctx)));
+        }
         Faults.Count(ctx.Request.Method, pathDecoded ? path : rawPath);
         if (Faults.DropConnections)
         {
@@ -118,7 +123,7 @@ internal sealed partial class VaultCore
             }
             req.Operation = method switch
             {
-                "GET" => ctx.Request.Query.TryGetValue("list", out var l) && l.ToString() == "true" ? "list" : "read",
+                "GET" => GoPath.QueryGet(rawQuery, "list") is { Length: > 0 } l && GoFormat.TryParseBool(l, out var list) && list ? "list" : "read",
                 "HEAD" => "header", // Vault's logical.HeaderOperation: no backend implements it
                 "LIST" => "list",
                 "DELETE" => "delete",
@@ -128,6 +133,12 @@ internal sealed partial class VaultCore
             if (ctx.Connection.ClientCertificate is { } cert)
             {
                 req.ClientCertificate = cert;
+            }
+            // 7. What Vault routes: tests hold the proxy to it (which token reached which path).
+            if (Faults.RecordRequests)
+            {
+                Faults.Route(new RoutedRequest(
+                    method, req.Operation, req.Path, ctx.Request.Headers["X-Vault-Namespace"].FirstOrDefault() ?? "", ClientToken(ctx)));
             }
             lock (_sync)
             {

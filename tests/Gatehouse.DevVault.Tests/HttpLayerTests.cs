@@ -1,4 +1,5 @@
 using System.Text;
+using Gatehouse.GoCompat;
 
 namespace Gatehouse.DevVault.Tests;
 

@@ -47,6 +47,7 @@ internal static class ApiProxyServiceCollectionExtensions
         services.AddSingleton<VaultForwarder>();
         services.TryAddSingleton<IVaultProxier>(sp => sp.GetRequiredService<VaultForwarder>());
         services.AddSingleton<WrappingDiscarder>();
+        services.AddSingleton(new AutoAuthPathRules(config));
         services.AddSingleton<ProxyHandler>();
         return services;
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Gatehouse.AutoAuth;
 using Gatehouse.Configuration;
 using Gatehouse.Telemetry;
@@ -32,6 +33,11 @@ internal sealed partial class ProxyHandler
     private GuardMemo? _lastGuard;
     private readonly ILogger<ProxyHandler> _logger;
     private readonly IStoredAnswers? _storedAnswers;
+    private readonly AutoAuthPathRules? _pathRules;
+
+    // The refusal rules already logged at Information; later refusals by the same rule log at Debug. Bounded: a rule
+    // names a listener and a configured pattern (or list), never a request's path.
+    private readonly ConcurrentDictionary<string, byte> _refusalsLogged = new(StringComparer.Ordinal);
 
     public ProxyHandler(
         IVaultProxier proxier,
@@ -42,8 +48,10 @@ internal sealed partial class ProxyHandler
         GatehouseMetrics metrics,
         WrappingDiscarder wrappingDiscarder,
         ILogger<ProxyHandler> logger,
-        IStoredAnswers? storedAnswers = null)
+        IStoredAnswers? storedAnswers = null,
+        AutoAuthPathRules? pathRules = null)
     {
+        _pathRules = pathRules is { Any: true } ? pathRules : null;
         _storedAnswers = storedAnswers;
         _wrappingDiscarder = wrappingDiscarder;
         _proxier = proxier;
@@ -64,11 +72,11 @@ internal sealed partial class ProxyHandler
         var outcome = ProxyOutcomeKind.Error;
         try
         {
-            outcome = await HandleCoreAsync(context, request).ConfigureAwait(false);
+            outcome = await HandleCoreAsync(context, request, listener).ConfigureAwait(false);
         }
         finally
         {
-            _metrics.RequestCompleted(listener, outcome, request.ServedFromCache);
+            _metrics.RequestCompleted(listener, outcome, request.ServedFromCache ? request.CacheKind : null);
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 // Never the query string, headers or bodies; a token in the path (auth/token/lookup/<token>) is cut off.
@@ -80,9 +88,9 @@ internal sealed partial class ProxyHandler
         }
     }
 
-    private async Task<ProxyOutcomeKind> HandleCoreAsync(HttpContext context, ProxyRequest request)
+    private async Task<ProxyOutcomeKind> HandleCoreAsync(HttpContext context, ProxyRequest request, int listener)
     {
-        // Step map: 1. methods never forwarded; 2. choose the token (before auto-auth has a confirmed token, a restored
+        // Step map: 1. methods never forwarded, and paths the auto-auth token may not reach; 2. choose the token (before auto-auth has a confirmed token, a restored
         // one may answer from the cache, never upstream); 3. consistency headers; 4. a request that carries the
         // auto-auth token gets a guard, which reads JSON answers whole and masks streamed ones; 5. keep a small body
         // for retries; 6. send through the chain; 7. answer, through the guard; 8. report a rejected auto-auth token;
@@ -94,6 +102,17 @@ internal sealed partial class ProxyHandler
             if (IsNeverForwarded(context.Request.Method))
             {
                 await WriteMethodNotAllowedAsync(context).ConfigureAwait(false);
+                return ProxyOutcomeKind.ClientError;
+            }
+
+            // Before anything that could use the auto-auth token: the restored token's cache lookup, the chain (whose
+            // caches answer without Vault) and the forwarder.
+            if (_pathRules is not null && _tokens.WillUseAutoAuthToken(request)
+                && _pathRules.Refusal(context.Request, listener) is { } refusal)
+            {
+                var level = _refusalsLogged.TryAdd(refusal.Rule, 0) ? LogLevel.Information : LogLevel.Debug;
+                Log.PathRefused(_logger, level, context.Request.Method, refusal.LogPath, listener, refusal.Rule);
+                await ProxyErrorWriter.WriteErrorAsync(context, StatusCodes.Status403Forbidden, refusal.Message).ConfigureAwait(false);
                 return ProxyOutcomeKind.ClientError;
             }
 
@@ -290,5 +309,9 @@ internal sealed partial class ProxyHandler
 
         [LoggerMessage(LogEvents.ProxyHandlerRedacted, LogLevel.Debug, "Removed the auto-auth token from the answer to {Method} {Path}")]
         public static partial void Redacted(ILogger logger, string method, string path);
+
+        /// <summary>The first refusal by a rule at Information, so that a client retrying a denied path cannot flood the log; the rest at Debug.</summary>
+        [LoggerMessage(EventId = LogEvents.ProxyHandlerPathRefused, Message = "Refused to give the auto-auth token to {Method} {Path} on listener {Listener}: {Rule}")]
+        public static partial void PathRefused(ILogger logger, LogLevel level, string method, string path, int listener, string rule);
     }
 }

@@ -27,6 +27,13 @@ internal sealed class TokenSelector
 
     public AutoAuthTokenMode Mode => _mode;
 
+    /// <summary>
+    /// True when <see cref="ApplyAsync"/> would give this request the auto-auth token: force, or true and the client
+    /// sent no token of its own. Decided from the headers alone, before any wait for a token.
+    /// </summary>
+    public bool WillUseAutoAuthToken(ProxyRequest request) =>
+        _mode == AutoAuthTokenMode.Force || (_mode == AutoAuthTokenMode.WhenMissing && ClientToken(request.Context.Request.Headers) is null);
+
     /// <summary>Sets the request's token header per the mode. Returns a failure (503) when no token arrived in time.</summary>
     public async ValueTask<ProxyFailure?> ApplyAsync(ProxyRequest request, CancellationToken cancellationToken)
     {

@@ -307,6 +307,11 @@ internal sealed partial class VaultForwarder : IVaultProxier
             {
                 proxyRequest.RequestUri = _target;
             }
+            else
+            {
+                // What the auto-auth path rules checked (VaultRoute) is what is sent.
+                proxyRequest.RequestUri = ForwardedTarget.For(httpContext, destinationPrefix);
+            }
 
             // Vault's host, never the client's: the client's Host would set the TLS name (SNI and the certificate
             // check) and an ingress's routing, and an empty one (Go clients on a unix socket) makes Vault answer 400.

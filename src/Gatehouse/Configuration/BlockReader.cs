@@ -122,14 +122,19 @@ internal sealed class BlockReader
 
     public int? FileMode(string key) => Read<int>(key, ValueParser.TryFileMode);
 
-    /// <summary>A list of strings; a single string is read as a comma-separated list.</summary>
-    public IReadOnlyList<(string Value, SourcePosition Position)>? StringList(string key)
+    /// <summary>
+    /// A list of strings; a single string is read as a comma-separated list, or, when <paramref name="splitCommas"/> is
+    /// false (values that may hold commas, such as Vault paths), as a list of one.
+    /// </summary>
+    public IReadOnlyList<(string Value, SourcePosition Position)>? StringList(string key, bool splitCommas = true)
     {
         var node = Raw(key);
         switch (node)
         {
             case null:
                 return null;
+            case HclString s when !splitCommas:
+                return [(s.Value, s.Position)];
             case HclString s:
                 return [.. s.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                     .Select(v => (v, s.Position))];

@@ -27,6 +27,8 @@ internal sealed partial class ConfigBinder
         {
             MaxUpstreamRequests = r.Int("max_upstream_requests"),
             UpstreamQueueTimeout = r.Duration("upstream_queue_timeout"),
+            AutoAuthTokenAllowPaths = PathPatterns(r, "auto_auth_token_allow_paths") ?? [],
+            AutoAuthTokenDenyPaths = PathPatterns(r, "auto_auth_token_deny_paths") ?? [],
         };
         r.AddOrigins(ApiProxyOriginKeys, "api_proxy.", origins);
 
@@ -39,6 +41,14 @@ internal sealed partial class ConfigBinder
         r.Finish();
         return proxy;
     }
+
+    /// <summary>
+    /// <c>auto_auth_token_allow_paths</c> / <c>auto_auth_token_deny_paths</c> (api_proxy and listener): a list of Vault
+    /// path patterns, or one pattern as a string (never split at commas: a Vault path may hold one). Null when absent.
+    /// The patterns' rules are the validator's (<see cref="PathPatternRules"/>).
+    /// </summary>
+    private static IReadOnlyList<PathPatternConfig>? PathPatterns(BlockReader r, string key) =>
+        r.StringList(key, splitCommas: false) is { } values ? [.. values.Select(v => new PathPatternConfig(v.Value, v.Position))] : null;
 
     /// <summary>use_auto_auth_token, enforce_consistency and when_inconsistent, in api_proxy or (legacy) cache.</summary>
     private ApiProxyConfig BindProxyKeys(BlockReader r, SourcePosition position, bool fromCache)
@@ -101,6 +111,7 @@ internal sealed partial class ConfigBinder
             DisableCachingDynamicSecrets = r.Bool("disable_caching_dynamic_secrets") ?? false,
             StaticSecretTokenCapabilityRefreshInterval = r.Duration("static_secret_token_capability_refresh_interval"),
             StaticSecretTokenCapabilityRefreshBehavior = refreshBehavior,
+            StaticSecretRefreshInterval = r.Duration("static_secret_refresh_interval"),
             MaxEntries = r.Int("max_entries"),
             MaxBytes = r.Long("max_bytes"),
             Position = entry.Position,

@@ -86,6 +86,8 @@ internal sealed partial class ConfigBinder
             SocketUser = lr.String("socket_user"),
             SocketGroup = lr.String("socket_group"),
             MaxRequestSize = lr.Long("max_request_size"),
+            AutoAuthTokenAllowPaths = PathPatterns(lr, "auto_auth_token_allow_paths"),
+            AutoAuthTokenDenyPaths = PathPatterns(lr, "auto_auth_token_deny_paths"),
             Position = entry.Position,
             ValuePositions = lr.ValuePositions(),
         };

@@ -61,6 +61,28 @@ internal static class ConfigValidator
                 "remove wrap_ttl from the method, or set use_auto_auth_token = false");
         }
 
+        // A path rule for a token no request is given does nothing, which in a security setting is a mistake to report.
+        if (!usesAutoAuthToken)
+        {
+            var why = $"has no effect: {stanza}.use_auto_auth_token is not set, so no request is given the auto-auth token; " +
+                "set use_auto_auth_token = true (or \"force\"), or remove it";
+            foreach (var (key, patterns) in new[] { ("auto_auth_token_allow_paths", apiProxy?.AutoAuthTokenAllowPaths), ("auto_auth_token_deny_paths", apiProxy?.AutoAuthTokenDenyPaths) })
+            {
+                if (patterns is [var first, ..])
+                    Error(first.Position, $"api_proxy.{key}", $"api_proxy.{key} {why}");
+            }
+
+            foreach (var listener in config.Listeners.Where(l => l.Role != ListenerRole.MetricsOnly))
+            {
+                var type = listener.Type == ListenerType.Tcp ? "tcp" : "unix";
+                foreach (var (key, patterns) in new[] { ("auto_auth_token_allow_paths", listener.AutoAuthTokenAllowPaths), ("auto_auth_token_deny_paths", listener.AutoAuthTokenDenyPaths) })
+                {
+                    if (patterns is not null)
+                        Error(listener.PositionOf(key), $"listener \"{type}\".{key}", $"{key} {why}");
+                }
+            }
+        }
+
         // 4. auto_auth must deliver its token somewhere.
         if (autoAuth is not null && autoAuth.Sinks.Count == 0 && !usesAutoAuthToken && cache is not { CacheStaticSecrets: true })
         {
@@ -84,6 +106,18 @@ internal static class ConfigValidator
                 "set cache_static_secrets = true or remove disable_caching_dynamic_secrets");
         }
 
+        if (cache is { StaticSecretTokenCapabilityRefreshInterval: { } capabilityRefresh } && capabilityRefresh < TimeSpan.FromSeconds(1))
+        {
+            Error(cache.Position, "cache.static_secret_token_capability_refresh_interval",
+                $"static_secret_token_capability_refresh_interval must be at least 1s (got {Show(capabilityRefresh)}): a token's rights are checked that often");
+        }
+
+        if (cache is { StaticSecretRefreshInterval: { } refresh } && refresh != TimeSpan.Zero && refresh < TimeSpan.FromSeconds(1))
+        {
+            Error(cache.Position, "cache.static_secret_refresh_interval",
+                $"static_secret_refresh_interval must be 0 (no polling: Vault's event stream only) or at least 1s (got {Show(refresh)})");
+        }
+
         if (cache?.Persist is { } persist)
             ValidatePersist(persist, Error);
 
@@ -95,6 +129,8 @@ internal static class ConfigValidator
         // 6. Listeners: each on its own, then no two on one address.
         foreach (var listener in config.Listeners)
             ValidateListener(listener, Error);
+        ValidatePathPatterns(apiProxy?.AutoAuthTokenAllowPaths, "api_proxy.auto_auth_token_allow_paths", Error);
+        ValidatePathPatterns(apiProxy?.AutoAuthTokenDenyPaths, "api_proxy.auto_auth_token_deny_paths", Error);
         ValidateDistinctAddresses(config.Listeners, Error);
 
         // 7. Process settings: every rule on log_*, so that start-up has none of its own (LoggingSettings only maps).
@@ -259,6 +295,25 @@ internal static class ConfigValidator
                 error(listener.PositionOf("tls_cipher_suites"), $"{path}.tls_cipher_suites", suitesError);
         }
 
+        foreach (var (key, patterns) in new[]
+                 {
+                     ("auto_auth_token_allow_paths", listener.AutoAuthTokenAllowPaths),
+                     ("auto_auth_token_deny_paths", listener.AutoAuthTokenDenyPaths),
+                 })
+        {
+            if (patterns is null)
+                continue;
+            if (listener.Role == ListenerRole.MetricsOnly)
+            {
+                // An error, not a warning: a rule that silently does nothing is the wrong thing to leave in a security setting.
+                error(listener.PositionOf(key), $"{path}.{key}",
+                    $"{key} has no effect on a listener with role \"metrics_only\", which serves no Vault API requests; " +
+                    "remove it, or set it on the listener that serves the applications");
+            }
+
+            ValidatePathPatterns(patterns, $"{path}.{key}", error);
+        }
+
         if (listener.Type == ListenerType.Unix && !OperatingSystem.IsWindows())
         {
             if (listener.SocketUser is { Length: > 0 } user && !UnixAccounts.TryResolveUser(user, out _))
@@ -272,6 +327,16 @@ internal static class ConfigValidator
                 error(listener.PositionOf("socket_group"), $"{path}.socket_group",
                     $"socket_group \"{group}\" is not a known group on this host; create the group, or give a numeric gid");
             }
+        }
+    }
+
+    /// <summary>Each auto-auth path pattern at its own place (<see cref="PathPatternRules"/>).</summary>
+    private static void ValidatePathPatterns(IReadOnlyList<PathPatternConfig>? patterns, string path, Action<SourcePosition, string, string> error)
+    {
+        foreach (var pattern in patterns ?? [])
+        {
+            if (PathPatternRules.Problem(pattern.Pattern) is { } problem)
+                error(pattern.Position, path, problem);
         }
     }
 

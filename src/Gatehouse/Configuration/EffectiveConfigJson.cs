@@ -59,6 +59,8 @@ internal static class EffectiveConfigJson
                 ["when_inconsistent"] = apiProxy.WhenInconsistent.ToString().ToLowerInvariant(),
                 ["max_upstream_requests"] = apiProxy.EffectiveMaxUpstreamRequests,
                 ["upstream_queue_timeout"] = GoFormat.FormatDuration(apiProxy.EffectiveUpstreamQueueTimeout),
+                ["auto_auth_token_allow_paths"] = Patterns(apiProxy.AutoAuthTokenAllowPaths),
+                ["auto_auth_token_deny_paths"] = Patterns(apiProxy.AutoAuthTokenDenyPaths),
             };
         }
 
@@ -128,6 +130,8 @@ internal static class EffectiveConfigJson
             ["static_secret_token_capability_refresh_interval"] =
                 GoFormat.FormatDuration(cache.StaticSecretTokenCapabilityRefreshInterval ?? Defaults.StaticSecretCapabilityRefreshInterval),
             ["static_secret_token_capability_refresh_behavior"] = cache.StaticSecretTokenCapabilityRefreshBehavior ?? "pessimistic",
+            ["static_secret_refresh_interval"] =
+                GoFormat.FormatDuration(cache.StaticSecretRefreshInterval ?? Defaults.StaticSecretRefreshInterval),
             ["max_entries"] = cache.MaxEntries ?? Defaults.CacheMaxEntries,
             ["max_bytes"] = cache.MaxBytes ?? Defaults.CacheMaxBytes,
         };
@@ -171,6 +175,13 @@ internal static class EffectiveConfigJson
         json["role"] = l.Role == ListenerRole.MetricsOnly ? "metrics_only" : "default";
         json["require_request_header"] = l.RequireRequestHeader;
         json["proxy_api"] = new JsonObject { ["enable_quit"] = l.EnableQuit };
+        if (l.HasOwnPathRules)
+        {
+            // Only when set: a listener without them uses api_proxy's, which the api_proxy object shows.
+            json["auto_auth_token_allow_paths"] = Patterns(l.AutoAuthTokenAllowPaths ?? []);
+            json["auto_auth_token_deny_paths"] = Patterns(l.AutoAuthTokenDenyPaths ?? []);
+        }
+
         if (l.Type == ListenerType.Unix)
         {
             json["socket_mode"] = l.SocketMode is { } mode ? "0" + Convert.ToString(mode, 8) : "";
@@ -196,6 +207,8 @@ internal static class EffectiveConfigJson
             json[key] = IsSecretKey(key) ? Redacted : value;
         return json;
     }
+
+    private static JsonArray Patterns(IReadOnlyList<PathPatternConfig> patterns) => new([.. patterns.Select(p => (JsonNode)p.Pattern)]);
 
     private static JsonArray ClientSet(UpstreamClientSet set)
     {

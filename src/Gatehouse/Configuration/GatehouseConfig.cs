@@ -222,6 +222,16 @@ internal sealed record ApiProxyConfig
     /// <summary>Ours: how long a request may wait in that queue before Gatehouse answers 503. Null means the default, 5 seconds.</summary>
     public TimeSpan? UpstreamQueueTimeout { get; init; }
 
+    /// <summary>
+    /// Ours (<c>auto_auth_token_allow_paths</c>): the Vault paths a request given the auto-auth token may reach, as
+    /// Vault policy path patterns from the root namespace. Empty: every path not denied. Each listener may replace
+    /// both lists (<see cref="ListenerConfig.AutoAuthTokenAllowPaths"/>).
+    /// </summary>
+    public IReadOnlyList<PathPatternConfig> AutoAuthTokenAllowPaths { get; init; } = [];
+
+    /// <summary>Ours (<c>auto_auth_token_deny_paths</c>): the Vault paths a request given the auto-auth token may never reach; deny wins over allow.</summary>
+    public IReadOnlyList<PathPatternConfig> AutoAuthTokenDenyPaths { get; init; } = [];
+
     public int EffectiveMaxUpstreamRequests => MaxUpstreamRequests ?? Defaults.MaxUpstreamRequests;
 
     public TimeSpan EffectiveUpstreamQueueTimeout => UpstreamQueueTimeout ?? Defaults.UpstreamQueueTimeout;
@@ -234,6 +244,9 @@ internal sealed record ApiProxyConfig
 
     public SourcePosition Position { get; init; }
 }
+
+/// <summary>One pattern of <c>auto_auth_token_allow_paths</c> or <c>auto_auth_token_deny_paths</c>, where it is written.</summary>
+internal sealed record PathPatternConfig(string Pattern, SourcePosition Position);
 
 /// <summary>The <c>cache</c> stanza. Its presence turns the lease cache on.</summary>
 internal sealed record CacheConfig
@@ -249,6 +262,9 @@ internal sealed record CacheConfig
 
     /// <summary>Vault 1.17+ (Enterprise): <c>pessimistic</c> (the default) or <c>optimistic</c>.</summary>
     public string? StaticSecretTokenCapabilityRefreshBehavior { get; init; }
+
+    /// <summary>Ours: how often cached static secrets are revalidated against Vault (0 turns polling off). Null means the default.</summary>
+    public TimeSpan? StaticSecretRefreshInterval { get; init; }
 
     /// <summary>Ours: the most entries the cache holds. Null means the default (see <see cref="Defaults"/>).</summary>
     public int? MaxEntries { get; init; }
@@ -339,6 +355,18 @@ internal sealed record ListenerConfig
     /// <summary>max_request_size: the largest request body accepted, in bytes. The default is 32 MiB.</summary>
     public long? MaxRequestSize { get; init; }
 
+    /// <summary>
+    /// Ours: this listener's <c>auto_auth_token_allow_paths</c>. Null: not set. When this listener sets either list,
+    /// its two lists replace <c>api_proxy</c>'s two (an unset one is then empty).
+    /// </summary>
+    public IReadOnlyList<PathPatternConfig>? AutoAuthTokenAllowPaths { get; init; }
+
+    /// <summary>Ours: this listener's <c>auto_auth_token_deny_paths</c> (see <see cref="AutoAuthTokenAllowPaths"/>).</summary>
+    public IReadOnlyList<PathPatternConfig>? AutoAuthTokenDenyPaths { get; init; }
+
+    /// <summary>True when this listener sets its own auto-auth path lists.</summary>
+    public bool HasOwnPathRules => AutoAuthTokenAllowPaths is not null || AutoAuthTokenDenyPaths is not null;
+
     public SourcePosition Position { get; init; }
 
     /// <summary>Where each key's value is written in the block, for rules checked after merging.</summary>
@@ -348,6 +376,9 @@ internal sealed record ListenerConfig
     public SourcePosition PositionOf(string key) => ValuePositions.TryGetValue(key, out var position) ? position : Position;
 
     public string EffectiveAddress => Address ?? (Type == ListenerType.Tcp ? Defaults.ListenerAddress : "");
+
+    /// <summary>"listener 0 (tcp 127.0.0.1:8200)", for messages.</summary>
+    public string Describe(int index) => $"listener {index} ({(Type == ListenerType.Tcp ? "tcp" : "unix")} {EffectiveAddress})";
 
     public long EffectiveMaxRequestSize => MaxRequestSize is > 0 ? MaxRequestSize.Value : Defaults.MaxRequestSize;
 }

@@ -57,6 +57,17 @@ internal static class UnappliedSettings
             return;
         }
 
+        // A pattern list is one setting: named as a whole, compared by its patterns and not where they are written.
+        if (a is IReadOnlyList<PathPatternConfig> patterns && b is IReadOnlyList<PathPatternConfig> other)
+        {
+            if (!patterns.Select(p => p.Pattern).SequenceEqual(other.Select(p => p.Pattern), StringComparer.Ordinal))
+            {
+                changed.Add(path);
+            }
+
+            return;
+        }
+
         if (a.GetType() != b.GetType())
         {
             changed.Add(path);

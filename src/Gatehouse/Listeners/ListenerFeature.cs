@@ -19,6 +19,5 @@ internal sealed class ListenerFeature
     public long MaxRequestSize { get; }
 
     /// <summary>"listener 0 (tcp 127.0.0.1:8200)", for messages.</summary>
-    public static string Describe(int index, ListenerConfig config) =>
-        $"listener {index} ({(config.Type == ListenerType.Tcp ? "tcp" : "unix")} {config.EffectiveAddress})";
+    public static string Describe(int index, ListenerConfig config) => config.Describe(index);
 }

@@ -130,6 +130,90 @@ public sealed class ConfigBinderTests
     }
 
     [Fact]
+    public void AutoAuthPathLists_BindInApiProxyAndListener_EachPatternAtItsPlace_NeverSplitAtCommas()
+    {
+        var config = Valid(FromHcl(
+            "api_proxy {\n use_auto_auth_token = true\n auto_auth_token_allow_paths = [\"secret/data/app1/*\", \"auth/token/lookup-self\"]\n" +
+            " auto_auth_token_deny_paths = \"secret/data/a,b\"\n}\n" +
+            "listener \"tcp\" {\n tls_disable = true\n}\n" +
+            "listener \"tcp\" {\n address = \"127.0.0.1:8101\"\n tls_disable = true\n auto_auth_token_allow_paths = [\"secret/data/app2/+\"]\n}\n" +
+            AutoAuth));
+
+        var apiProxy = config.ApiProxy!;
+        Assert.Equal(["secret/data/app1/*", "auth/token/lookup-self"], apiProxy.AutoAuthTokenAllowPaths.Select(p => p.Pattern));
+        Assert.Equal((3, 33), (apiProxy.AutoAuthTokenAllowPaths[0].Position.Line, apiProxy.AutoAuthTokenAllowPaths[0].Position.Column));
+        Assert.Equal((3, 55), (apiProxy.AutoAuthTokenAllowPaths[1].Position.Line, apiProxy.AutoAuthTokenAllowPaths[1].Position.Column));
+        Assert.Equal(["secret/data/a,b"], apiProxy.AutoAuthTokenDenyPaths.Select(p => p.Pattern));
+        Assert.False(config.Listeners[0].HasOwnPathRules);
+        Assert.Null(config.Listeners[0].AutoAuthTokenAllowPaths);
+        Assert.True(config.Listeners[1].HasOwnPathRules);
+        Assert.Equal(["secret/data/app2/+"], config.Listeners[1].AutoAuthTokenAllowPaths!.Select(p => p.Pattern));
+        Assert.Null(config.Listeners[1].AutoAuthTokenDenyPaths);
+    }
+
+    [Fact]
+    public void AutoAuthPathLists_InJson_BindAsInHcl_AndShowInTheEffectiveConfig()
+    {
+        var json = Valid(FromJson("""
+            {
+              "auto_auth": { "method": { "approle": { "config": { "role_id_file_path": "/r" } } } },
+              "api_proxy": { "use_auto_auth_token": "force", "auto_auth_token_deny_paths": ["sys/*"] },
+              "listener": [
+                { "tcp": { "address": "127.0.0.1:8100", "tls_disable": true } },
+                { "tcp": { "address": "127.0.0.1:8101", "tls_disable": true, "auto_auth_token_allow_paths": ["secret/+/app1/*"], "auto_auth_token_deny_paths": [] } }
+              ]
+            }
+            """));
+
+        Assert.Equal(["sys/*"], json.ApiProxy!.AutoAuthTokenDenyPaths.Select(p => p.Pattern));
+        Assert.Empty(json.ApiProxy.AutoAuthTokenAllowPaths);
+        Assert.Equal(["secret/+/app1/*"], json.Listeners[1].AutoAuthTokenAllowPaths!.Select(p => p.Pattern));
+        Assert.Empty(json.Listeners[1].AutoAuthTokenDenyPaths!);
+
+        var effective = EffectiveConfigJson.ToJson(json);
+        Assert.Equal("""{"allow":[],"deny":["sys/*"]}""", Lists(effective["api_proxy"]!));
+        Assert.Null(effective["listeners"]![0]!["auto_auth_token_allow_paths"]);
+        Assert.Equal("""{"allow":["secret/+/app1/*"],"deny":[]}""", Lists(effective["listeners"]![1]!));
+
+        static string Lists(System.Text.Json.Nodes.JsonNode node) =>
+            $$"""{"allow":[{{Strings(node["auto_auth_token_allow_paths"]!)}}],"deny":[{{Strings(node["auto_auth_token_deny_paths"]!)}}]}""";
+
+        static string Strings(System.Text.Json.Nodes.JsonNode list) => string.Join(",", list.AsArray().Select(n => $"\"{(string)n!}\""));
+    }
+
+    [Fact]
+    public void AutoAuthPathPatterns_ThatAreEmptyOrHoldDotSegments_AreEachReportedAtTheirPlace()
+    {
+        var lines = Lines(LoadFixture("auto-auth-paths-empty-and-dot-segments.hcl"));
+
+        Assert.Equal(3, lines.Count);
+        Assert.StartsWith("auto-auth-paths-empty-and-dot-segments.hcl:11:5: api_proxy.auto_auth_token_allow_paths: a pattern must not be empty", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("auto-auth-paths-empty-and-dot-segments.hcl:12:5: api_proxy.auto_auth_token_allow_paths: pattern \"secret//app1\": Vault never routes a path with an empty", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("auto-auth-paths-empty-and-dot-segments.hcl:13:5: api_proxy.auto_auth_token_allow_paths: pattern \"secret/../sys/*\": Vault never routes", lines[2], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/secret/data/app1/*")]
+    [InlineData("*")]
+    [InlineData("+")]
+    [InlineData("secret/+/config")]
+    [InlineData("secret/data/app1/")]
+    [InlineData("secret/a+b")]
+    public void AutoAuthPathPatterns_AsVaultAcceptsThem_AreValid(string pattern) =>
+        Assert.Null(PathPatternRules.Problem(pattern));
+
+    [Theory]
+    [InlineData("v1/secret/*")]
+    [InlineData("/v1/secret/*")]
+    [InlineData("/")]
+    [InlineData("//secret")]
+    [InlineData("secret/*/x")]
+    [InlineData("secret/+*")]
+    [InlineData("secret/./x")]
+    public void AutoAuthPathPatterns_ThatCouldNeverMatchOrVaultRefuses_AreProblems(string pattern) =>
+        Assert.NotNull(PathPatternRules.Problem(pattern));
+
+    [Fact]
     public void LegacyCacheKeys_WithoutApiProxy_MakeTheApiProxy()
     {
         var config = Valid(FromHcl($"cache {{\n use_auto_auth_token = \"force\"\n when_inconsistent = \"retry\"\n}}\nlistener \"tcp\" {{ tls_disable = true }}\n{AutoAuth}"));

@@ -164,6 +164,34 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Validate_PrintsTheAutoAuthPathLists_OfApiProxyAndOfEachListenerThatSetsThem()
+    {
+        var (code, stdout, stderr) = await Run("validate", $"-config={Sample("least-privilege.hcl")}");
+
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout)!;
+        Assert.Equal(["sys/*"], json["api_proxy"]!["auto_auth_token_deny_paths"]!.AsArray().Select(n => (string)n!));
+        Assert.Null(json["listeners"]![0]!["auto_auth_token_allow_paths"]);
+        Assert.Equal(["secret/data/app2/+/config", "database/creds/app2"], json["listeners"]![2]!["auto_auth_token_allow_paths"]!.AsArray().Select(n => (string)n!));
+        Assert.Empty(json["listeners"]![2]!["auto_auth_token_deny_paths"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Validate_ABadAutoAuthPathPattern_IsReportedAtItsPlace_AndProxyRefusesToStart()
+    {
+        var (code, stdout, stderr) = await Run("validate", $"-config={Fixture("auto-auth-paths-star-in-middle.hcl")}");
+        var (proxyCode, _, proxyStderr) = await Run("proxy", $"-config={Fixture("auto-auth-paths-star-in-middle.hcl")}");
+
+        Assert.Equal((1, ""), (code, stdout));
+        Assert.Contains(
+            $"{Fixture("auto-auth-paths-star-in-middle.hcl")}:10:56: api_proxy.auto_auth_token_allow_paths: pattern \"secret/*/config\": \"*\" may only end a pattern",
+            stderr,
+            StringComparison.Ordinal);
+        Assert.Equal(1, proxyCode);
+        Assert.Contains("pattern \"secret/*/config\"", proxyStderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Validate_BadSinkModeAndMissingJwtRole_AreAllReportedWithTheirPositions()
     {
         using var directory = new TempDirectory("gatehouse-cli-");

@@ -49,6 +49,25 @@ public sealed class UnappliedSettingsTests
     }
 
     [Fact]
+    public void Between_AutoAuthPathLists_AreNamedAsAWhole_AndComparedByTheirPatterns()
+    {
+        static PathPatternConfig[] Patterns(int line, params string[] patterns) =>
+            [.. patterns.Select(p => new PathPatternConfig(p, new SourcePosition("agent.hcl", line, 1)))];
+        var before = Config() with { ApiProxy = new ApiProxyConfig { AutoAuthTokenAllowPaths = Patterns(1, "secret/*", "sys/*") } };
+        var moved = Config() with { ApiProxy = new ApiProxyConfig { AutoAuthTokenAllowPaths = Patterns(7, "secret/*", "sys/*") } };
+        var changed = Config() with
+        {
+            ApiProxy = new ApiProxyConfig { AutoAuthTokenAllowPaths = Patterns(1, "secret/*", "auth/*") },
+            Listeners = [Config().Listeners[0] with { AutoAuthTokenDenyPaths = Patterns(2, "sys/*") }],
+        };
+
+        Assert.Empty(UnappliedSettings.Between(before, moved));
+        Assert.Equal(
+            ["api_proxy.auto_auth_token_allow_paths", "listener[0].auto_auth_token_deny_paths"],
+            UnappliedSettings.Between(before, changed));
+    }
+
+    [Fact]
     public void Between_AListenerAddedOrAMethodConfigValueChanged_IsNamed()
     {
         var before = Config() with

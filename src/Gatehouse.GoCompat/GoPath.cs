@@ -1,11 +1,12 @@
 using System.Text;
 
-namespace Gatehouse.DevVault;
+namespace Gatehouse.GoCompat;
 
 /// <summary>
 /// How Go's net/http sees a request path, which decides what Vault sees: the request-target is percent-decoded
 /// whole (<c>%2F</c> becomes <c>/</c>, <c>url.URL.Path</c>), ServeMux cleans it (<c>cleanPath</c>) and answers 301
-/// to the cleaned path when they differ, and the Location is re-escaped (<c>URL.EscapedPath</c>).
+/// to the cleaned path when they differ, and the Location is re-escaped (<c>URL.EscapedPath</c>). DevVault answers with
+/// these rules, and the daemon decides with them which path Vault will route a proxied request to.
 /// </summary>
 internal static class GoPath
 {
@@ -92,6 +93,36 @@ internal static class GoPath
             cleaned += "/";
         }
         return cleaned;
+    }
+
+    /// <summary>
+    /// Go's <c>url.ParseQuery(raw).Get(key)</c>: the first value of <paramref name="key"/>, or null when absent. Pairs
+    /// are split at <c>&amp;</c>; a pair holding <c>;</c> or a bad escape is skipped, as Go skips it; <c>+</c> is a space.
+    /// </summary>
+    public static string? QueryGet(string rawQuery, string key)
+    {
+        foreach (var pair in rawQuery.Split('&'))
+        {
+            if (pair.Length == 0 || pair.Contains(';', StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            var rawKey = eq < 0 ? pair : pair[..eq];
+            var rawValue = eq < 0 ? "" : pair[(eq + 1)..];
+            if (!TryUnescape(rawKey.Replace('+', ' '), out var name) || !TryUnescape(rawValue.Replace('+', ' '), out var value))
+            {
+                continue;
+            }
+
+            if (name == key)
+            {
+                return value;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
