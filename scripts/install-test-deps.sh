@@ -5,7 +5,10 @@
 #   - node-vault and its dependencies, exactly as tests/clients/node/package-lock.json pins them (`npm ci`);
 # and what the HCL differential tests (tests/Gatehouse.Hcl.Tests/Differential) build their Go peer with:
 #   - Debian's golang-go (Go 1.19) and golang-github-hashicorp-hcl-dev (hashicorp/hcl 1.0.0, Vault's HCL1 parser,
-#     under /usr/share/gocode), built offline by tests/hcl-peer/build.sh.
+#     under /usr/share/gocode), built offline by tests/hcl-peer/build.sh;
+# and what the Helm chart tests (tests/Gatehouse.Tests/Packaging/HelmChartTests) render the chart with:
+#   - Debian's golang-github-masterminds-sprig-dev and golang-gopkg-yaml.v3-dev, built offline with golang-go by
+#     tests/helm-render/build.sh (a `helm template` stand-in: Helm itself needs a newer Go than Debian's).
 # Idempotent and quiet: when everything is in place it only checks (a few milliseconds) and prints nothing.
 # `apt-get update` runs only when apt knows no candidate for a missing package (a fresh machine or container).
 # Needs root, or sudo, only when a Debian package is missing.
@@ -37,6 +40,8 @@ command -v node >/dev/null 2>&1 || debs+=(nodejs)
 command -v npm >/dev/null 2>&1 || debs+=(npm)
 installed golang-go || debs+=(golang-go)
 installed golang-github-hashicorp-hcl-dev || debs+=(golang-github-hashicorp-hcl-dev)
+installed golang-github-masterminds-sprig-dev || debs+=(golang-github-masterminds-sprig-dev)
+installed golang-gopkg-yaml.v3-dev || debs+=(golang-gopkg-yaml.v3-dev)
 
 if [ "${#debs[@]}" -gt 0 ]; then
   sudo=()

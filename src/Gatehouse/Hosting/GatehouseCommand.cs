@@ -75,7 +75,7 @@ internal static class GatehouseCommand
 
         Commands:
             dev        Run DevVault (in-memory Vault) with the proxy in front of it, for trying Gatehouse out.
-            health     Ask a running Gatehouse whether it is ready or live (exit 0, 2 not healthy, 1 no answer).
+            health     Ask a running Gatehouse whether it is ready or live (exit 0 when it is, 1 when not).
             proxy      Run the proxy daemon from Vault Agent/Proxy config files (alias: agent).
             validate   Check config files and print the effective configuration as JSON.
             version    Print the version.

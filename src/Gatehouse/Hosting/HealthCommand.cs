@@ -7,14 +7,15 @@ namespace Gatehouse.Hosting;
 
 /// <summary>
 /// <c>gatehouse health</c>: asks a running Gatehouse's health endpoint (<c>/proxy/v1/health</c>) over TCP (http or
-/// https) or a unix socket, prints one line, and exits 0 when it answers 200, 2 when it answers anything else (as
-/// <c>vault status</c> exits 2 for a sealed Vault), and 1 when it cannot ask (usage, connection, TLS). Needs no shell,
-/// so it works as a Kubernetes <c>exec</c> probe or a Docker <c>HEALTHCHECK</c> in a distroless image.
+/// https) or a unix socket, prints one line, and exits 0 when it answers 200 and 1 otherwise: when it answers anything else (503: not ready)
+/// and when it cannot ask (usage, connection, TLS, timeout). One failure code, because Docker's <c>HEALTHCHECK</c>
+/// reserves 2 and Kubernetes' <c>exec</c> probes only tell zero from non-zero; the line on stderr tells them apart.
+/// Needs no shell, so it works as either in a distroless image.
 /// </summary>
 internal static class HealthCommand
 {
-    /// <summary>The exit code when Gatehouse answered and is not healthy.</summary>
-    public const int Unhealthy = 2;
+    /// <summary>The exit code when Gatehouse answered and is not healthy: the same as when it cannot be asked.</summary>
+    public const int Unhealthy = ExitCodes.Error;
 
     public const string DefaultAddress = "https://127.0.0.1:8200";
 
@@ -22,7 +23,7 @@ internal static class HealthCommand
         Usage: gatehouse health [options]
 
         Asks a running Gatehouse whether it is ready (or live) and prints one line. Exits 0 when it answers 200,
-        2 when it answers 503 (or anything else), 1 when it cannot be asked. Needs no shell: usable as an exec probe.
+        1 when it answers 503 (or anything else) or cannot be asked. Needs no shell: usable as an exec probe.
 
         Options:
             -address=ADDR           Where Gatehouse listens: http://HOST:PORT, https://HOST:PORT or unix:///PATH

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Gatehouse.GoCompat;
 using Microsoft.AspNetCore.Http;
@@ -106,10 +107,13 @@ internal sealed class HealthEndpoint(IHealthState state, TimeProvider time)
         }
     }
 
+    // Quotes come out as \" (as Go writes them), not \u0022, as in the proxy's error bodies.
+    private static readonly JsonWriterOptions ErrorWriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static string ErrorBody(string message)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, ErrorWriterOptions))
         {
             json.WriteStartObject();
             json.WriteStartArray("errors");
