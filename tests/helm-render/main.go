@@ -65,6 +65,21 @@ func readYAMLMap(path string) map[string]interface{} {
 	if out == nil {
 		out = map[string]interface{}{}
 	}
+	return viaJSON(out).(map[string]interface{})
+}
+
+// viaJSON gives a value the types Helm's values have: Helm reads YAML through sigs.k8s.io/yaml (YAML to JSON, then
+// encoding/json), so every number is a float64 ({{ 33554432 }} prints 3.3554432e+07 in Helm too; templates must say
+// int64). Rendering with yaml.v3's ints would hide that.
+func viaJSON(v interface{}) interface{} {
+	b, err := json.Marshal(v)
+	if err != nil {
+		fail("%v", err)
+	}
+	var out interface{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		fail("%v", err)
+	}
 	return out
 }
 
@@ -86,11 +101,21 @@ func merge(dst, src map[string]interface{}) map[string]interface{} {
 	return dst
 }
 
+// toYAML writes as Helm's toYaml does (sigs.k8s.io/yaml: through JSON, so a float64 that holds an integer is written
+// as one, and map keys are sorted).
 func toYAML(v interface{}) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	var plain interface{}
+	if err := yaml.Unmarshal(b, &plain); err != nil {
+		return ""
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(v); err != nil {
+	if err := enc.Encode(plain); err != nil {
 		return ""
 	}
 	_ = enc.Close()
