@@ -266,6 +266,19 @@ public sealed class HelmChartTests
     }
 
     [Fact]
+    public void NativeSidecar_BeforeKubernetes129_FailsTheRender_ClassicRenders()
+    {
+        Assert.Contains(
+            "sidecar.native needs Kubernetes 1.29 or later (init containers with restartPolicy: Always); this cluster is v1.28.0: set sidecar.native=false",
+            RenderError("", kubeVersion: "1.28"),
+            StringComparison.Ordinal);
+        Assert.Single(Render("", kubeVersion: "1.29"), d => d.Kind == "Deployment");
+
+        var classic = Render("sidecar: {native: false}", kubeVersion: "1.28");
+        Assert.Empty(Containers(PodSpec(Single(classic, "Deployment")), "initContainers"));
+    }
+
+    [Fact]
     public void MemoryLimit_ThatFitsTheBounds_Renders()
     {
         var docs = Render("cache: {maxBytes: 268435456, maxEntries: 100000}\nresources: {limits: {memory: 1Gi}}");

@@ -27,29 +27,31 @@ internal static class HelmRender
         public string Name => (string)Object["metadata"]!["name"]!;
     }
 
-    /// <summary>The documents <c>helm template</c> would print for these values (YAML, as a -f file would hold).</summary>
-    public static IReadOnlyList<Document> Render(string valuesYaml)
+    /// <summary>
+    /// The documents <c>helm template --kube-version</c> would print for these values (YAML, as a -f file would hold).
+    /// </summary>
+    public static IReadOnlyList<Document> Render(string valuesYaml, string kubeVersion = "1.30")
     {
-        var (code, stdout, stderr) = Run(valuesYaml);
+        var (code, stdout, stderr) = Run(valuesYaml, kubeVersion);
         Assert.True(code == 0, $"helm-render failed (exit {code}): {stderr}");
         return [.. JsonNode.Parse(stdout)!.AsArray().Select(d => new Document((string)d!["template"]!, d["object"]!.AsObject()))];
     }
 
     /// <summary>The error of a render that must fail.</summary>
-    public static string RenderError(string valuesYaml)
+    public static string RenderError(string valuesYaml, string kubeVersion = "1.30")
     {
-        var (code, _, stderr) = Run(valuesYaml);
+        var (code, _, stderr) = Run(valuesYaml, kubeVersion);
         Assert.True(code != 0, "helm-render succeeded where it should have failed");
         return stderr;
     }
 
-    private static (int Code, string Stdout, string Stderr) Run(string valuesYaml)
+    private static (int Code, string Stdout, string Stderr) Run(string valuesYaml, string kubeVersion)
     {
         var values = Path.Combine(Path.GetTempPath(), $"gatehouse-values-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(values, valuesYaml);
         try
         {
-            var start = new ProcessStartInfo(Binary.Value, ["-name", "gatehouse", "-namespace", "vault-clients", Chart, "-f", values])
+            var start = new ProcessStartInfo(Binary.Value, ["-name", "gatehouse", "-namespace", "vault-clients", "-kube-version", kubeVersion, Chart, "-f", values])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,

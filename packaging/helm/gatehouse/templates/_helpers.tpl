@@ -30,6 +30,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- if and .Values.daemonset.unixSocket.enabled (ne .Values.mode "daemonset") -}}
 {{- fail "daemonset.unixSocket.enabled needs mode: daemonset" -}}
 {{- end -}}
+{{- if and (eq .Values.mode "sidecar") .Values.sidecar.native (semverCompare "<1.29.0-0" .Capabilities.KubeVersion.Version) -}}
+{{- fail (printf "sidecar.native needs Kubernetes 1.29 or later (init containers with restartPolicy: Always); this cluster is %s: set sidecar.native=false for a classic sidecar" .Capabilities.KubeVersion.Version) -}}
+{{- end -}}
 {{- include "gatehouse.memoryCheck" . -}}
 {{- end -}}
 
