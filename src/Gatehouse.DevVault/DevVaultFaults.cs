@@ -41,6 +41,9 @@ public sealed class DevVaultFaults
         }
     }
 
+    /// <summary>Ends every open event WebSocket with a normal close, as a Vault node going away does; clients may reconnect.</summary>
+    public void DropEventStreams() => Core!.CloseEventStreams();
+
     /// <summary>Aborts every connection without a response while true.</summary>
     public bool DropConnections { get; set; }
 

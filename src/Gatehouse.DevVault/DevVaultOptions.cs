@@ -57,6 +57,15 @@ public sealed record DevVaultOptions
     /// </summary>
     public int? ListenBacklog { get; init; }
 
+    /// <summary>
+    /// Emulate Vault Enterprise 1.16+'s event notifications for KV: <c>GET /v1/sys/events/subscribe/{eventType}?json=true</c>
+    /// upgrades to a WebSocket that carries one CloudEvents JSON text frame per KV v1/v2 change. The default is off,
+    /// the common case: Vault Community Edition (before 1.16, and since, where the endpoint is Enterprise-only) and
+    /// OpenBao have no such endpoint, and the path answers as any unknown sys path does (404 for a token allowed to
+    /// read it, 403 otherwise). See docs/devvault.md.
+    /// </summary>
+    public bool EventStream { get; init; }
+
     /// <summary>Largest accepted request body; larger bodies get 413. The default is 32 MiB, like Vault.</summary>
     public long MaxRequestSize { get; init; } = 32 * 1024 * 1024;
 }

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.AspNetCore.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -99,6 +100,9 @@ public sealed class DevVaultServer : IAsyncDisposable
         return handler;
     }
 
+    /// <summary>Event WebSockets open now (<see cref="DevVaultOptions.EventStream"/>).</summary>
+    public int EventSubscriberCount => _core.EventSubscriberCount;
+
     /// <summary>In-process fault injection.</summary>
     public DevVaultFaults Faults { get; }
 
@@ -180,7 +184,15 @@ public sealed class DevVaultServer : IAsyncDisposable
                 listen.Use(GoHostRules.Apply);
             });
         });
+        if (_options.EventStream)
+        {
+            builder.Services.AddWebSockets(_ => { });
+        }
         var app = builder.Build();
+        if (_options.EventStream)
+        {
+            app.UseWebSockets();
+        }
         app.Run(_core.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -200,6 +212,8 @@ public sealed class DevVaultServer : IAsyncDisposable
             if (_app is { } app)
             {
                 _app = null;
+                // Open event WebSockets would hold the shutdown until its timeout: end them first, as a stopping Vault does.
+                _core.CloseEventStreams();
                 await app.StopAsync().ConfigureAwait(false);
                 await app.DisposeAsync().ConfigureAwait(false);
             }

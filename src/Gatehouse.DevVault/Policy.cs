@@ -16,9 +16,12 @@ internal enum Caps
     List = 32,
     Sudo = 64,
     Root = 128,
+    /// <summary>Vault 1.16+ (events): may receive event notifications about this path.</summary>
+    Subscribe = 256,
 }
 
-internal sealed record PolicyRule(string Pattern, Caps Caps);
+/// <summary>One <c>path</c> block: its pattern, capabilities and (Vault 1.16+) <c>subscribe_event_types</c>.</summary>
+internal sealed record PolicyRule(string Pattern, Caps Caps, IReadOnlyList<string>? SubscribeEventTypes = null);
 
 /// <summary>An ACL policy: its name, the text it was written with, and its path rules.</summary>
 internal sealed record Policy(string Name, string Text, IReadOnlyList<PolicyRule> Rules)
@@ -101,6 +104,7 @@ path "sys/tools/hash/*" {
         "sudo" => Caps.Sudo,
         "deny" => Caps.Deny,
         "root" => Caps.Root,
+        "subscribe" => Caps.Subscribe,
         _ => Caps.None,
     };
 
@@ -121,6 +125,7 @@ path "sys/tools/hash/*" {
         if (caps.HasFlag(Caps.Delete)) { yield return "delete"; }
         if (caps.HasFlag(Caps.List)) { yield return "list"; }
         if (caps.HasFlag(Caps.Read)) { yield return "read"; }
+        if (caps.HasFlag(Caps.Subscribe)) { yield return "subscribe"; }
         if (caps.HasFlag(Caps.Sudo)) { yield return "sudo"; }
         if (caps.HasFlag(Caps.Update)) { yield return "update"; }
     }
@@ -187,7 +192,12 @@ path "sys/tools/hash/*" {
                                 _ => Caps.None,
                             };
                         }
-                        rules.Add(new PolicyRule(pattern, caps));
+                        List<string>? eventTypes = null;
+                        if (b["subscribe_event_types"] is JsonArray types)
+                        {
+                            eventTypes = [.. types.Select(t => t?.ToString() ?? "")];
+                        }
+                        rules.Add(new PolicyRule(pattern, caps, eventTypes));
                     }
                 }
             }
@@ -481,6 +491,7 @@ internal sealed class Acl
     private readonly bool _root;
     private readonly Dictionary<string, Caps> _exact = new(StringComparer.Ordinal);
     private readonly List<(string Pattern, Caps Caps)> _wild = [];
+    private readonly Dictionary<string, List<string>> _eventTypes = new(StringComparer.Ordinal);
 
     public Acl(IEnumerable<Policy> policies)
     {
@@ -494,6 +505,14 @@ internal sealed class Acl
             foreach (var r in p.Rules)
             {
                 merged[r.Pattern] = merged.GetValueOrDefault(r.Pattern) | r.Caps;
+                if (r.SubscribeEventTypes is { } types)
+                {
+                    if (!_eventTypes.TryGetValue(r.Pattern, out var list))
+                    {
+                        _eventTypes[r.Pattern] = list = [];
+                    }
+                    list.AddRange(types);
+                }
             }
         }
         foreach (var (pattern, caps) in merged)
@@ -518,20 +537,33 @@ internal sealed class Acl
     {
         if (_root)
         {
-            return Caps.Root | Caps.Create | Caps.Read | Caps.Update | Caps.Delete | Caps.List | Caps.Sudo;
+            return Caps.Root | Caps.Create | Caps.Read | Caps.Update | Caps.Delete | Caps.List | Caps.Sudo | Caps.Subscribe;
         }
+        return Rule(path).Caps;
+    }
+
+    /// <summary>
+    /// Vault 1.16+: the event types (globs) that the rule governing <paramref name="path"/> lets this token receive
+    /// (<c>subscribe_event_types</c>); empty when none. Root may receive every type.
+    /// </summary>
+    public IReadOnlyList<string> SubscribeEventTypes(string path) =>
+        _root ? ["*"] : Rule(path).Pattern is { } pattern && _eventTypes.TryGetValue(pattern, out var types) ? types : [];
+
+    /// <summary>The rule that governs the path: the exact one, else the most specific matching wildcard.</summary>
+    private (string? Pattern, Caps Caps) Rule(string path)
+    {
         if (_exact.TryGetValue(path, out var caps))
         {
-            return caps;
+            return (path, caps);
         }
         foreach (var (pattern, c) in _wild)
         {
             if (Matches(pattern, path))
             {
-                return c;
+                return (pattern, c);
             }
         }
-        return Caps.None;
+        return (null, Caps.None);
     }
 
     /// <summary>

@@ -72,9 +72,11 @@ internal sealed partial class VaultCore
                     return VaultResponse.BadRequest("missing data fields");
                 }
                 store[key] = (JsonObject)req.Body.DeepClone();
+                PublishKv(mount, 1, "write", key, key);
                 return VaultResponse.NoContent();
             case "delete":
                 store.Remove(key);
+                PublishKv(mount, 1, "delete", key, null);
                 return VaultResponse.NoContent();
             default:
                 return VaultResponse.UnsupportedOperation();
@@ -107,15 +109,20 @@ internal sealed partial class VaultCore
         switch (head)
         {
             case "config":
+                if (write)
+                {
+                    PublishKv(mount, 2, "config-write", "config", "config");
+                    return VaultResponse.NoContent();
+                }
                 return op == "read"
                     ? VaultResponse.Ok(new JsonObject { ["cas_required"] = false, ["delete_version_after"] = "0s", ["max_versions"] = 0 })
-                    : write ? VaultResponse.NoContent() : VaultResponse.UnsupportedOperation();
+                    : VaultResponse.UnsupportedOperation();
             case "data":
                 return op switch
                 {
                     "read" => Kv2Read(req, store, key),
-                    "create" or "update" => Kv2Write(req, store, key),
-                    "delete" => Kv2SoftDelete(store, key, null),
+                    "create" or "update" => Kv2Write(req, mount, store, key),
+                    "delete" => Kv2SoftDelete(mount, store, key, null),
                     _ => VaultResponse.UnsupportedOperation(),
                 };
             case "metadata":
@@ -123,8 +130,8 @@ internal sealed partial class VaultCore
                 {
                     "read" => Kv2Metadata(store, key),
                     "list" => Kv2List(store, key),
-                    "create" or "update" => Kv2MetadataWrite(req, store, key),
-                    "delete" => Kv2Remove(store, key),
+                    "create" or "update" => Kv2MetadataWrite(req, mount, store, key),
+                    "delete" => Kv2Remove(mount, store, key),
                     _ => VaultResponse.UnsupportedOperation(),
                 };
             case "delete" or "undelete" or "destroy" when write:
@@ -136,10 +143,11 @@ internal sealed partial class VaultCore
                     }
                     if (head == "delete")
                     {
-                        return Kv2SoftDelete(store, key, versions);
+                        return Kv2SoftDelete(mount, store, key, versions);
                     }
                     if (store.TryGetValue(key, out var e))
                     {
+                        var list = "[" + string.Join(',', versions) + "]";
                         foreach (var n in versions)
                         {
                             if (e.Versions.TryGetValue(n, out var v))
@@ -154,6 +162,14 @@ internal sealed partial class VaultCore
                                     v.Data = null;
                                 }
                             }
+                        }
+                        if (head == "undelete")
+                        {
+                            PublishKv(mount, 2, "undelete", "undelete/" + key, "data/" + key, [.. Versions(e), ("undeleted_versions", list)]);
+                        }
+                        else
+                        {
+                            PublishKv(mount, 2, "destroy", "destroy/" + key, null, [.. Versions(e), ("destroyed_versions", list)]);
                         }
                     }
                     return VaultResponse.NoContent();
@@ -186,7 +202,11 @@ internal sealed partial class VaultCore
         return new VaultResponse { Status = deleted ? 404 : 200, Data = data };
     }
 
-    private VaultResponse Kv2Write(VaultRequest req, Dictionary<string, KvEntry> store, string key)
+    /// <summary>current_version and oldest_version, as the KV plugin puts them in its events (DevVault's oldest is always 0).</summary>
+    private static (string, string)[] Versions(KvEntry e) =>
+        [("current_version", e.Current.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("oldest_version", "0")];
+
+    private VaultResponse Kv2Write(VaultRequest req, Mount mount, Dictionary<string, KvEntry> store, string key)
     {
         if (!req.Body.ContainsKey("data"))
         {
@@ -229,19 +249,32 @@ internal sealed partial class VaultCore
                 e.Versions.Remove(e.Versions.Keys.First());
             }
         }
+        PublishKv(mount, 2, "data-write", "data/" + key, "data/" + key, Versions(e));
         return VaultResponse.Ok(VersionMeta(v, n, true));
     }
 
-    private VaultResponse Kv2SoftDelete(Dictionary<string, KvEntry> store, string key, List<int>? versions)
+    private VaultResponse Kv2SoftDelete(Mount mount, Dictionary<string, KvEntry> store, string key, List<int>? versions)
     {
         if (store.TryGetValue(key, out var e))
         {
+            var deleted = false;
             foreach (var n in versions ?? [e.Current])
             {
                 if (e.Versions.TryGetValue(n, out var v) && v.Deleted is null && !v.Destroyed)
                 {
                     v.Deleted = Now;
+                    deleted = true;
                 }
+            }
+            // As the KV plugin: DELETE data/ reports only when it deleted the live current version; delete/ whenever
+            // the secret exists.
+            if (versions is null && deleted)
+            {
+                PublishKv(mount, 2, "data-delete", "data/" + key, null, Versions(e));
+            }
+            else if (versions is not null)
+            {
+                PublishKv(mount, 2, "delete", "delete/" + key, null, [.. Versions(e), ("deleted_versions", "[" + string.Join(',', versions) + "]")]);
             }
         }
         return VaultResponse.NoContent();
@@ -278,7 +311,7 @@ internal sealed partial class VaultCore
         return keys.Count == 0 ? VaultResponse.NotFound() : VaultResponse.Ok(KeysData(keys));
     }
 
-    private VaultResponse Kv2MetadataWrite(VaultRequest req, Dictionary<string, KvEntry> store, string key)
+    private VaultResponse Kv2MetadataWrite(VaultRequest req, Mount mount, Dictionary<string, KvEntry> store, string key)
     {
         if (!store.TryGetValue(key, out var e))
         {
@@ -297,12 +330,16 @@ internal sealed partial class VaultCore
         {
             e.DeleteVersionAfter = GoDuration.Format(secs);
         }
+        PublishKv(mount, 2, "metadata-write", "metadata/" + key, "metadata/" + key);
         return VaultResponse.NoContent();
     }
 
-    private static VaultResponse Kv2Remove(Dictionary<string, KvEntry> store, string key)
+    private VaultResponse Kv2Remove(Mount mount, Dictionary<string, KvEntry> store, string key)
     {
-        store.Remove(key);
+        if (store.Remove(key))
+        {
+            PublishKv(mount, 2, "metadata-delete", "metadata/" + key, null);
+        }
         return VaultResponse.NoContent();
     }
 

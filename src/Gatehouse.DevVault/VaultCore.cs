@@ -108,6 +108,12 @@ internal sealed partial class VaultCore
                 await WriteRedirectAsync(ctx, GoPath.Location(cleaned, rawQuery, forceQuery)).ConfigureAwait(false);
                 return;
             }
+            // 5a. Vault 1.16+ serves event subscriptions at the HTTP layer, before logical routing (DevVault: if enabled).
+            if (method == "GET" && IsEventSubscribe(path))
+            {
+                await HandleEventSubscribeAsync(ctx, path).ConfigureAwait(false);
+                return;
+            }
             if (method is not ("GET" or "PUT" or "POST" or "DELETE" or "LIST" or "HEAD" or "OPTIONS"))
             {
                 await WriteAsync(ctx, VaultResponse.Error(405), null).ConfigureAwait(false);

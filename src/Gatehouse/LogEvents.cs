@@ -82,6 +82,16 @@ internal static class LogEvents
     public const int StaticSecretCacheTokenDropped = 3104;
     public const int StaticSecretCacheRevalidated = 3105;
     public const int StaticSecretCachePassFailed = 3106;
+    // Cache/Static/KvEventSubscriber: 3110–3119 (Cache/Static/ has 3100–3199)
+    public const int KvEventSubscriberConnected = 3110;
+    public const int KvEventSubscriberLost = 3111;
+    public const int KvEventSubscriberUnavailable = 3112;
+    public const int KvEventSubscriberConnectFailed = 3113;
+    public const int KvEventSubscriberFrameSkipped = 3114;
+    public const int KvEventSubscriberKvChanged = 3115;
+    public const int KvEventSubscriberTokenChanged = 3116;
+    public const int KvEventSubscriberFailed = 3117;
+    public const int KvEventSubscriberListenerFailed = 3118;
 
     // Listeners/: 4000–4999
     public const int RequestDispatcherQuitRequested = 4001;

@@ -77,6 +77,7 @@ internal static class LeaseCacheServiceCollectionExtensions
             services.AddSingleton<IVaultProxier>(sp => sp.GetRequiredService<StaticSecretCache>());
             services.AddSingleton<IKvChangeListener>(sp => sp.GetRequiredService<StaticSecretCache>());
             services.AddSingleton<IHostedService>(sp => new StaticSecretRefresher(sp.GetRequiredService<StaticSecretCache>(), sp.GetRequiredService<TimeProvider>()));
+            services.AddKvEventSubscriber(config);
         }
         else
         {

@@ -12,7 +12,7 @@ namespace Gatehouse.Hosting;
 /// if so it runs one aggressive, compacting collection, which returns the free memory to the OS. Under load it does
 /// nothing: it never collects while requests are still allocating.
 /// </summary>
-internal sealed partial class MemoryTrimmer(TimeProvider time, ILogger<MemoryTrimmer> logger) : BackgroundService
+internal sealed partial class MemoryTrimmer(TimeProvider time, ILogger<MemoryTrimmer> logger) : HostedLoop
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);
 

@@ -9,7 +9,7 @@ namespace Gatehouse.Sinks;
 /// directory is missing or read-only. With exit_after_auth it asks <see cref="AutoAuthExit"/> for exit code 0 once
 /// every sink has written the first token.
 /// </summary>
-internal sealed partial class SinkService(SinkServer server, AutoAuthExit exit, bool exitAfterAuth, ILogger<SinkService> logger) : BackgroundService
+internal sealed partial class SinkService(SinkServer server, AutoAuthExit exit, bool exitAfterAuth, ILogger<SinkService> logger) : HostedLoop
 {
     public override Task StartAsync(CancellationToken cancellationToken)
     {

@@ -365,6 +365,27 @@ public sealed class StaticSecretCacheEndToEndTests
         Assert.Equal(("HIT", "pw-event"), (cache, Password(body)));
     }
 
+    [Fact]
+    public async Task Static_WriteStraightToVault_WithVaultsEventStream_IsServedFreshWithoutPolling()
+    {
+        // No polling at all: only Vault's event stream can tell Gatehouse about the direct write.
+        await using var s = await StaticAsync(refresh: "0s", eventStream: true);
+        await s.Cache.EventStreamUp.WaitAsync(OpsHarness.Hang);
+        var token = await s.TokenAsync("reader");
+        await s.ReadAsync(token, Db);
+        Assert.Equal("HIT", (await s.ReadAsync(token, Db)).Cache);
+
+        await s.Ops.RootAsync(HttpMethod.Post, "secret/data/app/db", new { data = new { password = "pw-from-event" } });
+
+        // The event's revalidation re-reads the secret (the second read DevVault sees) inside a pass; passes run one at
+        // a time, so an empty pass after it has finished means the fresh answer is stored.
+        await s.Vault.Faults.WaitForRequestsAsync("GET", Db, 2).WaitAsync(OpsHarness.Hang);
+        await s.Cache.RunPassAsync("test", _ => Task.CompletedTask, CancellationToken.None);
+        var (status, body, cache) = await s.ReadAsync(token, Db);
+        Assert.Equal((200, "HIT", "pw-from-event"), (status, cache, Password(body)));
+        Assert.Equal(2, s.Vault.Faults.CountRequests("GET", Db));
+    }
+
     private static string? Password(string body)
     {
         var root = JsonNode.Parse(body);
@@ -403,12 +424,27 @@ public sealed class StaticSecretCacheEndToEndTests
         Assert.Equal(2, s.Vault.Faults.CountRequests("GET", Db));
     }
 
-    private static async Task<StaticSession> StaticAsync(string policies = "all", string behavior = "pessimistic", string refresh = "30s", string extra = "")
+    private static async Task<StaticSession> StaticAsync(string policies = "all", string behavior = "pessimistic", string refresh = "30s", string extra = "", bool eventStream = false)
     {
-        var h = await OpsHarness.StartVaultAsync(leasedKv: false);
+        var h = await OpsHarness.StartVaultAsync(leasedKv: false, eventStream: eventStream);
         await h.RootAsync(HttpMethod.Put, "sys/policies/acl/reader", new { policy = ReaderPolicy });
         await h.RootAsync(HttpMethod.Post, "sys/mounts/kv1", new { type = "kv", options = new { version = "1" } });
-        await h.RootAsync(HttpMethod.Post, "auth/approle/role/app", new { token_ttl = "1h", token_max_ttl = "24h", token_policies = new[] { policies } });
+        if (eventStream)
+        {
+            // Vault 1.16+: the auto-auth token may open the stream and receive KV events about the secrets it may read.
+            await h.RootAsync(HttpMethod.Put, "sys/policies/acl/events", new
+            {
+                policy = """
+                    path "sys/events/subscribe/kv*" { capabilities = ["read"] }
+                    path "secret/*" {
+                      capabilities          = ["read", "list", "subscribe"]
+                      subscribe_event_types = ["kv*"]
+                    }
+                    """,
+            });
+        }
+
+        await h.RootAsync(HttpMethod.Post, "auth/approle/role/app", new { token_ttl = "1h", token_max_ttl = "24h", token_policies = eventStream ? new[] { policies, "events" } : new[] { policies } });
         await h.RootAsync(HttpMethod.Post, "secret/data/app/db", new { data = new { password = "pw-1" } });
         await h.RootAsync(HttpMethod.Put, "kv1/app", new { password = "v1-old" });
         await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);

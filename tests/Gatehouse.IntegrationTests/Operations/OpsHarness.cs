@@ -61,10 +61,11 @@ internal sealed class OpsHarness : IAsyncDisposable
     public string SecretId { get; private set; } = "";
 
     /// <param name="leasedKv">True: <c>secret/</c> is a leased KV v1 mount holding <c>secret/db</c>; false: DevVault's default KV v2.</param>
-    public static async Task<OpsHarness> StartVaultAsync(bool leasedKv = true)
+    /// <param name="eventStream">DevVault emulates Vault Enterprise's event stream (<see cref="DevVaultOptions.EventStream"/>).</param>
+    public static async Task<OpsHarness> StartVaultAsync(bool leasedKv = true, bool eventStream = false)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var vault = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = time, LeasedKv = leasedKv });
+        var vault = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = time, LeasedKv = leasedKv, EventStream = eventStream });
         var h = new OpsHarness(vault, time, new TempDirectory("gatehouse-ops-"));
         await h.RootAsync(HttpMethod.Post, "sys/auth/approle", new { type = "approle" });
         await h.RootAsync(HttpMethod.Put, "sys/policies/acl/all", new { policy = "path \"*\" { capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\", \"sudo\"] }" });

@@ -68,10 +68,16 @@ internal sealed partial class StaticSecretCache
         }
     }
 
+    /// <summary>Completes the first time Vault's event stream comes up (tests, diagnostics).</summary>
+    internal Task EventStreamUp => _eventStreamUp.Task;
+
+    private readonly TaskCompletionSource _eventStreamUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public void StreamStateChanged(bool up)
     {
         if (up)
         {
+            _eventStreamUp.TrySetResult();
             // Events sent while the stream was down are lost: everything cached may be stale.
             _changed.Writer.TryWrite(null);
         }

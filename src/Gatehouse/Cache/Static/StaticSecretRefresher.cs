@@ -8,7 +8,7 @@ namespace Gatehouse.Cache.Static;
 /// <c>static_secret_refresh_interval</c> (unless 0), and the secrets Vault's event stream names revalidated as the
 /// events arrive. A failed pass is logged and runs again at its next interval; it never stops the host.
 /// </summary>
-internal sealed class StaticSecretRefresher(StaticSecretCache cache, TimeProvider time) : BackgroundService
+internal sealed class StaticSecretRefresher(StaticSecretCache cache, TimeProvider time) : HostedLoop
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
