@@ -5,7 +5,10 @@
 #   - node-vault and its dependencies, exactly as tests/clients/node/package-lock.json pins them (`npm ci`);
 # and what the HCL differential tests (tests/Gatehouse.Hcl.Tests/Differential) build their Go peer with:
 #   - Debian's golang-go (Go 1.19) and golang-github-hashicorp-hcl-dev (hashicorp/hcl 1.0.0, Vault's HCL1 parser,
-#     under /usr/share/gocode), built offline by tests/hcl-peer/build.sh.
+#     under /usr/share/gocode), built offline by tests/hcl-peer/build.sh;
+# and what the Helm chart tests (tests/Gatehouse.Tests/Packaging/HelmChartTests) render the chart with:
+#   - Debian's golang-github-masterminds-sprig-dev and golang-gopkg-yaml.v3-dev, built offline with golang-go by
+#     tests/helm-render/build.sh (a `helm template` stand-in: Helm itself needs a newer Go than Debian's);
 # and what the Debian package test (tests/deb/run.sh) checks with:
 #   - curl (health over the unix socket) and systemd (systemd-analyze verify of the unit), when not on PATH.
 # Idempotent and quiet: when everything is in place it only checks (a few milliseconds) and prints nothing.
@@ -41,6 +44,8 @@ installed golang-go || debs+=(golang-go)
 installed golang-github-hashicorp-hcl-dev || debs+=(golang-github-hashicorp-hcl-dev)
 command -v curl >/dev/null 2>&1 || debs+=(curl)
 command -v systemd-analyze >/dev/null 2>&1 || debs+=(systemd)
+installed golang-github-masterminds-sprig-dev || debs+=(golang-github-masterminds-sprig-dev)
+installed golang-gopkg-yaml.v3-dev || debs+=(golang-gopkg-yaml.v3-dev)
 
 if [ "${#debs[@]}" -gt 0 ]; then
   sudo=()

@@ -41,6 +41,8 @@ internal static class GatehouseCommand
                 return DevCommand.RunAsync(rest, stdout, stderr, onReady: null, cancellationToken);
             case "validate":
                 return Task.FromResult(ValidateCommand.Run(rest, stdout, stderr, environment));
+            case "health":
+                return HealthCommand.RunAsync(rest, stdout, stderr, environment, cancellationToken);
             case "help" or "-h" or "-help" or "--help":
                 stdout.WriteLine(Usage);
                 return Task.FromResult(ExitCodes.Success);
@@ -73,6 +75,7 @@ internal static class GatehouseCommand
 
         Commands:
             dev        Run DevVault (in-memory Vault) with the proxy in front of it, for trying Gatehouse out.
+            health     Ask a running Gatehouse whether it is ready or live (exit 0 when it is, 1 when not).
             proxy      Run the proxy daemon from Vault Agent/Proxy config files (alias: agent).
             validate   Check config files and print the effective configuration as JSON.
             version    Print the version.

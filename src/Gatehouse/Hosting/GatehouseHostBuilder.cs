@@ -60,7 +60,8 @@ internal static partial class GatehouseHostBuilder
             new HealthState(
                 config.AutoAuth is null ? null : sp.GetRequiredService<TokenStore>(),
                 sp.GetRequiredService<VaultReachability>(),
-                sp.GetService<LeaseCache>() is { } cache ? () => cache.Index.Count : null),
+                sp.GetService<LeaseCache>() is { } cache ? () => cache.Index.Count : null,
+                sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ConfigReloader(
             config,

@@ -6,7 +6,7 @@ namespace Gatehouse.Telemetry;
 /// </summary>
 internal interface IHealthState
 {
-    /// <summary>True when an <c>auto_auth</c> block is configured: then health needs a valid token.</summary>
+    /// <summary>True when an <c>auto_auth</c> block is configured: then readiness needs a valid token.</summary>
     bool AutoAuthConfigured { get; }
 
     /// <summary>The current auto-auth token as health sees it, or null when there is none.</summary>
@@ -14,6 +14,9 @@ internal interface IHealthState
 
     /// <summary>Entries in the lease cache, or null when there is no cache.</summary>
     int? CacheEntries { get; }
+
+    /// <summary>True once the host has begun a graceful stop: readiness turns 503 so that load balancers drain it.</summary>
+    bool ShuttingDown { get; }
 
     VaultReachability Vault { get; }
 }

@@ -70,9 +70,9 @@ public sealed partial class KubernetesSidecarTests
         Assert.Contains(config.Listeners, l => l.Role == ListenerRole.MetricsOnly && l.EffectiveAddress.EndsWith(":" + port.Groups[1].Value, StringComparison.Ordinal));
         Assert.Matches(new Regex(@"readinessProbe:\n\s+httpGet:\n\s+path: /proxy/v1/health\n\s+port: metrics\n"), Manifest);
 
-        // Liveness must not follow Vault's reachability (a Vault outage would restart every sidecar): it asks the
-        // same listener for metrics, which answers 200 whenever the process serves HTTP.
-        Assert.Matches(new Regex(@"livenessProbe:\n\s+httpGet:\n\s+path: /proxy/v1/metrics\n\s+port: metrics\n"), Manifest);
+        // Liveness must not follow Vault's reachability (a Vault outage would restart every sidecar): ?probe=live
+        // answers 200 whenever the process serves HTTP.
+        Assert.Matches(new Regex(@"livenessProbe:\n\s+httpGet:\n\s+path: /proxy/v1/health\?probe=live\n\s+port: metrics\n"), Manifest);
     }
 
     [GeneratedRegex(@"- name: metrics\n\s+containerPort: (\d+)\n")]
