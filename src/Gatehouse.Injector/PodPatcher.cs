@@ -204,10 +204,25 @@ internal static class PodPatcher
             },
             ["volumeMounts"] = mounts,
         };
+        // `gatehouse health` needs no shell and asks the sidecar's own listener (kubelet cannot reach 127.0.0.1 or the
+        // socket with an httpGet probe). With a native sidecar the startup probe holds the app back until Gatehouse
+        // has its first token, so the app's first request to Vault does not wait or fail.
+        var address = "-address=" + (spec.Listener == ListenerKind.Unix ? "unix://" + SocketPath : "http://" + ProxyConfigGenerator.TcpListenerAddress);
+        container["startupProbe"] = ExecProbe(["/usr/local/bin/gatehouse", "health", address], periodSeconds: 1, failureThreshold: 120);
+        container["readinessProbe"] = ExecProbe(["/usr/local/bin/gatehouse", "health", address], periodSeconds: 10, failureThreshold: 3);
+        container["livenessProbe"] = ExecProbe(["/usr/local/bin/gatehouse", "health", address, "-probe=live"], periodSeconds: 10, failureThreshold: 3);
         if (spec.NativeSidecar)
             container["restartPolicy"] = "Always";
         return container;
     }
+
+    private static JsonObject ExecProbe(string[] command, int periodSeconds, int failureThreshold) => new()
+    {
+        ["exec"] = new JsonObject { ["command"] = new JsonArray([.. command.Select(c => (JsonNode)c)]) },
+        ["periodSeconds"] = periodSeconds,
+        ["failureThreshold"] = failureThreshold,
+        ["timeoutSeconds"] = 5,
+    };
 
     private static JsonObject Map(IReadOnlyDictionary<string, string> values)
     {

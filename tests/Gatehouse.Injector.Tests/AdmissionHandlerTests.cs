@@ -32,6 +32,15 @@ public sealed class AdmissionHandlerTests
         Assert.False(security["allowPrivilegeEscalation"]!.GetValue<bool>());
         Assert.Equal(["ALL"], security["capabilities"]!["drop"]!.AsArray().Select(c => c!.GetValue<string>()));
 
+        // Probes run `gatehouse health` against the sidecar's own listener; the startup probe holds the app back
+        // until the first token. Each command is one the health subcommand parses.
+        Assert.Equal(["/usr/local/bin/gatehouse", "health", "-address=http://127.0.0.1:8100"], Command(sidecar, "startupProbe"));
+        Assert.Equal(["/usr/local/bin/gatehouse", "health", "-address=http://127.0.0.1:8100", "-probe=live"], Command(sidecar, "livenessProbe"));
+        foreach (var probe in new[] { "startupProbe", "readinessProbe", "livenessProbe" })
+        {
+            Assert.True(Gatehouse.Hosting.HealthCommand.Parse([.. Command(sidecar, probe).Skip(2)], _ => null, out var error) is not null, error);
+        }
+
         // Every app container, and the init container that runs after the sidecar, reaches Vault through it.
         foreach (var (list, name) in new[] { ("containers", "api"), ("containers", "metrics-agent"), ("initContainers", "migrate") })
         {
@@ -44,6 +53,9 @@ public sealed class AdmissionHandlerTests
         Assert.Equal(["kube-api-access-x7k2p", "gatehouse-config", "gatehouse-tmp", "gatehouse-token"], volumes);
         Assert.Equal("injected", pod["metadata"]!["annotations"]!["gatehouse.dev/agent-inject-status"]!.GetValue<string>());
     }
+
+    private static string[] Command(JsonObject container, string probe) =>
+        [.. container[probe]!["exec"]!["command"]!.AsArray().Select(c => c!.GetValue<string>())];
 
     [Fact]
     public void GeneratedConfig_IsOneGatehouseValidates_WithTheRoleAddressAndTokenPath()
