@@ -5,7 +5,9 @@
 #   - node-vault and its dependencies, exactly as tests/clients/node/package-lock.json pins them (`npm ci`);
 # and what the HCL differential tests (tests/Gatehouse.Hcl.Tests/Differential) build their Go peer with:
 #   - Debian's golang-go (Go 1.19) and golang-github-hashicorp-hcl-dev (hashicorp/hcl 1.0.0, Vault's HCL1 parser,
-#     under /usr/share/gocode), built offline by tests/hcl-peer/build.sh.
+#     under /usr/share/gocode), built offline by tests/hcl-peer/build.sh;
+# and what the alert-rule tests (tests/Gatehouse.Tests/Packaging) check packaging/prometheus with:
+#   - Debian's prometheus, for promtool (`promtool check rules`, `promtool test rules`).
 # Idempotent and quiet: when everything is in place it only checks (a few milliseconds) and prints nothing.
 # `apt-get update` runs only when apt knows no candidate for a missing package (a fresh machine or container).
 # Needs root, or sudo, only when a Debian package is missing.
@@ -37,6 +39,7 @@ command -v node >/dev/null 2>&1 || debs+=(nodejs)
 command -v npm >/dev/null 2>&1 || debs+=(npm)
 installed golang-go || debs+=(golang-go)
 installed golang-github-hashicorp-hcl-dev || debs+=(golang-github-hashicorp-hcl-dev)
+command -v promtool >/dev/null 2>&1 || debs+=(prometheus)
 
 if [ "${#debs[@]}" -gt 0 ]; then
   sudo=()

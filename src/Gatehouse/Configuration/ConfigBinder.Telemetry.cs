@@ -8,9 +8,9 @@ internal sealed partial class ConfigBinder
 {
     private static readonly string[] OtherTelemetryKeys =
     [
-        "enable_hostname_label", "usage_gauge_period", "maximum_gauge_cardinality", "lease_metrics_epsilon",
+        "usage_gauge_period", "maximum_gauge_cardinality", "lease_metrics_epsilon",
         "num_lease_metrics_buckets", "add_lease_metrics_namespace_labels", "add_mount_point_rollback_metrics",
-        "filter_default", "prefix_filter", "dogstatsd_tags", "unauthenticated_metrics_access",
+        "unauthenticated_metrics_access",
         "circonus_api_token", "circonus_api_app", "circonus_api_url", "circonus_submission_interval",
         "circonus_submission_url", "circonus_check_id", "circonus_check_force_metric_activation",
         "circonus_check_instance_id", "circonus_check_search_tag", "circonus_check_display_name",
@@ -48,6 +48,10 @@ internal sealed partial class ConfigBinder
             StatsdAddress = r.String("statsd_address"),
             StatsiteAddress = r.String("statsite_address"),
             DogstatsdAddress = r.String("dogstatsd_addr"),
+            DogstatsdTags = [.. (r.StringList("dogstatsd_tags") ?? []).Select(t => t.Value)],
+            EnableHostnameLabel = r.Bool("enable_hostname_label") ?? false,
+            PrefixFilter = [.. (r.StringList("prefix_filter") ?? []).Select(t => t.Value)],
+            FilterDefault = r.Bool("filter_default"),
             Other = other,
             Position = entry.Position,
         };

@@ -75,11 +75,7 @@ internal static partial class GatehouseHostBuilder
         {
             // Listening before anything records: the first login and the first request are counted.
             app.Services.GetRequiredService<MetricsCollector>();
-            var startupLogger = app.Services.GetRequiredService<ILogger<GatehouseHost>>();
-            foreach (var warning in MetricsOptions.UnsupportedSinkWarnings(config.Telemetry))
-            {
-                Log.UnsupportedTelemetrySink(startupLogger, warning);
-            }
+            app.Services.GetService<MetricsPusher>();
 
             var dispatcher = app.Services.GetRequiredService<RequestDispatcher>();
             app.Run(dispatcher.HandleAsync);
@@ -150,9 +146,6 @@ internal static partial class GatehouseHostBuilder
 
     private static partial class Log
     {
-        [LoggerMessage(LogEvents.GatehouseHostBuilderUnsupportedTelemetrySink, LogLevel.Warning, "{Warning}")]
-        public static partial void UnsupportedTelemetrySink(ILogger logger, string warning);
-
         [LoggerMessage(LogEvents.GatehouseHostBuilderStartupFailed, LogLevel.Debug, "start-up failed: {Detail}")]
         public static partial void StartupFailed(ILogger logger, string detail);
     }

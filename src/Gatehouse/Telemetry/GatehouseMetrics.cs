@@ -60,6 +60,7 @@ internal sealed class GatehouseMetrics : IDisposable
     private Func<long>? _cacheBytes;
     private Func<long>? _upstreamQueued;
     private Func<long>? _upstreamActive;
+    private IReadOnlyList<PushSink> _pushSinks = [];
 
     public GatehouseMetrics(IMeterFactory? meterFactory = null)
     {
@@ -99,6 +100,8 @@ internal sealed class GatehouseMetrics : IDisposable
         _cacheRenewals = _meter.CreateCounter<long>("vault.gatehouse.cache.renewals", "{renewal}", "Background renewals of cached tokens and leases, by result (ok, failed, refused).");
         _cacheInFlightWaits = _meter.CreateCounter<long>("vault.gatehouse.cache.inflight_waits", "{request}", "Requests that waited for an identical request already on its way to Vault.");
         _cacheNotStoredFull = _meter.CreateCounter<long>("vault.gatehouse.cache.not_stored_full", "{response}", "Cacheable answers served but not stored because max_entries or max_bytes was reached.");
+        _meter.CreateObservableCounter("vault.gatehouse.metrics.push_failures", () => ObservePush(static s => s.Failures), "{send}", "Failed sends to a statsd, statsite or dogstatsd sink, by sink.");
+        _meter.CreateObservableCounter("vault.gatehouse.metrics.push_dropped", () => ObservePush(static s => s.Dropped), "{packet}", "Packets not sent to a push sink (queue full, or waiting to reconnect), by sink.");
 
         _listenerTags = new KeyValuePair<string, object?>[MaxListenerLabels + 1][];
         _requestTags = new KeyValuePair<string, object?>[MaxListenerLabels + 1][][];
@@ -208,6 +211,11 @@ internal sealed class GatehouseMetrics : IDisposable
 
     public void CacheNotStoredFull() => _cacheNotStoredFull.Add(1);
 
+    // ---- Push sinks ----
+
+    /// <summary>Where <c>vault.gatehouse.metrics.push_*</c> read each sink's failures and drops.</summary>
+    public void ObservePushSinks(IReadOnlyList<PushSink> sinks) => _pushSinks = sinks;
+
     public void Dispose() => _meter.Dispose();
 
     private static int ListenerSlot(int listener) => (uint)listener < MaxListenerLabels ? listener : MaxListenerLabels;
@@ -223,6 +231,9 @@ internal sealed class GatehouseMetrics : IDisposable
 
     private IEnumerable<Measurement<long>> ObserveCacheEntries() =>
         _cacheEntries is { } entries ? [new Measurement<long>(entries())] : [];
+
+    private IEnumerable<Measurement<long>> ObservePush(Func<PushSink, long> read) =>
+        [.. _pushSinks.Select(s => new Measurement<long>(read(s), new KeyValuePair<string, object?>("sink", s.Name)))];
 
     private IEnumerable<Measurement<long>> ObserveCacheBytes() =>
         _cacheBytes is { } bytes ? [new Measurement<long>(bytes())] : [];

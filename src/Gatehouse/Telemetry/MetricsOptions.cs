@@ -18,6 +18,41 @@ internal sealed record MetricsOptions
 
     public bool PrometheusEnabled => PrometheusRetention > TimeSpan.Zero;
 
+    /// <summary>
+    /// <c>enable_hostname_label</c>: the host name is a <c>host</c> label on every metric (last, as go-metrics appends
+    /// it), and gauges no longer get it as a name segment.
+    /// </summary>
+    public bool EnableHostnameLabel { get; init; }
+
+    /// <summary><c>prefix_filter</c> as written (<c>+prefix</c> allows, <c>-prefix</c> blocks; other rules are ignored, as Vault does).</summary>
+    public IReadOnlyList<string> PrefixFilter
+    {
+        get;
+        init
+        {
+            field = value;
+            _rules = ParseRules(value);
+        }
+    } = [];
+
+    /// <summary><c>filter_default</c>: whether a name no rule matches is exported. The default is true.</summary>
+    public bool FilterDefault { get; init; } = true;
+
+    /// <summary><c>statsd_address</c> (UDP), <c>statsite_address</c> (TCP), <c>dogstatsd_addr</c> (UDP); null when not set.</summary>
+    public string? StatsdAddress { get; init; }
+
+    public string? StatsiteAddress { get; init; }
+
+    public string? DogstatsdAddress { get; init; }
+
+    /// <summary><c>dogstatsd_tags</c>: sent with every dogstatsd line, before the metric's own tags.</summary>
+    public IReadOnlyList<string> DogstatsdTags { get; init; } = [];
+
+    /// <summary>The <c>host</c> label every series gets, or null (<see cref="EnableHostnameLabel"/> off or no host name).</summary>
+    public string? HostLabel => EnableHostnameLabel && HostName.Length > 0 ? HostName : null;
+
+    private readonly List<(string Prefix, bool Allowed)> _rules = [];
+
     public const string DefaultPrefix = "vault";
 
     /// <summary>
@@ -30,42 +65,66 @@ internal sealed record MetricsOptions
         DisableHostname = telemetry?.DisableHostname ?? false,
         HostName = hostName,
         PrometheusRetention = telemetry is null ? TimeSpan.Zero : telemetry.PrometheusRetentionTime ?? Defaults.PrometheusRetentionTime,
+        EnableHostnameLabel = telemetry?.EnableHostnameLabel ?? false,
+        PrefixFilter = telemetry?.PrefixFilter ?? [],
+        FilterDefault = telemetry?.FilterDefault ?? true,
+        StatsdAddress = NullIfEmpty(telemetry?.StatsdAddress),
+        StatsiteAddress = NullIfEmpty(telemetry?.StatsiteAddress),
+        DogstatsdAddress = NullIfEmpty(telemetry?.DogstatsdAddress),
+        DogstatsdTags = telemetry?.DogstatsdTags ?? [],
     };
 
     /// <summary>
-    /// One startup warning per push sink the stanza names: Gatehouse accepts statsd_address, statsite_address and
-    /// dogstatsd_addr but does not send to them yet, and says so instead of staying silent.
+    /// go-metrics' filter, which Vault applies before every sink (Prometheus, the JSON document, statsd, …): the
+    /// longest <see cref="PrefixFilter"/> rule that is a prefix of the dotted exported name decides (a block rule wins
+    /// over an allow rule for the same prefix); with no match, <see cref="FilterDefault"/>.
     /// </summary>
-    public static IReadOnlyList<string> UnsupportedSinkWarnings(TelemetryConfig? telemetry)
+    public bool Allows(string exportedName)
     {
-        var warnings = new List<string>();
-        Add("statsd_address", telemetry?.StatsdAddress);
-        Add("statsite_address", telemetry?.StatsiteAddress);
-        Add("dogstatsd_addr", telemetry?.DogstatsdAddress);
-        return warnings;
-
-        void Add(string key, string? value)
+        int longest = -1;
+        bool allowed = FilterDefault;
+        foreach (var (prefix, allow) in _rules)
         {
-            if (!string.IsNullOrEmpty(value))
+            if (prefix.Length > longest && exportedName.StartsWith(prefix, StringComparison.Ordinal))
             {
-                warnings.Add(
-                    $"telemetry.{key} = \"{value}\" is not supported yet and is ignored: no metrics are sent there; " +
-                    "scrape /agent/v1/metrics?format=prometheus (or /proxy/v1/metrics) instead.");
+                longest = prefix.Length;
+                allowed = allow;
             }
         }
+
+        return allowed;
     }
+
+    private static List<(string, bool)> ParseRules(IReadOnlyList<string> rules)
+    {
+        // As go-metrics builds its tree: allow rules first, then block rules, so a block replaces an allow of the same prefix.
+        var byPrefix = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (string rule in rules.Where(r => r.StartsWith('+')))
+        {
+            byPrefix[rule[1..]] = true;
+        }
+
+        foreach (string rule in rules.Where(r => r.StartsWith('-')))
+        {
+            byPrefix[rule[1..]] = false;
+        }
+
+        return [.. byPrefix.Select(kv => (kv.Key, kv.Value))];
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary>
     /// The dotted name as exported: a leading <c>vault.</c> (the service name, as the instruments are declared) is
     /// replaced by <see cref="Prefix"/>; other names get the prefix in front. Gauges get the host name after the
-    /// prefix unless <see cref="DisableHostname"/>.
+    /// prefix unless <see cref="DisableHostname"/> or <see cref="EnableHostnameLabel"/>.
     /// </summary>
-    public string ExportName(string instrumentName, MetricKind kind)
+    public string ExportName(string instrumentName, MetricKind kind, bool withHostName = true)
     {
         string key = instrumentName.StartsWith(DefaultPrefix + ".", StringComparison.Ordinal)
             ? instrumentName[(DefaultPrefix.Length + 1)..]
             : instrumentName;
-        return kind == MetricKind.Gauge && !DisableHostname && HostName.Length > 0
+        return kind == MetricKind.Gauge && withHostName && !DisableHostname && !EnableHostnameLabel && HostName.Length > 0
             ? $"{Prefix}.{HostName}.{key}"
             : $"{Prefix}.{key}";
     }

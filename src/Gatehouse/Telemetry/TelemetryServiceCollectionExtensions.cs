@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Gatehouse.Configuration;
 using Gatehouse.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -23,6 +24,38 @@ internal static class TelemetryServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// statsd, statsite and dogstatsd, when the stanza names any: the <see cref="MetricsPusher"/> (the host resolves it
+    /// with the collector, before anything records) and a hosted service running each sink's send loop.
+    /// </summary>
+    private static void AddMetricsPush(this IServiceCollection services, GatehouseConfig config)
+    {
+        var telemetry = config.Telemetry;
+        if (string.IsNullOrEmpty(telemetry?.StatsdAddress) && string.IsNullOrEmpty(telemetry?.StatsiteAddress)
+            && string.IsNullOrEmpty(telemetry?.DogstatsdAddress))
+        {
+            return;
+        }
+
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<MetricsOptions>();
+            var time = sp.GetRequiredService<TimeProvider>();
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger<PushSink>();
+            var sinks = new List<PushSink>();
+            if (options.StatsdAddress is { } statsd)
+                sinks.Add(new PushSink(PushProtocol.Statsd, statsd, time, logger));
+            if (options.StatsiteAddress is { } statsite)
+                sinks.Add(new PushSink(PushProtocol.Statsite, statsite, time, logger));
+            if (options.DogstatsdAddress is { } dogstatsd)
+                sinks.Add(new PushSink(PushProtocol.Dogstatsd, dogstatsd, time, logger));
+            var metrics = sp.GetRequiredService<GatehouseMetrics>();
+            metrics.ObservePushSinks(sinks);
+            return new MetricsPusher(time, options, sp.GetRequiredService<MetricsCollector>(), sinks, metrics.Scope);
+        });
+        services.AddHostedService(sp => new MetricsPushService(sp.GetRequiredService<MetricsPusher>()));
+    }
+
     public static IServiceCollection AddTelemetry(this IServiceCollection services, GatehouseConfig config)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -32,6 +65,7 @@ internal static class TelemetryServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(), scope: sp.GetRequiredService<GatehouseMetrics>().Scope));
         services.TryAddSingleton(_ => MetricsOptions.From(config.Telemetry, Environment.MachineName));
         services.TryAddSingleton(sp => new MetricsEndpoint(sp.GetRequiredService<MetricsCollector>(), sp.GetRequiredService<MetricsOptions>()));
+        services.AddMetricsPush(config);
         return services;
     }
 }

@@ -175,6 +175,9 @@ public sealed class ConfigBinderTests
               statsd_address = "127.0.0.1:8125"
               dogstatsd_addr = "127.0.0.1:8126"
               dogstatsd_tags = ["env:prod", "app:web"]
+              enable_hostname_label = true
+              prefix_filter = ["-vault.gatehouse", "+vault.gatehouse.auth"]
+              filter_default = false
               circonus_api_token = "abc"
               stackdriver_project_id = "p"
               usage_gauge_period = "10m"
@@ -186,7 +189,10 @@ public sealed class ConfigBinderTests
         Assert.Equal(TimeSpan.FromSeconds(30), t.PrometheusRetentionTime);
         Assert.Equal("127.0.0.1:8125", t.StatsdAddress);
         Assert.Equal("127.0.0.1:8126", t.DogstatsdAddress);
-        Assert.Equal("env:prod,app:web", t.Other["dogstatsd_tags"]);
+        Assert.Equal(["env:prod", "app:web"], t.DogstatsdTags);
+        Assert.True(t.EnableHostnameLabel);
+        Assert.Equal(["-vault.gatehouse", "+vault.gatehouse.auth"], t.PrefixFilter);
+        Assert.False(t.FilterDefault);
         Assert.Equal("p", t.Other["stackdriver_project_id"]);
     }
 
