@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Loopback load on this machine: direct-to-DevVault vs through Gatehouse (Release), each case at c=1 and c=32, a few
 # seconds per run. Cases: sys/health and GET secret (KV v2) pass-through; GET secret through a Gatehouse with
-# `cache {}` (pass-through plus cacheability inspection); an approle login passed through, and the same login served
-# as a cache HIT. Prints one table: req/s, p50, p99, Gatehouse CPU µs per request (from /proc/<pid>/stat before and
+# `cache {}` (pass-through plus cacheability inspection); GET secret served as a static-secret HIT (approle auto-auth,
+# `cache_static_secrets = true`); an approle login passed through, and the same login served as a lease-cache HIT.
+# Prints one table: req/s, p50, p99, Gatehouse CPU µs per request (from /proc/<pid>/stat before and
 # after the run), DevVault CPU µs per direct request, and proxied ÷ direct ratios; then the summary ratios and
 # Gatehouse RSS idle/peak (VmRSS / VmHWM). Usage: bench/load/run.sh [seconds-per-run, default 3]
 set -euo pipefail
@@ -13,6 +14,7 @@ OUT=$(mktemp -d /tmp/gatehouse-load.XXXXXX)
 VAULT_PORT=${VAULT_PORT:-18201}
 PROXY_PORT=${PROXY_PORT:-18202}
 CACHE_PORT=${CACHE_PORT:-18203}
+STATIC_PORT=${STATIC_PORT:-18204}
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$OUT"; }
 trap cleanup EXIT
@@ -53,6 +55,19 @@ start_gatehouse "$PROXY_PORT" ""
 GH=$GH_PID
 start_gatehouse "$CACHE_PORT" "cache {}"
 GHC=$GH_PID
+start_gatehouse "$STATIC_PORT" "auto_auth {
+  method \"approle\" {
+    config = {
+      role_id_file_path   = \"$OUT/work/role_id\"
+      secret_id_file_path = \"$OUT/work/secret_id\"
+      remove_secret_id_file_after_reading = false
+    }
+  }
+}
+cache {
+  cache_static_secrets = true
+}"
+GHS=$GH_PID
 
 CLK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
@@ -95,12 +110,14 @@ SECRET=v1/secret/data/bench
 LOGIN=v1/auth/approle/login
 
 # Warm every path (JIT, pools) and make the first, cached login (a MISS) before measuring.
-for port in "$PROXY_PORT" "$CACHE_PORT" "$VAULT_PORT"; do
+for port in "$PROXY_PORT" "$CACHE_PORT" "$STATIC_PORT" "$VAULT_PORT"; do
   wrk -t1 -c4 -d1s -H "X-Vault-Token: root" "http://127.0.0.1:$port/$SECRET" >/dev/null
   wrk -t1 -c4 -d1s -H "X-Vault-Token: root" -s "$OUT/login.lua" "http://127.0.0.1:$port/$LOGIN" >/dev/null
 done
 curl -s -D - -o /dev/null -H "X-Vault-Token: root" -X POST -d "$LOGIN_BODY" "http://127.0.0.1:$CACHE_PORT/$LOGIN" | grep -qi '^X-Cache: HIT' \
   || { echo "the approle login is not served from the cache" >&2; exit 1; }
+curl -s -D - -o /dev/null -H "X-Vault-Token: root" "http://127.0.0.1:$STATIC_PORT/$SECRET" | grep -qi '^X-Cache: HIT' \
+  || { echo "GET secret is not served from the static-secret cache" >&2; exit 1; }
 
 printf '%s UTC, %ss per run, %s cores, load average before: %s\n' "$(date -u '+%Y-%m-%d %H:%M')" "$DURATION" "$(nproc)" \
   "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -129,6 +146,10 @@ for c in 1 32; do
   row "GET secret, cache on" "$c" "${R[ds$c]}" "${R[cs$c]}"
 done
 for c in 1 32; do
+  R[ss$c]=$(run_wrk "$GHS" "http://127.0.0.1:$STATIC_PORT/$SECRET" "$c")
+  row "GET secret, static HIT" "$c" "${R[ds$c]}" "${R[ss$c]}"
+done
+for c in 1 32; do
   R[dl$c]=$(run_wrk "$DV" "http://127.0.0.1:$VAULT_PORT/$LOGIN" "$c" "$OUT/login.lua")
   R[pl$c]=$(run_wrk "$GH" "http://127.0.0.1:$PROXY_PORT/$LOGIN" "$c" "$OUT/login.lua")
   row "approle login, no cache" "$c" "${R[dl$c]}" "${R[pl$c]}"
@@ -144,6 +165,12 @@ awk -v hit="$(first "${R[hl32]}")" -v login="$(first "${R[pl32]}")" -v secret="$
   printf "c=32: cache-hit r/s ÷ pass-through r/s: %.2f× (same login, no cache), %.2f× (GET secret), %.2f× (sys/health)\n", \
     hit / login, hit / secret, hit / health
   printf "c=32: DevVault direct GET secret r/s ÷ Gatehouse pass-through GET secret r/s: %.2f×\n", dsecret / secret
+}'
+cpu() { cut -d' ' -f5 <<<"$1"; }
+awk -v s1="$(cpu "${R[ss1]}")" -v s32="$(cpu "${R[ss32]}")" -v l1="$(cpu "${R[hl1]}")" -v l32="$(cpu "${R[hl32]}")" \
+    -v srps="$(first "${R[ss32]}")" -v lrps="$(first "${R[hl32]}")" 'BEGIN {
+  printf "static HIT vs lease HIT, Gatehouse CPU µs per hit: c=1 %.1f vs %.1f, c=32 %.1f vs %.1f; c=32 r/s %.0f vs %.0f\n", \
+    s1, l1, s32, l32, srps, lrps
 }'
 printf 'Gatehouse RSS: idle %d MiB, peak %d MiB (no cache); idle %d MiB, peak %d MiB (cache {})\n' \
   "$((IDLE_RSS / 1024))" "$(( $(rss_kb "$GH" VmHWM) / 1024 ))" "$((IDLE_RSS_CACHE / 1024))" "$(( $(rss_kb "$GHC" VmHWM) / 1024 ))"

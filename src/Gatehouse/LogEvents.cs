@@ -74,6 +74,14 @@ internal static class LogEvents
     public const int RenewerRenewalGaveUp = 3017;
     public const int RenewerRenewalCrashed = 3018;
 
+    // Cache/Static/: 3100–3199
+    public const int StaticSecretCacheCached = 3101;
+    public const int StaticSecretCacheEvicted = 3102;
+    public const int StaticSecretCacheGrantRevoked = 3103;
+    public const int StaticSecretCacheTokenDropped = 3104;
+    public const int StaticSecretCacheRevalidated = 3105;
+    public const int StaticSecretCachePassFailed = 3106;
+
     // Listeners/: 4000–4999
     public const int RequestDispatcherQuitRequested = 4001;
 

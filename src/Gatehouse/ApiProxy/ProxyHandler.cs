@@ -68,7 +68,7 @@ internal sealed partial class ProxyHandler
         }
         finally
         {
-            _metrics.RequestCompleted(listener, outcome, request.ServedFromCache);
+            _metrics.RequestCompleted(listener, outcome, request.ServedFromCache ? request.CacheKind : null);
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 // Never the query string, headers or bodies; a token in the path (auth/token/lookup/<token>) is cut off.

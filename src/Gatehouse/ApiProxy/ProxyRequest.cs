@@ -40,6 +40,9 @@ internal sealed class ProxyRequest
     /// <summary>Set by the lease cache when the answer came from it (a hit), for metrics and the request log line.</summary>
     public bool ServedFromCache { get; set; }
 
+    /// <summary>With <see cref="ServedFromCache"/>: which cache answered, <c>lease</c> or <c>static</c> (the metrics' <c>kind</c> label).</summary>
+    public string CacheKind { get; set; } = "lease";
+
     /// <summary>Set by the forwarder: time from sending the last attempt to Vault to its response headers.</summary>
     public TimeSpan? UpstreamElapsed { get; set; }
 

@@ -263,6 +263,20 @@ internal sealed partial class VaultForwarder : IVaultProxier
     /// One attempt's response handling. Holds back a retryable answer (nothing reaches the client), buffers the answer
     /// when the caller asked, and otherwise lets YARP copy status and headers and stream the body.
     /// </summary>
+    /// <summary>The client's request-target path when it holds percent-escapes (else null: Request.Path is exact).</summary>
+    private static string? EscapedRawPath(HttpContext context)
+    {
+        var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target) || target[0] != '/')
+        {
+            return null;
+        }
+
+        var query = target.IndexOf('?', StringComparison.Ordinal);
+        var path = query < 0 ? target : target[..query];
+        return path.Contains('%', StringComparison.Ordinal) ? path : null;
+    }
+
     private sealed class AttemptTransformer : HttpTransformer
     {
         private readonly VaultForwarder _owner;
@@ -306,6 +320,13 @@ internal sealed partial class VaultForwarder : IVaultProxier
             if (_target is not null)
             {
                 proxyRequest.RequestUri = _target;
+            }
+            else if (EscapedRawPath(httpContext) is { } raw)
+            {
+                // YARP rebuilds the path from Request.Path, where Kestrel leaves an encoded slash as the three
+                // characters "%2F", and escapes that '%' again: Vault would read "app%2Fdb" as a literal name instead
+                // of the path app/db the client asked for. A path with escapes goes on as the client wrote it.
+                proxyRequest.RequestUri = new Uri(destinationPrefix.TrimEnd('/') + raw + httpContext.Request.QueryString.Value);
             }
 
             // Vault's host, never the client's: the client's Host would set the TLS name (SNI and the certificate

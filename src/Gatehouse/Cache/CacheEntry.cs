@@ -10,6 +10,12 @@ internal enum CacheEntryKind
 
     /// <summary>The registered auto-auth token: managed (leases under it are cached) but renewed by auto-auth, not by us.</summary>
     AutoAuthToken,
+
+    /// <summary>
+    /// A static KV secret (<see cref="Static.StaticSecretCache"/>): keyed without a token, never renewed, kept fresh by
+    /// revalidation and Vault's event stream, served only to tokens with a read grant on its path.
+    /// </summary>
+    StaticSecret,
 }
 
 /// <summary>When an entry's TTL was last known: the base time and the TTL Vault gave at that time.</summary>
@@ -65,6 +71,9 @@ internal sealed class CacheEntry
 
     /// <summary>For non-orphan token entries: the parent token (the request token).</summary>
     public string? TokenParent { get; set; }
+
+    /// <summary>For static secrets: what the secret is and which version was read.</summary>
+    public Static.StaticSecretInfo? Static { get; init; }
 
     /// <summary>When the answer was fetched from Vault (the Age header counts from here).</summary>
     public DateTimeOffset FetchedAt { get; init; }

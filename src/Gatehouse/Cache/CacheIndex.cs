@@ -42,6 +42,7 @@ internal sealed class CacheIndex
     private readonly Dictionary<string, CacheEntry> _byLease = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<CacheEntry>> _byLeaseToken = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<CacheEntry>> _byTokenParent = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<CacheEntry>> _bySecret = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
     /// <summary>Namespaces, request paths and methods the entries share (guarded by the lock, bounded).</summary>
@@ -146,6 +147,7 @@ internal sealed class CacheIndex
 
             AddTo(_byLeaseToken, entry.LeaseToken, entry);
             AddTo(_byTokenParent, entry.TokenParent, entry);
+            AddTo(_bySecret, entry.Static?.SecretId, entry);
             _bytes += entry.Size;
             return CacheAddResult.Added;
         }
@@ -237,6 +239,76 @@ internal sealed class CacheIndex
         return Notify(evicted);
     }
 
+    /// <summary>The static-secret entries of one secret (every version read), by <see cref="Static.StaticSecretInfo.SecretId"/>.</summary>
+    public IReadOnlyList<CacheEntry> GetSecret(string secretId)
+    {
+        lock (_lock)
+        {
+            return _bySecret.TryGetValue(secretId, out var set) ? [.. set] : [];
+        }
+    }
+
+    /// <summary>Evicts every cached version of one static secret.</summary>
+    public int EvictSecret(string secretId, EvictionReason reason)
+    {
+        List<(CacheEntry, EvictionReason)> evicted = [];
+        lock (_lock)
+        {
+            if (_bySecret.TryGetValue(secretId, out var set))
+            {
+                foreach (var entry in set.ToList())
+                {
+                    evicted.AddRange(SubtreeLocked(entry, reason));
+                }
+            }
+        }
+
+        return Notify(evicted);
+    }
+
+    /// <summary>Evicts every static-secret entry whose secret id starts with <paramref name="prefix"/> (a whole mount).</summary>
+    public int EvictSecretPrefix(string prefix, EvictionReason reason)
+    {
+        List<(CacheEntry, EvictionReason)> evicted = [];
+        lock (_lock)
+        {
+            foreach (var (id, set) in _bySecret.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+            {
+                foreach (var entry in set.ToList())
+                {
+                    evicted.AddRange(SubtreeLocked(entry, reason));
+                }
+            }
+        }
+
+        return Notify(evicted);
+    }
+
+    /// <summary>
+    /// Puts <paramref name="replacement"/> (same id, fresher answer) where <paramref name="current"/> is. False when
+    /// <paramref name="current"/> has left meanwhile or the new size breaks <c>max_bytes</c>; nothing changes then.
+    /// The replaced entry is marked evicted without an <see cref="Evicted"/> event: the secret is still cached.
+    /// </summary>
+    public bool TryReplace(CacheEntry current, CacheEntry replacement)
+    {
+        lock (_lock)
+        {
+            if (current.Id != replacement.Id || !_byId.TryGetValue(current.Id, out var present) || !ReferenceEquals(present, current)
+                || _bytes - current.Size + replacement.Size > MaxBytes)
+            {
+                return false;
+            }
+
+            replacement.UseShared(_shareLocked, _managedInstanceLocked);
+            _byId[current.Id] = replacement;
+            RemoveFrom(_bySecret, current.Static?.SecretId, current);
+            AddTo(_bySecret, replacement.Static?.SecretId, replacement);
+            _bytes += replacement.Size - current.Size;
+            current.MarkEvicted();
+            return true;
+        }
+    }
+
     /// <summary>
     /// revoke-orphan: Vault revokes the token and its leases but keeps its children, which become orphans. The
     /// token's entry and its leases leave; the child tokens stay, their parent link cleared.
@@ -288,6 +360,7 @@ internal sealed class CacheIndex
             _byLease.Clear();
             _byLeaseToken.Clear();
             _byTokenParent.Clear();
+            _bySecret.Clear();
             _strings.Clear();
             _bytes = 0;
         }
@@ -365,6 +438,7 @@ internal sealed class CacheIndex
 
         RemoveFrom(_byLeaseToken, entry.LeaseToken, entry);
         RemoveFrom(_byTokenParent, entry.TokenParent, entry);
+        RemoveFrom(_bySecret, entry.Static?.SecretId, entry);
         _bytes -= entry.Size;
         entry.MarkEvicted();
         return true;

@@ -29,10 +29,16 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<CacheKey, InFlight> _inFlight = new();
     private readonly TokenStore? _tokens;
+
+    /// <summary>False with <c>disable_caching_dynamic_secrets</c>: nothing new is stored; revocations still evict.</summary>
+    private readonly bool _storeAnswers;
     private HitClock _clock = new(-1, "");
 
-    public LeaseCache(IVaultProxier inner, CacheIndex index, Renewer renewer, TimeProvider time, GatehouseMetrics metrics, ILogger logger, TokenStore? tokens = null)
+    public LeaseCache(
+        IVaultProxier inner, CacheIndex index, Renewer renewer, TimeProvider time, GatehouseMetrics metrics, ILogger logger, TokenStore? tokens = null,
+        bool storeAnswers = true)
     {
+        _storeAnswers = storeAnswers;
         _inner = inner;
         Index = index;
         Renewer = renewer;
@@ -175,7 +181,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
             return result;
         }
 
-        if (result.Response is { } response)
+        if (_storeAnswers && result.Response is { } response)
         {
             TryStore(cacheRequest, key, response);
         }
@@ -310,7 +316,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
     /// <summary>The new last-renewed time and TTL go to the store, so a restart restores the entry's true remaining TTL.</summary>
     private void OnRenewed(CacheEntry entry) => Store?.Save(entry);
 
-    private static CacheRequest ToCacheRequest(ProxyRequest request)
+    internal static CacheRequest ToCacheRequest(ProxyRequest request)
     {
         var http = request.Context.Request;
         List<KeyValuePair<string, string>>? headers = null;
@@ -336,7 +342,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
     }
 
     /// <summary>The current second's <see cref="HitClock"/>: made once a second, shared by all hits in it.</summary>
-    private HitClock Clock(DateTimeOffset now)
+    internal HitClock Clock(DateTimeOffset now)
     {
         var cached = Volatile.Read(ref _clock);
         if (cached.Second == now.ToUnixTimeSeconds())

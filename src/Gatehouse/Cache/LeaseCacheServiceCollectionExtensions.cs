@@ -2,6 +2,7 @@ using Gatehouse.ApiProxy;
 using Gatehouse.AutoAuth;
 using Gatehouse.Cache;
 using Gatehouse.Cache.Persistence;
+using Gatehouse.Cache.Static;
 using Gatehouse.Configuration;
 using Gatehouse.Telemetry;
 using Gatehouse.Vault;
@@ -50,10 +51,38 @@ internal static class LeaseCacheServiceCollectionExtensions
             var index = new CacheIndex(cache.MaxEntries ?? Defaults.CacheMaxEntries, cache.MaxBytes ?? Defaults.CacheMaxBytes);
             var sender = renewalSender ?? CreateSender(sp, config);
             var renewer = new Renewer(time, sender, index, metrics, loggers.CreateLogger<Renewer>());
-            var leaseCache = new LeaseCache(inner(sp), index, renewer, time, metrics, loggers.CreateLogger<LeaseCache>(), sp.GetService<TokenStore>());
-            return leaseCache;
+            return new LeaseCache(
+                inner(sp), index, renewer, time, metrics, loggers.CreateLogger<LeaseCache>(), sp.GetService<TokenStore>(),
+                storeAnswers: !cache.DisableCachingDynamicSecrets);
         });
-        services.AddSingleton<IVaultProxier>(sp => sp.GetRequiredService<LeaseCache>());
+        if (cache.CacheStaticSecrets)
+        {
+            // Outermost: Static → LeaseCache → forwarder. The static cache keeps its entries in the lease cache's index.
+            services.AddSingleton(sp =>
+            {
+                var (invoker, address) = UpstreamOf(sp, config);
+                return new StaticSecretCache(
+                    sp.GetRequiredService<LeaseCache>(),
+                    sp.GetRequiredService<LeaseCache>(),
+                    new VaultClient(invoker, address, @namespace: null, sp.GetRequiredService<TimeProvider>(), requestTimeout: VaultRenewalSender.Timeout),
+                    new StaticCacheOptions(
+                        cache.StaticSecretTokenCapabilityRefreshInterval ?? Defaults.StaticSecretCapabilityRefreshInterval,
+                        cache.StaticSecretTokenCapabilityRefreshBehavior == "optimistic",
+                        cache.StaticSecretRefreshInterval ?? Defaults.StaticSecretRefreshInterval),
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<GatehouseMetrics>(),
+                    (sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger<StaticSecretCache>(),
+                    sp.GetService<TokenStore>());
+            });
+            services.AddSingleton<IVaultProxier>(sp => sp.GetRequiredService<StaticSecretCache>());
+            services.AddSingleton<IKvChangeListener>(sp => sp.GetRequiredService<StaticSecretCache>());
+            services.AddSingleton<IHostedService>(sp => new StaticSecretRefresher(sp.GetRequiredService<StaticSecretCache>(), sp.GetRequiredService<TimeProvider>()));
+        }
+        else
+        {
+            services.AddSingleton<IVaultProxier>(sp => sp.GetRequiredService<LeaseCache>());
+        }
+
         services.AddSingleton<IStoredAnswers>(sp => sp.GetRequiredService<LeaseCache>());
         services.AddSingleton(sp => new CacheClearEndpoint(sp.GetRequiredService<LeaseCache>(), sp.GetService<TokenStore>()));
         if (cache.Persist is { } persist)
@@ -74,11 +103,14 @@ internal static class LeaseCacheServiceCollectionExtensions
 
     private static VaultRenewalSender CreateSender(IServiceProvider services, GatehouseConfig config)
     {
-        var time = services.GetRequiredService<TimeProvider>();
-        var (invoker, address) = services.GetService<VaultUpstream>() is { } upstream
+        var (invoker, address) = UpstreamOf(services, config);
+        return new VaultRenewalSender(new VaultClient(invoker, address, @namespace: null, services.GetRequiredService<TimeProvider>(), requestTimeout: VaultRenewalSender.Timeout));
+    }
+
+    /// <summary>The proxy's own connection pool to Vault when the API proxy is registered, else one from the vault stanza.</summary>
+    private static (HttpMessageInvoker Invoker, Uri Address) UpstreamOf(IServiceProvider services, GatehouseConfig config) =>
+        services.GetService<VaultUpstream>() is { } upstream
             ? (upstream.Invoker, new Uri(upstream.Address))
             : (new HttpMessageInvoker(UpstreamHandlerFactory.Create(config.Vault, disableKeepAlives: false, disableIdleConnections: false)),
                 new Uri(config.Vault.EffectiveAddress));
-        return new VaultRenewalSender(new VaultClient(invoker, address, @namespace: null, time, requestTimeout: VaultRenewalSender.Timeout));
-    }
 }

@@ -81,7 +81,7 @@ internal sealed partial class Renewer : IAsyncDisposable
     /// <summary>Schedules an entry's first renewal at two thirds of its remaining TTL.</summary>
     public void Start(CacheEntry entry)
     {
-        if (entry.Kind == CacheEntryKind.AutoAuthToken)
+        if (entry.Kind is CacheEntryKind.AutoAuthToken or CacheEntryKind.StaticSecret)
         {
             return;
         }

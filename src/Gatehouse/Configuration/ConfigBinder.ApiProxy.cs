@@ -101,6 +101,7 @@ internal sealed partial class ConfigBinder
             DisableCachingDynamicSecrets = r.Bool("disable_caching_dynamic_secrets") ?? false,
             StaticSecretTokenCapabilityRefreshInterval = r.Duration("static_secret_token_capability_refresh_interval"),
             StaticSecretTokenCapabilityRefreshBehavior = refreshBehavior,
+            StaticSecretRefreshInterval = r.Duration("static_secret_refresh_interval"),
             MaxEntries = r.Int("max_entries"),
             MaxBytes = r.Long("max_bytes"),
             Position = entry.Position,

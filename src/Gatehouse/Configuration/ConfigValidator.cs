@@ -84,6 +84,18 @@ internal static class ConfigValidator
                 "set cache_static_secrets = true or remove disable_caching_dynamic_secrets");
         }
 
+        if (cache is { StaticSecretTokenCapabilityRefreshInterval: { } capabilityRefresh } && capabilityRefresh < TimeSpan.FromSeconds(1))
+        {
+            Error(cache.Position, "cache.static_secret_token_capability_refresh_interval",
+                $"static_secret_token_capability_refresh_interval must be at least 1s (got {Show(capabilityRefresh)}): a token's rights are checked that often");
+        }
+
+        if (cache is { StaticSecretRefreshInterval: { } refresh } && refresh != TimeSpan.Zero && refresh < TimeSpan.FromSeconds(1))
+        {
+            Error(cache.Position, "cache.static_secret_refresh_interval",
+                $"static_secret_refresh_interval must be 0 (no polling: Vault's event stream only) or at least 1s (got {Show(refresh)})");
+        }
+
         if (cache?.Persist is { } persist)
             ValidatePersist(persist, Error);
 

@@ -22,6 +22,9 @@ internal static class Defaults
     /// <summary>cache.static_secret_token_capability_refresh_interval: 5 minutes.</summary>
     public static readonly TimeSpan StaticSecretCapabilityRefreshInterval = TimeSpan.FromMinutes(5);
 
+    /// <summary>cache.static_secret_refresh_interval (ours): how often cached static secrets are revalidated, 30 seconds.</summary>
+    public static readonly TimeSpan StaticSecretRefreshInterval = TimeSpan.FromSeconds(30);
+
     public static readonly TimeSpan PrometheusRetentionTime = TimeSpan.FromHours(24);
 
     public static readonly TimeSpan LogRotateDuration = TimeSpan.FromHours(24);

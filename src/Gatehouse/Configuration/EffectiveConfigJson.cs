@@ -128,6 +128,8 @@ internal static class EffectiveConfigJson
             ["static_secret_token_capability_refresh_interval"] =
                 GoFormat.FormatDuration(cache.StaticSecretTokenCapabilityRefreshInterval ?? Defaults.StaticSecretCapabilityRefreshInterval),
             ["static_secret_token_capability_refresh_behavior"] = cache.StaticSecretTokenCapabilityRefreshBehavior ?? "pessimistic",
+            ["static_secret_refresh_interval"] =
+                GoFormat.FormatDuration(cache.StaticSecretRefreshInterval ?? Defaults.StaticSecretRefreshInterval),
             ["max_entries"] = cache.MaxEntries ?? Defaults.CacheMaxEntries,
             ["max_bytes"] = cache.MaxBytes ?? Defaults.CacheMaxBytes,
         };

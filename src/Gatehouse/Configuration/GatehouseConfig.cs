@@ -250,6 +250,9 @@ internal sealed record CacheConfig
     /// <summary>Vault 1.17+ (Enterprise): <c>pessimistic</c> (the default) or <c>optimistic</c>.</summary>
     public string? StaticSecretTokenCapabilityRefreshBehavior { get; init; }
 
+    /// <summary>Ours: how often cached static secrets are revalidated against Vault (0 turns polling off). Null means the default.</summary>
+    public TimeSpan? StaticSecretRefreshInterval { get; init; }
+
     /// <summary>Ours: the most entries the cache holds. Null means the default (see <see cref="Defaults"/>).</summary>
     public int? MaxEntries { get; init; }
 

@@ -172,7 +172,9 @@ internal static class DevCommand
           use_auto_auth_token = true
         }
 
-        cache {}
+        cache {
+          cache_static_secrets = true
+        }
 
         listener "tcp" {
           address     = "{{options.ProxyAddress}}"
@@ -206,7 +208,7 @@ internal static class DevCommand
                 Never point real applications or real secrets at it.
 
                 DevVault (in-memory Vault):  {vault}    root token: {session.RootToken}
-                Gatehouse proxy:             {proxy}    (approle auto-auth, use_auto_auth_token = true, cache on){unixLine}
+                Gatehouse proxy:             {proxy}    (approle auto-auth, use_auto_auth_token = true, lease and static-secret cache on){unixLine}
                 Auto-auth token sink:        {session.SinkPath}
                 Configuration in use:        {session.ConfigPath}
 

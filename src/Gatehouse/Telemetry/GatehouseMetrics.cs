@@ -48,6 +48,10 @@ internal sealed class GatehouseMetrics : IDisposable
     private readonly Counter<long> _cacheRenewals;
     private readonly Counter<long> _cacheInFlightWaits;
     private readonly Counter<long> _cacheNotStoredFull;
+    private readonly Counter<long> _staticRevalidations;
+    private readonly Counter<long> _staticCapabilityChecks;
+    private static readonly KeyValuePair<string, object?> LeaseKind = new("kind", "lease");
+    private static readonly KeyValuePair<string, object?> StaticKind = new("kind", "static");
 
     private readonly KeyValuePair<string, object?>[][] _listenerTags;
     private readonly KeyValuePair<string, object?>[][][] _requestTags;
@@ -102,6 +106,8 @@ internal sealed class GatehouseMetrics : IDisposable
         _cacheNotStoredFull = _meter.CreateCounter<long>("vault.gatehouse.cache.not_stored_full", "{response}", "Cacheable answers served but not stored because max_entries or max_bytes was reached.");
         _meter.CreateObservableCounter("vault.gatehouse.metrics.push_failures", () => ObservePush(static s => s.Failures), "{send}", "Failed sends to a statsd, statsite or dogstatsd sink, by sink.");
         _meter.CreateObservableCounter("vault.gatehouse.metrics.push_dropped", () => ObservePush(static s => s.Dropped), "{packet}", "Packets not sent to a push sink (queue full, or waiting to reconnect), by sink.");
+        _staticRevalidations = _meter.CreateCounter<long>("vault.gatehouse.cache.static.revalidations", "{entry}", "Static-secret entries revalidated against Vault, by result (unchanged, refreshed, evicted, unavailable).");
+        _staticCapabilityChecks = _meter.CreateCounter<long>("vault.gatehouse.cache.static.capability_checks", "{path}", "Static-secret read grants re-checked with sys/capabilities-self, by result (kept, revoked, invalid, expired, unavailable).");
 
         _listenerTags = new KeyValuePair<string, object?>[MaxListenerLabels + 1][];
         _requestTags = new KeyValuePair<string, object?>[MaxListenerLabels + 1][][];
@@ -155,7 +161,8 @@ internal sealed class GatehouseMetrics : IDisposable
     /// A proxied request was answered: Vault's counters (success → also cache hit or miss; client_error; error) and
     /// ours by listener. Each request is counted exactly once, here.
     /// </summary>
-    public void RequestCompleted(int listener, ProxyOutcomeKind outcome, bool cacheHit)
+    /// <param name="cacheKind">The cache that answered (<c>lease</c> or <c>static</c>, the hit counter's <c>kind</c> label), or null for a miss.</param>
+    public void RequestCompleted(int listener, ProxyOutcomeKind outcome, string? cacheKind)
     {
         int slot = ListenerSlot(listener);
         _inFlight.Add(-1, _listenerTags[slot]);
@@ -164,7 +171,15 @@ internal sealed class GatehouseMetrics : IDisposable
         {
             case ProxyOutcomeKind.Success:
                 _proxySuccess.Add(1);
-                (cacheHit ? _cacheHit : _cacheMiss).Add(1);
+                if (cacheKind is null)
+                {
+                    _cacheMiss.Add(1);
+                }
+                else
+                {
+                    _cacheHit.Add(1, cacheKind == "static" ? StaticKind : LeaseKind);
+                }
+
                 break;
             case ProxyOutcomeKind.ClientError:
                 _proxyClientError.Add(1);
@@ -210,6 +225,26 @@ internal sealed class GatehouseMetrics : IDisposable
     public void CacheInFlightWait() => _cacheInFlightWaits.Add(1);
 
     public void CacheNotStoredFull() => _cacheNotStoredFull.Add(1);
+
+    /// <summary>One static-secret revalidation pass: entries by result.</summary>
+    public void StaticRevalidations(int unchanged, int refreshed, int evicted, int unavailable)
+    {
+        AddIf(_staticRevalidations, unchanged, "unchanged");
+        AddIf(_staticRevalidations, refreshed, "refreshed");
+        AddIf(_staticRevalidations, evicted, "evicted");
+        AddIf(_staticRevalidations, unavailable, "unavailable");
+    }
+
+    /// <summary>One static-secret grant re-checked: kept, revoked, invalid (Vault refused the token), expired or unavailable.</summary>
+    public void StaticCapabilityCheck(string result) => _staticCapabilityChecks.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    private static void AddIf(Counter<long> counter, int count, string result)
+    {
+        if (count > 0)
+        {
+            counter.Add(count, new KeyValuePair<string, object?>("result", result));
+        }
+    }
 
     // ---- Push sinks ----
 

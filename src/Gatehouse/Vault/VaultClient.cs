@@ -128,9 +128,52 @@ internal sealed class VaultClient : IDisposable
     public Task<VaultResult> HealthAsync(CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, "sys/health?standbyok=true&perfstandbyok=true", token: null, body: null, wrapTtl: null, cancellationToken, rootNamespace: true);
 
+    /// <summary>
+    /// Any request, answered as Vault sent it: the status (0 when no answer came: Vault unreachable or too slow) and
+    /// the body bytes. For callers that keep Vault's own answer (the static-secret cache) or read fields the typed
+    /// results do not hold (<c>sys/capabilities-self</c>, KV metadata).
+    /// </summary>
+    public Task<VaultRawResponse> SendRawAsync(HttpMethod method, string path, string? token, string? jsonBody, string? @namespace, CancellationToken cancellationToken) =>
+        ExchangeAsync(method, path, token, jsonBody, wrapTtl: null, rootNamespace: false, @namespace, cancellationToken);
+
     private async Task<VaultResult> SendAsync(
         HttpMethod method, string path, string? token, string? body, TimeSpan? wrapTtl, CancellationToken cancellationToken,
         bool rootNamespace = false, string? @namespace = null)
+    {
+        var answer = await ExchangeAsync(method, path, token, body, wrapTtl, rootNamespace, @namespace, cancellationToken).ConfigureAwait(false);
+        if (answer.Status == 0)
+        {
+            return VaultResult.Failure(new VaultError(0, [answer.TransportError ?? "no answer"]));
+        }
+
+        var bytes = answer.Body;
+        var status = answer.Status;
+        if (status is >= 200 and < 300)
+        {
+            if (bytes.Length == 0)
+            {
+                return VaultResult.Success(null);
+            }
+
+            try
+            {
+                using var document = JsonDocument.Parse(bytes);
+                return VaultResult.Success(document.RootElement.ValueKind == JsonValueKind.Object
+                    ? VaultSecret.Parse(document.RootElement)
+                    : null);
+            }
+            catch (JsonException)
+            {
+                return VaultResult.Failure(new VaultError(status, ["the response body is not valid JSON"]));
+            }
+        }
+
+        return VaultResult.Failure(new VaultError(status, ParseErrors(bytes)));
+    }
+
+    private async Task<VaultRawResponse> ExchangeAsync(
+        HttpMethod method, string path, string? token, string? body, TimeSpan? wrapTtl, bool rootNamespace, string? @namespace,
+        CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, new Uri(_address, "v1/" + path));
         foreach (var product in UserAgent)
@@ -166,42 +209,21 @@ internal sealed class VaultClient : IDisposable
             using var response = await _invoker.SendAsync(request, linked.Token).ConfigureAwait(false);
             _reachability?.ReportSuccess();
             var bytes = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
-            var status = (int)response.StatusCode;
-            if (status is >= 200 and < 300)
-            {
-                if (bytes.Length == 0)
-                {
-                    return VaultResult.Success(null);
-                }
-
-                try
-                {
-                    using var document = JsonDocument.Parse(bytes);
-                    return VaultResult.Success(document.RootElement.ValueKind == JsonValueKind.Object
-                        ? VaultSecret.Parse(document.RootElement)
-                        : null);
-                }
-                catch (JsonException)
-                {
-                    return VaultResult.Failure(new VaultError(status, ["the response body is not valid JSON"]));
-                }
-            }
-
-            return VaultResult.Failure(new VaultError(status, ParseErrors(bytes)));
+            return new VaultRawResponse((int)response.StatusCode, bytes, null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             _reachability?.ReportFailure();
-            return VaultResult.Failure(new VaultError(0, [$"no answer within {_requestTimeout.TotalSeconds:0}s"]));
+            return new VaultRawResponse(0, [], $"no answer within {_requestTimeout.TotalSeconds:0}s");
         }
         catch (HttpRequestException e)
         {
             _reachability?.ReportFailure();
-            return VaultResult.Failure(new VaultError(0, [e.Message]));
+            return new VaultRawResponse(0, [], e.Message);
         }
         catch (IOException e)
         {
-            return VaultResult.Failure(new VaultError(0, [e.Message]));
+            return new VaultRawResponse(0, [], e.Message);
         }
     }
 

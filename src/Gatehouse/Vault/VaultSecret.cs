@@ -169,3 +169,14 @@ internal readonly record struct VaultResult(VaultSecret? Secret, VaultError? Err
 
     public static VaultResult Failure(VaultError error) => new(null, error);
 }
+
+/// <summary>
+/// Vault's answer as sent: <see cref="Status"/> 0 means none came (<see cref="TransportError"/> says why).
+/// </summary>
+internal sealed record VaultRawResponse(int Status, byte[] Body, string? TransportError)
+{
+    public bool IsSuccess => Status is >= 200 and < 300;
+
+    /// <summary>No answer, or 502/503/504: an outage, not a verdict on the request.</summary>
+    public bool IsUnavailable => Status is 0 or 502 or 503 or 504;
+}

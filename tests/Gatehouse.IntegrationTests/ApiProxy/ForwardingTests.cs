@@ -23,6 +23,33 @@ public sealed class ForwardingTests
         Assert.Equal("MISS", response.Headers.GetValues("X-Cache").Single());
     }
 
+    /// <summary>
+    /// Percent-encoding reaches Vault as the client sent it: Go's server decodes the request-target whole, so
+    /// <c>app%2Fdb</c> is the secret <c>app/db</c> for Vault. Sent on as <c>app%252Fdb</c> (re-escaping the <c>%</c> that
+    /// Kestrel leaves in <c>Request.Path</c> for an encoded slash), Vault would see another path.
+    /// </summary>
+    [Theory]
+    [InlineData("/v1/secret/data/app%2Fdb")]
+    [InlineData("/v1/secret/data/app%2fdb?version=1")]
+    [InlineData("/v1/secret/data/a%20b%252F")]
+    [InlineData("/v1/secret//data/app")]
+    public async Task PercentEncodedPath_ArrivesAsTheClientSentIt(string target)
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        string? seen = null;
+        upstream.Handler = context =>
+        {
+            seen = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget;
+            return Task.CompletedTask;
+        };
+        await using var proxy = await ProxyHarness.StartAsync(upstream.Address);
+
+        using var response = await proxy.Client.GetAsync(new Uri(target, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(target, seen);
+    }
+
     [Fact]
     public async Task UserAgent_IsGatehousesProduct_FollowedByTheClients()
     {

@@ -86,14 +86,14 @@ public sealed class MetricsEndToEndTests
         Assert.Contains("\nvault_agent_auth_success 1\n", text, StringComparison.Ordinal);
         Assert.Contains("\nvault_agent_proxy_success 2\n", text, StringComparison.Ordinal);
         Assert.Contains("\nvault_agent_proxy_client_error 1\n", text, StringComparison.Ordinal);
-        Assert.Contains("\nvault_agent_cache_hit 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_agent_cache_hit{kind=\"lease\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("\nvault_agent_cache_miss 1\n", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE vault_gatehouse_upstream_duration histogram", text, StringComparison.Ordinal);
         Assert.Contains("vault_gatehouse_proxy_requests{listener=\"0\",outcome=\"success\"}", text, StringComparison.Ordinal);
         Assert.Contains("\nvault_gatehouse_auth_token_ttl 3600\n", text, StringComparison.Ordinal);
 
         Assert.Equal(HttpStatusCode.OK, byAccept.StatusCode);
-        Assert.Contains("vault_agent_cache_hit 1", await byAccept.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("vault_agent_cache_hit{kind=\"lease\"} 1", await byAccept.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
         Assert.Equal("metric response format \"statsd\" unknown", await unknown.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);

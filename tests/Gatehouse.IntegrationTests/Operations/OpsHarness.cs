@@ -60,10 +60,11 @@ internal sealed class OpsHarness : IAsyncDisposable
 
     public string SecretId { get; private set; } = "";
 
-    public static async Task<OpsHarness> StartVaultAsync()
+    /// <param name="leasedKv">True: <c>secret/</c> is a leased KV v1 mount holding <c>secret/db</c>; false: DevVault's default KV v2.</param>
+    public static async Task<OpsHarness> StartVaultAsync(bool leasedKv = true)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var vault = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = time, LeasedKv = true });
+        var vault = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = time, LeasedKv = leasedKv });
         var h = new OpsHarness(vault, time, new TempDirectory("gatehouse-ops-"));
         await h.RootAsync(HttpMethod.Post, "sys/auth/approle", new { type = "approle" });
         await h.RootAsync(HttpMethod.Put, "sys/policies/acl/all", new { policy = "path \"*\" { capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\", \"sudo\"] }" });
@@ -71,7 +72,11 @@ internal sealed class OpsHarness : IAsyncDisposable
         h.RoleId = (await h.RootAsync(HttpMethod.Get, "auth/approle/role/app/role-id"))!["data"]!["role_id"]!.ToString();
         h.SecretId = (await h.RootAsync(HttpMethod.Post, "auth/approle/role/app/secret-id"))!["data"]!["secret_id"]!.ToString();
         await File.WriteAllTextAsync(h.PathOf("role_id"), h.RoleId);
-        await h.RootAsync(HttpMethod.Put, "secret/db", new { password = "s3cret-db-password", ttl = "30m" });
+        if (leasedKv)
+        {
+            await h.RootAsync(HttpMethod.Put, "secret/db", new { password = "s3cret-db-password", ttl = "30m" });
+        }
+
         return h;
     }
 

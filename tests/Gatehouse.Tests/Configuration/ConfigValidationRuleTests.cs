@@ -89,6 +89,8 @@ public sealed class ConfigValidationRuleTests
     [InlineData("unix-listeners-on-one-path.hcl", "6:17: listener \"unix\".address: address already in use: listener \"unix\" at unix-listeners-on-one-path.hcl:1:1 already listens on /run/gatehouse/gatehouse.sock")]
     [InlineData("listener-cipher-suite-unknown.hcl", "5:23: listener \"tcp\".tls_cipher_suites: unknown cipher suite \"TLS_NO_SUCH_SUITE\"")]
     [InlineData("static-secrets-without-auto-auth.hcl", "1:1: cache.cache_static_secrets: cache.cache_static_secrets=true requires an auto-auth block configured, to use the token to connect with Vault's event system")]
+    [InlineData("static-secret-capability-refresh-too-short.hcl", "1:1: cache.static_secret_token_capability_refresh_interval: static_secret_token_capability_refresh_interval must be at least 1s (got 500ms)")]
+    [InlineData("static-secret-refresh-too-short.hcl", "1:1: cache.static_secret_refresh_interval: static_secret_refresh_interval must be 0 (no polling: Vault's event stream only) or at least 1s (got 200ms)")]
     [InlineData("no-cache-of-any-kind.hcl", "1:1: cache: to enable the cache, the cache must be configured to either cache static secrets or dynamic secrets")]
     public void Fixture_BreakingOneRule_ReportsExactlyThatRuleAtItsPlace(string fixture, string expected)
     {

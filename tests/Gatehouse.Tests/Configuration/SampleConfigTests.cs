@@ -10,11 +10,11 @@ public sealed class SampleConfigTests
         Valid(ConfigLoader.Load([Path.Combine(SamplesDirectory, name)], NoEnvironment));
 
     [Fact]
-    public void SamplesDirectory_HoldsTheFourSamples_AndEveryOneIsValid()
+    public void SamplesDirectory_HoldsTheSamples_AndEveryOneIsValid()
     {
         var names = Directory.GetFiles(SamplesDirectory, "*.hcl").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
 
-        Assert.Equal(["approle-file-sink.hcl", "force-unix-tls.hcl", "minimal-proxy.hcl", "seed.hcl"], names);
+        Assert.Equal(["approle-file-sink.hcl", "force-unix-tls.hcl", "minimal-proxy.hcl", "seed.hcl", "static-secrets.hcl"], names);
         foreach (var name in names)
             Sample(name);
     }
@@ -74,5 +74,17 @@ public sealed class SampleConfigTests
         Assert.Equal(EnforceConsistency.Always, config.ApiProxy.EnforceConsistency);
         Assert.Equal("127.0.0.1:8100", config.Listeners[0].Address);
         Assert.Single(config.AutoAuth!.Sinks);
+    }
+
+    [Fact]
+    public void StaticSecrets_TurnsOnBothCachesWithTheRefreshIntervals()
+    {
+        var cache = Sample("static-secrets.hcl").Cache!;
+
+        Assert.True(cache.CacheStaticSecrets);
+        Assert.False(cache.DisableCachingDynamicSecrets);
+        Assert.Equal(TimeSpan.FromMinutes(5), cache.StaticSecretTokenCapabilityRefreshInterval);
+        Assert.Equal("pessimistic", cache.StaticSecretTokenCapabilityRefreshBehavior);
+        Assert.Equal(TimeSpan.FromSeconds(30), cache.StaticSecretRefreshInterval);
     }
 }

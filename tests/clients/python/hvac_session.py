@@ -79,9 +79,13 @@ class RecordingSession(requests.Session):
         return super().send(request, **kwargs)
 
 
+XCACHE = []  # the X-Cache header of each response, in order (None when absent)
+
+
 def _record(response, *args, **kwargs):
     body = response.content.decode("utf-8", "replace") if response.content else ""
     EXCHANGES.append((response.request.method, response.request.path_url, response.status_code, body, len(CONNECTS)))
+    XCACHE.append(response.headers.get("X-Cache"))
 
 
 # ---- hvac over a unix socket -----------------------------------------------------------------------------------
@@ -227,6 +231,12 @@ def run(s):
     s.check(latest["data"]["metadata"]["version"] == 2, "latest metadata: %r" % latest["data"]["metadata"])
     s.check(old["data"]["data"]["password"] == "first", "version 1 read: %r" % old["data"])
     s.ok("values round-trip (non-ASCII included)")
+
+    s.step("KV v2: the same token reads the latest version again: served from the static-secret cache")
+    again = kv2.read_secret_version(path=p + "/app", mount_point="secret")
+    s.check(XCACHE[-1] == "HIT", "expected X-Cache: HIT on the second read, got %r" % (XCACHE[-1],))
+    s.check(again["data"] == latest["data"], "the cached answer differs: %r vs %r" % (again["data"], latest["data"]))
+    s.ok("X-Cache: HIT, same answer")
 
     s.step("KV v2: list secret/metadata/%s" % p)
     kv2.create_or_update_secret(path=p + "/other", secret={"x": "1"}, mount_point="secret")
