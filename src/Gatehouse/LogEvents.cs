@@ -93,6 +93,7 @@ internal static class LogEvents
     public const int ConfigReloaderListenersNeedRestart = 5005;
     public const int ConfigReloaderNothingToReload = 5006;
     public const int ConfigReloaderSettingsNotApplied = 5007;
+    public const int GatehouseHostBuilderTelemetryWarning = 5008;
     public const int GatehouseHostBuilderStartupFailed = 5009;
     public const int MemoryTrimmerTrimmed = 5010;
 

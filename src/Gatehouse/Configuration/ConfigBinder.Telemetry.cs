@@ -40,22 +40,58 @@ internal sealed partial class ConfigBinder
             }
         }
 
+        var prefixFilter = r.StringList("prefix_filter") ?? [];
+        foreach (var (rule, position) in prefixFilter)
+        {
+            // Vault's parsePrefixFilter refuses both at start-up.
+            if (rule.Length == 0)
+                Error(position, r.Child("prefix_filter"), "cannot have empty filter rule in prefix_filter");
+            else if (rule[0] is not ('+' or '-'))
+                Error(position, r.Child("prefix_filter"), $"filter rule must begin with either '+' or '-': \"{rule}\"");
+        }
+
         var telemetry = new TelemetryConfig
         {
             PrometheusRetentionTime = r.Duration("prometheus_retention_time"),
             DisableHostname = r.Bool("disable_hostname") ?? false,
             MetricsPrefix = r.String("metrics_prefix"),
-            StatsdAddress = r.String("statsd_address"),
-            StatsiteAddress = r.String("statsite_address"),
-            DogstatsdAddress = r.String("dogstatsd_addr"),
+            StatsdAddress = PushAddress(r, "statsd_address", allowUnix: false),
+            StatsiteAddress = PushAddress(r, "statsite_address", allowUnix: false),
+            DogstatsdAddress = PushAddress(r, "dogstatsd_addr", allowUnix: true),
             DogstatsdTags = [.. (r.StringList("dogstatsd_tags") ?? []).Select(t => t.Value)],
             EnableHostnameLabel = r.Bool("enable_hostname_label") ?? false,
-            PrefixFilter = [.. (r.StringList("prefix_filter") ?? []).Select(t => t.Value)],
+            PrefixFilter = [.. prefixFilter.Select(t => t.Value)],
             FilterDefault = r.Bool("filter_default"),
             Other = other,
             Position = entry.Position,
         };
         r.Finish();
         return telemetry;
+    }
+
+    /// <summary>
+    /// A push sink's address: <c>host:port</c> (<c>[v6]:port</c>; an empty host is this machine, as for Go's net.Dial),
+    /// and for dogstatsd also <c>unix:///path</c> (datadog-go's Unix datagram socket). Anything else is reported here:
+    /// Vault would start and log a connection error every 5 seconds (statsd, statsite) or refuse to start (dogstatsd).
+    /// </summary>
+    private string? PushAddress(BlockReader r, string key, bool allowUnix)
+    {
+        string? address = r.String(key);
+        if (string.IsNullOrEmpty(address))
+            return address;
+        if (allowUnix && address.StartsWith(Telemetry.PushSink.UnixPrefix, StringComparison.Ordinal))
+        {
+            if (address.Length == Telemetry.PushSink.UnixPrefix.Length)
+                Error(r.Raw(key)!.Position, r.Child(key), $"\"{address}\" names no socket path");
+            return address;
+        }
+
+        if (!Telemetry.PushSink.TrySplitAddress(address, out _, out _))
+        {
+            Error(r.Raw(key)!.Position, r.Child(key),
+                $"\"{address}\" is not host:port" + (allowUnix ? " or unix:///path" : "") + " (a numeric port from 1 to 65535)");
+        }
+
+        return address;
     }
 }

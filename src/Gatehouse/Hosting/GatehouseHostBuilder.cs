@@ -76,6 +76,10 @@ internal static partial class GatehouseHostBuilder
             // Listening before anything records: the first login and the first request are counted.
             app.Services.GetRequiredService<MetricsCollector>();
             app.Services.GetService<MetricsPusher>();
+            if (MetricsOptions.HostnameWarning(config.Telemetry) is { } hostnameWarning)
+            {
+                Log.TelemetryWarning(app.Services.GetRequiredService<ILogger<GatehouseHost>>(), hostnameWarning);
+            }
 
             var dispatcher = app.Services.GetRequiredService<RequestDispatcher>();
             app.Run(dispatcher.HandleAsync);
@@ -146,6 +150,9 @@ internal static partial class GatehouseHostBuilder
 
     private static partial class Log
     {
+        [LoggerMessage(LogEvents.GatehouseHostBuilderTelemetryWarning, LogLevel.Warning, "{Warning}")]
+        public static partial void TelemetryWarning(ILogger logger, string warning);
+
         [LoggerMessage(LogEvents.GatehouseHostBuilderStartupFailed, LogLevel.Debug, "start-up failed: {Detail}")]
         public static partial void StartupFailed(ILogger logger, string detail);
     }

@@ -8,7 +8,11 @@ internal sealed record MetricsOptions
     /// <summary>Replaces the leading <c>vault</c> of every name. The default is vault.</summary>
     public string Prefix { get; init; } = DefaultPrefix;
 
-    /// <summary>When false, gauges get the host name as their second name segment, as go-metrics does.</summary>
+    /// <summary>
+    /// When false, gauges get the host name as their second name segment, as go-metrics does. <see cref="From"/> sets it
+    /// as Vault does: true unless the stanza names two or more sinks besides the in-memory one and leaves
+    /// <c>disable_hostname</c> false (see <see cref="ExternalSinkCount"/>).
+    /// </summary>
     public bool DisableHostname { get; init; }
 
     public string HostName { get; init; } = "";
@@ -62,7 +66,7 @@ internal sealed record MetricsOptions
     public static MetricsOptions From(TelemetryConfig? telemetry, string hostName) => new()
     {
         Prefix = string.IsNullOrEmpty(telemetry?.MetricsPrefix) ? DefaultPrefix : telemetry.MetricsPrefix,
-        DisableHostname = telemetry?.DisableHostname ?? false,
+        DisableHostname = (telemetry?.DisableHostname ?? false) || ExternalSinkCount(telemetry) < 2,
         HostName = hostName,
         PrometheusRetention = telemetry is null ? TimeSpan.Zero : telemetry.PrometheusRetentionTime ?? Defaults.PrometheusRetentionTime,
         EnableHostnameLabel = telemetry?.EnableHostnameLabel ?? false,
@@ -73,6 +77,51 @@ internal sealed record MetricsOptions
         DogstatsdAddress = NullIfEmpty(telemetry?.DogstatsdAddress),
         DogstatsdTags = telemetry?.DogstatsdTags ?? [],
     };
+
+    /// <summary>
+    /// The sinks Vault's SetupTelemetry puts beside the in-memory one: Prometheus (a non-zero retention), statsite,
+    /// statsd, Circonus (<c>circonus_api_token</c> or <c>circonus_submission_url</c>), dogstatsd and Stackdriver
+    /// (<c>stackdriver_project_id</c>). With fewer than two, Vault turns the host name segment off whatever
+    /// <c>disable_hostname</c> says. Gatehouse does not send to Circonus or Stackdriver, but counts them as Vault does
+    /// so that names stay the same.
+    /// </summary>
+    public static int ExternalSinkCount(TelemetryConfig? telemetry)
+    {
+        if (telemetry is null)
+        {
+            return 0;
+        }
+
+        int count = 0;
+        if ((telemetry.PrometheusRetentionTime ?? Defaults.PrometheusRetentionTime) != TimeSpan.Zero)
+        {
+            count++;
+        }
+
+        count += new[] { telemetry.StatsiteAddress, telemetry.StatsdAddress, telemetry.DogstatsdAddress }.Count(a => !string.IsNullOrEmpty(a));
+        if (Set("circonus_api_token") || Set("circonus_submission_url"))
+        {
+            count++;
+        }
+
+        if (Set("stackdriver_project_id"))
+        {
+            count++;
+        }
+
+        return count;
+
+        bool Set(string key) => telemetry.Other.TryGetValue(key, out string? value) && value.Length > 0;
+    }
+
+    /// <summary>
+    /// Vault's start-up warning when the host name segment is on (two or more sinks and <c>disable_hostname</c> false),
+    /// word for word; null otherwise.
+    /// </summary>
+    public static string? HostnameWarning(TelemetryConfig? telemetry) =>
+        telemetry is { DisableHostname: false } && ExternalSinkCount(telemetry) >= 2
+            ? "telemetry.disable_hostname has been set to false. Recommended setting is true for Prometheus to avoid poorly named metrics."
+            : null;
 
     /// <summary>
     /// go-metrics' filter, which Vault applies before every sink (Prometheus, the JSON document, statsd, …): the
@@ -111,6 +160,10 @@ internal sealed record MetricsOptions
 
         return [.. byPrefix.Select(kv => (kv.Key, kv.Value))];
     }
+
+    /// <summary>The series' labels with <see cref="HostLabel"/> appended last, as go-metrics appends it; the labels themselves when it is off.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> WithHostLabel(IReadOnlyList<KeyValuePair<string, string>> labels) =>
+        HostLabel is { } host ? [.. labels, new KeyValuePair<string, string>("host", host)] : labels;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

@@ -6,6 +6,7 @@ namespace Gatehouse.Telemetry;
 /// <summary>
 /// Prometheus text exposition format 0.0.4. Names are the exported dotted names with every character Prometheus does
 /// not allow (including <c>.</c> and <c>-</c>) turned into <c>_</c>; counters keep Vault's names (no <c>_total</c>).
+/// <c>prefix_filter</c> and <c>enable_hostname_label</c> apply, as go-metrics applies them before every sink.
 /// </summary>
 internal static class PrometheusWriter
 {
@@ -24,7 +25,13 @@ internal static class PrometheusWriter
                 continue;
             }
 
-            string name = SanitizeName(options.ExportName(instrument.Name, instrument.Kind));
+            string dotted = options.ExportName(instrument.Name, instrument.Kind);
+            if (!options.Allows(dotted))
+            {
+                continue;
+            }
+
+            string name = SanitizeName(dotted);
             string help = string.IsNullOrEmpty(instrument.Description) ? name : instrument.Description;
             text.Append("# HELP ").Append(name).Append(' ').Append(EscapeHelp(help)).Append('\n');
             text.Append("# TYPE ").Append(name).Append(' ').Append(instrument.Kind switch
@@ -36,9 +43,10 @@ internal static class PrometheusWriter
 
             foreach (var s in series)
             {
+                var labels = options.WithHostLabel(s.Labels);
                 if (instrument.Kind != MetricKind.Histogram)
                 {
-                    AppendSample(text, name, s.Labels, null, s.Value);
+                    AppendSample(text, name, labels, null, s.Value);
                     continue;
                 }
 
@@ -47,11 +55,11 @@ internal static class PrometheusWriter
                 {
                     cumulative += s.BucketCounts[i];
                     string le = i < instrument.Bounds!.Count ? FormatNumber(instrument.Bounds[i]) : "+Inf";
-                    AppendSample(text, name + "_bucket", s.Labels, le, cumulative);
+                    AppendSample(text, name + "_bucket", labels, le, cumulative);
                 }
 
-                AppendSample(text, name + "_sum", s.Labels, null, s.Sum);
-                AppendSample(text, name + "_count", s.Labels, null, s.Count);
+                AppendSample(text, name + "_sum", labels, null, s.Sum);
+                AppendSample(text, name + "_count", labels, null, s.Count);
             }
         }
 

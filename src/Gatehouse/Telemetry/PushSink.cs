@@ -11,7 +11,8 @@ namespace Gatehouse.Telemetry;
 /// <summary>
 /// One push destination (<c>statsd_address</c>, <c>statsite_address</c> or <c>dogstatsd_addr</c>): lines are packed into
 /// packets as go-metrics packs them (statsd: up to 1,400 bytes, each line ending in a newline; dogstatsd: up to 1,432
-/// bytes, lines separated by a newline; statsite: 4,096-byte writes on one TCP connection), and a packet is closed when
+/// bytes, lines separated by a newline, or 8,192 on a <c>unix://</c> datagram socket; statsite: 4,096-byte writes on one
+/// TCP connection), and a packet is closed when
 /// the next line would not fit or at the end of each flush. Closed packets wait in a bounded queue for
 /// <see cref="RunAsync"/>, which sends them (UDP for statsd and dogstatsd, TCP for statsite). Nothing here ever blocks
 /// the caller: a full queue drops the packet and counts it. A failed send is counted, logged once until sending works
@@ -22,6 +23,12 @@ internal sealed partial class PushSink
     public const int StatsdMaxPacket = 1400;
     public const int DogstatsdMaxPacket = 1432;
     public const int StatsiteMaxWrite = 4096;
+
+    /// <summary>datadog-go's buffer size on a Unix datagram socket.</summary>
+    public const int DogstatsdUnixMaxPacket = 8192;
+
+    /// <summary>datadog-go's prefix for a Unix datagram socket address (<c>unix:///var/run/datadog/dsd.socket</c>).</summary>
+    public const string UnixPrefix = "unix://";
 
     /// <summary>Packets waiting to be sent; more are dropped (and counted).</summary>
     public const int QueuedPackets = 256;
@@ -48,6 +55,7 @@ internal sealed partial class PushSink
         _maxPacket = protocol switch
         {
             PushProtocol.Statsd => StatsdMaxPacket,
+            PushProtocol.Dogstatsd when address.StartsWith(UnixPrefix, StringComparison.Ordinal) => DogstatsdUnixMaxPacket,
             PushProtocol.Dogstatsd => DogstatsdMaxPacket,
             _ => StatsiteMaxWrite,
         };
@@ -125,6 +133,15 @@ internal sealed partial class PushSink
         }
     }
 
+    /// <summary>Sends what is queued now, then returns: what <see cref="RunAsync"/> does, one step at a time (tests).</summary>
+    public async Task SendQueuedAsync(CancellationToken cancellationToken)
+    {
+        while (_packets.Reader.TryRead(out byte[]? packet))
+        {
+            await SendAsync(packet, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private async Task SendAsync(byte[] packet, CancellationToken cancellationToken)
     {
         if (_time.GetUtcNow() < _retryAt)
@@ -165,11 +182,30 @@ internal sealed partial class PushSink
 
     private async Task<Socket> ConnectAsync(CancellationToken cancellationToken)
     {
-        var (host, port) = SplitAddress(Address);
+        if (Address.StartsWith(UnixPrefix, StringComparison.Ordinal))
+        {
+            var unix = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            try
+            {
+                await unix.ConnectAsync(new UnixDomainSocketEndPoint(Address[UnixPrefix.Length..]), cancellationToken).ConfigureAwait(false);
+                return unix;
+            }
+            catch
+            {
+                unix.Dispose();
+                throw;
+            }
+        }
+
+        if (!TrySplitAddress(Address, out string host, out int port))
+        {
+            throw new FormatException($"\"{Address}\" is not host:port");
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(RetryAfterFailure);
-        IPAddress[] addresses = IPAddress.TryParse(host, out var literal)
-            ? [literal]
+        IPAddress[] addresses = host.Length == 0 ? [IPAddress.Loopback]
+            : IPAddress.TryParse(host, out var literal) ? [literal]
             : await Dns.GetHostAddressesAsync(host, timeout.Token).ConfigureAwait(false);
         if (addresses.Length == 0)
         {
@@ -192,22 +228,32 @@ internal sealed partial class PushSink
         }
     }
 
-    /// <summary><c>host:port</c> or <c>[v6]:port</c>, as Go's net.Dial takes it; the validator has checked it.</summary>
-    public static (string Host, int Port) SplitAddress(string address)
+    /// <summary>
+    /// <c>host:port</c> or <c>[v6]:port</c> as Go's net.Dial takes it, with a numeric port; an empty host is this
+    /// machine. The configuration binder reports an address this refuses.
+    /// </summary>
+    public static bool TrySplitAddress(string address, out string host, out int port)
     {
+        host = "";
+        port = 0;
         int colon = address.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+        if (colon < 0 || !int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
         {
-            throw new FormatException($"\"{address}\" is not host:port");
+            return false;
         }
 
-        string host = address[..colon];
+        host = address[..colon];
         if (host.StartsWith('[') && host.EndsWith(']'))
         {
             host = host[1..^1];
         }
+        else if (host.Contains(':', StringComparison.Ordinal))
+        {
+            // An IPv6 literal needs its brackets ("::1:8125" is ambiguous), as net.Dial says "too many colons".
+            return false;
+        }
 
-        return (host, port);
+        return true;
     }
 
     private static partial class Log

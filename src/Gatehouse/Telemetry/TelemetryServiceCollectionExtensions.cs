@@ -63,9 +63,22 @@ internal static class TelemetryServiceCollectionExtensions
         services.TryAddSingleton(sp => new VaultReachability(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new MetricsCollector(
             sp.GetRequiredService<TimeProvider>(), scope: sp.GetRequiredService<GatehouseMetrics>().Scope));
-        services.TryAddSingleton(_ => MetricsOptions.From(config.Telemetry, Environment.MachineName));
+        services.TryAddSingleton(_ => MetricsOptions.From(config.Telemetry, HostName()));
         services.TryAddSingleton(sp => new MetricsEndpoint(sp.GetRequiredService<MetricsCollector>(), sp.GetRequiredService<MetricsOptions>()));
         services.AddMetricsPush(config);
         return services;
+    }
+
+    /// <summary>Go's os.Hostname: the whole kernel host name (Environment.MachineName stops at the first dot).</summary>
+    private static string HostName()
+    {
+        try
+        {
+            return System.Net.Dns.GetHostName();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return Environment.MachineName;
+        }
     }
 }

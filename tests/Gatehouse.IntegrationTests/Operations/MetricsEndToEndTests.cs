@@ -114,14 +114,35 @@ public sealed class MetricsEndToEndTests
     }
 
     [Fact]
-    public async Task Metrics_UnsupportedPushSinks_AreAStartupWarning()
+    public async Task Metrics_Dogstatsd_ReceivesVaultsCountersAsTaggedLines_FromTheRealHost()
     {
+        using var udp = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
         await using var h = await OpsHarness.StartVaultAsync();
         await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
-        var hcl = h.Hcl().Replace("disable_hostname = true", "disable_hostname = true\n  statsd_address = \"127.0.0.1:8125\"", StringComparison.Ordinal);
+        var hcl = h.Hcl(logLevel: "debug").Replace(
+            "disable_hostname = true",
+            $"disable_hostname = true\n  dogstatsd_addr = \"127.0.0.1:{port}\"\n  dogstatsd_tags = [\"env:test\"]",
+            StringComparison.Ordinal);
         await h.StartGatehouseAsync(hcl);
+        await h.Host.TokenStore.FirstToken.WaitAsync(OpsHarness.Hang);
+        Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
+        await h.WaitForLogAsync("proxied GET /v1/secret/db: status=200");
 
-        Assert.Contains("[WARN]", h.ConsoleLog, StringComparison.Ordinal);
-        Assert.Contains("telemetry.statsd_address = \"127.0.0.1:8125\" is not supported yet", h.ConsoleLog, StringComparison.Ordinal);
+        // The next 100 ms flush sends what was recorded: the login, the proxied request, the cache miss.
+        h.Time.Advance(TimeSpan.FromMilliseconds(100));
+        var lines = new List<string>();
+        using var hang = new CancellationTokenSource(OpsHarness.Hang);
+        while (!lines.Contains("vault.agent.proxy.success:1|c|#env:test"))
+        {
+            var packet = await udp.ReceiveAsync(hang.Token);
+            lines.AddRange(System.Text.Encoding.UTF8.GetString(packet.Buffer).Split('\n'));
+        }
+
+        Assert.Contains("vault.agent.auth.success:1|c|#env:test", lines);
+        Assert.Contains("vault.proxy.auth.success:1|c|#env:test", lines);
+        Assert.Contains("vault.agent.cache.miss:1|c|#env:test", lines);
+        Assert.Contains("vault.gatehouse.proxy.requests:1|c|#env:test,listener:0,outcome:success", lines);
+        Assert.DoesNotContain("telemetry.dogstatsd_addr", h.ConsoleLog, StringComparison.Ordinal);
     }
 }

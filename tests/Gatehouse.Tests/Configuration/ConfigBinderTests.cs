@@ -189,11 +189,53 @@ public sealed class ConfigBinderTests
         Assert.Equal(TimeSpan.FromSeconds(30), t.PrometheusRetentionTime);
         Assert.Equal("127.0.0.1:8125", t.StatsdAddress);
         Assert.Equal("127.0.0.1:8126", t.DogstatsdAddress);
-        Assert.Equal(["env:prod", "app:web"], t.DogstatsdTags);
+        Assert.Equal(["env:prod", "app:web"], t.DogstatsdTags.ToArray());
         Assert.True(t.EnableHostnameLabel);
-        Assert.Equal(["-vault.gatehouse", "+vault.gatehouse.auth"], t.PrefixFilter);
+        Assert.Equal(["-vault.gatehouse", "+vault.gatehouse.auth"], t.PrefixFilter.ToArray());
         Assert.False(t.FilterDefault);
         Assert.Equal("p", t.Other["stackdriver_project_id"]);
+    }
+
+    [Fact]
+    public void Telemetry_BadPrefixFilterRulesAndPushAddresses_AreReportedWhereTheyAre()
+    {
+        var result = FromHcl($$"""
+            telemetry {
+              prefix_filter = ["+vault.agent", "vault.gatehouse", ""]
+              statsd_address = "localhost"
+              statsite_address = "::1:8125"
+              dogstatsd_addr = "unix://"
+            }
+            {{AutoAuth}}
+            """);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(
+            [
+                "test.hcl:2:36: telemetry.prefix_filter: filter rule must begin with either '+' or '-': \"vault.gatehouse\"",
+                "test.hcl:2:55: telemetry.prefix_filter: cannot have empty filter rule in prefix_filter",
+                "test.hcl:3:20: telemetry.statsd_address: \"localhost\" is not host:port (a numeric port from 1 to 65535)",
+                "test.hcl:4:22: telemetry.statsite_address: \"::1:8125\" is not host:port (a numeric port from 1 to 65535)",
+                "test.hcl:5:20: telemetry.dogstatsd_addr: \"unix://\" names no socket path",
+            ],
+            Lines(result));
+    }
+
+    [Fact]
+    public void Telemetry_PushAddresses_GoDialForms_AndUnixForDogstatsd_AreAccepted()
+    {
+        var t = Valid(FromHcl($$"""
+            telemetry {
+              statsd_address = ":8125"
+              statsite_address = "[::1]:8125"
+              dogstatsd_addr = "unix:///var/run/datadog/dsd.socket"
+            }
+            {{AutoAuth}}
+            """)).Telemetry!;
+
+        Assert.Equal(":8125", t.StatsdAddress);
+        Assert.Equal("[::1]:8125", t.StatsiteAddress);
+        Assert.Equal("unix:///var/run/datadog/dsd.socket", t.DogstatsdAddress);
     }
 
     [Fact]

@@ -193,4 +193,26 @@ public sealed class PrometheusWriterTests
 
         Assert.Equal(4, h.Collector.Collect().Instruments.Single(i => i.Name == name).Series.Single().Value);
     }
+
+    [Fact]
+    public void Prometheus_And_VaultJson_ApplyPrefixFilter_AndTheHostLabel_AsGoMetricsDoesBeforeEverySink()
+    {
+        using var h = new MetricsTestHarness();
+        h.Meter.CreateCounter<long>("vault.agent.proxy.success").Add(1, new KeyValuePair<string, object?>("listener", "0"));
+        h.Meter.CreateCounter<long>("vault.agent.cache.hit").Add(1);
+        var options = MetricsTestHarness.Options(host: "node1") with
+        {
+            EnableHostnameLabel = true,
+            PrefixFilter = ["-vault.agent.cache"],
+        };
+
+        var snapshot = h.Collector.Collect();
+        string text = PrometheusWriter.Write(snapshot, options);
+        string json = System.Text.Encoding.UTF8.GetString(VaultJsonMetricsWriter.Write(snapshot, options));
+
+        Assert.Contains("vault_agent_proxy_success{listener=\"0\",host=\"node1\"} 1\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("cache", text, StringComparison.Ordinal);
+        Assert.Contains("\"Labels\":{\"listener\":\"0\",\"host\":\"node1\"}", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("vault.agent.cache.hit", json, StringComparison.Ordinal);
+    }
 }
