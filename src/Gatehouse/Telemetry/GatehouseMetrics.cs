@@ -65,6 +65,7 @@ internal sealed class GatehouseMetrics : IDisposable
     private Func<long>? _upstreamQueued;
     private Func<long>? _upstreamActive;
     private IReadOnlyList<PushSink> _pushSinks = [];
+    private Func<long>? _pushQueueDropped;
 
     public GatehouseMetrics(IMeterFactory? meterFactory = null)
     {
@@ -106,6 +107,7 @@ internal sealed class GatehouseMetrics : IDisposable
         _cacheNotStoredFull = _meter.CreateCounter<long>("vault.gatehouse.cache.not_stored_full", "{response}", "Cacheable answers served but not stored because max_entries or max_bytes was reached.");
         _meter.CreateObservableCounter("vault.gatehouse.metrics.push_failures", () => ObservePush(static s => s.Failures), "{send}", "Failed sends to a statsd, statsite or dogstatsd sink, by sink.");
         _meter.CreateObservableCounter("vault.gatehouse.metrics.push_dropped", () => ObservePush(static s => s.Dropped), "{packet}", "Packets not sent to a push sink (queue full, or waiting to reconnect), by sink.");
+        _meter.CreateObservableCounter("vault.gatehouse.metrics.push_queue_dropped", ObservePushQueueDropped, "{measurement}", "Measurements not sent to the push sinks because the queue between recording and the flush was full.");
         _staticRevalidations = _meter.CreateCounter<long>("vault.gatehouse.cache.static.revalidations", "{entry}", "Static-secret entries revalidated against Vault, by result (unchanged, refreshed, evicted, unavailable).");
         _staticCapabilityChecks = _meter.CreateCounter<long>("vault.gatehouse.cache.static.capability_checks", "{path}", "Static-secret read grants re-checked with sys/capabilities-self, by result (kept, revoked, invalid, expired, unavailable).");
 
@@ -248,8 +250,12 @@ internal sealed class GatehouseMetrics : IDisposable
 
     // ---- Push sinks ----
 
-    /// <summary>Where <c>vault.gatehouse.metrics.push_*</c> read each sink's failures and drops.</summary>
-    public void ObservePushSinks(IReadOnlyList<PushSink> sinks) => _pushSinks = sinks;
+    /// <summary>Where <c>vault.gatehouse.metrics.push_*</c> read each sink's failures and drops, and the pusher's queue drops.</summary>
+    public void ObservePushSinks(IReadOnlyList<PushSink> sinks, Func<long> queueDropped)
+    {
+        _pushSinks = sinks;
+        _pushQueueDropped = queueDropped;
+    }
 
     public void Dispose() => _meter.Dispose();
 
@@ -266,6 +272,9 @@ internal sealed class GatehouseMetrics : IDisposable
 
     private IEnumerable<Measurement<long>> ObserveCacheEntries() =>
         _cacheEntries is { } entries ? [new Measurement<long>(entries())] : [];
+
+    private IEnumerable<Measurement<long>> ObservePushQueueDropped() =>
+        _pushQueueDropped is { } dropped ? [new Measurement<long>(dropped())] : [];
 
     private IEnumerable<Measurement<long>> ObservePush(Func<PushSink, long> read) =>
         [.. _pushSinks.Select(s => new Measurement<long>(read(s), new KeyValuePair<string, object?>("sink", s.Name)))];

@@ -50,8 +50,9 @@ internal static class TelemetryServiceCollectionExtensions
             if (options.DogstatsdAddress is { } dogstatsd)
                 sinks.Add(new PushSink(PushProtocol.Dogstatsd, dogstatsd, time, logger));
             var metrics = sp.GetRequiredService<GatehouseMetrics>();
-            metrics.ObservePushSinks(sinks);
-            return new MetricsPusher(time, options, sp.GetRequiredService<MetricsCollector>(), sinks, metrics.Scope);
+            var pusher = new MetricsPusher(time, options, sp.GetRequiredService<MetricsCollector>(), sinks, metrics.Scope);
+            metrics.ObservePushSinks(sinks, () => pusher.Dropped);
+            return pusher;
         });
         services.AddHostedService(sp => new MetricsPushService(sp.GetRequiredService<MetricsPusher>()));
     }

@@ -144,5 +144,12 @@ public sealed class MetricsEndToEndTests
         Assert.Contains("vault.agent.cache.miss:1|c|#env:test", lines);
         Assert.Contains("vault.gatehouse.proxy.requests:1|c|#env:test,listener:0,outcome:success", lines);
         Assert.DoesNotContain("telemetry.dogstatsd_addr", h.ConsoleLog, StringComparison.Ordinal);
+
+        // The sink's own failure and drop series are there, at zero, for Prometheus.
+        using var scrape = await h.Client.GetAsync("/agent/v1/metrics?format=prometheus");
+        string text = await scrape.Content.ReadAsStringAsync();
+        Assert.Contains("vault_gatehouse_metrics_push_failures{sink=\"dogstatsd\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_metrics_push_dropped{sink=\"dogstatsd\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_metrics_push_queue_dropped 0\n", text, StringComparison.Ordinal);
     }
 }
