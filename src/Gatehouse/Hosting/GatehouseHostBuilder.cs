@@ -75,6 +75,7 @@ internal static partial class GatehouseHostBuilder
         {
             // Listening before anything records: the first login and the first request are counted.
             app.Services.GetRequiredService<MetricsCollector>();
+            app.Services.GetRequiredService<VaultReachability>();
             app.Services.GetService<MetricsPusher>();
             if (MetricsOptions.HostnameWarning(config.Telemetry) is { } hostnameWarning)
             {

@@ -62,6 +62,9 @@ internal sealed class GatehouseMetrics : IDisposable
     private Func<double?>? _tokenTtlSeconds;
     private Func<long>? _cacheEntries;
     private Func<long>? _cacheBytes;
+    private Func<long>? _cacheMaxEntries;
+    private Func<long>? _cacheMaxBytes;
+    private VaultReachability? _reachability;
     private Func<long>? _upstreamQueued;
     private Func<long>? _upstreamActive;
     private IReadOnlyList<PushSink> _pushSinks = [];
@@ -101,6 +104,10 @@ internal sealed class GatehouseMetrics : IDisposable
         _sinkWriteFailures = _meter.CreateCounter<long>("vault.gatehouse.sink.write_failures", "{write}", "Failed token sink writes (each is retried).");
         _meter.CreateObservableGauge("vault.gatehouse.cache.entries", ObserveCacheEntries, "{entry}", "Entries in the lease cache.");
         _meter.CreateObservableGauge("vault.gatehouse.cache.bytes", ObserveCacheBytes, "By", "Response bytes held by the lease cache.");
+        _meter.CreateObservableGauge("vault.gatehouse.cache.max_entries", () => Observe(_cacheMaxEntries), "{entry}", "The cache's max_entries bound.");
+        _meter.CreateObservableGauge("vault.gatehouse.cache.max_bytes", () => Observe(_cacheMaxBytes), "By", "The cache's max_bytes bound.");
+        _meter.CreateObservableGauge("vault.gatehouse.upstream.reachable", ObserveReachable, "{bool}", "1 while Vault answers; 0 from a failure to reach it (connect error, timeout) until it answers again.");
+        _meter.CreateObservableGauge("vault.gatehouse.upstream.unreachable_duration", ObserveUnreachableFor, "s", "Seconds since Vault could first not be reached, or 0 while it answers.");
         _cacheEvictions = _meter.CreateCounter<long>("vault.gatehouse.cache.evictions", "{entry}", "Entries that left the lease cache, by reason.");
         _cacheRenewals = _meter.CreateCounter<long>("vault.gatehouse.cache.renewals", "{renewal}", "Background renewals of cached tokens and leases, by result (ok, failed, refused).");
         _cacheInFlightWaits = _meter.CreateCounter<long>("vault.gatehouse.cache.inflight_waits", "{request}", "Requests that waited for an identical request already on its way to Vault.");
@@ -212,11 +219,16 @@ internal sealed class GatehouseMetrics : IDisposable
     // ---- Lease cache ----
 
     /// <summary>Where the cache gauges read their values.</summary>
-    public void ObserveCache(Func<long> entries, Func<long> bytes)
+    public void ObserveCache(Func<long> entries, Func<long> bytes, long maxEntries, long maxBytes)
     {
         _cacheEntries = entries;
         _cacheBytes = bytes;
+        _cacheMaxEntries = () => maxEntries;
+        _cacheMaxBytes = () => maxBytes;
     }
+
+    /// <summary>Where the <c>upstream.reachable</c> and <c>upstream.unreachable_duration</c> gauges read Vault's reachability.</summary>
+    public void ObserveReachability(VaultReachability reachability) => _reachability = reachability;
 
     /// <summary>An entry left the cache. <paramref name="reason"/> is one of the cache's fixed reason names.</summary>
     public void CacheEviction(string reason) => _cacheEvictions.Add(1, new KeyValuePair<string, object?>("reason", reason));
@@ -272,6 +284,14 @@ internal sealed class GatehouseMetrics : IDisposable
 
     private IEnumerable<Measurement<long>> ObserveCacheEntries() =>
         _cacheEntries is { } entries ? [new Measurement<long>(entries())] : [];
+
+    private static IEnumerable<Measurement<long>> Observe(Func<long>? read) => read is { } value ? [new Measurement<long>(value())] : [];
+
+    private IEnumerable<Measurement<long>> ObserveReachable() =>
+        _reachability is { } r ? [new Measurement<long>(r.IsReachable ? 1 : 0)] : [];
+
+    private IEnumerable<Measurement<double>> ObserveUnreachableFor() =>
+        _reachability is { } r ? [new Measurement<double>(Math.Floor(r.UnreachableFor.TotalSeconds))] : [];
 
     private IEnumerable<Measurement<long>> ObservePushQueueDropped() =>
         _pushQueueDropped is { } dropped ? [new Measurement<long>(dropped())] : [];

@@ -61,7 +61,12 @@ internal static class TelemetryServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddGatehouseMetrics();
-        services.TryAddSingleton(sp => new VaultReachability(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp =>
+        {
+            var reachability = new VaultReachability(sp.GetRequiredService<TimeProvider>());
+            sp.GetRequiredService<GatehouseMetrics>().ObserveReachability(reachability);
+            return reachability;
+        });
         services.TryAddSingleton(sp => new MetricsCollector(
             sp.GetRequiredService<TimeProvider>(), scope: sp.GetRequiredService<GatehouseMetrics>().Scope));
         services.TryAddSingleton(_ => MetricsOptions.From(config.Telemetry, HostName()));

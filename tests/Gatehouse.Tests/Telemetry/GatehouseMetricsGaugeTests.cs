@@ -1,0 +1,65 @@
+using System.Diagnostics.Metrics;
+using Gatehouse.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gatehouse.Tests.Telemetry;
+
+/// <summary>The gauges the alert rules divide and compare: the cache's bounds, and whether Vault answers.</summary>
+public sealed class GatehouseMetricsGaugeTests : IDisposable
+{
+    private readonly ServiceProvider _provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 7, 11, 0, 0, TimeSpan.Zero));
+    private readonly GatehouseMetrics _metrics;
+    private readonly MetricsCollector _collector;
+
+    public GatehouseMetricsGaugeTests()
+    {
+        var factory = _provider.GetRequiredService<IMeterFactory>();
+        _metrics = new GatehouseMetrics(factory);
+        _collector = new MetricsCollector(_time, scope: factory);
+    }
+
+    public void Dispose()
+    {
+        _collector.Dispose();
+        _metrics.Dispose();
+        _provider.Dispose();
+    }
+
+    private double? Gauge(string name) =>
+        _collector.Collect().Instruments.Single(i => i.Name == name).Series.SingleOrDefault()?.Value;
+
+    [Fact]
+    public void CacheBounds_AreGaugesBesideTheCacheSize_OnlyWithACache()
+    {
+        Assert.Null(Gauge("vault.gatehouse.cache.max_entries"));
+
+        _metrics.ObserveCache(() => 3, () => 1200, maxEntries: 1000, maxBytes: 268435456);
+
+        Assert.Equal(3, Gauge("vault.gatehouse.cache.entries"));
+        Assert.Equal(1000, Gauge("vault.gatehouse.cache.max_entries"));
+        Assert.Equal(1200, Gauge("vault.gatehouse.cache.bytes"));
+        Assert.Equal(268435456, Gauge("vault.gatehouse.cache.max_bytes"));
+    }
+
+    [Fact]
+    public void UpstreamReachable_FollowsVaultReachability_WithTheSecondsSinceTheFirstFailure()
+    {
+        var reachability = new VaultReachability(_time);
+        _metrics.ObserveReachability(reachability);
+        Assert.Equal(1, Gauge("vault.gatehouse.upstream.reachable"));
+        Assert.Equal(0, Gauge("vault.gatehouse.upstream.unreachable_duration"));
+
+        reachability.ReportFailure();
+        _time.Advance(TimeSpan.FromSeconds(90.5));
+        reachability.ReportFailure();
+
+        Assert.Equal(0, Gauge("vault.gatehouse.upstream.reachable"));
+        Assert.Equal(90, Gauge("vault.gatehouse.upstream.unreachable_duration"));
+
+        reachability.ReportSuccess();
+        Assert.Equal(1, Gauge("vault.gatehouse.upstream.reachable"));
+        Assert.Equal(0, Gauge("vault.gatehouse.upstream.unreachable_duration"));
+    }
+}
