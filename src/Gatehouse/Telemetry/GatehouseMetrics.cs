@@ -17,8 +17,8 @@ internal sealed class GatehouseMetrics : IDisposable
     /// <summary>Listener indexes above this share one label value ("other"): the label set stays bounded.</summary>
     public const int MaxListenerLabels = 32;
 
-    /// <summary>Upstream latency buckets in milliseconds.</summary>
-    public static readonly IReadOnlyList<double> UpstreamBuckets = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+    /// <summary>Upstream latency buckets in seconds (1 ms to 10 s).</summary>
+    public static readonly IReadOnlyList<double> UpstreamBuckets = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     private static readonly string[] OutcomeNames = ["success", "client_error", "error"];
 
@@ -56,6 +56,7 @@ internal sealed class GatehouseMetrics : IDisposable
     private readonly KeyValuePair<string, object?>[][] _listenerTags;
     private readonly KeyValuePair<string, object?>[][][] _requestTags;
     private readonly KeyValuePair<string, object?>[][] _outcomeTags;
+    private readonly IReadOnlyList<string?> _listenerLabels;
     private readonly KeyValuePair<string, object?>[] _renewalOk = [new("result", "ok")];
     private readonly KeyValuePair<string, object?>[] _renewalFailed = [new("result", "failed")];
 
@@ -70,7 +71,12 @@ internal sealed class GatehouseMetrics : IDisposable
     private IReadOnlyList<PushSink> _pushSinks = [];
     private Func<long>? _pushQueueDropped;
 
-    public GatehouseMetrics(IMeterFactory? meterFactory = null)
+    /// <param name="listenerLabels">
+    /// The <c>listener</c> label value of each listener, by index: its address (<c>127.0.0.1:8100</c>, or the socket
+    /// path); null for a listener that proxies nothing (metrics_only). Listeners past the list (or null) are labelled by
+    /// index, past <see cref="MaxListenerLabels"/> "other". Each named listener's error and in-flight series start at zero.
+    /// </param>
+    public GatehouseMetrics(IMeterFactory? meterFactory = null, IReadOnlyList<string?>? listenerLabels = null)
     {
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
         Scope = meterFactory;
@@ -92,7 +98,7 @@ internal sealed class GatehouseMetrics : IDisposable
         _requests = _meter.CreateCounter<long>("vault.gatehouse.proxy.requests", "{request}", "Proxied requests by listener and outcome.");
         _inFlight = _meter.CreateUpDownCounter<long>("vault.gatehouse.proxy.in_flight", "{request}", "Proxied requests being answered, by listener.");
         _upstreamDuration = _meter.CreateHistogram<double>(
-            "vault.gatehouse.upstream.duration", "ms", "Time from sending a request to Vault to its response headers.",
+            "vault.gatehouse.upstream.duration", "s", "Seconds from sending a request to Vault to its response headers.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = UpstreamBuckets });
         _upstreamRetries = _meter.CreateCounter<long>("vault.gatehouse.proxy.upstream_retries", "{attempt}", "Upstream attempts repeated after a retryable failure.");
         _meter.CreateObservableGauge("vault.gatehouse.upstream.queued", ObserveUpstreamQueued, "{request}", "Proxied requests waiting for a turn to be sent to Vault (api_proxy.max_upstream_requests are with Vault).");
@@ -122,12 +128,45 @@ internal sealed class GatehouseMetrics : IDisposable
         _requestTags = new KeyValuePair<string, object?>[MaxListenerLabels + 1][][];
         for (int i = 0; i <= MaxListenerLabels; i++)
         {
-            string name = i < MaxListenerLabels ? i.ToString(CultureInfo.InvariantCulture) : "other";
+            string name = i >= MaxListenerLabels ? "other"
+                : listenerLabels is not null && i < listenerLabels.Count && listenerLabels[i] is { } label ? label
+                : i.ToString(CultureInfo.InvariantCulture);
             _listenerTags[i] = [new("listener", name)];
             _requestTags[i] = [.. OutcomeNames.Select(o => new KeyValuePair<string, object?>[] { new("listener", name), new("outcome", o) })];
         }
 
         _outcomeTags = [.. OutcomeNames.Select(o => new KeyValuePair<string, object?>[] { new("outcome", o) })];
+        _listenerLabels = listenerLabels ?? [];
+    }
+
+    /// <summary>
+    /// Records zero on every failure series (and each proxying listener's error and in-flight series), so that they
+    /// exist from the start for rate() and alerts. Call it once a collector listens: a measurement nobody listens to
+    /// is lost. A zero only creates the series: no interval sample in the JSON document, nothing pushed.
+    /// </summary>
+    public void StartFailureSeriesAtZero()
+    {
+        var listenerLabels = _listenerLabels;
+        _agentAuthFailure.Add(0);
+        _proxyAuthFailure.Add(0);
+        _proxyClientError.Add(0);
+        _proxyError.Add(0);
+        _authRenewals.Add(0, _renewalFailed);
+        _authRelogins.Add(0);
+        _sinkWriteFailures.Add(0);
+        _upstreamShed.Add(0);
+        _upstreamRetries.Add(0);
+        _cacheNotStoredFull.Add(0);
+        for (int i = 0; i < Math.Min(listenerLabels.Count, MaxListenerLabels); i++)
+        {
+            if (listenerLabels[i] is null)
+            {
+                continue;
+            }
+
+            _requests.Add(0, _requestTags[i][(int)ProxyOutcomeKind.Error]);
+            _inFlight.Add(0, _listenerTags[i]);
+        }
     }
 
     /// <summary>The meter factory the instruments came from (null: a meter of their own); the collector listens to this scope only.</summary>
@@ -201,7 +240,7 @@ internal sealed class GatehouseMetrics : IDisposable
 
     /// <summary>One request to Vault got its response headers (or failed) after <paramref name="elapsed"/>.</summary>
     public void UpstreamResponded(TimeSpan elapsed, ProxyOutcomeKind outcome) =>
-        _upstreamDuration.Record(elapsed.TotalMilliseconds, _outcomeTags[(int)outcome]);
+        _upstreamDuration.Record(elapsed.TotalSeconds, _outcomeTags[(int)outcome]);
 
     /// <summary>A proxied request is being sent to Vault again.</summary>
     public void UpstreamRetry() => _upstreamRetries.Add(1);

@@ -348,8 +348,13 @@ internal sealed class MetricsCollector : IDisposable
 
                         break;
                     case MetricKind.Counter:
+                        // Adding zero only makes the series exist (GatehouseMetrics' failure series): no interval sample.
                         _value += value;
-                        Ingest(value, nowTicks);
+                        if (value != 0)
+                        {
+                            Ingest(value, nowTicks);
+                        }
+
                         break;
                     case MetricKind.Gauge when isUpDown:
                         _value += value;

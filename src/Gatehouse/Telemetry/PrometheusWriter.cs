@@ -5,7 +5,8 @@ namespace Gatehouse.Telemetry;
 
 /// <summary>
 /// Prometheus text exposition format 0.0.4. Names are the exported dotted names with every character Prometheus does
-/// not allow (including <c>.</c> and <c>-</c>) turned into <c>_</c>; counters keep Vault's names (no <c>_total</c>).
+/// not allow (including <c>.</c> and <c>-</c>) turned into <c>_</c>; Vault's counters keep Vault's names (no
+/// <c>_total</c>), ours follow Prometheus' naming (<see cref="NameOf"/>).
 /// <c>prefix_filter</c> and <c>enable_hostname_label</c> apply, as go-metrics applies them before every sink.
 /// </summary>
 internal static class PrometheusWriter
@@ -31,7 +32,7 @@ internal static class PrometheusWriter
                 continue;
             }
 
-            string name = SanitizeName(dotted);
+            string name = NameOf(instrument.Name, instrument.Unit, instrument.Kind, options);
             string help = string.IsNullOrEmpty(instrument.Description) ? name : instrument.Description;
             text.Append("# HELP ").Append(name).Append(' ').Append(EscapeHelp(help)).Append('\n');
             text.Append("# TYPE ").Append(name).Append(' ').Append(instrument.Kind switch
@@ -65,6 +66,35 @@ internal static class PrometheusWriter
 
         return text.ToString();
     }
+
+    /// <summary>
+    /// The Prometheus name of an instrument. Vault's names (<c>vault.agent.*</c>, <c>vault.proxy.*</c>) are kept as
+    /// Vault exports them, for compatibility. Ours (<c>vault.gatehouse.*</c>) follow Prometheus' conventions: the unit
+    /// in the name (<c>_seconds</c>, <c>_bytes</c>) and <c>_total</c> on counters.
+    /// </summary>
+    public static string NameOf(string instrumentName, string? unit, MetricKind kind, MetricsOptions options)
+    {
+        string name = SanitizeName(options.ExportName(instrumentName, kind));
+        if (!instrumentName.StartsWith(OursPrefix, StringComparison.Ordinal))
+        {
+            return name;
+        }
+
+        string unitSuffix = unit switch
+        {
+            "s" => "_seconds",
+            "By" => "_bytes",
+            _ => "",
+        };
+        if (unitSuffix.Length > 0 && !name.EndsWith(unitSuffix, StringComparison.Ordinal))
+        {
+            name += unitSuffix;
+        }
+
+        return kind == MetricKind.Counter && !name.EndsWith("_total", StringComparison.Ordinal) ? name + "_total" : name;
+    }
+
+    private const string OursPrefix = "vault.gatehouse.";
 
     private static void AppendSample(StringBuilder text, string name, IReadOnlyList<KeyValuePair<string, string>> labels, string? le, double value)
     {

@@ -60,6 +60,9 @@ internal static class TelemetryServiceCollectionExtensions
     public static IServiceCollection AddTelemetry(this IServiceCollection services, GatehouseConfig config)
     {
         services.TryAddSingleton(TimeProvider.System);
+        // Our series label listeners by address; registered before AddGatehouseMetrics, whose default this replaces.
+        string?[] listenerLabels = [.. config.Listeners.Select(l => l.Role == ListenerRole.MetricsOnly ? null : l.EffectiveAddress)];
+        services.TryAddSingleton(sp => new GatehouseMetrics(sp.GetService<IMeterFactory>(), listenerLabels));
         services.AddGatehouseMetrics();
         services.TryAddSingleton(sp =>
         {
@@ -67,8 +70,13 @@ internal static class TelemetryServiceCollectionExtensions
             sp.GetRequiredService<GatehouseMetrics>().ObserveReachability(reachability);
             return reachability;
         });
-        services.TryAddSingleton(sp => new MetricsCollector(
-            sp.GetRequiredService<TimeProvider>(), scope: sp.GetRequiredService<GatehouseMetrics>().Scope));
+        services.TryAddSingleton(sp =>
+        {
+            var metrics = sp.GetRequiredService<GatehouseMetrics>();
+            var collector = new MetricsCollector(sp.GetRequiredService<TimeProvider>(), scope: metrics.Scope);
+            metrics.StartFailureSeriesAtZero();
+            return collector;
+        });
         services.TryAddSingleton(_ => MetricsOptions.From(config.Telemetry, HostName()));
         services.TryAddSingleton(sp => new MetricsEndpoint(sp.GetRequiredService<MetricsCollector>(), sp.GetRequiredService<MetricsOptions>()));
         services.AddMetricsPush(config);

@@ -55,11 +55,11 @@ public sealed class MetricsEndToEndTests
         Assert.Equal(0, Sum(json, "vault.agent.proxy.error"));
         Assert.Equal(1, Sum(json, "vault.agent.cache.hit"));
         Assert.Equal(1, Sum(json, "vault.agent.cache.miss"));
-        Assert.Equal(2, Sum(json, "vault.gatehouse.proxy.requests", ("listener", "0"), ("outcome", "success")));
-        Assert.Equal(1, Sum(json, "vault.gatehouse.proxy.requests", ("listener", "0"), ("outcome", "client_error")));
+        Assert.Equal(2, Sum(json, "vault.gatehouse.proxy.requests", ("listener", "127.0.0.1:0"), ("outcome", "success")));
+        Assert.Equal(1, Sum(json, "vault.gatehouse.proxy.requests", ("listener", "127.0.0.1:0"), ("outcome", "client_error")));
 
         Assert.Equal(3600, Find(json, "Gauges", "vault.gatehouse.auth.token_ttl")!["Value"]!.GetValue<double>());
-        Assert.Equal(0, Find(json, "Gauges", "vault.gatehouse.proxy.in_flight", ("listener", "0"))!["Value"]!.GetValue<double>());
+        Assert.Equal(0, Find(json, "Gauges", "vault.gatehouse.proxy.in_flight", ("listener", "127.0.0.1:0"))!["Value"]!.GetValue<double>());
         Assert.True(Find(json, "Gauges", "vault.gatehouse.cache.entries")!["Value"]!.GetValue<double>() >= 1);
 
         // The hit never reached Vault: one upstream sample per outcome.
@@ -88,9 +88,16 @@ public sealed class MetricsEndToEndTests
         Assert.Contains("\nvault_agent_proxy_client_error 1\n", text, StringComparison.Ordinal);
         Assert.Contains("\nvault_agent_cache_hit{kind=\"lease\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("\nvault_agent_cache_miss 1\n", text, StringComparison.Ordinal);
-        Assert.Contains("# TYPE vault_gatehouse_upstream_duration histogram", text, StringComparison.Ordinal);
-        Assert.Contains("vault_gatehouse_proxy_requests{listener=\"0\",outcome=\"success\"}", text, StringComparison.Ordinal);
-        Assert.Contains("\nvault_gatehouse_auth_token_ttl 3600\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE vault_gatehouse_upstream_duration_seconds histogram", text, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_proxy_requests_total{listener=\"127.0.0.1:0\",outcome=\"success\"}", text, StringComparison.Ordinal);
+
+        // Failure series exist at zero before the first failure (our counters end in _total; Vault's names are Vault's).
+        Assert.Contains("\nvault_agent_proxy_error 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_agent_auth_failure 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_auth_renewals_total{result=\"failed\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_proxy_requests_total{listener=\"127.0.0.1:0\",outcome=\"error\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_upstream_shed_total 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_auth_token_ttl_seconds 3600\n", text, StringComparison.Ordinal);
 
         Assert.Equal(HttpStatusCode.OK, byAccept.StatusCode);
         Assert.Contains("vault_agent_cache_hit{kind=\"lease\"} 1", await byAccept.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -142,14 +149,14 @@ public sealed class MetricsEndToEndTests
         Assert.Contains("vault.agent.auth.success:1|c|#env:test", lines);
         Assert.Contains("vault.proxy.auth.success:1|c|#env:test", lines);
         Assert.Contains("vault.agent.cache.miss:1|c|#env:test", lines);
-        Assert.Contains("vault.gatehouse.proxy.requests:1|c|#env:test,listener:0,outcome:success", lines);
+        Assert.Contains("vault.gatehouse.proxy.requests:1|c|#env:test,listener:127.0.0.1_0,outcome:success", lines);
         Assert.DoesNotContain("telemetry.dogstatsd_addr", h.ConsoleLog, StringComparison.Ordinal);
 
         // The sink's own failure and drop series are there, at zero, for Prometheus.
         using var scrape = await h.Client.GetAsync("/agent/v1/metrics?format=prometheus");
         string text = await scrape.Content.ReadAsStringAsync();
-        Assert.Contains("vault_gatehouse_metrics_push_failures{sink=\"dogstatsd\"} 0\n", text, StringComparison.Ordinal);
-        Assert.Contains("vault_gatehouse_metrics_push_dropped{sink=\"dogstatsd\"} 0\n", text, StringComparison.Ordinal);
-        Assert.Contains("vault_gatehouse_metrics_push_queue_dropped 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_metrics_push_failures_total{sink=\"dogstatsd\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_metrics_push_dropped_total{sink=\"dogstatsd\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_metrics_push_queue_dropped_total 0\n", text, StringComparison.Ordinal);
     }
 }

@@ -68,8 +68,8 @@ public sealed partial class MonitoringPackagingTests
         Assert.NotEmpty(used);
         Assert.Empty(used.Where(name => !exported.Contains(name)).Order(StringComparer.Ordinal));
         // The dashboard shows each family the alerts watch.
-        foreach (string name in new[] { "vault_gatehouse_auth_token_ttl", "vault_gatehouse_auth_relogins", "vault_gatehouse_upstream_reachable",
-                     "vault_gatehouse_cache_max_entries", "vault_gatehouse_cache_max_bytes", "vault_gatehouse_proxy_requests" })
+        foreach (string name in new[] { "vault_gatehouse_auth_token_ttl_seconds", "vault_gatehouse_auth_relogins_total", "vault_gatehouse_upstream_reachable",
+                     "vault_gatehouse_cache_max_entries", "vault_gatehouse_cache_max_bytes", "vault_gatehouse_proxy_requests_total" })
         {
             Assert.Contains(name, dashboardText, StringComparison.Ordinal);
         }
@@ -112,11 +112,11 @@ public sealed partial class MonitoringPackagingTests
 
         var names = new HashSet<string>(StringComparer.Ordinal)
         {
-            PrometheusWriter.SanitizeName(options.ExportName(MetricsCollector.DroppedLabelSetsName, MetricKind.Counter)),
+            PrometheusWriter.NameOf(MetricsCollector.DroppedLabelSetsName, "{label_set}", MetricKind.Counter, options),
         };
         foreach (var instrument in collector.Collect().Instruments)
         {
-            string name = PrometheusWriter.SanitizeName(options.ExportName(instrument.Name, instrument.Kind));
+            string name = PrometheusWriter.NameOf(instrument.Name, instrument.Unit, instrument.Kind, options);
             if (instrument.Kind == MetricKind.Histogram)
             {
                 names.UnionWith([name + "_bucket", name + "_sum", name + "_count"]);

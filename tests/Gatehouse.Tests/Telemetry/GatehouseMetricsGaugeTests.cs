@@ -62,4 +62,37 @@ public sealed class GatehouseMetricsGaugeTests : IDisposable
         Assert.Equal(1, Gauge("vault.gatehouse.upstream.reachable"));
         Assert.Equal(0, Gauge("vault.gatehouse.upstream.unreachable_duration"));
     }
+
+    [Fact]
+    public void ListenersAreLabelledByAddress_AndFailureSeriesStartAtZero()
+    {
+        using var scope = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var ownFactory = scope.GetRequiredService<IMeterFactory>();
+        using var collector = new MetricsCollector(_time, scope: ownFactory);
+        using var metrics = new GatehouseMetrics(ownFactory, ["127.0.0.1:8100", null, "/run/gatehouse.sock"]);
+        Assert.DoesNotContain(collector.Collect().Instruments, i => i.Name == "vault.agent.proxy.error" && i.Series.Count > 0);
+        metrics.StartFailureSeriesAtZero();
+
+        var before = collector.Collect().Instruments.ToDictionary(i => i.Name);
+        Assert.Equal(
+            ["listener=/run/gatehouse.sock,outcome=error", "listener=127.0.0.1:8100,outcome=error"],
+            before["vault.gatehouse.proxy.requests"].Series.Select(Labels).Order(StringComparer.Ordinal));
+        Assert.All(before["vault.gatehouse.proxy.requests"].Series, s => Assert.Equal(0, s.Value));
+        foreach (string name in new[] { "vault.agent.auth.failure", "vault.proxy.auth.failure", "vault.agent.proxy.error", "vault.gatehouse.upstream.shed", "vault.gatehouse.auth.relogins" })
+        {
+            Assert.Equal(0, Assert.Single(before[name].Series).Value);
+            Assert.Null(Assert.Single(before[name].Series).Interval); // no sample in the JSON document's interval
+        }
+
+        metrics.RequestStarted(2);
+        metrics.RequestCompleted(2, ProxyOutcomeKind.Success, null);
+        metrics.RequestStarted(1);
+        metrics.RequestCompleted(1, ProxyOutcomeKind.Success, null);
+
+        var after = collector.Collect().Instruments.Single(i => i.Name == "vault.gatehouse.proxy.requests");
+        Assert.Contains("listener=/run/gatehouse.sock,outcome=success", after.Series.Select(Labels));
+        Assert.Contains("listener=1,outcome=success", after.Series.Select(Labels));
+    }
+
+    private static string Labels(SeriesSnapshot series) => string.Join(",", series.Labels.Select(l => $"{l.Key}={l.Value}"));
 }
