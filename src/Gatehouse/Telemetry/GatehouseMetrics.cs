@@ -121,6 +121,8 @@ internal sealed class GatehouseMetrics : IDisposable
         _meter.CreateObservableCounter("vault.gatehouse.metrics.push_failures", () => ObservePush(static s => s.Failures), "{send}", "Failed sends to a statsd, statsite or dogstatsd sink, by sink.");
         _meter.CreateObservableCounter("vault.gatehouse.metrics.push_dropped", () => ObservePush(static s => s.Dropped), "{packet}", "Packets not sent to a push sink (queue full, or waiting to reconnect), by sink.");
         _meter.CreateObservableCounter("vault.gatehouse.metrics.push_queue_dropped", ObservePushQueueDropped, "{measurement}", "Measurements not sent to the push sinks because the queue between recording and the flush was full.");
+        _meter.CreateObservableGauge(
+            "vault.gatehouse.build_info", () => BuildInfo, "{info}", "Always 1; the labels say which Gatehouse this is (version, .NET runtime).");
         _staticRevalidations = _meter.CreateCounter<long>("vault.gatehouse.cache.static.revalidations", "{entry}", "Static-secret entries revalidated against Vault, by result (unchanged, refreshed, evicted, unavailable).");
         _staticCapabilityChecks = _meter.CreateCounter<long>("vault.gatehouse.cache.static.capability_checks", "{path}", "Static-secret read grants re-checked with sys/capabilities-self, by result (kept, revoked, invalid, expired, unavailable).");
 
@@ -323,6 +325,10 @@ internal sealed class GatehouseMetrics : IDisposable
 
     private IEnumerable<Measurement<long>> ObserveCacheEntries() =>
         _cacheEntries is { } entries ? [new Measurement<long>(entries())] : [];
+
+    private static readonly Measurement<long> BuildInfo = new(
+        1, new KeyValuePair<string, object?>("version", ProductInfo.Version),
+        new KeyValuePair<string, object?>("runtime", System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription));
 
     private static IEnumerable<Measurement<long>> Observe(Func<long>? read) => read is { } value ? [new Measurement<long>(value())] : [];
 

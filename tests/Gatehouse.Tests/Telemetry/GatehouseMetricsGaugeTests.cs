@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Diagnostics.Metrics;
 using Gatehouse.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
@@ -95,4 +96,16 @@ public sealed class GatehouseMetricsGaugeTests : IDisposable
     }
 
     private static string Labels(SeriesSnapshot series) => string.Join(",", series.Labels.Select(l => $"{l.Key}={l.Value}"));
+
+    [Fact]
+    public void BuildInfo_IsOne_LabelledWithTheVersionAndRuntime_InPrometheusAsVaultGatehouseBuildInfo()
+    {
+        var series = Assert.Single(_collector.Collect().Instruments.Single(i => i.Name == "vault.gatehouse.build_info").Series);
+        Assert.Equal(1, series.Value);
+        Assert.Equal(ProductInfo.Version, series.Labels.Single(l => l.Key == "version").Value);
+        Assert.StartsWith(".NET ", series.Labels.Single(l => l.Key == "runtime").Value, StringComparison.Ordinal);
+
+        string text = PrometheusWriter.Write(_collector.Collect(), MetricsTestHarness.Options());
+        Assert.Matches($"\nvault_gatehouse_build_info{{runtime=\".NET [^\"]+\",version=\"{Regex.Escape(ProductInfo.Version)}\"}} 1\n", text);
+    }
 }
