@@ -62,6 +62,11 @@ internal sealed partial class ConfigBinder
             EnableHostnameLabel = r.Bool("enable_hostname_label") ?? false,
             PrefixFilter = [.. prefixFilter.Select(t => t.Value)],
             FilterDefault = r.Bool("filter_default"),
+            OtlpEndpoint = OtlpEndpoint(r),
+            OtlpProtocol = r.Choice<string?>(
+                "otlp_protocol", null, [("http/protobuf", "http/protobuf"), ("grpc", "grpc")],
+                text => $"otlp_protocol \"{text}\" is not http/protobuf or grpc"),
+            OtlpExportInterval = PositiveDuration(r, "otlp_export_interval"),
             Other = other,
             Position = entry.Position,
         };
@@ -93,5 +98,24 @@ internal sealed partial class ConfigBinder
         }
 
         return address;
+    }
+
+    /// <summary><c>otlp_endpoint</c>: an absolute http or https URL (the collector's base, without <c>/v1/metrics</c>).</summary>
+    private string? OtlpEndpoint(BlockReader r)
+    {
+        string? endpoint = r.String("otlp_endpoint");
+        if (string.IsNullOrEmpty(endpoint))
+            return null;
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            Error(r.Raw("otlp_endpoint")!.Position, r.Child("otlp_endpoint"), $"\"{endpoint}\" is not an http:// or https:// URL");
+        return endpoint;
+    }
+
+    private TimeSpan? PositiveDuration(BlockReader r, string key)
+    {
+        var value = r.Duration(key);
+        if (value is { } d && d <= TimeSpan.Zero)
+            Error(r.Raw(key)!.Position, r.Child(key), "must be more than 0");
+        return value;
     }
 }

@@ -374,6 +374,15 @@ internal sealed record TelemetryConfig
     /// <summary>Tags (<c>key:value</c> or <c>key</c>) added to every metric sent to <see cref="DogstatsdAddress"/>.</summary>
     public ImmutableArray<string> DogstatsdTags { get; init; } = [];
 
+    /// <summary>Gatehouse only: the OTLP collector's base URL (<c>http://otel-collector:4318</c>); null: no OTLP export.</summary>
+    public string? OtlpEndpoint { get; init; }
+
+    /// <summary>Gatehouse only: <c>http/protobuf</c> (the default) or <c>grpc</c>.</summary>
+    public string? OtlpProtocol { get; init; }
+
+    /// <summary>Gatehouse only: how often metrics are exported over OTLP. The default is 60 seconds.</summary>
+    public TimeSpan? OtlpExportInterval { get; init; }
+
     /// <summary>True: the host name is a <c>host</c> label on every metric instead of a name segment of gauges.</summary>
     public bool EnableHostnameLabel { get; init; }
 

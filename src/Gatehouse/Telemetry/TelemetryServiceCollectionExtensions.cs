@@ -80,6 +80,11 @@ internal static class TelemetryServiceCollectionExtensions
         services.TryAddSingleton(_ => MetricsOptions.From(config.Telemetry, HostName()));
         services.TryAddSingleton(sp => new MetricsEndpoint(sp.GetRequiredService<MetricsCollector>(), sp.GetRequiredService<MetricsOptions>()));
         services.AddMetricsPush(config);
+        if (config.Telemetry is { } telemetry)
+        {
+            OtlpExport.Register(services, telemetry, MetricsOptions.From(telemetry, HostName()));
+        }
+
         return services;
     }
 

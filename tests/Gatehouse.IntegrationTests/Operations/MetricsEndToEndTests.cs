@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.IntegrationTests.Operations;
 
@@ -158,5 +161,45 @@ public sealed class MetricsEndToEndTests
         Assert.Contains("vault_gatehouse_metrics_push_failures_total{sink=\"dogstatsd\"} 0\n", text, StringComparison.Ordinal);
         Assert.Contains("vault_gatehouse_metrics_push_dropped_total{sink=\"dogstatsd\"} 0\n", text, StringComparison.Ordinal);
         Assert.Contains("vault_gatehouse_metrics_push_queue_dropped_total 0\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_Otlp_ExportsOurNamesAndTheRuntimesToACollector_OverHttpProtobuf()
+    {
+        // A collector of our own: every OTLP/HTTP export it receives, as the bytes that came.
+        await using var collector = await Gatehouse.IntegrationTests.Support.TestUpstream.StartAsync();
+        var exports = System.Threading.Channels.Channel.CreateUnbounded<(string Path, string? Type, byte[] Body)>();
+        collector.Handler = async context =>
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            exports.Writer.TryWrite((context.Request.Path.Value!, context.Request.ContentType, body.ToArray()));
+            context.Response.StatusCode = 200;
+        };
+        await using var h = await OpsHarness.StartVaultAsync();
+        await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
+        var hcl = h.Hcl(logLevel: "debug").Replace(
+            "disable_hostname = true",
+            $"disable_hostname = true\n  otlp_endpoint = \"{collector.Address}\"\n  otlp_export_interval = \"1h\"\n  prefix_filter = [\"-vault.gatehouse.cache\"]",
+            StringComparison.Ordinal);
+        await h.StartGatehouseAsync(hcl);
+        await h.Host.TokenStore.FirstToken.WaitAsync(OpsHarness.Hang);
+        Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
+        await h.WaitForLogAsync("proxied GET /v1/secret/db: status=200");
+
+        // The hour-long interval never passes here: a flush sends the export now.
+        Assert.True(h.Host.Services.GetRequiredService<MeterProvider>().ForceFlush(30_000));
+        using var hang = new CancellationTokenSource(OpsHarness.Hang);
+        var (path, type, bytes) = await exports.Reader.ReadAsync(hang.Token);
+
+        // OTLP protobuf carries metric names as UTF-8 strings.
+        string body = System.Text.Encoding.UTF8.GetString(bytes);
+        Assert.Equal("/v1/metrics", path);
+        Assert.Equal("application/x-protobuf", type);
+        Assert.Contains("vault.agent.proxy.success", body, StringComparison.Ordinal);
+        Assert.Contains("vault.gatehouse.proxy.requests", body, StringComparison.Ordinal);
+        Assert.Contains("vault.gatehouse.build_info", body, StringComparison.Ordinal);
+        Assert.Contains("dotnet.process.cpu.time", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("vault.gatehouse.cache.", body, StringComparison.Ordinal);
     }
 }

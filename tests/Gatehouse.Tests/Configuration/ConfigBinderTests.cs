@@ -222,6 +222,38 @@ public sealed class ConfigBinderTests
     }
 
     [Fact]
+    public void Telemetry_OtlpKeys_BindAndAreChecked()
+    {
+        var t = Valid(FromHcl($$"""
+            telemetry {
+              otlp_endpoint = "http://otel-collector:4317"
+              otlp_protocol = "grpc"
+              otlp_export_interval = "15s"
+            }
+            {{AutoAuth}}
+            """)).Telemetry!;
+        Assert.Equal("http://otel-collector:4317", t.OtlpEndpoint);
+        Assert.Equal("grpc", t.OtlpProtocol);
+        Assert.Equal(TimeSpan.FromSeconds(15), t.OtlpExportInterval);
+
+        var bad = FromHcl($$"""
+            telemetry {
+              otlp_endpoint = "otel-collector:4317"
+              otlp_protocol = "thrift"
+              otlp_export_interval = "0s"
+            }
+            {{AutoAuth}}
+            """);
+        Assert.Equal(
+            [
+                "test.hcl:2:19: telemetry.otlp_endpoint: \"otel-collector:4317\" is not an http:// or https:// URL",
+                "test.hcl:3:19: telemetry.otlp_protocol: otlp_protocol \"thrift\" is not http/protobuf or grpc",
+                "test.hcl:4:26: telemetry.otlp_export_interval: must be more than 0",
+            ],
+            Lines(bad));
+    }
+
+    [Fact]
     public void Telemetry_PushAddresses_GoDialForms_AndUnixForDogstatsd_AreAccepted()
     {
         var t = Valid(FromHcl($$"""
