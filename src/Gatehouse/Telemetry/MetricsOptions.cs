@@ -59,6 +59,9 @@ internal sealed record MetricsOptions
 
     public const string DefaultPrefix = "vault";
 
+    /// <summary>The names of the runtime's own metrics (<see cref="MetricsCollector.RuntimeMeterName"/>).</summary>
+    public const string RuntimePrefix = "dotnet.";
+
     /// <summary>
     /// Vault's rules: with no <c>telemetry</c> stanza Prometheus is off; with one, the retention defaults to 24 hours
     /// (an explicit 0 turns it off).
@@ -174,6 +177,12 @@ internal sealed record MetricsOptions
     /// </summary>
     public string ExportName(string instrumentName, MetricKind kind, bool withHostName = true)
     {
+        // .NET's runtime metrics keep their OpenTelemetry names (dotnet.gc.collections): no prefix, no host segment.
+        if (instrumentName.StartsWith(RuntimePrefix, StringComparison.Ordinal))
+        {
+            return instrumentName;
+        }
+
         string key = instrumentName.StartsWith(DefaultPrefix + ".", StringComparison.Ordinal)
             ? instrumentName[(DefaultPrefix.Length + 1)..]
             : instrumentName;

@@ -70,12 +70,14 @@ internal static class PrometheusWriter
     /// <summary>
     /// The Prometheus name of an instrument. Vault's names (<c>vault.agent.*</c>, <c>vault.proxy.*</c>) are kept as
     /// Vault exports them, for compatibility. Ours (<c>vault.gatehouse.*</c>) follow Prometheus' conventions: the unit
-    /// in the name (<c>_seconds</c>, <c>_bytes</c>) and <c>_total</c> on counters.
+    /// in the name (<c>_seconds</c>, <c>_bytes</c>) and <c>_total</c> on counters; so do .NET's runtime metrics
+    /// (<c>dotnet_gc_collections_total</c>, <c>dotnet_process_memory_working_set_bytes</c>), as OpenTelemetry's
+    /// Prometheus exporter names them.
     /// </summary>
     public static string NameOf(string instrumentName, string? unit, MetricKind kind, MetricsOptions options)
     {
         string name = SanitizeName(options.ExportName(instrumentName, kind));
-        if (!instrumentName.StartsWith(OursPrefix, StringComparison.Ordinal))
+        if (!instrumentName.StartsWith(OursPrefix, StringComparison.Ordinal) && !instrumentName.StartsWith(MetricsOptions.RuntimePrefix, StringComparison.Ordinal))
         {
             return name;
         }

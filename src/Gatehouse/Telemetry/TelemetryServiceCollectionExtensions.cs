@@ -73,7 +73,7 @@ internal static class TelemetryServiceCollectionExtensions
         services.TryAddSingleton(sp =>
         {
             var metrics = sp.GetRequiredService<GatehouseMetrics>();
-            var collector = new MetricsCollector(sp.GetRequiredService<TimeProvider>(), scope: metrics.Scope);
+            var collector = new MetricsCollector(sp.GetRequiredService<TimeProvider>(), scope: metrics.Scope, runtimeMetrics: true);
             metrics.StartFailureSeriesAtZero();
             return collector;
         });

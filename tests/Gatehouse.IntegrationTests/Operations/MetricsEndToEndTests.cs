@@ -100,6 +100,11 @@ public sealed class MetricsEndToEndTests
         Assert.Contains("\nvault_gatehouse_auth_renewals_total{result=\"failed\"} 0\n", text, StringComparison.Ordinal);
         Assert.Contains("\nvault_gatehouse_proxy_requests_total{listener=\"127.0.0.1:0\",outcome=\"error\"} 0\n", text, StringComparison.Ordinal);
         Assert.Contains("\nvault_gatehouse_upstream_shed_total 0\n", text, StringComparison.Ordinal);
+
+        // .NET's runtime and process metrics, under OpenTelemetry's names as its Prometheus exporter writes them.
+        Assert.Contains("# TYPE dotnet_process_cpu_time_seconds_total counter\n", text, StringComparison.Ordinal);
+        Assert.Matches("\ndotnet_process_memory_working_set_bytes [1-9][0-9]*\n", text);
+        Assert.Contains("\ndotnet_gc_collections_total{gc_heap_generation=\"gen0\"} ", text, StringComparison.Ordinal);
         Assert.Contains("\nvault_gatehouse_auth_token_ttl_seconds 3600\n", text, StringComparison.Ordinal);
 
         Assert.Equal(HttpStatusCode.OK, byAccept.StatusCode);
