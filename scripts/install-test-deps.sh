@@ -10,7 +10,9 @@
 #   - Debian's golang-github-masterminds-sprig-dev and golang-gopkg-yaml.v3-dev, built offline with golang-go by
 #     tests/helm-render/build.sh (a `helm template` stand-in: Helm itself needs a newer Go than Debian's);
 # and what the Debian package test (tests/deb/run.sh) checks with:
-#   - curl (health over the unix socket) and systemd (systemd-analyze verify of the unit), when not on PATH.
+#   - curl (health over the unix socket) and systemd (systemd-analyze verify of the unit), when not on PATH;
+# and what the alert-rule tests (tests/Gatehouse.Tests/Packaging) check packaging/prometheus with:
+#   - Debian's prometheus, for promtool (`promtool check rules`, `promtool test rules`).
 # Idempotent and quiet: when everything is in place it only checks (a few milliseconds) and prints nothing.
 # `apt-get update` runs only when apt knows no candidate for a missing package (a fresh machine or container).
 # Needs root, or sudo, only when a Debian package is missing.
@@ -46,6 +48,7 @@ command -v curl >/dev/null 2>&1 || debs+=(curl)
 command -v systemd-analyze >/dev/null 2>&1 || debs+=(systemd)
 installed golang-github-masterminds-sprig-dev || debs+=(golang-github-masterminds-sprig-dev)
 installed golang-gopkg-yaml.v3-dev || debs+=(golang-gopkg-yaml.v3-dev)
+command -v promtool >/dev/null 2>&1 || debs+=(prometheus)
 
 if [ "${#debs[@]}" -gt 0 ]; then
   sudo=()

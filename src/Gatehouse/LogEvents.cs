@@ -104,10 +104,14 @@ internal static class LogEvents
     public const int ConfigReloaderListenersNeedRestart = 5005;
     public const int ConfigReloaderNothingToReload = 5006;
     public const int ConfigReloaderSettingsNotApplied = 5007;
-    public const int GatehouseHostBuilderUnsupportedTelemetrySink = 5008;
+    public const int GatehouseHostBuilderTelemetryWarning = 5008;
     public const int GatehouseHostBuilderStartupFailed = 5009;
     public const int MemoryTrimmerTrimmed = 5010;
     public const int GatehouseHostShutdownTriggered = 5050;
     public const int GatehouseHostShutdownComplete = 5051;
     public const int GatehouseHostRuntimeError = 5052;
+
+    // Telemetry/: 6000–6099
+    public const int PushSinkSendFailed = 6001;
+    public const int PushSinkSendingAgain = 6002;
 }

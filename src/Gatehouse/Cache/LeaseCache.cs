@@ -46,7 +46,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
         _metrics = metrics;
         _logger = logger;
         _tokens = tokens;
-        metrics.ObserveCache(() => index.Count, () => index.Bytes);
+        metrics.ObserveCache(() => index.Count, () => index.Bytes, index.MaxEntries, index.MaxBytes);
         index.Evicted += OnEvicted;
         renewer.Renewed += OnRenewed;
         if (tokens is not null)

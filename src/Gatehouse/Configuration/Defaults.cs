@@ -27,6 +27,9 @@ internal static class Defaults
 
     public static readonly TimeSpan PrometheusRetentionTime = TimeSpan.FromHours(24);
 
+    /// <summary>telemetry.otlp_export_interval: OpenTelemetry's default metric export interval.</summary>
+    public static readonly TimeSpan OtlpExportInterval = TimeSpan.FromSeconds(60);
+
     public static readonly TimeSpan LogRotateDuration = TimeSpan.FromHours(24);
 
     public const string LogLevel = "info";

@@ -202,6 +202,13 @@ internal static class EffectiveConfigJson
             ["statsd_address"] = t.StatsdAddress ?? "",
             ["statsite_address"] = t.StatsiteAddress ?? "",
             ["dogstatsd_addr"] = t.DogstatsdAddress ?? "",
+            ["dogstatsd_tags"] = new JsonArray([.. t.DogstatsdTags.Select(tag => (JsonNode?)JsonValue.Create(tag))]),
+            ["enable_hostname_label"] = t.EnableHostnameLabel,
+            ["prefix_filter"] = new JsonArray([.. t.PrefixFilter.Select(rule => (JsonNode?)JsonValue.Create(rule))]),
+            ["filter_default"] = t.FilterDefault ?? true,
+            ["otlp_endpoint"] = t.OtlpEndpoint ?? "",
+            ["otlp_protocol"] = t.OtlpProtocol ?? "http/protobuf",
+            ["otlp_export_interval"] = GoFormat.FormatDuration(t.OtlpExportInterval ?? Defaults.OtlpExportInterval),
         };
         foreach (var (key, value) in t.Other)
             json[key] = IsSecretKey(key) ? Redacted : value;

@@ -399,8 +399,29 @@ internal sealed record TelemetryConfig
 
     public string? DogstatsdAddress { get; init; }
 
+    /// <summary>Tags (<c>key:value</c> or <c>key</c>) added to every metric sent to <see cref="DogstatsdAddress"/>.</summary>
+    public ImmutableArray<string> DogstatsdTags { get; init; } = [];
+
+    /// <summary>Gatehouse only: the OTLP collector's base URL (<c>http://otel-collector:4318</c>); null: no OTLP export.</summary>
+    public string? OtlpEndpoint { get; init; }
+
+    /// <summary>Gatehouse only: <c>http/protobuf</c> (the default) or <c>grpc</c>.</summary>
+    public string? OtlpProtocol { get; init; }
+
+    /// <summary>Gatehouse only: how often metrics are exported over OTLP. The default is 60 seconds.</summary>
+    public TimeSpan? OtlpExportInterval { get; init; }
+
+    /// <summary>True: the host name is a <c>host</c> label on every metric instead of a name segment of gauges.</summary>
+    public bool EnableHostnameLabel { get; init; }
+
+    /// <summary>go-metrics prefix rules as written: <c>+prefix</c> allows, <c>-prefix</c> blocks; the longest match wins.</summary>
+    public ImmutableArray<string> PrefixFilter { get; init; } = [];
+
+    /// <summary>Whether a metric no <see cref="PrefixFilter"/> rule matches is sent. The default is true.</summary>
+    public bool? FilterDefault { get; init; }
+
     /// <summary>
-    /// Every other telemetry key that was set (circonus_*, stackdriver_*, dogstatsd_tags, usage_gauge_period, ...),
+    /// Every other telemetry key that was set (circonus_*, stackdriver_*, usage_gauge_period, ...),
     /// as written; lists are comma-joined. Accepted so real configs load; Gatehouse exports Prometheus only.
     /// </summary>
     public IReadOnlyDictionary<string, string> Other { get; init; } = new Dictionary<string, string>();

@@ -76,10 +76,12 @@ internal static partial class GatehouseHostBuilder
         {
             // Listening before anything records: the first login and the first request are counted.
             app.Services.GetRequiredService<MetricsCollector>();
+            app.Services.GetRequiredService<VaultReachability>();
+            app.Services.GetService<MetricsPusher>();
             var startupLogger = app.Services.GetRequiredService<ILogger<GatehouseHost>>();
-            foreach (var warning in MetricsOptions.UnsupportedSinkWarnings(config.Telemetry))
+            if (MetricsOptions.HostnameWarning(config.Telemetry) is { } hostnameWarning)
             {
-                Log.UnsupportedTelemetrySink(startupLogger, warning);
+                Log.TelemetryWarning(startupLogger, hostnameWarning);
             }
 
             // One line when a stop begins (signal, quit endpoint, exit_after_auth) and one when it has finished.
@@ -158,8 +160,8 @@ internal static partial class GatehouseHostBuilder
 
     private static partial class Log
     {
-        [LoggerMessage(LogEvents.GatehouseHostBuilderUnsupportedTelemetrySink, LogLevel.Warning, "{Warning}")]
-        public static partial void UnsupportedTelemetrySink(ILogger logger, string warning);
+        [LoggerMessage(LogEvents.GatehouseHostBuilderTelemetryWarning, LogLevel.Warning, "{Warning}")]
+        public static partial void TelemetryWarning(ILogger logger, string warning);
 
         [LoggerMessage(LogEvents.GatehouseHostBuilderStartupFailed, LogLevel.Debug, "start-up failed: {Detail}")]
         public static partial void StartupFailed(ILogger logger, string detail);

@@ -17,8 +17,8 @@ internal sealed class GatehouseMetrics : IDisposable
     /// <summary>Listener indexes above this share one label value ("other"): the label set stays bounded.</summary>
     public const int MaxListenerLabels = 32;
 
-    /// <summary>Upstream latency buckets in milliseconds.</summary>
-    public static readonly IReadOnlyList<double> UpstreamBuckets = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+    /// <summary>Upstream latency buckets in seconds (1 ms to 10 s).</summary>
+    public static readonly IReadOnlyList<double> UpstreamBuckets = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     private static readonly string[] OutcomeNames = ["success", "client_error", "error"];
 
@@ -56,16 +56,27 @@ internal sealed class GatehouseMetrics : IDisposable
     private readonly KeyValuePair<string, object?>[][] _listenerTags;
     private readonly KeyValuePair<string, object?>[][][] _requestTags;
     private readonly KeyValuePair<string, object?>[][] _outcomeTags;
+    private readonly IReadOnlyList<string?> _listenerLabels;
     private readonly KeyValuePair<string, object?>[] _renewalOk = [new("result", "ok")];
     private readonly KeyValuePair<string, object?>[] _renewalFailed = [new("result", "failed")];
 
     private Func<double?>? _tokenTtlSeconds;
     private Func<long>? _cacheEntries;
     private Func<long>? _cacheBytes;
+    private Func<long>? _cacheMaxEntries;
+    private Func<long>? _cacheMaxBytes;
+    private VaultReachability? _reachability;
     private Func<long>? _upstreamQueued;
     private Func<long>? _upstreamActive;
+    private IReadOnlyList<PushSink> _pushSinks = [];
+    private Func<long>? _pushQueueDropped;
 
-    public GatehouseMetrics(IMeterFactory? meterFactory = null)
+    /// <param name="listenerLabels">
+    /// The <c>listener</c> label value of each listener, by index: its address (<c>127.0.0.1:8100</c>, or the socket
+    /// path); null for a listener that proxies nothing (metrics_only). Listeners past the list (or null) are labelled by
+    /// index, past <see cref="MaxListenerLabels"/> "other". Each named listener's error and in-flight series start at zero.
+    /// </param>
+    public GatehouseMetrics(IMeterFactory? meterFactory = null, IReadOnlyList<string?>? listenerLabels = null)
     {
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
         Scope = meterFactory;
@@ -87,7 +98,7 @@ internal sealed class GatehouseMetrics : IDisposable
         _requests = _meter.CreateCounter<long>("vault.gatehouse.proxy.requests", "{request}", "Proxied requests by listener and outcome.");
         _inFlight = _meter.CreateUpDownCounter<long>("vault.gatehouse.proxy.in_flight", "{request}", "Proxied requests being answered, by listener.");
         _upstreamDuration = _meter.CreateHistogram<double>(
-            "vault.gatehouse.upstream.duration", "ms", "Time from sending a request to Vault to its response headers.",
+            "vault.gatehouse.upstream.duration", "s", "Seconds from sending a request to Vault to its response headers.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = UpstreamBuckets });
         _upstreamRetries = _meter.CreateCounter<long>("vault.gatehouse.proxy.upstream_retries", "{attempt}", "Upstream attempts repeated after a retryable failure.");
         _meter.CreateObservableGauge("vault.gatehouse.upstream.queued", ObserveUpstreamQueued, "{request}", "Proxied requests waiting for a turn to be sent to Vault (api_proxy.max_upstream_requests are with Vault).");
@@ -99,10 +110,19 @@ internal sealed class GatehouseMetrics : IDisposable
         _sinkWriteFailures = _meter.CreateCounter<long>("vault.gatehouse.sink.write_failures", "{write}", "Failed token sink writes (each is retried).");
         _meter.CreateObservableGauge("vault.gatehouse.cache.entries", ObserveCacheEntries, "{entry}", "Entries in the lease cache.");
         _meter.CreateObservableGauge("vault.gatehouse.cache.bytes", ObserveCacheBytes, "By", "Response bytes held by the lease cache.");
+        _meter.CreateObservableGauge("vault.gatehouse.cache.max_entries", () => Observe(_cacheMaxEntries), "{entry}", "The cache's max_entries bound.");
+        _meter.CreateObservableGauge("vault.gatehouse.cache.max_bytes", () => Observe(_cacheMaxBytes), "By", "The cache's max_bytes bound.");
+        _meter.CreateObservableGauge("vault.gatehouse.upstream.reachable", ObserveReachable, "{bool}", "1 while Vault answers; 0 from a failure to reach it (connect error, timeout) until it answers again.");
+        _meter.CreateObservableGauge("vault.gatehouse.upstream.unreachable_duration", ObserveUnreachableFor, "s", "Seconds since Vault could first not be reached, or 0 while it answers.");
         _cacheEvictions = _meter.CreateCounter<long>("vault.gatehouse.cache.evictions", "{entry}", "Entries that left the lease cache, by reason.");
         _cacheRenewals = _meter.CreateCounter<long>("vault.gatehouse.cache.renewals", "{renewal}", "Background renewals of cached tokens and leases, by result (ok, failed, refused).");
         _cacheInFlightWaits = _meter.CreateCounter<long>("vault.gatehouse.cache.inflight_waits", "{request}", "Requests that waited for an identical request already on its way to Vault.");
         _cacheNotStoredFull = _meter.CreateCounter<long>("vault.gatehouse.cache.not_stored_full", "{response}", "Cacheable answers served but not stored because max_entries or max_bytes was reached.");
+        _meter.CreateObservableCounter("vault.gatehouse.metrics.push_failures", () => ObservePush(static s => s.Failures), "{send}", "Failed sends to a statsd, statsite or dogstatsd sink, by sink.");
+        _meter.CreateObservableCounter("vault.gatehouse.metrics.push_dropped", () => ObservePush(static s => s.Dropped), "{packet}", "Packets not sent to a push sink (queue full, or waiting to reconnect), by sink.");
+        _meter.CreateObservableCounter("vault.gatehouse.metrics.push_queue_dropped", ObservePushQueueDropped, "{measurement}", "Measurements not sent to the push sinks because the queue between recording and the flush was full.");
+        _meter.CreateObservableGauge(
+            "vault.gatehouse.build_info", () => BuildInfo, "{info}", "Always 1; the labels say which Gatehouse this is (version, .NET runtime).");
         _staticRevalidations = _meter.CreateCounter<long>("vault.gatehouse.cache.static.revalidations", "{entry}", "Static-secret entries revalidated against Vault, by result (unchanged, refreshed, evicted, unavailable).");
         _staticCapabilityChecks = _meter.CreateCounter<long>("vault.gatehouse.cache.static.capability_checks", "{path}", "Static-secret read grants re-checked with sys/capabilities-self, by result (kept, revoked, invalid, expired, unavailable).");
 
@@ -110,12 +130,45 @@ internal sealed class GatehouseMetrics : IDisposable
         _requestTags = new KeyValuePair<string, object?>[MaxListenerLabels + 1][][];
         for (int i = 0; i <= MaxListenerLabels; i++)
         {
-            string name = i < MaxListenerLabels ? i.ToString(CultureInfo.InvariantCulture) : "other";
+            string name = i >= MaxListenerLabels ? "other"
+                : listenerLabels is not null && i < listenerLabels.Count && listenerLabels[i] is { } label ? label
+                : i.ToString(CultureInfo.InvariantCulture);
             _listenerTags[i] = [new("listener", name)];
             _requestTags[i] = [.. OutcomeNames.Select(o => new KeyValuePair<string, object?>[] { new("listener", name), new("outcome", o) })];
         }
 
         _outcomeTags = [.. OutcomeNames.Select(o => new KeyValuePair<string, object?>[] { new("outcome", o) })];
+        _listenerLabels = listenerLabels ?? [];
+    }
+
+    /// <summary>
+    /// Records zero on every failure series (and each proxying listener's error and in-flight series), so that they
+    /// exist from the start for rate() and alerts. Call it once a collector listens: a measurement nobody listens to
+    /// is lost. A zero only creates the series: no interval sample in the JSON document, nothing pushed.
+    /// </summary>
+    public void StartFailureSeriesAtZero()
+    {
+        var listenerLabels = _listenerLabels;
+        _agentAuthFailure.Add(0);
+        _proxyAuthFailure.Add(0);
+        _proxyClientError.Add(0);
+        _proxyError.Add(0);
+        _authRenewals.Add(0, _renewalFailed);
+        _authRelogins.Add(0);
+        _sinkWriteFailures.Add(0);
+        _upstreamShed.Add(0);
+        _upstreamRetries.Add(0);
+        _cacheNotStoredFull.Add(0);
+        for (int i = 0; i < Math.Min(listenerLabels.Count, MaxListenerLabels); i++)
+        {
+            if (listenerLabels[i] is null)
+            {
+                continue;
+            }
+
+            _requests.Add(0, _requestTags[i][(int)ProxyOutcomeKind.Error]);
+            _inFlight.Add(0, _listenerTags[i]);
+        }
     }
 
     /// <summary>The meter factory the instruments came from (null: a meter of their own); the collector listens to this scope only.</summary>
@@ -189,7 +242,7 @@ internal sealed class GatehouseMetrics : IDisposable
 
     /// <summary>One request to Vault got its response headers (or failed) after <paramref name="elapsed"/>.</summary>
     public void UpstreamResponded(TimeSpan elapsed, ProxyOutcomeKind outcome) =>
-        _upstreamDuration.Record(elapsed.TotalMilliseconds, _outcomeTags[(int)outcome]);
+        _upstreamDuration.Record(elapsed.TotalSeconds, _outcomeTags[(int)outcome]);
 
     /// <summary>A proxied request is being sent to Vault again.</summary>
     public void UpstreamRetry() => _upstreamRetries.Add(1);
@@ -207,11 +260,16 @@ internal sealed class GatehouseMetrics : IDisposable
     // ---- Lease cache ----
 
     /// <summary>Where the cache gauges read their values.</summary>
-    public void ObserveCache(Func<long> entries, Func<long> bytes)
+    public void ObserveCache(Func<long> entries, Func<long> bytes, long maxEntries, long maxBytes)
     {
         _cacheEntries = entries;
         _cacheBytes = bytes;
+        _cacheMaxEntries = () => maxEntries;
+        _cacheMaxBytes = () => maxBytes;
     }
+
+    /// <summary>Where the <c>upstream.reachable</c> and <c>upstream.unreachable_duration</c> gauges read Vault's reachability.</summary>
+    public void ObserveReachability(VaultReachability reachability) => _reachability = reachability;
 
     /// <summary>An entry left the cache. <paramref name="reason"/> is one of the cache's fixed reason names.</summary>
     public void CacheEviction(string reason) => _cacheEvictions.Add(1, new KeyValuePair<string, object?>("reason", reason));
@@ -243,6 +301,15 @@ internal sealed class GatehouseMetrics : IDisposable
         }
     }
 
+    // ---- Push sinks ----
+
+    /// <summary>Where <c>vault.gatehouse.metrics.push_*</c> read each sink's failures and drops, and the pusher's queue drops.</summary>
+    public void ObservePushSinks(IReadOnlyList<PushSink> sinks, Func<long> queueDropped)
+    {
+        _pushSinks = sinks;
+        _pushQueueDropped = queueDropped;
+    }
+
     public void Dispose() => _meter.Dispose();
 
     private static int ListenerSlot(int listener) => (uint)listener < MaxListenerLabels ? listener : MaxListenerLabels;
@@ -258,6 +325,24 @@ internal sealed class GatehouseMetrics : IDisposable
 
     private IEnumerable<Measurement<long>> ObserveCacheEntries() =>
         _cacheEntries is { } entries ? [new Measurement<long>(entries())] : [];
+
+    private static readonly Measurement<long> BuildInfo = new(
+        1, new KeyValuePair<string, object?>("version", ProductInfo.Version),
+        new KeyValuePair<string, object?>("runtime", System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription));
+
+    private static IEnumerable<Measurement<long>> Observe(Func<long>? read) => read is { } value ? [new Measurement<long>(value())] : [];
+
+    private IEnumerable<Measurement<long>> ObserveReachable() =>
+        _reachability is { } r ? [new Measurement<long>(r.IsReachable ? 1 : 0)] : [];
+
+    private IEnumerable<Measurement<double>> ObserveUnreachableFor() =>
+        _reachability is { } r ? [new Measurement<double>(Math.Floor(r.UnreachableFor.TotalSeconds))] : [];
+
+    private IEnumerable<Measurement<long>> ObservePushQueueDropped() =>
+        _pushQueueDropped is { } dropped ? [new Measurement<long>(dropped())] : [];
+
+    private IEnumerable<Measurement<long>> ObservePush(Func<PushSink, long> read) =>
+        [.. _pushSinks.Select(s => new Measurement<long>(read(s), new KeyValuePair<string, object?>("sink", s.Name)))];
 
     private IEnumerable<Measurement<long>> ObserveCacheBytes() =>
         _cacheBytes is { } bytes ? [new Measurement<long>(bytes())] : [];

@@ -48,14 +48,24 @@ internal sealed class MetricsCollector : IDisposable
     private readonly InstrumentState _dropped;
     private readonly Lock _observeLock = new();
     private readonly object? _scope;
+    private readonly bool _runtimeMetrics;
+
+    /// <summary>The runtime's own meter (GC, heap, thread pool, exceptions, CPU time, working set).</summary>
+    public const string RuntimeMeterName = "System.Runtime";
 
     /// <param name="scope">
     /// When set, only meters of this scope (the <see cref="IMeterFactory"/> that created them) are exported: several
     /// hosts in one process (tests) then never see each other's measurements.
     /// </param>
+    /// <param name="runtimeMetrics">
+    /// Also export .NET's runtime and process metrics (the process-wide <see cref="RuntimeMeterName"/> meter, names
+    /// starting with <c>dotnet.</c>): the daemon sets it; tests that compare whole outputs leave it off.
+    /// </param>
     public MetricsCollector(
-        TimeProvider time, string meterName = GatehouseMetrics.MeterName, int maxSeriesPerInstrument = DefaultMaxSeriesPerInstrument, object? scope = null)
+        TimeProvider time, string meterName = GatehouseMetrics.MeterName, int maxSeriesPerInstrument = DefaultMaxSeriesPerInstrument, object? scope = null,
+        bool runtimeMetrics = false)
     {
+        _runtimeMetrics = runtimeMetrics;
         _scope = scope;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSeriesPerInstrument);
         _time = time;
@@ -119,8 +129,10 @@ internal sealed class MetricsCollector : IDisposable
 
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
-        if (!string.Equals(instrument.Meter.Name, _meterName, StringComparison.Ordinal)
-            || (_scope is not null && !ReferenceEquals(instrument.Meter.Scope, _scope)))
+        bool ours = string.Equals(instrument.Meter.Name, _meterName, StringComparison.Ordinal)
+            && (_scope is null || ReferenceEquals(instrument.Meter.Scope, _scope));
+        bool runtime = _runtimeMetrics && string.Equals(instrument.Meter.Name, RuntimeMeterName, StringComparison.Ordinal);
+        if (!ours && !runtime)
         {
             return;
         }
@@ -348,8 +360,13 @@ internal sealed class MetricsCollector : IDisposable
 
                         break;
                     case MetricKind.Counter:
+                        // Adding zero only makes the series exist (GatehouseMetrics' failure series): no interval sample.
                         _value += value;
-                        Ingest(value, nowTicks);
+                        if (value != 0)
+                        {
+                            Ingest(value, nowTicks);
+                        }
+
                         break;
                     case MetricKind.Gauge when isUpDown:
                         _value += value;

@@ -5,7 +5,9 @@ namespace Gatehouse.Telemetry;
 
 /// <summary>
 /// Prometheus text exposition format 0.0.4. Names are the exported dotted names with every character Prometheus does
-/// not allow (including <c>.</c> and <c>-</c>) turned into <c>_</c>; counters keep Vault's names (no <c>_total</c>).
+/// not allow (including <c>.</c> and <c>-</c>) turned into <c>_</c>; Vault's counters keep Vault's names (no
+/// <c>_total</c>), ours follow Prometheus' naming (<see cref="NameOf"/>).
+/// <c>prefix_filter</c> and <c>enable_hostname_label</c> apply, as go-metrics applies them before every sink.
 /// </summary>
 internal static class PrometheusWriter
 {
@@ -24,7 +26,13 @@ internal static class PrometheusWriter
                 continue;
             }
 
-            string name = SanitizeName(options.ExportName(instrument.Name, instrument.Kind));
+            string dotted = options.ExportName(instrument.Name, instrument.Kind);
+            if (!options.Allows(dotted))
+            {
+                continue;
+            }
+
+            string name = NameOf(instrument.Name, instrument.Unit, instrument.Kind, options);
             string help = string.IsNullOrEmpty(instrument.Description) ? name : instrument.Description;
             text.Append("# HELP ").Append(name).Append(' ').Append(EscapeHelp(help)).Append('\n');
             text.Append("# TYPE ").Append(name).Append(' ').Append(instrument.Kind switch
@@ -36,9 +44,10 @@ internal static class PrometheusWriter
 
             foreach (var s in series)
             {
+                var labels = options.WithHostLabel(s.Labels);
                 if (instrument.Kind != MetricKind.Histogram)
                 {
-                    AppendSample(text, name, s.Labels, null, s.Value);
+                    AppendSample(text, name, labels, null, s.Value);
                     continue;
                 }
 
@@ -47,16 +56,47 @@ internal static class PrometheusWriter
                 {
                     cumulative += s.BucketCounts[i];
                     string le = i < instrument.Bounds!.Count ? FormatNumber(instrument.Bounds[i]) : "+Inf";
-                    AppendSample(text, name + "_bucket", s.Labels, le, cumulative);
+                    AppendSample(text, name + "_bucket", labels, le, cumulative);
                 }
 
-                AppendSample(text, name + "_sum", s.Labels, null, s.Sum);
-                AppendSample(text, name + "_count", s.Labels, null, s.Count);
+                AppendSample(text, name + "_sum", labels, null, s.Sum);
+                AppendSample(text, name + "_count", labels, null, s.Count);
             }
         }
 
         return text.ToString();
     }
+
+    /// <summary>
+    /// The Prometheus name of an instrument. Vault's names (<c>vault.agent.*</c>, <c>vault.proxy.*</c>) are kept as
+    /// Vault exports them, for compatibility. Ours (<c>vault.gatehouse.*</c>) follow Prometheus' conventions: the unit
+    /// in the name (<c>_seconds</c>, <c>_bytes</c>) and <c>_total</c> on counters; so do .NET's runtime metrics
+    /// (<c>dotnet_gc_collections_total</c>, <c>dotnet_process_memory_working_set_bytes</c>), as OpenTelemetry's
+    /// Prometheus exporter names them.
+    /// </summary>
+    public static string NameOf(string instrumentName, string? unit, MetricKind kind, MetricsOptions options)
+    {
+        string name = SanitizeName(options.ExportName(instrumentName, kind));
+        if (!instrumentName.StartsWith(OursPrefix, StringComparison.Ordinal) && !instrumentName.StartsWith(MetricsOptions.RuntimePrefix, StringComparison.Ordinal))
+        {
+            return name;
+        }
+
+        string unitSuffix = unit switch
+        {
+            "s" => "_seconds",
+            "By" => "_bytes",
+            _ => "",
+        };
+        if (unitSuffix.Length > 0 && !name.EndsWith(unitSuffix, StringComparison.Ordinal))
+        {
+            name += unitSuffix;
+        }
+
+        return kind == MetricKind.Counter && !name.EndsWith("_total", StringComparison.Ordinal) ? name + "_total" : name;
+    }
+
+    private const string OursPrefix = "vault.gatehouse.";
 
     private static void AppendSample(StringBuilder text, string name, IReadOnlyList<KeyValuePair<string, string>> labels, string? le, double value)
     {

@@ -28,7 +28,7 @@ internal static class VaultJsonMetricsWriter
                 json.WriteStartObject();
                 json.WriteString("Name", name);
                 WriteNumber(json, "Value", (float)series.Value);
-                WriteLabels(json, series.Labels);
+                WriteLabels(json, options.WithHostLabel(series.Labels));
                 json.WriteEndObject();
             }
 
@@ -38,8 +38,8 @@ internal static class VaultJsonMetricsWriter
             json.WriteStartArray("Points");
             json.WriteEndArray();
 
-            WriteSampled(json, "Counters", Entries(snapshot, options, MetricKind.Counter));
-            WriteSampled(json, "Samples", Entries(snapshot, options, MetricKind.Histogram));
+            WriteSampled(json, "Counters", Entries(snapshot, options, MetricKind.Counter), options);
+            WriteSampled(json, "Samples", Entries(snapshot, options, MetricKind.Histogram), options);
             json.WriteEndObject();
         }
 
@@ -57,6 +57,11 @@ internal static class VaultJsonMetricsWriter
         foreach (var instrument in snapshot.Instruments.Where(i => i.Kind == kind))
         {
             string name = options.ExportName(instrument.Name, kind);
+            if (!options.Allows(name))
+            {
+                continue;
+            }
+
             foreach (var series in instrument.Series)
             {
                 if (kind == MetricKind.Gauge || series.Interval is not null)
@@ -70,7 +75,8 @@ internal static class VaultJsonMetricsWriter
         return [.. entries.OrderBy(e => e.Item1, StringComparer.Ordinal)];
     }
 
-    private static void WriteSampled(Utf8JsonWriter json, string property, List<(string Name, InstrumentSnapshot Instrument, SeriesSnapshot Series)> entries)
+    private static void WriteSampled(
+        Utf8JsonWriter json, string property, List<(string Name, InstrumentSnapshot Instrument, SeriesSnapshot Series)> entries, MetricsOptions options)
     {
         json.WriteStartArray(property);
         foreach (var (name, _, series) in entries)
@@ -85,7 +91,7 @@ internal static class VaultJsonMetricsWriter
             WriteNumber(json, "Max", stats.Max);
             WriteNumber(json, "Mean", stats.Mean);
             WriteNumber(json, "Stddev", stats.Stddev);
-            WriteLabels(json, series.Labels);
+            WriteLabels(json, options.WithHostLabel(series.Labels));
             json.WriteEndObject();
         }
 

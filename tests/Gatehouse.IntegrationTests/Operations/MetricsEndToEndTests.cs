@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.IntegrationTests.Operations;
 
@@ -55,11 +58,11 @@ public sealed class MetricsEndToEndTests
         Assert.Equal(0, Sum(json, "vault.agent.proxy.error"));
         Assert.Equal(1, Sum(json, "vault.agent.cache.hit"));
         Assert.Equal(1, Sum(json, "vault.agent.cache.miss"));
-        Assert.Equal(2, Sum(json, "vault.gatehouse.proxy.requests", ("listener", "0"), ("outcome", "success")));
-        Assert.Equal(1, Sum(json, "vault.gatehouse.proxy.requests", ("listener", "0"), ("outcome", "client_error")));
+        Assert.Equal(2, Sum(json, "vault.gatehouse.proxy.requests", ("listener", "127.0.0.1:0"), ("outcome", "success")));
+        Assert.Equal(1, Sum(json, "vault.gatehouse.proxy.requests", ("listener", "127.0.0.1:0"), ("outcome", "client_error")));
 
         Assert.Equal(3600, Find(json, "Gauges", "vault.gatehouse.auth.token_ttl")!["Value"]!.GetValue<double>());
-        Assert.Equal(0, Find(json, "Gauges", "vault.gatehouse.proxy.in_flight", ("listener", "0"))!["Value"]!.GetValue<double>());
+        Assert.Equal(0, Find(json, "Gauges", "vault.gatehouse.proxy.in_flight", ("listener", "127.0.0.1:0"))!["Value"]!.GetValue<double>());
         Assert.True(Find(json, "Gauges", "vault.gatehouse.cache.entries")!["Value"]!.GetValue<double>() >= 1);
 
         // The hit never reached Vault: one upstream sample per outcome.
@@ -88,9 +91,21 @@ public sealed class MetricsEndToEndTests
         Assert.Contains("\nvault_agent_proxy_client_error 1\n", text, StringComparison.Ordinal);
         Assert.Contains("\nvault_agent_cache_hit{kind=\"lease\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("\nvault_agent_cache_miss 1\n", text, StringComparison.Ordinal);
-        Assert.Contains("# TYPE vault_gatehouse_upstream_duration histogram", text, StringComparison.Ordinal);
-        Assert.Contains("vault_gatehouse_proxy_requests{listener=\"0\",outcome=\"success\"}", text, StringComparison.Ordinal);
-        Assert.Contains("\nvault_gatehouse_auth_token_ttl 3600\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE vault_gatehouse_upstream_duration_seconds histogram", text, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_proxy_requests_total{listener=\"127.0.0.1:0\",outcome=\"success\"}", text, StringComparison.Ordinal);
+
+        // Failure series exist at zero before the first failure (our counters end in _total; Vault's names are Vault's).
+        Assert.Contains("\nvault_agent_proxy_error 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_agent_auth_failure 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_auth_renewals_total{result=\"failed\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_proxy_requests_total{listener=\"127.0.0.1:0\",outcome=\"error\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_upstream_shed_total 0\n", text, StringComparison.Ordinal);
+
+        // .NET's runtime and process metrics, under OpenTelemetry's names as its Prometheus exporter writes them.
+        Assert.Contains("# TYPE dotnet_process_cpu_time_seconds_total counter\n", text, StringComparison.Ordinal);
+        Assert.Matches("\ndotnet_process_memory_working_set_bytes [1-9][0-9]*\n", text);
+        Assert.Contains("\ndotnet_gc_collections_total{gc_heap_generation=\"gen0\"} ", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_auth_token_ttl_seconds 3600\n", text, StringComparison.Ordinal);
 
         Assert.Equal(HttpStatusCode.OK, byAccept.StatusCode);
         Assert.Contains("vault_agent_cache_hit{kind=\"lease\"} 1", await byAccept.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -114,14 +129,82 @@ public sealed class MetricsEndToEndTests
     }
 
     [Fact]
-    public async Task Metrics_UnsupportedPushSinks_AreAStartupWarning()
+    public async Task Metrics_Dogstatsd_ReceivesVaultsCountersAsTaggedLines_FromTheRealHost()
     {
+        using var udp = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
         await using var h = await OpsHarness.StartVaultAsync();
         await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
-        var hcl = h.Hcl().Replace("disable_hostname = true", "disable_hostname = true\n  statsd_address = \"127.0.0.1:8125\"", StringComparison.Ordinal);
+        var hcl = h.Hcl(logLevel: "debug").Replace(
+            "disable_hostname = true",
+            $"disable_hostname = true\n  dogstatsd_addr = \"127.0.0.1:{port}\"\n  dogstatsd_tags = [\"env:test\"]",
+            StringComparison.Ordinal);
         await h.StartGatehouseAsync(hcl);
+        await h.Host.TokenStore.FirstToken.WaitAsync(OpsHarness.Hang);
+        Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
+        await h.WaitForLogAsync("proxied GET /v1/secret/db: status=200");
 
-        Assert.Contains("[WARN]", h.ConsoleLog, StringComparison.Ordinal);
-        Assert.Contains("telemetry.statsd_address = \"127.0.0.1:8125\" is not supported yet", h.ConsoleLog, StringComparison.Ordinal);
+        // The next 100 ms flush sends what was recorded: the login, the proxied request, the cache miss.
+        h.Time.Advance(TimeSpan.FromMilliseconds(100));
+        var lines = new List<string>();
+        using var hang = new CancellationTokenSource(OpsHarness.Hang);
+        while (!lines.Contains("vault.agent.proxy.success:1|c|#env:test"))
+        {
+            var packet = await udp.ReceiveAsync(hang.Token);
+            lines.AddRange(System.Text.Encoding.UTF8.GetString(packet.Buffer).Split('\n'));
+        }
+
+        Assert.Contains("vault.agent.auth.success:1|c|#env:test", lines);
+        Assert.Contains("vault.proxy.auth.success:1|c|#env:test", lines);
+        Assert.Contains("vault.agent.cache.miss:1|c|#env:test", lines);
+        Assert.Contains("vault.gatehouse.proxy.requests:1|c|#env:test,listener:127.0.0.1_0,outcome:success", lines);
+        Assert.DoesNotContain("telemetry.dogstatsd_addr", h.ConsoleLog, StringComparison.Ordinal);
+
+        // The sink's own failure and drop series are there, at zero, for Prometheus.
+        using var scrape = await h.Client.GetAsync("/agent/v1/metrics?format=prometheus");
+        string text = await scrape.Content.ReadAsStringAsync();
+        Assert.Contains("vault_gatehouse_metrics_push_failures_total{sink=\"dogstatsd\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_metrics_push_dropped_total{sink=\"dogstatsd\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_metrics_push_queue_dropped_total 0\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_Otlp_ExportsOurNamesAndTheRuntimesToACollector_OverHttpProtobuf()
+    {
+        // A collector of our own: every OTLP/HTTP export it receives, as the bytes that came.
+        await using var collector = await Gatehouse.IntegrationTests.Support.TestUpstream.StartAsync();
+        var exports = System.Threading.Channels.Channel.CreateUnbounded<(string Path, string? Type, byte[] Body)>();
+        collector.Handler = async context =>
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            exports.Writer.TryWrite((context.Request.Path.Value!, context.Request.ContentType, body.ToArray()));
+            context.Response.StatusCode = 200;
+        };
+        await using var h = await OpsHarness.StartVaultAsync();
+        await File.WriteAllTextAsync(h.PathOf("secret_id"), h.SecretId);
+        var hcl = h.Hcl(logLevel: "debug").Replace(
+            "disable_hostname = true",
+            $"disable_hostname = true\n  otlp_endpoint = \"{collector.Address}\"\n  otlp_export_interval = \"1h\"\n  prefix_filter = [\"-vault.gatehouse.cache\"]",
+            StringComparison.Ordinal);
+        await h.StartGatehouseAsync(hcl);
+        await h.Host.TokenStore.FirstToken.WaitAsync(OpsHarness.Hang);
+        Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
+        await h.WaitForLogAsync("proxied GET /v1/secret/db: status=200");
+
+        // The hour-long interval never passes here: a flush sends the export now.
+        Assert.True(h.Host.Services.GetRequiredService<MeterProvider>().ForceFlush(30_000));
+        using var hang = new CancellationTokenSource(OpsHarness.Hang);
+        var (path, type, bytes) = await exports.Reader.ReadAsync(hang.Token);
+
+        // OTLP protobuf carries metric names as UTF-8 strings.
+        string body = System.Text.Encoding.UTF8.GetString(bytes);
+        Assert.Equal("/v1/metrics", path);
+        Assert.Equal("application/x-protobuf", type);
+        Assert.Contains("vault.agent.proxy.success", body, StringComparison.Ordinal);
+        Assert.Contains("vault.gatehouse.proxy.requests", body, StringComparison.Ordinal);
+        Assert.Contains("vault.gatehouse.build_info", body, StringComparison.Ordinal);
+        Assert.Contains("dotnet.process.cpu.time", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("vault.gatehouse.cache.", body, StringComparison.Ordinal);
     }
 }

@@ -259,6 +259,9 @@ public sealed class ConfigBinderTests
               statsd_address = "127.0.0.1:8125"
               dogstatsd_addr = "127.0.0.1:8126"
               dogstatsd_tags = ["env:prod", "app:web"]
+              enable_hostname_label = true
+              prefix_filter = ["-vault.gatehouse", "+vault.gatehouse.auth"]
+              filter_default = false
               circonus_api_token = "abc"
               stackdriver_project_id = "p"
               usage_gauge_period = "10m"
@@ -270,8 +273,85 @@ public sealed class ConfigBinderTests
         Assert.Equal(TimeSpan.FromSeconds(30), t.PrometheusRetentionTime);
         Assert.Equal("127.0.0.1:8125", t.StatsdAddress);
         Assert.Equal("127.0.0.1:8126", t.DogstatsdAddress);
-        Assert.Equal("env:prod,app:web", t.Other["dogstatsd_tags"]);
+        Assert.Equal(["env:prod", "app:web"], t.DogstatsdTags.ToArray());
+        Assert.True(t.EnableHostnameLabel);
+        Assert.Equal(["-vault.gatehouse", "+vault.gatehouse.auth"], t.PrefixFilter.ToArray());
+        Assert.False(t.FilterDefault);
         Assert.Equal("p", t.Other["stackdriver_project_id"]);
+    }
+
+    [Fact]
+    public void Telemetry_BadPrefixFilterRulesAndPushAddresses_AreReportedWhereTheyAre()
+    {
+        var result = FromHcl($$"""
+            telemetry {
+              prefix_filter = ["+vault.agent", "vault.gatehouse", ""]
+              statsd_address = "localhost"
+              statsite_address = "::1:8125"
+              dogstatsd_addr = "unix://"
+            }
+            {{AutoAuth}}
+            """);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(
+            [
+                "test.hcl:2:36: telemetry.prefix_filter: filter rule must begin with either '+' or '-': \"vault.gatehouse\"",
+                "test.hcl:2:55: telemetry.prefix_filter: cannot have empty filter rule in prefix_filter",
+                "test.hcl:3:20: telemetry.statsd_address: \"localhost\" is not host:port (a numeric port from 1 to 65535)",
+                "test.hcl:4:22: telemetry.statsite_address: \"::1:8125\" is not host:port (a numeric port from 1 to 65535)",
+                "test.hcl:5:20: telemetry.dogstatsd_addr: \"unix://\" names no socket path",
+            ],
+            Lines(result));
+    }
+
+    [Fact]
+    public void Telemetry_OtlpKeys_BindAndAreChecked()
+    {
+        var t = Valid(FromHcl($$"""
+            telemetry {
+              otlp_endpoint = "http://otel-collector:4317"
+              otlp_protocol = "grpc"
+              otlp_export_interval = "15s"
+            }
+            {{AutoAuth}}
+            """)).Telemetry!;
+        Assert.Equal("http://otel-collector:4317", t.OtlpEndpoint);
+        Assert.Equal("grpc", t.OtlpProtocol);
+        Assert.Equal(TimeSpan.FromSeconds(15), t.OtlpExportInterval);
+
+        var bad = FromHcl($$"""
+            telemetry {
+              otlp_endpoint = "otel-collector:4317"
+              otlp_protocol = "thrift"
+              otlp_export_interval = "0s"
+            }
+            {{AutoAuth}}
+            """);
+        Assert.Equal(
+            [
+                "test.hcl:2:19: telemetry.otlp_endpoint: \"otel-collector:4317\" is not an http:// or https:// URL",
+                "test.hcl:3:19: telemetry.otlp_protocol: otlp_protocol \"thrift\" is not http/protobuf or grpc",
+                "test.hcl:4:26: telemetry.otlp_export_interval: must be more than 0",
+            ],
+            Lines(bad));
+    }
+
+    [Fact]
+    public void Telemetry_PushAddresses_GoDialForms_AndUnixForDogstatsd_AreAccepted()
+    {
+        var t = Valid(FromHcl($$"""
+            telemetry {
+              statsd_address = ":8125"
+              statsite_address = "[::1]:8125"
+              dogstatsd_addr = "unix:///var/run/datadog/dsd.socket"
+            }
+            {{AutoAuth}}
+            """)).Telemetry!;
+
+        Assert.Equal(":8125", t.StatsdAddress);
+        Assert.Equal("[::1]:8125", t.StatsiteAddress);
+        Assert.Equal("unix:///var/run/datadog/dsd.socket", t.DogstatsdAddress);
     }
 
     [Fact]

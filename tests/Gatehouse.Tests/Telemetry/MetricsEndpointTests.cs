@@ -108,14 +108,41 @@ public sealed class MetricsEndpointTests
     }
 
     [Fact]
-    public void Options_PushSinks_EachGetAStartupWarning()
+    public void Options_HostnameSegment_OnlyWithTwoSinksBesidesInMemory_AsVaultDecides()
     {
-        var warnings = MetricsOptions.UnsupportedSinkWarnings(
-            new TelemetryConfig { StatsdAddress = "127.0.0.1:8125", DogstatsdAddress = "127.0.0.1:8126" });
+        const string gauge = "vault.gatehouse.cache.entries";
 
-        Assert.Equal(2, warnings.Count);
-        Assert.StartsWith("telemetry.statsd_address = \"127.0.0.1:8125\" is not supported yet", warnings[0], StringComparison.Ordinal);
-        Assert.StartsWith("telemetry.dogstatsd_addr", warnings[1], StringComparison.Ordinal);
-        Assert.Empty(MetricsOptions.UnsupportedSinkWarnings(null));
+        // Prometheus alone (the default retention), or one push sink alone: Vault turns the segment off.
+        Assert.Equal("vault.gatehouse.cache.entries", MetricsOptions.From(new TelemetryConfig(), "node1").ExportName(gauge, MetricKind.Gauge));
+        Assert.Equal("vault.gatehouse.cache.entries", MetricsOptions.From(
+            new TelemetryConfig { PrometheusRetentionTime = TimeSpan.Zero, StatsdAddress = "127.0.0.1:8125" }, "node1").ExportName(gauge, MetricKind.Gauge));
+        Assert.Null(MetricsOptions.HostnameWarning(new TelemetryConfig()));
+
+        // Prometheus and statsd (or a Stackdriver project Gatehouse does not send to): the segment, and Vault's warning.
+        var two = new TelemetryConfig { StatsdAddress = "127.0.0.1:8125" };
+        Assert.Equal("vault.node1.gatehouse.cache.entries", MetricsOptions.From(two, "node1").ExportName(gauge, MetricKind.Gauge));
+        Assert.Equal("vault.agent.proxy.success", MetricsOptions.From(two, "node1").ExportName("vault.agent.proxy.success", MetricKind.Counter));
+        Assert.Equal(2, MetricsOptions.ExternalSinkCount(new TelemetryConfig { Other = new Dictionary<string, string> { ["stackdriver_project_id"] = "p" } }));
+        Assert.StartsWith("telemetry.disable_hostname has been set to false.", MetricsOptions.HostnameWarning(two), StringComparison.Ordinal);
+
+        // disable_hostname, or enable_hostname_label (the host becomes a label), turn it off.
+        Assert.Equal("vault.gatehouse.cache.entries", MetricsOptions.From(two with { DisableHostname = true }, "node1").ExportName(gauge, MetricKind.Gauge));
+        Assert.Null(MetricsOptions.HostnameWarning(two with { DisableHostname = true }));
+        var labelled = MetricsOptions.From(two with { EnableHostnameLabel = true }, "node1");
+        Assert.Equal("vault.gatehouse.cache.entries", labelled.ExportName(gauge, MetricKind.Gauge));
+        Assert.Equal("node1", labelled.HostLabel);
+    }
+
+    [Fact]
+    public void Options_PrefixFilter_LongestPrefixDecides_BlockWinsATie_DefaultOtherwise()
+    {
+        var options = MetricsOptions.From(
+            new TelemetryConfig { PrefixFilter = ["+vault.agent.cache", "-vault.agent", "+vault.gatehouse.x", "-vault.gatehouse.x"] }, "h");
+
+        Assert.True(options.Allows("vault.agent.cache.hit"));
+        Assert.False(options.Allows("vault.agent.proxy.success"));
+        Assert.False(options.Allows("vault.gatehouse.x.y"));
+        Assert.True(options.Allows("vault.gatehouse.proxy.requests"));
+        Assert.False(MetricsOptions.From(new TelemetryConfig { FilterDefault = false }, "h").Allows("vault.gatehouse.proxy.requests"));
     }
 }

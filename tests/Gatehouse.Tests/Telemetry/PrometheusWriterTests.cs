@@ -68,8 +68,8 @@ public sealed class PrometheusWriterTests
         string withHost = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options(host: "node-1.example", disableHostname: false));
         string without = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options(host: "node-1.example"));
 
-        Assert.Contains("\nvault_node_1_example_gatehouse_token_ttl 42.5\n", withHost, StringComparison.Ordinal);
-        Assert.Contains("\nvault_gatehouse_token_ttl 42.5\n", without, StringComparison.Ordinal);
+        Assert.Contains("\nvault_node_1_example_gatehouse_token_ttl_seconds 42.5\n", withHost, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_token_ttl_seconds 42.5\n", without, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class PrometheusWriterTests
 
         string text = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options());
 
-        Assert.Contains("vault_gatehouse_requests{path=\"a\\\"b\\\\c\\nd\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_requests_total{path=\"a\\\"b\\\\c\\nd\"} 1\n", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class PrometheusWriterTests
         Assert.Equal(2, byPath.Series.Single(s => s.Labels.Count == 1 && s.Labels[0].Value == "/v1/p0").Value);
 
         string text = PrometheusWriter.Write(snapshot, MetricsTestHarness.Options());
-        Assert.Contains("vault_gatehouse_metrics_dropped_label_sets{instrument=\"vault.gatehouse.by_path\"} 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_metrics_dropped_label_sets_total{instrument=\"vault.gatehouse.by_path\"} 3\n", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public sealed class PrometheusWriterTests
 
         string text = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options());
 
-        Assert.Contains("vault_gatehouse_requests{listener=\"0\",outcome=\"ok\"} 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("vault_gatehouse_requests_total{listener=\"0\",outcome=\"ok\"} 2\n", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public sealed class PrometheusWriterTests
         total = 10;
         string text = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options());
 
-        Assert.Contains("# TYPE vault_gatehouse_cache_evictions counter\nvault_gatehouse_cache_evictions 10\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE vault_gatehouse_cache_evictions_total counter\nvault_gatehouse_cache_evictions_total 10\n", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -192,5 +192,51 @@ public sealed class PrometheusWriterTests
         h.Meter.CreateCounter<long>(name).Add(4);
 
         Assert.Equal(4, h.Collector.Collect().Instruments.Single(i => i.Name == name).Series.Single().Value);
+    }
+
+    [Fact]
+    public void Prometheus_And_VaultJson_ApplyPrefixFilter_AndTheHostLabel_AsGoMetricsDoesBeforeEverySink()
+    {
+        using var h = new MetricsTestHarness();
+        h.Meter.CreateCounter<long>("vault.agent.proxy.success").Add(1, new KeyValuePair<string, object?>("listener", "0"));
+        h.Meter.CreateCounter<long>("vault.agent.cache.hit").Add(1);
+        var options = MetricsTestHarness.Options(host: "node1") with
+        {
+            EnableHostnameLabel = true,
+            PrefixFilter = ["-vault.agent.cache"],
+        };
+
+        var snapshot = h.Collector.Collect();
+        string text = PrometheusWriter.Write(snapshot, options);
+        string json = System.Text.Encoding.UTF8.GetString(VaultJsonMetricsWriter.Write(snapshot, options));
+
+        Assert.Contains("vault_agent_proxy_success{listener=\"0\",host=\"node1\"} 1\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("cache", text, StringComparison.Ordinal);
+        Assert.Contains("\"Labels\":{\"listener\":\"0\",\"host\":\"node1\"}", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("vault.agent.cache.hit", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Prometheus_OurNamesFollowPrometheusConventions_VaultsNamesStayVaults()
+    {
+        using var h = new MetricsTestHarness();
+        h.Meter.CreateCounter<long>("vault.agent.proxy.success").Add(1);
+        h.Meter.CreateCounter<long>("vault.gatehouse.auth.relogins").Add(1);
+        h.Meter.CreateObservableCounter("vault.gatehouse.metrics.push_failures", () => 3L);
+        h.Meter.CreateHistogram<double>("vault.gatehouse.upstream.duration", "s").Record(0.02);
+        h.Meter.CreateObservableGauge("vault.gatehouse.auth.token_ttl", () => 60.0, "s");
+        h.Meter.CreateObservableGauge("vault.gatehouse.cache.max_bytes", () => 10L, "By");
+        h.Meter.CreateObservableGauge("vault.gatehouse.cache.entries", () => 1L, "{entry}");
+
+        string text = PrometheusWriter.Write(h.Collector.Collect(), MetricsTestHarness.Options());
+
+        Assert.Contains("\nvault_agent_proxy_success 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_auth_relogins_total 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE vault_gatehouse_auth_relogins_total counter\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_metrics_push_failures_total 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_upstream_duration_seconds_count 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_auth_token_ttl_seconds 60\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_cache_max_bytes 10\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nvault_gatehouse_cache_entries 1\n", text, StringComparison.Ordinal);
     }
 }
