@@ -183,7 +183,7 @@ public sealed class AutoAuthPathRulesTests
         // A refusal counts as a client error (vault.agent.proxy.client_error, and by listener), with no upstream attempt:
         // client errors minus those Vault answered are the two refusals.
         var metrics = await client.GetStringAsync(new Uri(proxy.Host.Addresses[0].Address, "/agent/v1/metrics?format=prometheus"));
-        Assert.Equal(2, Counter(metrics, "vault_agent_proxy_client_error ") - Counter(metrics, "vault_gatehouse_upstream_duration_count{outcome=\"client_error\"} "));
+        Assert.Equal(2, Counter(metrics, "vault_agent_proxy_client_error ") - Counter(metrics, "vault_gatehouse_upstream_duration_seconds_count{outcome=\"client_error\"} "));
 
         static long Counter(string text, string prefix) =>
             text.Split('\n').Where(line => line.StartsWith(prefix, StringComparison.Ordinal)).Select(line => long.Parse(line[prefix.Length..], CultureInfo.InvariantCulture)).SingleOrDefault();

@@ -40,6 +40,9 @@ internal static class LogModules
         ["Gatehouse.Cache.Static.StaticSecretCache"] = "cache.leasecache",
         ["Gatehouse.Cache.Static.KvEventSubscriber"] = "cache.static.secret.cache.updater",
 
+        // Vault's go-metrics sinks report send failures through Go's standard logger, outside any module.
+        ["Gatehouse.Telemetry.PushSink"] = "",
+
         // Vault logs the quit request, reloads and start and stop on the root logger.
         ["Gatehouse.Listeners.RequestDispatcher"] = "",
         ["Gatehouse.Hosting.ConfigReloader"] = "",
