@@ -70,6 +70,7 @@ internal sealed partial class ProxyHandler
         _metrics.RequestStarted(listener);
         var request = new ProxyRequest(context);
         var outcome = ProxyOutcomeKind.Error;
+        using var span = GatehouseTracing.Source.HasListeners() ? StartSpan(context) : null;
         try
         {
             outcome = await HandleCoreAsync(context, request, listener).ConfigureAwait(false);
@@ -77,6 +78,16 @@ internal sealed partial class ProxyHandler
         finally
         {
             _metrics.RequestCompleted(listener, outcome, request.ServedFromCache ? request.CacheKind : null);
+            if (span is not null)
+            {
+                span.SetTag("http.response.status_code", context.Response.StatusCode);
+                span.SetTag("gatehouse.cache", request.ServedFromCache ? request.CacheKind : "miss");
+                if (outcome == ProxyOutcomeKind.Error)
+                {
+                    span.SetStatus(System.Diagnostics.ActivityStatusCode.Error);
+                }
+            }
+
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 // Never the query string, headers or bodies; a token in the path (auth/token/lookup/<token>) is cut off.
@@ -86,6 +97,20 @@ internal sealed partial class ProxyHandler
                     request.UpstreamElapsed is { } elapsed ? Math.Round(elapsed.TotalMilliseconds, 1) : null);
             }
         }
+    }
+
+    /// <summary>
+    /// The request's span (<c>otlp_traces</c> only): a child of the client's W3C <c>traceparent</c> when it sent one. Its
+    /// name and tags never hold a query string or a token: the path is cut as the request log line cuts it.
+    /// </summary>
+    private static System.Diagnostics.Activity? StartSpan(HttpContext context)
+    {
+        var headers = context.Request.Headers;
+        System.Diagnostics.ActivityContext.TryParse(headers["traceparent"].ToString(), headers["tracestate"].ToString(), isRemote: true, out var parent);
+        var span = GatehouseTracing.Source.StartActivity("proxy " + context.Request.Method, System.Diagnostics.ActivityKind.Server, parent);
+        span?.SetTag("http.request.method", context.Request.Method);
+        span?.SetTag("url.path", RequestLogPath.Safe(context.Request.Path.Value));
+        return span;
     }
 
     private async Task<ProxyOutcomeKind> HandleCoreAsync(HttpContext context, ProxyRequest request, int listener)

@@ -313,6 +313,19 @@ internal sealed partial class VaultForwarder : IVaultProxier
                 proxyRequest.RequestUri = ForwardedTarget.For(httpContext, destinationPrefix);
             }
 
+            // With otlp_traces, Vault sees this request's span as the parent (the client's traceparent, copied with the
+            // other headers, is replaced); without, no span exists and the headers go on as the client sent them.
+            if (System.Diagnostics.Activity.Current is { } span && span.Source == GatehouseTracing.Source)
+            {
+                proxyRequest.Headers.Remove("traceparent");
+                proxyRequest.Headers.Remove("tracestate");
+                proxyRequest.Headers.TryAddWithoutValidation("traceparent", span.Id);
+                if (!string.IsNullOrEmpty(span.TraceStateString))
+                {
+                    proxyRequest.Headers.TryAddWithoutValidation("tracestate", span.TraceStateString);
+                }
+            }
+
             // Vault's host, never the client's: the client's Host would set the TLS name (SNI and the certificate
             // check) and an ingress's routing, and an empty one (Go clients on a unix socket) makes Vault answer 400.
             proxyRequest.Headers.Host = null;

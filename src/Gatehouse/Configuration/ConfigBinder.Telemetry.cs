@@ -67,6 +67,7 @@ internal sealed partial class ConfigBinder
                 "otlp_protocol", null, [("http/protobuf", "http/protobuf"), ("grpc", "grpc")],
                 text => $"otlp_protocol \"{text}\" is not http/protobuf or grpc"),
             OtlpExportInterval = PositiveDuration(r, "otlp_export_interval"),
+            OtlpTraces = OtlpTraces(r),
             Other = other,
             Position = entry.Position,
         };
@@ -109,6 +110,15 @@ internal sealed partial class ConfigBinder
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             Error(r.Raw("otlp_endpoint")!.Position, r.Child("otlp_endpoint"), $"\"{endpoint}\" is not an http:// or https:// URL");
         return endpoint;
+    }
+
+    /// <summary><c>otlp_traces</c>: spans go to the <c>otlp_endpoint</c> collector, so they need one.</summary>
+    private bool OtlpTraces(BlockReader r)
+    {
+        var traces = r.Bool("otlp_traces") ?? false;
+        if (traces && string.IsNullOrEmpty(r.String("otlp_endpoint")))
+            Error(r.Raw("otlp_traces")!.Position, r.Child("otlp_traces"), "otlp_traces needs otlp_endpoint, the OTLP collector the spans are sent to");
+        return traces;
     }
 
     private TimeSpan? PositiveDuration(BlockReader r, string key)

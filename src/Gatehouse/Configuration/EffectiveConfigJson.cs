@@ -208,6 +208,7 @@ internal static class EffectiveConfigJson
             ["filter_default"] = t.FilterDefault ?? true,
             ["otlp_endpoint"] = t.OtlpEndpoint ?? "",
             ["otlp_protocol"] = t.OtlpProtocol ?? "http/protobuf",
+            ["otlp_traces"] = t.OtlpTraces,
             ["otlp_export_interval"] = GoFormat.FormatDuration(t.OtlpExportInterval ?? Defaults.OtlpExportInterval),
         };
         foreach (var (key, value) in t.Other)

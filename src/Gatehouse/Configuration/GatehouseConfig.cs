@@ -411,6 +411,9 @@ internal sealed record TelemetryConfig
     /// <summary>Gatehouse only: how often metrics are exported over OTLP. The default is 60 seconds.</summary>
     public TimeSpan? OtlpExportInterval { get; init; }
 
+    /// <summary>Gatehouse only: a span per proxied request exported over OTLP, and W3C <c>traceparent</c> sent to Vault.</summary>
+    public bool OtlpTraces { get; init; }
+
     /// <summary>True: the host name is a <c>host</c> label on every metric instead of a name segment of gauges.</summary>
     public bool EnableHostnameLabel { get; init; }
 

@@ -3,6 +3,7 @@ using Gatehouse.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Gatehouse.Telemetry;
 
@@ -37,6 +38,17 @@ internal static class OtlpExport
                 reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)Math.Min(int.MaxValue, interval.TotalMilliseconds);
                 reader.TemporalityPreference = MetricReaderTemporalityPreference.Cumulative;
             }));
+        if (telemetry.OtlpTraces)
+        {
+            var traces = new Uri(grpc ? telemetry.OtlpEndpoint : telemetry.OtlpEndpoint.TrimEnd('/') + "/v1/traces");
+            services.AddOpenTelemetry().WithTracing(tracing => tracing
+                .AddSource(GatehouseTracing.SourceName)
+                .AddOtlpExporter(exporter =>
+                {
+                    exporter.Endpoint = traces;
+                    exporter.Protocol = grpc ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+                }));
+        }
     }
 
     /// <summary>Our instruments under their exported names, or dropped by <c>prefix_filter</c>; the runtime's as they are.</summary>

@@ -91,6 +91,7 @@ public sealed class ConfigValidationRuleTests
     [InlineData("static-secrets-without-auto-auth.hcl", "1:1: cache.cache_static_secrets: cache.cache_static_secrets=true requires an auto-auth block configured, to use the token to connect with Vault's event system")]
     [InlineData("static-secret-capability-refresh-too-short.hcl", "1:1: cache.static_secret_token_capability_refresh_interval: static_secret_token_capability_refresh_interval must be at least 1s (got 500ms)")]
     [InlineData("static-secret-refresh-too-short.hcl", "1:1: cache.static_secret_refresh_interval: static_secret_refresh_interval must be 0 (no polling: Vault's event stream only) or at least 1s (got 200ms)")]
+    [InlineData("otlp-traces-without-endpoint.hcl", "2:17: telemetry.otlp_traces: otlp_traces needs otlp_endpoint, the OTLP collector the spans are sent to")]
     [InlineData("no-cache-of-any-kind.hcl", "1:1: cache: to enable the cache, the cache must be configured to either cache static secrets or dynamic secrets")]
     [InlineData("auto-auth-paths-star-in-middle.hcl", "10:56: api_proxy.auto_auth_token_allow_paths: pattern \"secret/*/config\": \"*\" may only end a pattern")]
     [InlineData("auto-auth-paths-plus-star.hcl", "10:33: api_proxy.auto_auth_token_deny_paths: pattern \"secret/+*\": invalid use of wildcards ('+*' is forbidden, as in Vault policies)")]
