@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
+using Gatehouse.GoCompat;
 using Microsoft.AspNetCore.Http;
 
 namespace Gatehouse.DevVault;
@@ -81,11 +82,11 @@ internal sealed partial class VaultCore
             {
                 refusal = VaultResponse.BadRequest("did not specify eventType to subscribe to");
             }
-            else if (ctx.Request.Query["json"].ToString() is { Length: > 0 } json && !TryParseGoBool(json, out _))
+            else if (ctx.Request.Query["json"].ToString() is { Length: > 0 } json && !GoFormat.TryParseBool(json, out _))
             {
                 refusal = VaultResponse.BadRequest("invalid parameter for JSON: " + json);
             }
-            else if (!(TryParseGoBool(ctx.Request.Query["json"].ToString(), out var wantsJson) && wantsJson))
+            else if (!(GoFormat.TryParseBool(ctx.Request.Query["json"].ToString(), out var wantsJson) && wantsJson))
             {
                 // Vault sends protobuf binary frames without json=true; DevVault emulates only the JSON form.
                 refusal = VaultResponse.BadRequest("DevVault emulates only json=true event subscriptions");
@@ -298,23 +299,6 @@ internal sealed partial class VaultCore
             w.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
-    }
-
-    /// <summary>Go's <c>strconv.ParseBool</c>.</summary>
-    private static bool TryParseGoBool(string text, out bool value)
-    {
-        switch (text)
-        {
-            case "1" or "t" or "T" or "TRUE" or "true" or "True":
-                value = true;
-                return true;
-            case "0" or "f" or "F" or "FALSE" or "false" or "False":
-                value = false;
-                return true;
-            default:
-                value = false;
-                return false;
-        }
     }
 
     /// <summary>ryanuber/go-glob, which Vault's event bus uses: <c>*</c> matches any run of characters, slashes included.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gatehouse.GoCompat;
 
 namespace Gatehouse.Injector;
 
@@ -62,6 +63,10 @@ internal sealed record InjectorOptions
     ];
 
     /// <summary>Reads the flags, then the environment; null and a message when something is wrong.</summary>
+    private static readonly HashSet<string> NameSet = [.. Names];
+
+    private static readonly HashSet<string> EmptyFlags = [];
+
     public static InjectorOptions? Parse(IReadOnlyList<string> args, Func<string, string?> environment, out string error)
     {
         error = "";
@@ -72,33 +77,19 @@ internal sealed record InjectorOptions
                 values[name] = fromEnv;
         }
 
-        for (var i = 0; i < args.Count; i++)
+        var flagError = GoFlags.Parse(
+            args, EmptyFlags, NameSet,
+            (_, _) => null,
+            (name, value) =>
+            {
+                values[name] = value;
+                return null;
+            },
+            arg => $"unexpected argument \"{arg}\"");
+        if (flagError is not null)
         {
-            var arg = args[i];
-            if (!arg.StartsWith('-'))
-            {
-                error = $"unexpected argument \"{arg}\"";
-                return null;
-            }
-
-            var body = arg.TrimStart('-');
-            var eq = body.IndexOf('=', StringComparison.Ordinal);
-            var name = eq < 0 ? body : body[..eq];
-            if (!Names.Contains(name))
-            {
-                error = $"flag provided but not defined: -{name}";
-                return null;
-            }
-
-            if (eq >= 0)
-                values[name] = body[(eq + 1)..];
-            else if (i + 1 < args.Count)
-                values[name] = args[++i];
-            else
-            {
-                error = $"flag needs an argument: -{name}";
-                return null;
-            }
+            error = flagError;
+            return null;
         }
 
         var options = new InjectorOptions();

@@ -18,7 +18,7 @@ internal sealed record ConfigArguments(IReadOnlyList<string> ConfigPaths, Config
         "address", "ca-cert", "ca-path", "client-cert", "client-key", "tls-server-name", "namespace",
     };
 
-    public const string HelpRequested = "help requested";
+    public const string HelpRequested = GoFlags.HelpRequested;
 
     public const string FlagsHelp = """
         Options:
@@ -39,82 +39,46 @@ internal sealed record ConfigArguments(IReadOnlyList<string> ConfigPaths, Config
     /// <summary>Parses the arguments after the subcommand; on a usage error returns null and the message.</summary>
     public static ConfigArguments? Parse(IReadOnlyList<string> args, out string error)
     {
-        error = "";
         var paths = new List<string>();
         var o = new ConfigOverrides();
-        for (var i = 0; i < args.Count; i++)
-        {
-            var arg = args[i];
-            if (arg is "-h" or "-help" or "--help")
+        error = GoFlags.Parse(
+            args, BoolFlags, ValueFlags,
+            (name, on) =>
             {
-                error = HelpRequested;
-                return null;
-            }
-
-            if (!arg.StartsWith('-') || arg is "-" or "--")
-            {
-                error = $"unexpected argument \"{arg}\"; give config files with -config=PATH";
-                return null;
-            }
-
-            var body = arg.TrimStart('-');
-            var eq = body.IndexOf('=', StringComparison.Ordinal);
-            var name = eq >= 0 ? body[..eq] : body;
-            string? value = eq >= 0 ? body[(eq + 1)..] : null;
-            if (BoolFlags.Contains(name))
-            {
-                if (!GoFormat.TryParseBool(value ?? "true", out var on))
-                {
-                    error = $"invalid boolean value \"{value}\" for -{name}";
-                    return null;
-                }
-
                 o = name == "exit-after-auth" ? o with { ExitAfterAuth = on } : o with { TlsSkipVerify = on };
-                continue;
-            }
-
-            if (!ValueFlags.Contains(name))
-            {
-                error = $"flag provided but not defined: -{name}";
                 return null;
-            }
-
-            if (value is null)
+            },
+            (name, value) =>
             {
-                if (i + 1 >= args.Count)
+                switch (name)
                 {
-                    error = $"flag needs an argument: -{name}";
-                    return null;
+                    case "config": paths.Add(value); return null;
+                    case "log-level": o = o with { LogLevel = value }; return null;
+                    case "log-format": o = o with { LogFormat = value }; return null;
+                    case "log-file": o = o with { LogFile = value }; return null;
+                    case "address": o = o with { Address = value }; return null;
+                    case "ca-cert": o = o with { CaCert = value }; return null;
+                    case "ca-path": o = o with { CaPath = value }; return null;
+                    case "client-cert": o = o with { ClientCert = value }; return null;
+                    case "client-key": o = o with { ClientKey = value }; return null;
+                    case "tls-server-name": o = o with { TlsServerName = value }; return null;
+                    case "namespace": o = o with { Namespace = value }; return null;
+                    // Go's flag package reads ints with base prefixes (0x10, 0o17, 0b1), as GoFormat does.
+                    case "log-rotate-bytes" when GoFormat.TryParseInt(value, out var bytes): o = o with { LogRotateBytes = bytes }; return null;
+                    case "log-rotate-max-files" when GoFormat.TryParseInt(value, out var files) && files is >= int.MinValue and <= int.MaxValue:
+                        o = o with { LogRotateMaxFiles = (int)files };
+                        return null;
+                    case "log-rotate-duration" when GoFormat.TryParseDurationSecond(value, out var duration):
+                        o = o with { LogRotateDuration = duration };
+                        return null;
+                    default:
+                        return $"invalid value \"{value}\" for flag -{name}";
                 }
-
-                value = args[++i];
-            }
-
-            switch (name)
-            {
-                case "config": paths.Add(value); break;
-                case "log-level": o = o with { LogLevel = value }; break;
-                case "log-format": o = o with { LogFormat = value }; break;
-                case "log-file": o = o with { LogFile = value }; break;
-                case "address": o = o with { Address = value }; break;
-                case "ca-cert": o = o with { CaCert = value }; break;
-                case "ca-path": o = o with { CaPath = value }; break;
-                case "client-cert": o = o with { ClientCert = value }; break;
-                case "client-key": o = o with { ClientKey = value }; break;
-                case "tls-server-name": o = o with { TlsServerName = value }; break;
-                case "namespace": o = o with { Namespace = value }; break;
-                // Go's flag package reads ints with base prefixes (0x10, 0o17, 0b1), as GoFormat does.
-                case "log-rotate-bytes" when GoFormat.TryParseInt(value ?? "", out var bytes): o = o with { LogRotateBytes = bytes }; break;
-                case "log-rotate-max-files" when GoFormat.TryParseInt(value ?? "", out var files) && files is >= int.MinValue and <= int.MaxValue:
-                    o = o with { LogRotateMaxFiles = (int)files };
-                    break;
-                case "log-rotate-duration" when GoFormat.TryParseDurationSecond(value, out var duration):
-                    o = o with { LogRotateDuration = duration };
-                    break;
-                default:
-                    error = $"invalid value \"{value}\" for flag -{name}";
-                    return null;
-            }
+            },
+            arg => $"unexpected argument \"{arg}\"; give config files with -config=PATH") ?? "";
+        if (error.Length > 0)
+        {
+            return null;
         }
 
         if (paths.Count == 0)

@@ -40,6 +40,8 @@ internal static class HealthCommand
             -tls-skip-verify        Do not verify the listener's certificate.
         """;
 
+    private static readonly HashSet<string> BoolFlags = new(StringComparer.Ordinal) { "tls-skip-verify" };
+
     private static readonly HashSet<string> ValueFlags = new(StringComparer.Ordinal)
     {
         "address", "probe", "vault", "vault-grace", "timeout", "ca-cert", "client-cert", "client-key", "tls-server-name",
@@ -101,78 +103,41 @@ internal static class HealthCommand
     /// <summary>Go-flag-style parsing, as for the other commands. Null and a message on a usage error.</summary>
     internal static Arguments? Parse(IReadOnlyList<string> args, Func<string, string?> environment, out string error)
     {
-        error = "";
         string address = environment("BAO_AGENT_ADDR") is { Length: > 0 } bao ? bao
             : environment("VAULT_AGENT_ADDR") is { Length: > 0 } vault ? vault
             : DefaultAddress;
         var result = new Arguments(address, "ready", "optional", null, TimeSpan.FromSeconds(5), null, null, null, null, false);
-        for (var i = 0; i < args.Count; i++)
-        {
-            var arg = args[i];
-            if (arg is "-h" or "-help" or "--help")
+        error = GoFlags.Parse(
+            args, BoolFlags, ValueFlags,
+            (_, on) =>
             {
-                error = ConfigArguments.HelpRequested;
-                return null;
-            }
-
-            if (!arg.StartsWith('-') || arg is "-" or "--")
-            {
-                error = $"unexpected argument \"{arg}\"";
-                return null;
-            }
-
-            var body = arg.TrimStart('-');
-            var eq = body.IndexOf('=', StringComparison.Ordinal);
-            var name = eq >= 0 ? body[..eq] : body;
-            string? value = eq >= 0 ? body[(eq + 1)..] : null;
-            if (name == "tls-skip-verify")
-            {
-                if (!GoFormat.TryParseBool(value ?? "true", out var on))
-                {
-                    error = $"invalid boolean value \"{value}\" for -{name}";
-                    return null;
-                }
-
                 result = result with { TlsSkipVerify = on };
-                continue;
-            }
-
-            if (!ValueFlags.Contains(name))
-            {
-                error = $"flag provided but not defined: -{name}";
                 return null;
-            }
-
-            if (value is null)
+            },
+            (name, value) =>
             {
-                if (i + 1 >= args.Count)
+                switch (name)
                 {
-                    error = $"flag needs an argument: -{name}";
-                    return null;
+                    case "address": result = result with { Address = value }; return null;
+                    case "probe" when value is "ready" or "live": result = result with { Probe = value }; return null;
+                    case "vault" when value is "optional" or "required": result = result with { Vault = value }; return null;
+                    case "vault-grace" when GoFormat.TryParseDurationSecond(value, out var grace) && grace >= TimeSpan.Zero:
+                        result = result with { VaultGrace = value };
+                        return null;
+                    case "timeout" when GoFormat.TryParseDurationSecond(value, out var timeout) && timeout > TimeSpan.Zero:
+                        result = result with { Timeout = timeout };
+                        return null;
+                    case "ca-cert": result = result with { CaCert = value }; return null;
+                    case "client-cert": result = result with { ClientCert = value }; return null;
+                    case "client-key": result = result with { ClientKey = value }; return null;
+                    case "tls-server-name": result = result with { TlsServerName = value }; return null;
+                    default: return $"invalid value \"{value}\" for flag -{name}";
                 }
-
-                value = args[++i];
-            }
-
-            switch (name)
-            {
-                case "address": result = result with { Address = value }; break;
-                case "probe" when value is "ready" or "live": result = result with { Probe = value }; break;
-                case "vault" when value is "optional" or "required": result = result with { Vault = value }; break;
-                case "vault-grace" when GoFormat.TryParseDurationSecond(value, out var grace) && grace >= TimeSpan.Zero:
-                    result = result with { VaultGrace = value };
-                    break;
-                case "timeout" when GoFormat.TryParseDurationSecond(value, out var timeout) && timeout > TimeSpan.Zero:
-                    result = result with { Timeout = timeout };
-                    break;
-                case "ca-cert": result = result with { CaCert = value }; break;
-                case "client-cert": result = result with { ClientCert = value }; break;
-                case "client-key": result = result with { ClientKey = value }; break;
-                case "tls-server-name": result = result with { TlsServerName = value }; break;
-                default:
-                    error = $"invalid value \"{value}\" for flag -{name}";
-                    return null;
-            }
+            },
+            arg => $"unexpected argument \"{arg}\"") ?? "";
+        if (error.Length > 0)
+        {
+            return null;
         }
 
         if ((result.ClientCert is null) != (result.ClientKey is null))
