@@ -75,33 +75,6 @@ internal static class HclPeer
         return [.. lines.Select(line => JsonNode.Parse(line)!.AsObject())];
     }
 
-    private static string Build()
-    {
-        var script = Path.Combine(Directory, "build.sh");
-        var start = new ProcessStartInfo("bash", [script])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start bash");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill();
-            throw new TimeoutException("tests/hcl-peer/build.sh took more than 5 minutes");
-        }
-
-        var error = stderr.GetAwaiter().GetResult().Trim();
-        var path = stdout.GetAwaiter().GetResult().Trim();
-        return process.ExitCode switch
-        {
-            0 when File.Exists(path) => path,
-
-            // build.sh exits 3 when Go or the hcl sources are missing; its message names scripts/install-test-deps.sh.
-            3 => throw new InvalidOperationException($"{error}\nThe HCL differential tests need HashiCorp's Go HCL1 parser: run scripts/install-test-deps.sh"),
-            _ => throw new InvalidOperationException($"tests/hcl-peer/build.sh failed (exit {process.ExitCode}): {error}"),
-        };
-    }
+    private static string Build() =>
+        GoHelperBuild.Run(Path.Combine(Directory, "build.sh"), "The HCL differential tests need HashiCorp's Go HCL1 parser");
 }

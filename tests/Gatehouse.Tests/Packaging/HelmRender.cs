@@ -86,32 +86,6 @@ internal static class HelmRender
         throw new InvalidOperationException($"tests/helm-render/build.sh not found above {AppContext.BaseDirectory}");
     }
 
-    private static string Build()
-    {
-        var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot, "tests", "helm-render", "build.sh")])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start bash");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill();
-            throw new TimeoutException("tests/helm-render/build.sh took more than 5 minutes");
-        }
-
-        var error = stderr.GetAwaiter().GetResult().Trim();
-        var path = stdout.GetAwaiter().GetResult().Trim();
-        return process.ExitCode switch
-        {
-            0 when File.Exists(path) => path,
-
-            // build.sh exits 3 when Go, Sprig or yaml.v3 is missing; its message names scripts/install-test-deps.sh.
-            3 => throw new InvalidOperationException($"{error}\nThe Helm chart tests render with Go's Sprig: run scripts/install-test-deps.sh"),
-            _ => throw new InvalidOperationException($"tests/helm-render/build.sh failed (exit {process.ExitCode}): {error}"),
-        };
-    }
+    private static string Build() =>
+        GoHelperBuild.Run(Path.Combine(RepositoryRoot, "tests", "helm-render", "build.sh"), "The Helm chart tests render with Go's Sprig");
 }
