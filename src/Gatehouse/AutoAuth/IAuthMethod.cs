@@ -10,7 +10,7 @@ namespace Gatehouse.AutoAuth;
 /// </summary>
 internal interface IAuthMethod
 {
-    /// <summary>approle, token_file, jwt, kubernetes or cert.</summary>
+    /// <summary>approle, token_file, jwt, kubernetes, cert or ldap.</summary>
     string Type { get; }
 
     /// <param name="client">The auto-auth client (namespace applied, no token).</param>
@@ -18,7 +18,7 @@ internal interface IAuthMethod
 }
 
 /// <summary>
-/// A method that also works between logins (jwt's read period). The auth handler runs it beside its own loop.
+/// A method that also works between logins (jwt's and ldap's read period). The auth handler runs it beside its own loop.
 /// </summary>
 internal interface IBackgroundAuthMethod : IAuthMethod
 {
