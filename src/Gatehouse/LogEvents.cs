@@ -33,6 +33,10 @@ internal static class LogEvents
     public const int JwtMethodRemoveFailed = 1122;
     public const int VaultRecoveryNotReady = 1123;
     public const int VaultRecoveryVaultReady = 1124;
+    public const int LdapMethodReadFailed = 1141;
+    public const int LdapMethodEmptyFile = 1142;
+    public const int LdapMethodRemoveFailed = 1143;
+    public const int LdapMethodLineEnding = 1144;
 
     // Sinks/: 1200–1299
     public const int SinkWriterWritten = 1201;

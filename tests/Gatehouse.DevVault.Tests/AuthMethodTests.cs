@@ -121,4 +121,41 @@ public sealed class AuthMethodTests
         var refused = await plain.PostAsJsonAsync("/v1/auth/cert/login", new { });
         Assert.Equal(400, (int)refused.StatusCode);
     }
+
+    [Fact]
+    public async Task Ldap_Login_ChecksTheDirectoryAndGivesUserAndGroupPolicies()
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        await vault.OkAsync("POST", "sys/auth/ldap", body: new { type = "ldap" });
+        await vault.OkAsync("POST", "auth/ldap/config", body: new { url = "ldap://ldap.example", token_ttl = "20m" });
+        await vault.OkAsync("POST", "auth/ldap/dev-directory/Alice", body: new { password = "s3cret\n", groups = "Engineers" });
+        await vault.OkAsync("POST", "auth/ldap/groups/engineers", body: new { policies = "eng" });
+        await vault.OkAsync("POST", "auth/ldap/groups/ops", body: new { policies = "ops,shared" });
+        await vault.OkAsync("POST", "auth/ldap/users/ALICE", body: new { groups = "Ops", policies = "own" });
+
+        var user = await vault.OkAsync("GET", "auth/ldap/users/alice");
+        Assert.Equal("ops", user["data"]!["groups"]!.ToString());
+        var login = await vault.OkAsync("PUT", "auth/ldap/login/Alice", null, new { password = "s3cret\n" });
+        var auth = login["auth"]!;
+        Assert.Equal(["default", "eng", "ops", "own", "shared"], auth["policies"]!.AsArray().Select(p => p!.ToString()).Order(StringComparer.Ordinal));
+        Assert.Equal("Alice", auth["metadata"]!["username"]!.ToString());
+        Assert.Equal(1200, auth["lease_duration"]!.GetValue<int>());
+        Assert.True(auth["renewable"]!.GetValue<bool>());
+        var self = await vault.OkAsync("GET", "auth/token/lookup-self", auth["client_token"]!.ToString());
+        Assert.Equal("auth/ldap/login/Alice", self["data"]!["path"]!.ToString());
+        Assert.Equal("ldap-Alice", self["data"]!["display_name"]!.ToString());
+
+        // Vault's answers: the password is compared exactly (a missing line break is a different password).
+        foreach (var (name, password) in new[] { ("Alice", "s3cret"), ("bob", "s3cret\n") })
+        {
+            var (status, body, _) = await vault.SendAsync("PUT", $"auth/ldap/login/{name}", body: new { password });
+            Assert.Equal(400, status);
+            Assert.Equal("ldap operation failed: failed to bind as user", body!["errors"]![0]!.ToString());
+        }
+
+        var (emptyStatus, emptyBody, _) = await vault.SendAsync("PUT", "auth/ldap/login/Alice", body: new { password = "" });
+        Assert.Equal(400, emptyStatus);
+        Assert.Equal("password cannot be of zero length when passwordless binds are being denied", emptyBody!["errors"]![0]!.ToString());
+    }
 }

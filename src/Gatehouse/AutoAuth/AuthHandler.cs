@@ -205,10 +205,10 @@ internal sealed partial class AuthHandler
         }
 
         var client = request.Client ?? _client;
-        var result = await client.LoginAsync(request.MountPath!, request.Body!, _options.WrapTtl, cancellationToken).ConfigureAwait(false);
+        var result = await client.LoginAtAsync(request.LoginPath!, request.Body!, _options.WrapTtl, cancellationToken).ConfigureAwait(false);
         if (!result.IsSuccess)
         {
-            return new Attempt(null, $"error logging in at {request.MountPath}/login: {result.Error}", result.Error);
+            return new Attempt(null, $"error logging in at {request.LoginPath}: {result.Error}", result.Error);
         }
 
         var now = _time.GetUtcNow();

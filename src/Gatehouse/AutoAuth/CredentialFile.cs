@@ -3,8 +3,8 @@ using System.Text;
 namespace Gatehouse.AutoAuth;
 
 /// <summary>
-/// Reads a credential file (role ID, secret ID, JWT, token) the way every method needs: the whole file, trimmed.
-/// Failures come back as a message that names the file and what to do, never as an exception and never with the
+/// Reads a credential file (role ID, secret ID, JWT, token) the way every method needs: the whole file, trimmed
+/// (ldap's password file is read verbatim, as Vault sends it). Failures come back as a message that names the file and what to do, never as an exception and never with the
 /// content.
 /// </summary>
 internal static class CredentialFile
@@ -12,7 +12,12 @@ internal static class CredentialFile
     /// <summary>Credential files are small; a larger one is not what the user meant to point at.</summary>
     public const int MaxBytes = 1024 * 1024;
 
-    public static CredentialRead Read(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="verbatim">
+    /// Keep the content as it is (no trimming, line breaks and spaces are part of the value) and call only a file of
+    /// no bytes empty: ldap's password, which Vault sends exactly as the file holds it.
+    /// </param>
+    public static CredentialRead Read(string path, bool verbatim = false)
     {
         try
         {
@@ -26,13 +31,19 @@ internal static class CredentialFile
             string text;
             try
             {
-                text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes).Trim();
+                text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
             }
             catch (DecoderFallbackException)
             {
                 return CredentialRead.Problem($"{path} is not UTF-8 text; it does not hold a credential");
             }
 
+            if (verbatim)
+            {
+                return text.Length == 0 ? CredentialRead.Empty($"{path} is empty") : CredentialRead.Success(text);
+            }
+
+            text = text.Trim();
             if (text.Length == 0)
             {
                 return CredentialRead.Empty($"{path} is empty");

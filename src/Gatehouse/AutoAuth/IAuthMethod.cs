@@ -10,7 +10,7 @@ namespace Gatehouse.AutoAuth;
 /// </summary>
 internal interface IAuthMethod
 {
-    /// <summary>approle, token_file, jwt, kubernetes or cert.</summary>
+    /// <summary>approle, token_file, jwt, kubernetes, cert or ldap.</summary>
     string Type { get; }
 
     /// <param name="client">The auto-auth client (namespace applied, no token).</param>
@@ -18,7 +18,7 @@ internal interface IAuthMethod
 }
 
 /// <summary>
-/// A method that also works between logins (jwt's read period). The auth handler runs it beside its own loop.
+/// A method that also works between logins (jwt's and ldap's read period). The auth handler runs it beside its own loop.
 /// </summary>
 internal interface IBackgroundAuthMethod : IAuthMethod
 {
@@ -35,6 +35,9 @@ internal sealed record LoginRequest
     /// <summary>Set for a login: <c>PUT /v1/&lt;MountPath&gt;/login</c> with <see cref="Body"/>.</summary>
     public string? MountPath { get; private init; }
 
+    /// <summary>Where the login goes: <c>&lt;MountPath&gt;/login</c>, or a method's own path (ldap's <c>login/&lt;username&gt;</c>).</summary>
+    public string? LoginPath { get; private init; }
+
     public IReadOnlyDictionary<string, string>? Body { get; private init; }
 
     /// <summary>Set when the method already holds a token (token_file): adopt it after lookup-self.</summary>
@@ -47,7 +50,11 @@ internal sealed record LoginRequest
     public string? Error { get; private init; }
 
     public static LoginRequest Login(string mountPath, IReadOnlyDictionary<string, string> body, VaultClient? client = null) =>
-        new() { MountPath = mountPath, Body = body, Client = client };
+        new() { MountPath = mountPath, LoginPath = $"{mountPath.Trim('/')}/login", Body = body, Client = client };
+
+    /// <summary>A login at <paramref name="loginPath"/> (already escaped for the URL), such as <c>auth/ldap/login/alice</c>.</summary>
+    public static LoginRequest LoginAt(string mountPath, string loginPath, IReadOnlyDictionary<string, string> body) =>
+        new() { MountPath = mountPath, LoginPath = loginPath, Body = body };
 
     public static LoginRequest Adopt(string token) => new() { ExistingToken = token };
 
@@ -55,5 +62,5 @@ internal sealed record LoginRequest
 
     // Bodies and tokens are secrets: a record's generated ToString would print them.
     public override string ToString() =>
-        Error is not null ? $"LoginRequest {{ Error = {Error} }}" : $"LoginRequest {{ MountPath = {MountPath ?? "(adopt token)"} }}";
+        Error is not null ? $"LoginRequest {{ Error = {Error} }}" : $"LoginRequest {{ LoginPath = {LoginPath ?? "(adopt token)"} }}";
 }

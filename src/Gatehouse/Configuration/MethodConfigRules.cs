@@ -35,6 +35,12 @@ internal static class MethodConfigRules
             new("jwt_read_period", Kind.Duration),
         ],
         ["kubernetes"] = [new("role", Kind.String, Required: true), new("token_path", Kind.String)],
+        ["ldap"] =
+        [
+            new("username", Kind.String, Required: true), new("password_file_path", Kind.String, Required: true),
+            new("remove_password_after_reading", Kind.Bool), new("remove_password_follows_symlinks", Kind.Bool),
+            new("password_read_period", Kind.Duration),
+        ],
         ["cert"] =
         [
             new("name", Kind.String), new("ca_cert", Kind.String), new("client_cert", Kind.String),
@@ -69,6 +75,12 @@ internal static class MethodConfigRules
         {
             diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("jwt_read_period"), $"{path}.config.jwt_read_period",
                 "jwt_read_period must be positive, such as \"500ms\" or \"1m\""));
+        }
+
+        if (method.Type == "ldap" && method.Config.GetDuration("password_read_period") is { } passwordPeriod && passwordPeriod <= TimeSpan.Zero)
+        {
+            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("password_read_period"), $"{path}.config.password_read_period",
+                "error parsing 'password_read_period' value into a positive value; use a duration such as \"500ms\" or \"1m\""));
         }
 
         if (method.Type == "cert" && method.Config.Contains("client_cert") != method.Config.Contains("client_key"))

@@ -81,7 +81,11 @@ internal sealed class VaultClient : IDisposable
 
     /// <summary><c>PUT /v1/&lt;mount&gt;/login</c>. With <paramref name="wrapTtl"/> the response is wrapped.</summary>
     public Task<VaultResult> LoginAsync(string mountPath, IReadOnlyDictionary<string, string> body, TimeSpan? wrapTtl, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Put, $"{mountPath.Trim('/')}/login", token: null, JsonBody(body), wrapTtl, cancellationToken);
+        LoginAtAsync($"{mountPath.Trim('/')}/login", body, wrapTtl, cancellationToken);
+
+    /// <summary><c>PUT /v1/&lt;loginPath&gt;</c> (a path already escaped for the URL), for methods whose login path is not <c>&lt;mount&gt;/login</c>.</summary>
+    public Task<VaultResult> LoginAtAsync(string loginPath, IReadOnlyDictionary<string, string> body, TimeSpan? wrapTtl, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, loginPath.Trim('/'), token: null, JsonBody(body), wrapTtl, cancellationToken);
 
     /// <summary><c>GET /v1/auth/token/lookup-self</c>.</summary>
     public Task<VaultResult> LookupSelfAsync(string token, CancellationToken cancellationToken) =>

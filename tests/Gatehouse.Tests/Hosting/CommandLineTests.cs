@@ -192,6 +192,53 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Validate_LdapMethod_ReportsEveryBadKeyWithItsPosition_AndAcceptsAGoodOne()
+    {
+        using var directory = new TempDirectory("gatehouse-cli-");
+        var bad = directory.Combine("bad.hcl");
+        await File.WriteAllTextAsync(bad, """
+            vault { address = "http://127.0.0.1:8200" }
+            auto_auth {
+              method "ldap" {
+                config = {
+                  password_file_path   = "/etc/gatehouse/ldap-password"
+                  password_read_period = "-1s"
+                  remove_password_after_readin = false
+                }
+              }
+              sink "file" { config = { path = "/run/token" } }
+            }
+            """);
+        var (code, stdout, stderr) = await Run("validate", $"-config={bad}");
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Contains($"{bad}:4:14: auto_auth.method \"ldap\": missing 'username' value", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{bad}:6:30: auto_auth.method \"ldap\".config.password_read_period: error parsing 'password_read_period' value into a positive value", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{bad}:7:7: auto_auth.method \"ldap\".config: unknown key \"remove_password_after_readin\"; did you mean remove_password_after_reading?", stderr, StringComparison.Ordinal);
+
+        var good = directory.Combine("good.hcl");
+        await File.WriteAllTextAsync(good, """
+            vault { address = "http://127.0.0.1:8200" }
+            auto_auth {
+              method "ldap" {
+                mount_path = "auth/corp-ldap"
+                config = {
+                  username                         = "svc-app"
+                  password_file_path               = "/etc/gatehouse/ldap-password"
+                  remove_password_after_reading    = false
+                  remove_password_follows_symlinks = true
+                  password_read_period             = "30s"
+                }
+              }
+              sink "file" { config = { path = "/run/token" } }
+            }
+            """);
+        var (goodCode, _, goodStderr) = await Run("validate", $"-config={good}");
+        Assert.True(goodCode == 0, goodStderr);
+    }
+
+    [Fact]
     public async Task Validate_BadSinkModeAndMissingJwtRole_AreAllReportedWithTheirPositions()
     {
         using var directory = new TempDirectory("gatehouse-cli-");
