@@ -25,10 +25,11 @@ internal static class AuthMethodFactory
             "token_file" => new TokenFileMethod(settings, loggers.CreateLogger<TokenFileMethod>()),
             "jwt" => new JwtMethod(settings, mountPath, time, loggers.CreateLogger<JwtMethod>()),
             "kubernetes" => new KubernetesMethod(settings, mountPath),
+            "gcp" => new GcpMethod(settings, mountPath, Environment.GetEnvironmentVariable(GcpMethod.MetadataHostVariable), time),
             "ldap" => new LdapMethod(settings, mountPath, time, loggers.CreateLogger<LdapMethod>()),
             "cert" => new CertMethod(settings, mountPath, config, time),
             _ => throw new AutoAuthConfigException(
-                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, cert, jwt, kubernetes, ldap and token_file)"),
+                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, cert, gcp, jwt, kubernetes, ldap and token_file)"),
         };
     }
 }

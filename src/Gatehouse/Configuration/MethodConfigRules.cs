@@ -41,6 +41,11 @@ internal static class MethodConfigRules
             new("remove_password_after_reading", Kind.Bool), new("remove_password_follows_symlinks", Kind.Bool),
             new("password_read_period", Kind.Duration),
         ],
+        ["gcp"] =
+        [
+            new("type", Kind.String, Required: true), new("role", Kind.String, Required: true), new("credentials", Kind.String),
+            new("service_account", Kind.String), new("project", Kind.String), new("jwt_exp", Kind.Int),
+        ],
         ["cert"] =
         [
             new("name", Kind.String), new("ca_cert", Kind.String), new("client_cert", Kind.String),
@@ -83,10 +88,37 @@ internal static class MethodConfigRules
                 "error parsing 'password_read_period' value into a positive value; use a duration such as \"500ms\" or \"1m\""));
         }
 
+        if (method.Type == "gcp" && method.Config.GetString("type") is { Length: > 0 } gcpType)
+        {
+            CheckGcpType(method, gcpType, path, diagnostics);
+        }
+
         if (method.Type == "cert" && method.Config.Contains("client_cert") != method.Config.Contains("client_key"))
         {
             diagnostics.Add(new ConfigDiagnostic(method.Config.Position, $"{path}.config",
                 "client_cert and client_key must be set together"));
+        }
+    }
+
+    /// <summary>
+    /// Vault Agent accepts <c>gce</c> and <c>iam</c> (<c>'type' value is invalid</c> otherwise). Gatehouse implements
+    /// <c>gce</c>; <c>iam</c> needs a JWT signed by Google's IAM Credentials API (signJwt) with Application Default
+    /// Credentials, which Gatehouse does not do yet.
+    /// </summary>
+    private static void CheckGcpType(AuthMethodConfig method, string type, string path, ICollection<ConfigDiagnostic> diagnostics)
+    {
+        var at = method.Config.PositionOf("type");
+        if (type == "iam")
+        {
+            diagnostics.Add(new ConfigDiagnostic(at, $"{path}.config.type",
+                "type \"iam\" is not supported by Gatehouse yet: it needs a JWT signed through Google's IAM Credentials API " +
+                "(signJwt) with Application Default Credentials, which Gatehouse does not implement; use type = \"gce\" on a GCE " +
+                "instance, or the jwt method with a token file"));
+        }
+        else if (type != "gce")
+        {
+            diagnostics.Add(new ConfigDiagnostic(at, $"{path}.config.type",
+                $"'type' value is invalid: \"{type}\"; use \"gce\" or \"iam\""));
         }
     }
 
