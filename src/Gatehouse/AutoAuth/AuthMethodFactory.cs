@@ -10,7 +10,8 @@ namespace Gatehouse.AutoAuth;
 /// </summary>
 internal static class AuthMethodFactory
 {
-    public static IAuthMethod Create(GatehouseConfig config, AuthMethodConfig method, TimeProvider time, ILoggerFactory loggers)
+    public static IAuthMethod Create(GatehouseConfig config, AuthMethodConfig method, TimeProvider time, ILoggerFactory loggers,
+        Func<string, string?>? environment = null)
     {
         var type = method.Type.ToLowerInvariant();
         var owner = $"auto_auth.method \"{type}\"";
@@ -25,7 +26,7 @@ internal static class AuthMethodFactory
             "token_file" => new TokenFileMethod(settings, loggers.CreateLogger<TokenFileMethod>()),
             "jwt" => new JwtMethod(settings, mountPath, time, loggers.CreateLogger<JwtMethod>()),
             "kubernetes" => new KubernetesMethod(settings, mountPath),
-            "gcp" => new GcpMethod(settings, mountPath, Environment.GetEnvironmentVariable(GcpMethod.MetadataHostVariable), time),
+            "gcp" => new GcpMethod(settings, mountPath, (environment ?? Environment.GetEnvironmentVariable)(GcpMethod.MetadataHostVariable), time),
             "ldap" => new LdapMethod(settings, mountPath, time, loggers.CreateLogger<LdapMethod>()),
             "cert" => new CertMethod(settings, mountPath, config, time),
             _ => throw new AutoAuthConfigException(

@@ -35,7 +35,8 @@ internal static class AutoAuthServiceCollectionExtensions
         services.TryAddKeyedSingleton(ClientKey, (sp, _) =>
             VaultClient.Create(config, method.Namespace, sp.GetRequiredService<TimeProvider>(), sp.GetService<VaultReachability>()));
         services.TryAddSingleton(sp => AuthMethodFactory.Create(
-            config, method, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+            config, method, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetService<AutoAuthEnvironment>()?.Get));
         services.TryAddSingleton(sp => new AuthHandler(
             sp.GetRequiredService<IAuthMethod>(),
             sp.GetRequiredKeyedService<VaultClient>(ClientKey),
@@ -54,3 +55,9 @@ internal static class AutoAuthServiceCollectionExtensions
         return services;
     }
 }
+
+/// <summary>
+/// The environment auth methods read (gcp's <c>GCE_METADATA_HOST</c>); the process environment unless a host registers
+/// another (tests do, so that parallel hosts do not share one process variable).
+/// </summary>
+internal sealed record AutoAuthEnvironment(Func<string, string?> Get);

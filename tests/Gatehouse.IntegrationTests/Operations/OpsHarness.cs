@@ -129,7 +129,7 @@ internal sealed class OpsHarness : IAsyncDisposable
     /// Writes <paramref name="hcl"/> as the config file, loads it like the CLI and starts the host. A token-less request
     /// waits <paramref name="firstTokenWait"/> (default 5 s on the fake clock) for auto-auth's first token.
     /// </summary>
-    public async Task StartGatehouseAsync(string hcl, TimeSpan? firstTokenWait = null)
+    public async Task StartGatehouseAsync(string hcl, TimeSpan? firstTokenWait = null, Action<IServiceCollection>? configureServices = null)
     {
         await File.WriteAllTextAsync(ConfigPath, hcl);
         var loaded = Load();
@@ -142,7 +142,11 @@ internal sealed class OpsHarness : IAsyncDisposable
             ApiProxy = new ApiProxyOptions { RetryJitter = () => 0, FirstTokenWait = firstTokenWait ?? TimeSpan.FromSeconds(5) },
 
             // Registered before the auth loop's own hosted service, so it subscribes before the loop's first wait.
-            ConfigureServices = services => services.AddHostedService(sp => new AuthWaitTap(sp, _authWaits.Writer)),
+            ConfigureServices = services =>
+            {
+                services.AddHostedService(sp => new AuthWaitTap(sp, _authWaits.Writer));
+                configureServices?.Invoke(services);
+            },
         });
         var address = Host.Addresses[0].Address;
         Client = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { BaseAddress = address };
