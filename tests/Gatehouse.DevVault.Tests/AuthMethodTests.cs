@@ -158,4 +158,49 @@ public sealed class AuthMethodTests
         Assert.Equal(400, emptyStatus);
         Assert.Equal("password cannot be of zero length when passwordless binds are being denied", emptyBody!["errors"]![0]!.ToString());
     }
+
+    [Fact]
+    public async Task Gcp_GceLogin_VerifiesSignatureExpiryAudienceSuffixAndBoundFields()
+    {
+        using var key = RSA.Create(2048);
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        await vault.OkAsync("POST", "sys/auth/gcp", body: new { type = "gcp" });
+        await vault.OkAsync("POST", "auth/gcp/dev-keys", body: new { pem_keys = new[] { key.ExportSubjectPublicKeyInfoPem() } });
+        await vault.OkAsync("POST", "auth/gcp/role/web", body: new
+        {
+            type = "gce", policies = "default", bound_projects = "my-project", bound_zones = "europe-west1-b", token_ttl = "15m",
+        });
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        JsonObject Claims(string aud = "https://vault.example.com/vault/web", string zone = "europe-west1-b", long? exp = null) => new()
+        {
+            ["aud"] = aud, ["email"] = "sa@my-project.iam.gserviceaccount.com", ["exp"] = exp ?? now + 300, ["iat"] = now,
+            ["google"] = new JsonObject
+            {
+                ["compute_engine"] = new JsonObject
+                {
+                    ["project_id"] = "my-project", ["zone"] = zone, ["instance_name"] = "web-1", ["instance_id"] = "4711",
+                },
+            },
+        };
+        async Task<string> RefusedAsync(string jwt, string role = "web")
+        {
+            var (status, body, _) = await vault.SendAsync("POST", "auth/gcp/login", body: new { role, jwt });
+            Assert.Equal(400, status);
+            return body!["errors"]![0]!.ToString();
+        }
+
+        var login = await vault.OkAsync("POST", "auth/gcp/login", null, new { role = "web", jwt = Jwt(key, Claims()) });
+        Assert.Equal(900, login["auth"]!["lease_duration"]!.GetValue<int>());
+        Assert.Equal("my-project", login["auth"]!["metadata"]!["project_id"]!.ToString());
+        Assert.Equal("web-1", login["auth"]!["metadata"]!["instance_name"]!.ToString());
+
+        Assert.Equal("at least one of the JWT claim 'aud' must end in \"vault/web\"", await RefusedAsync(Jwt(key, Claims(aud: "https://vault.example.com/vault/other"))));
+        Assert.StartsWith("instance zone us-east1-b is not in role zones", await RefusedAsync(Jwt(key, Claims(zone: "us-east1-b"))), StringComparison.Ordinal);
+        Assert.Contains("token is expired", await RefusedAsync(Jwt(key, Claims(exp: now - 3600))), StringComparison.Ordinal);
+        using var otherKey = RSA.Create(2048);
+        Assert.Contains("failed to verify", await RefusedAsync(Jwt(otherKey, Claims())), StringComparison.Ordinal);
+        Assert.Equal("invalid role name \"nope\"", await RefusedAsync(Jwt(key, Claims()), role: "nope"));
+        Assert.Equal("jwt argument is required", await RefusedAsync(""));
+    }
 }
