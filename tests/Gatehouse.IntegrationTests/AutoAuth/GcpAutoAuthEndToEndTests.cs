@@ -139,6 +139,24 @@ public sealed class GcpAutoAuthEndToEndTests
     }
 
     [Fact]
+    public async Task Gce_MetadataServerSilent_GivesUpAfterThirtySecondsOfTheInjectedClock_AndBacksOff()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await using var metadata = await MetadataEmulator.StartAsync(h.Time);
+        await SetUpGcpAsync(h, metadata);
+        metadata.Hang = true;
+
+        await h.StartGatehouseAsync(Hcl(h), configureServices: MetadataAt(metadata.Host));
+        await metadata.Hanging.Task.WaitAsync(OpsHarness.Hang);
+        h.Time.Advance(TimeSpan.FromSeconds(30));
+        var backoff = await h.NextAuthWaitAsync();
+
+        Assert.Equal(AuthWaitReason.LoginBackoff, backoff.Reason);
+        await h.WaitForLogAsync($"the metadata server at {metadata.Host} did not answer within 30 seconds");
+        Assert.Equal(0, h.Vault.Faults.CountRequests("PUT", Login));
+    }
+
+    [Fact]
     public async Task Gce_NothingListening_BacksOffNamingTheMetadataServer()
     {
         await using var h = await OpsHarness.StartVaultAsync();
@@ -201,6 +219,11 @@ public sealed class GcpAutoAuthEndToEndTests
 
         public volatile bool Down;
 
+        /// <summary>True: identity requests get no answer until the client gives up; <see cref="Hanging"/> completes when one arrives.</summary>
+        public volatile bool Hang;
+
+        public TaskCompletionSource Hanging { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public IReadOnlyList<Asked> Requests
         {
             get
@@ -238,6 +261,18 @@ public sealed class GcpAutoAuthEndToEndTests
             {
                 context.Response.StatusCode = 403;
                 await context.Response.WriteAsync("Missing required header \"Metadata-Flavor\": \"Google\"\n");
+                return;
+            }
+
+            if (Hang)
+            {
+                Hanging.TrySetResult();
+                var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                using (context.RequestAborted.Register(() => aborted.TrySetResult()))
+                {
+                    await aborted.Task;
+                }
+
                 return;
             }
 

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using Gatehouse.Vault;
 
 namespace Gatehouse.AutoAuth.Methods;
@@ -55,7 +54,6 @@ internal sealed class GcpMethod : IAuthMethod
         var uri = IdentityUri(client.Address.OriginalString);
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         request.Headers.Add("Metadata-Flavor", "Google");
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("*/*"));
         using var deadline = new CancellationTokenSource(FetchTimeout, _time);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
@@ -74,7 +72,12 @@ internal sealed class GcpMethod : IAuthMethod
                 ? LoginRequest.Failed($"error fetching instance token from the metadata server at {_metadataHost}: empty response")
                 : LoginRequest.Login(_mountPath, new Dictionary<string, string> { ["role"] = _role, ["jwt"] = jwt });
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return LoginRequest.Failed(
+                $"error fetching instance token: the metadata server at {_metadataHost} did not answer within {(int)FetchTimeout.TotalSeconds} seconds");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
         {
             return LoginRequest.Failed(
                 $"error fetching instance token: the metadata server at {_metadataHost} is unreachable ({e.Message}); " +
