@@ -64,6 +64,7 @@ internal sealed partial class VaultCore
             "approle" => AppRoleLogin(req, mount),
             "jwt" or "oidc" or "kubernetes" => JwtLogin(req, mount),
             "cert" => CertLogin(req, mount),
+            "azure" => AzureLogin(req, mount),
             _ => null,
         };
         return resp is not null;

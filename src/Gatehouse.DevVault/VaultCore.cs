@@ -428,6 +428,7 @@ internal sealed partial class VaultCore
             "approle" => HandleAppRole(req, mount, sub),
             "jwt" or "oidc" or "kubernetes" => HandleJwt(req, mount, sub),
             "cert" => HandleCert(req, mount, sub),
+            "azure" => HandleAzure(req, mount, sub),
             "transit" => HandleTransit(req, mount, sub),
             "pki" => HandlePki(req, mount, sub),
             "totp" => HandleTotp(req, mount, sub),

@@ -26,8 +26,9 @@ internal static class AuthMethodFactory
             "jwt" => new JwtMethod(settings, mountPath, time, loggers.CreateLogger<JwtMethod>()),
             "kubernetes" => new KubernetesMethod(settings, mountPath),
             "cert" => new CertMethod(settings, mountPath, config, time),
+            "azure" => new AzureMethod(settings, mountPath),
             _ => throw new AutoAuthConfigException(
-                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, cert, jwt, kubernetes and token_file)"),
+                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, azure, cert, jwt, kubernetes and token_file)"),
         };
     }
 }
