@@ -90,20 +90,13 @@ internal static class MethodConfigRules
     }
 
     /// <summary>
-    /// Vault's NewAzureAuthMethod checks, in its order: role and resource not empty, not both object_id and client_id.
+    /// Vault's NewAzureAuthMethod checks beyond the key rules (an empty role or resource is reported as missing, as for
+    /// every method): not both object_id and client_id.
     /// <c>authenticate_from_environment = true</c> (Azure's DefaultAzureCredential) is refused: Gatehouse does not
     /// implement it yet.
     /// </summary>
     private static void CheckAzure(AuthMethodConfig method, string path, ICollection<ConfigDiagnostic> diagnostics)
     {
-        foreach (var key in new[] { "role", "resource" })
-        {
-            if (method.Config.GetString(key) is "")
-            {
-                diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf(key), $"{path}.config.{key}", $"'{key}' value is empty"));
-            }
-        }
-
         if (method.Config.GetString("object_id") is { Length: > 0 } && method.Config.GetString("client_id") is { Length: > 0 })
         {
             diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("client_id"), $"{path}.config",

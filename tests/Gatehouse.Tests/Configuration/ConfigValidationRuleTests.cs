@@ -55,6 +55,7 @@ public sealed class ConfigValidationRuleTests
     [InlineData("kubernetes-without-role.hcl", "3:14: auto_auth.method \"kubernetes\": missing 'role' value")]
     [InlineData("azure-without-role.hcl", "3:14: auto_auth.method \"azure\": missing 'role' value")]
     [InlineData("azure-without-resource.hcl", "3:14: auto_auth.method \"azure\": missing 'resource' value")]
+    [InlineData("azure-resource-empty.hcl", "5:18: auto_auth.method \"azure\": missing 'resource' value")]
     [InlineData("azure-object-id-and-client-id.hcl", "7:19: auto_auth.method \"azure\".config: only one of 'object_id' or 'client_id' may be provided")]
     [InlineData("azure-authenticate-from-environment.hcl", "6:39: auto_auth.method \"azure\".config.authenticate_from_environment: authenticate_from_environment = true (Azure's DefaultAzureCredential) is not supported by Gatehouse yet")]
     [InlineData("file-sink-without-path.hcl", "6:14: auto_auth.sink \"file\": 'path' not specified for file sink")]
