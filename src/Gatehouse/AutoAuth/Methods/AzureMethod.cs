@@ -121,7 +121,7 @@ internal sealed class AzureMethod : IAuthMethod
         {
             using var response = await Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            return response.IsSuccessStatusCode && (int)response.StatusCode == 200
+            return response.StatusCode == System.Net.HttpStatusCode.OK
                 ? (body, null)
                 : (null, $"error response in metadata from {endpoint}: {body}");
         }
