@@ -27,8 +27,9 @@ internal static class AuthMethodFactory
             "kubernetes" => new KubernetesMethod(settings, mountPath),
             "ldap" => new LdapMethod(settings, mountPath, time, loggers.CreateLogger<LdapMethod>()),
             "cert" => new CertMethod(settings, mountPath, config, time),
+            "azure" => new AzureMethod(settings, mountPath),
             _ => throw new AutoAuthConfigException(
-                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, cert, jwt, kubernetes, ldap and token_file)"),
+                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, azure, cert, jwt, kubernetes, ldap and token_file)"),
         };
     }
 }
