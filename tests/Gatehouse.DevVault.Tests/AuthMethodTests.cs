@@ -54,6 +54,58 @@ public sealed class AuthMethodTests
     }
 
     [Fact]
+    public async Task Azure_Login_VerifiesSignatureAudienceIssuerExpiryAndBounds_InVaultsWords()
+    {
+        using var key = RSA.Create(2048);
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        const string resource = "https://management.azure.com/";
+        const string tenant = "tenant-1";
+        await vault.OkAsync("POST", "sys/auth/azure", body: new { type = "azure" });
+        await vault.OkAsync("POST", "auth/azure/config", body: new
+        {
+            tenant_id = tenant, resource, client_secret = "not-read-back", dev_jwt_validation_pubkeys = new[] { key.ExportSubjectPublicKeyInfoPem() },
+        });
+        await vault.OkAsync("POST", "auth/azure/role/web", body: new
+        {
+            policies = new[] { "default" }, token_ttl = "20m", bound_subscription_ids = new[] { "sub-1" }, bound_resource_groups = new[] { "rg-1" },
+        });
+        var config = await vault.OkAsync("GET", "auth/azure/config");
+        Assert.Null(config["data"]!["client_secret"]);
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        JsonObject Claims(string aud = resource, string iss = $"https://sts.windows.net/{tenant}/", long exp = 300) =>
+            new() { ["aud"] = aud, ["iss"] = iss, ["oid"] = "oid-1", ["exp"] = now + exp, ["nbf"] = now };
+        object Body(string jwt, string group = "rg-1", string role = "web") =>
+            new { role, jwt, subscription_id = "sub-1", resource_group_name = group, vm_name = "vm-1", vmss_name = "" };
+
+        var login = await vault.OkAsync("POST", "auth/azure/login", null, Body(Jwt(key, Claims())));
+        Assert.Equal(1200, login["auth"]!["lease_duration"]!.GetValue<int>());
+        var meta = login["auth"]!["metadata"]!;
+        Assert.Equal("web", meta["role"]!.ToString());
+        Assert.Equal("vm-1", meta["vm_name"]!.ToString());
+        Assert.Null(meta["vmss_name"]);
+
+        async Task Refused(object body, int status, string message)
+        {
+            var (s, b, _) = await vault.SendAsync("POST", "auth/azure/login", body: body);
+            Assert.Equal(status, s);
+            Assert.Contains(message, b!["errors"]![0]!.ToString(), StringComparison.Ordinal);
+        }
+
+        await Refused(new { role = "web" }, 400, "jwt is required");
+        await Refused(new { jwt = Jwt(key, Claims()) }, 400, "role is required");
+        await Refused(Body(Jwt(key, Claims()), role: "nope"), 400, "invalid role name \"nope\"");
+        using var otherKey = RSA.Create(2048);
+        await Refused(Body(Jwt(otherKey, Claims())), 500, "failed to verify signature");
+        await Refused(Body(Jwt(key, Claims(aud: "https://vault.example/"))), 500, "oidc: expected audience");
+        await Refused(Body(Jwt(key, Claims(iss: "https://sts.windows.net/other/"))), 500, "issued by a different provider");
+        await Refused(Body(Jwt(key, Claims(exp: -600))), 500, "oidc: token is expired");
+        await Refused(Body(Jwt(key, Claims()), group: "rg-2"), 500, "resource group not authorized");
+        await Refused(Body(Jwt(key, Claims()), group: ""), 500, "subscription_id and resource_group_name are required");
+    }
+
+    [Fact]
     public async Task Kubernetes_Login_VerifiesServiceAccountJwtItself()
     {
         using var key = RSA.Create(2048);

@@ -41,6 +41,12 @@ internal static class MethodConfigRules
             new("remove_password_after_reading", Kind.Bool), new("remove_password_follows_symlinks", Kind.Bool),
             new("password_read_period", Kind.Duration),
         ],
+        ["azure"] =
+        [
+            new("role", Kind.String, Required: true), new("resource", Kind.String, Required: true),
+            new("object_id", Kind.String), new("client_id", Kind.String), new("scope", Kind.String),
+            new("authenticate_from_environment", Kind.Bool), new("imds_endpoint", Kind.String),
+        ],
         ["gcp"] =
         [
             new("type", Kind.String, Required: true), new("role", Kind.String, Required: true), new("credentials", Kind.String),
@@ -88,6 +94,11 @@ internal static class MethodConfigRules
                 "error parsing 'password_read_period' value into a positive value; use a duration such as \"500ms\" or \"1m\""));
         }
 
+        if (method.Type == "azure")
+        {
+            CheckAzure(method, path, diagnostics);
+        }
+
         if (method.Type == "gcp" && method.Config.GetString("type") is { Length: > 0 } gcpType)
         {
             CheckGcpType(method, gcpType, path, diagnostics);
@@ -97,6 +108,28 @@ internal static class MethodConfigRules
         {
             diagnostics.Add(new ConfigDiagnostic(method.Config.Position, $"{path}.config",
                 "client_cert and client_key must be set together"));
+        }
+    }
+
+    /// <summary>
+    /// Vault's NewAzureAuthMethod checks beyond the key rules (an empty role or resource is reported as missing, as for
+    /// every method): not both object_id and client_id.
+    /// <c>authenticate_from_environment = true</c> (Azure's DefaultAzureCredential) is refused: Gatehouse does not
+    /// implement it yet.
+    /// </summary>
+    private static void CheckAzure(AuthMethodConfig method, string path, ICollection<ConfigDiagnostic> diagnostics)
+    {
+        if (method.Config.GetString("object_id") is { Length: > 0 } && method.Config.GetString("client_id") is { Length: > 0 })
+        {
+            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("client_id"), $"{path}.config",
+                "only one of 'object_id' or 'client_id' may be provided"));
+        }
+
+        if (method.Config.GetBool("authenticate_from_environment") is true)
+        {
+            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("authenticate_from_environment"),
+                $"{path}.config.authenticate_from_environment",
+                "authenticate_from_environment = true (Azure's DefaultAzureCredential) is not supported by Gatehouse yet; remove it to use the VM's managed identity from the instance metadata service"));
         }
     }
 

@@ -215,6 +215,7 @@ internal static class DevCommand
             Try these (no token needed: the proxy adds its own):
 
                 curl {proxy}/v1/secret/data/hello{unixCurl}
+                curl -s -D - -o /dev/null {proxy}/v1/secret/data/hello            # again: X-Cache: HIT, a static secret from the cache
                 curl -s -D - -o /dev/null -X POST {proxy}/v1/auth/token/create    # twice: the second says X-Cache: HIT
                 curl {proxy}/v1/auth/token/lookup-self                            # the auto-auth token's id and accessor are redacted
                 cat {session.SinkPath}

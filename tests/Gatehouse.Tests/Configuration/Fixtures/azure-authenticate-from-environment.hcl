@@ -1,0 +1,12 @@
+auto_auth {
+  method "azure" {
+    config = {
+      role                          = "web"
+      resource                      = "https://management.azure.com/"
+      authenticate_from_environment = true
+    }
+  }
+  sink "file" {
+    config = { path = "/tmp/token" }
+  }
+}
