@@ -64,29 +64,47 @@ internal sealed partial class VaultCore
             state.Config = config;
             return VaultResponse.NoContent();
         }
+        if (RoleEndpoint(req, sub, state.Roles, validate: null) is { } answer)
+        {
+            return answer;
+        }
+        return VaultResponse.UnsupportedPath();
+    }
+
+    /// <summary>
+    /// <c>role</c> (LIST) and <c>role/&lt;name&gt;</c> (read, write, delete) of an auth backend whose roles are stored as
+    /// written (azure, gcp); names are case-insensitive. Null when <paramref name="sub"/> is not a role path.
+    /// </summary>
+    private static VaultResponse? RoleEndpoint(VaultRequest req, string sub, SortedDictionary<string, JsonObject> roles, Func<JsonObject, VaultResponse?>? validate)
+    {
+        var op = req.Operation;
         if (sub is "role" or "role/")
         {
             return op != "list" ? VaultResponse.UnsupportedOperation()
-                : state.Roles.Count == 0 ? VaultResponse.NotFound() : VaultResponse.Ok(KeysData(state.Roles.Keys));
+                : roles.Count == 0 ? VaultResponse.NotFound() : VaultResponse.Ok(KeysData(roles.Keys));
         }
-        if (sub.StartsWith("role/", StringComparison.Ordinal))
+        if (!sub.StartsWith("role/", StringComparison.Ordinal))
         {
-            var name = sub[5..].ToLowerInvariant();
-            switch (op)
-            {
-                case "read":
-                    return state.Roles.TryGetValue(name, out var r) ? VaultResponse.Ok(r.DeepClone()) : VaultResponse.NotFound();
-                case "create" or "update":
-                    state.Roles[name] = (JsonObject)req.Body.DeepClone();
-                    return VaultResponse.NoContent();
-                case "delete":
-                    state.Roles.Remove(name);
-                    return VaultResponse.NoContent();
-                default:
-                    return VaultResponse.UnsupportedOperation();
-            }
+            return null;
         }
-        return VaultResponse.UnsupportedPath();
+        var name = sub["role/".Length..].ToLowerInvariant();
+        switch (op)
+        {
+            case "read":
+                return roles.TryGetValue(name, out var r) ? VaultResponse.Ok(r.DeepClone()) : VaultResponse.NotFound();
+            case "create" or "update":
+                if (validate?.Invoke(req.Body) is { } refused)
+                {
+                    return refused;
+                }
+                roles[name] = (JsonObject)req.Body.DeepClone();
+                return VaultResponse.NoContent();
+            case "delete":
+                roles.Remove(name);
+                return VaultResponse.NoContent();
+            default:
+                return VaultResponse.UnsupportedOperation();
+        }
     }
 
     private VaultResponse AzureLogin(VaultRequest req, Mount mount)

@@ -61,32 +61,14 @@ internal sealed partial class VaultCore
             state.Keys.AddRange(keys);
             return VaultResponse.NoContent();
         }
-        if (sub is "role" or "role/")
-        {
-            return op != "list" ? VaultResponse.UnsupportedOperation()
-                : state.Roles.Count == 0 ? VaultResponse.NotFound() : VaultResponse.Ok(KeysData(state.Roles.Keys));
-        }
-        if (sub.StartsWith("role/", StringComparison.Ordinal))
-        {
-            var name = sub["role/".Length..].ToLowerInvariant();
-            switch (op)
+        if (RoleEndpoint(req, sub, state.Roles, validate: body =>
             {
-                case "read":
-                    return state.Roles.TryGetValue(name, out var r) ? VaultResponse.Ok(r.DeepClone()) : VaultResponse.NotFound();
-                case "create" or "update":
-                    var type = req.Body["type"]?.ToString() ?? "";
-                    if (type is not ("gce" or "iam"))
-                    {
-                        return VaultResponse.BadRequest(type.Length == 0 ? "role type must be provided" : $"role type '{type}' is invalid");
-                    }
-                    state.Roles[name] = (JsonObject)req.Body.DeepClone();
-                    return VaultResponse.NoContent();
-                case "delete":
-                    state.Roles.Remove(name);
-                    return VaultResponse.NoContent();
-                default:
-                    return VaultResponse.UnsupportedOperation();
-            }
+                var type = body["type"]?.ToString() ?? "";
+                return type is "gce" or "iam" ? null
+                    : VaultResponse.BadRequest(type.Length == 0 ? "role type must be provided" : $"role type '{type}' is invalid");
+            }) is { } answer)
+        {
+            return answer;
         }
         return VaultResponse.UnsupportedPath();
     }
