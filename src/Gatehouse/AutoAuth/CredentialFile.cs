@@ -69,6 +69,45 @@ internal static class CredentialFile
             return CredentialRead.Problem($"{path} cannot be read: {e.Message}");
         }
     }
+
+    /// <summary>
+    /// Deletes a credential file after reading it, as Vault Agent's file-reading methods do: the link itself, or with
+    /// <paramref name="followSymlinks"/> the link's final target. Returns the reason when it could not.
+    /// </summary>
+    public static string? Remove(string path, bool followSymlinks)
+    {
+        try
+        {
+            var target = path;
+            if (followSymlinks && new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true) is { } final)
+            {
+                target = final.FullName;
+            }
+
+            File.Delete(target);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>
+    /// The read-period ticker of a method that reads its credential file between logins (jwt, ldap): calls
+    /// <paramref name="read"/> every <paramref name="period"/> on <paramref name="time"/>, and <paramref name="waiting"/>
+    /// each time the timer is armed (the tests' hook for a fake clock).
+    /// </summary>
+    public static async Task RunReadTickerAsync(TimeSpan period, TimeProvider time, Action read, Action? waiting, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(period, time);
+        waiting?.Invoke();
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            read();
+            waiting?.Invoke();
+        }
+    }
 }
 
 internal enum CredentialReadStatus

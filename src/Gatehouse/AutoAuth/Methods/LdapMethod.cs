@@ -70,16 +70,8 @@ internal sealed partial class LdapMethod : IBackgroundAuthMethod
     internal event Action? TickerWaiting;
 
     /// <summary>The read-period ticker.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(ReadPeriod, _time);
-        TickerWaiting?.Invoke();
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-        {
-            ReadPasswordFile();
-            TickerWaiting?.Invoke();
-        }
-    }
+    public Task RunAsync(CancellationToken cancellationToken) =>
+        CredentialFile.RunReadTickerAsync(ReadPeriod, _time, ReadPasswordFile, () => TickerWaiting?.Invoke(), cancellationToken);
 
     private void ReadPasswordFile()
     {
@@ -123,19 +115,9 @@ internal sealed partial class LdapMethod : IBackgroundAuthMethod
 
     private void Remove()
     {
-        try
+        if (CredentialFile.Remove(_path, _followSymlinks) is { } reason)
         {
-            var path = _path;
-            if (_followSymlinks && new FileInfo(_path).ResolveLinkTarget(returnFinalTarget: true) is { } target)
-            {
-                path = target.FullName;
-            }
-
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Log.RemoveFailed(_logger, _path, e.Message);
+            Log.RemoveFailed(_logger, _path, reason);
         }
     }
 
