@@ -15,22 +15,13 @@ namespace Gatehouse.DevVault;
 /// </summary>
 internal sealed partial class VaultCore
 {
-    private sealed class AzureState
-    {
-        public JsonObject Config { get; set; } = [];
-        public List<AsymmetricAlgorithm> Keys { get; } = [];
-        public SortedDictionary<string, JsonObject> Roles { get; } = new(StringComparer.Ordinal);
-        public Dictionary<string, string> Entities { get; } = new(StringComparer.Ordinal);
-    }
-
-    private static AzureState AzureStateOf(Mount m) => (AzureState)(m.State ??= new AzureState());
 
     // Vault returns these as Go errors (not logical.ErrorResponse): a 500 in multierror's words.
     private static VaultResponse AzureError(string message) => VaultResponse.Error(500, $"1 error occurred:\n\t* {message}\n\n");
 
     private VaultResponse HandleAzure(VaultRequest req, Mount mount, string sub)
     {
-        var state = AzureStateOf(mount);
+        var state = SignedJwtStateOf(mount);
         var op = req.Operation;
         if (sub == "config")
         {
@@ -109,7 +100,7 @@ internal sealed partial class VaultCore
 
     private VaultResponse AzureLogin(VaultRequest req, Mount mount)
     {
-        var state = AzureStateOf(mount);
+        var state = SignedJwtStateOf(mount);
         var jwt = req.Body["jwt"]?.ToString() ?? "";
         if (jwt.Length == 0)
         {

@@ -14,19 +14,10 @@ namespace Gatehouse.DevVault;
 /// </summary>
 internal sealed partial class VaultCore
 {
-    private sealed class GcpState
-    {
-        public JsonObject Config { get; set; } = [];
-        public List<AsymmetricAlgorithm> Keys { get; } = [];
-        public SortedDictionary<string, JsonObject> Roles { get; } = new(StringComparer.Ordinal);
-        public Dictionary<string, string> Entities { get; } = new(StringComparer.Ordinal);
-    }
-
-    private static GcpState GcpStateOf(Mount m) => (GcpState)(m.State ??= new GcpState());
 
     private VaultResponse HandleGcp(VaultRequest req, Mount mount, string sub)
     {
-        var state = GcpStateOf(mount);
+        var state = SignedJwtStateOf(mount);
         var op = req.Operation;
         var write = op is "create" or "update";
         if (sub == "config")
@@ -75,7 +66,7 @@ internal sealed partial class VaultCore
 
     private VaultResponse GcpLogin(VaultRequest req, Mount mount)
     {
-        var state = GcpStateOf(mount);
+        var state = SignedJwtStateOf(mount);
         var roleName = req.Body["role"]?.ToString() ?? "";
         if (roleName.Length == 0)
         {

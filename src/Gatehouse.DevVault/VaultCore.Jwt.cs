@@ -13,7 +13,8 @@ namespace Gatehouse.DevVault;
 /// </summary>
 internal sealed partial class VaultCore
 {
-    private sealed class JwtState
+    /// <summary>The state of a backend that verifies signed JWTs (jwt/oidc, kubernetes, azure, gcp).</summary>
+    private sealed class SignedJwtState
     {
         public JsonObject Config { get; set; } = [];
         public List<AsymmetricAlgorithm> Keys { get; } = [];
@@ -21,11 +22,11 @@ internal sealed partial class VaultCore
         public Dictionary<string, string> Entities { get; } = new(StringComparer.Ordinal);
     }
 
-    private static JwtState JwtStateOf(Mount m) => (JwtState)(m.State ??= new JwtState());
+    private static SignedJwtState SignedJwtStateOf(Mount m) => (SignedJwtState)(m.State ??= new SignedJwtState());
 
     private VaultResponse HandleJwt(VaultRequest req, Mount mount, string sub)
     {
-        var state = JwtStateOf(mount);
+        var state = SignedJwtStateOf(mount);
         var op = req.Operation;
         if (sub == "config")
         {
@@ -174,7 +175,7 @@ internal sealed partial class VaultCore
 
     private VaultResponse JwtLogin(VaultRequest req, Mount mount)
     {
-        var state = JwtStateOf(mount);
+        var state = SignedJwtStateOf(mount);
         var roleName = req.Body["role"]?.ToString() ?? state.Config["default_role"]?.ToString();
         var jwt = req.Body["jwt"]?.ToString();
         if (string.IsNullOrEmpty(roleName))
