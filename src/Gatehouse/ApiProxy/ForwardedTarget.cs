@@ -19,17 +19,31 @@ internal static class ForwardedTarget
             ? new Uri(destinationPrefix.TrimEnd('/') + raw + context.Request.QueryString.Value)
             : RequestUtilities.MakeDestinationAddress(destinationPrefix, context.Request.Path, context.Request.QueryString);
 
+    /// <summary>
+    /// The request-target's path exactly as the client sent it (escapes, dot segments and <c>//</c> untouched); the
+    /// path Kestrel decoded when the target is not in origin form.
+    /// </summary>
+    public static string RawPath(HttpContext context)
+    {
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target) || target[0] != '/')
+        {
+            return context.Request.PathBase.Add(context.Request.Path).Value ?? "/";
+        }
+
+        var query = target.IndexOf('?', StringComparison.Ordinal);
+        return query < 0 ? target : target[..query];
+    }
+
     /// <summary>The client's request-target path when it holds percent-escapes (else null: Request.Path is exact).</summary>
     private static string? EscapedRawPath(HttpContext context)
     {
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (string.IsNullOrEmpty(target) || target[0] != '/' || context.Request.PathBase.HasValue)
+        if (context.Request.PathBase.HasValue)
         {
             return null;
         }
 
-        var query = target.IndexOf('?', StringComparison.Ordinal);
-        var path = query < 0 ? target : target[..query];
+        var path = RawPath(context);
         return path.Contains('%', StringComparison.Ordinal) ? path : null;
     }
 }

@@ -384,7 +384,7 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
     internal List<string> WriteTargets(HttpContext context)
     {
         List<string> targets = [];
-        var raw = RawPath(context);
+        var raw = ForwardedTarget.RawPath(context);
         string decoded;
         try
         {
@@ -527,18 +527,6 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
 
         _shapes[shapeKey] = shape;
         return shape;
-    }
-
-    private static string RawPath(HttpContext context)
-    {
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (string.IsNullOrEmpty(target) || target[0] != '/')
-        {
-            return context.Request.PathBase.Add(context.Request.Path).Value ?? "/";
-        }
-
-        var q = target.IndexOf('?', StringComparison.Ordinal);
-        return q < 0 ? target : target[..q];
     }
 
     private static bool IsReadOnly(string method) =>
