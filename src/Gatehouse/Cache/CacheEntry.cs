@@ -92,6 +92,12 @@ internal sealed class CacheEntry
 
     public long Size => (Response?.Size ?? 0) + 256;
 
+    /// <summary>
+    /// False for static secrets: the persistent cache never holds them (a token's read grant lives in memory only, so a
+    /// restored secret could be served to nobody; see docs/lease-cache.md).
+    /// </summary>
+    public bool Persists => Kind != CacheEntryKind.StaticSecret;
+
     /// <summary>Set once, when the entry leaves the index.</summary>
     public bool Evicted => Volatile.Read(ref _evicted) != 0;
 

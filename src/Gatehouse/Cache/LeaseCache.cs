@@ -241,7 +241,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
             case CacheAddResult.Added:
                 Log.Cached(_logger, entry.ToString());
                 Renewer.Start(entry);
-                if (persist)
+                if (persist && entry.Persists)
                 {
                     Store?.Save(entry);
                 }
@@ -310,7 +310,10 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
     private void OnEvicted(CacheEntry entry, EvictionReason reason)
     {
         _metrics.CacheEviction(ReasonName(reason));
-        Store?.Delete(entry);
+        if (entry.Persists)
+        {
+            Store?.Delete(entry);
+        }
     }
 
     /// <summary>The new last-renewed time and TTL go to the store, so a restart restores the entry's true remaining TTL.</summary>

@@ -255,7 +255,7 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
             return;
         }
 
-        if (_leaseCache.Add(entry, persist: false))
+        if (_leaseCache.Add(entry))
         {
             Log.Cached(_logger, info.Namespace, info.ReadPath, info.Version);
         }
