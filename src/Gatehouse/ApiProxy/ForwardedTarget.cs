@@ -38,8 +38,10 @@ internal static class ForwardedTarget
     /// <summary>The client's request-target path when it holds percent-escapes (else null: Request.Path is exact).</summary>
     private static string? EscapedRawPath(HttpContext context)
     {
-        if (context.Request.PathBase.HasValue)
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target) || target[0] != '/' || context.Request.PathBase.HasValue)
         {
+            // Not in origin form: Kestrel's decoded Request.Path is all there is.
             return null;
         }
 
