@@ -66,6 +66,7 @@ internal sealed partial class VaultCore
             "cert" => CertLogin(req, mount),
             "ldap" => LdapLogin(req, mount, sub),
             "azure" => AzureLogin(req, mount),
+            "aws" => AwsLogin(req, mount),
             "gcp" => GcpLogin(req, mount),
             _ => null,
         };

@@ -430,6 +430,7 @@ internal sealed partial class VaultCore
             "cert" => HandleCert(req, mount, sub),
             "ldap" => HandleLdap(req, mount, sub),
             "azure" => HandleAzure(req, mount, sub),
+            "aws" => HandleAws(req, mount, sub),
             "gcp" => HandleGcp(req, mount, sub),
             "transit" => HandleTransit(req, mount, sub),
             "pki" => HandlePki(req, mount, sub),
