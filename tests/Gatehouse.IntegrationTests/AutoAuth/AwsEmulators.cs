@@ -163,7 +163,7 @@ internal sealed class ImdsEmulator : IAsyncDisposable
                     InstanceProfileArn = "arn:aws:iam::123456789012:instance-profile/web-role", InstanceProfileId = "AIPAGATEHOUSE",
                 }));
                 return;
-            case credentialsPath:
+            case credentialsPath or "/latest/meta-data/iam/security-credentials":
                 await context.Response.WriteAsync("web-role");
                 return;
             case credentialsPath + "web-role":
