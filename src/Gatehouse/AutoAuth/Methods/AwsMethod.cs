@@ -396,8 +396,19 @@ internal sealed partial class AwsMethod : IBackgroundAuthMethod, ICredentialWatc
         return await credentials.GetCredentialsAsync().ConfigureAwait(false);
     }
 
-    private static bool IsCredentialFailure(Exception e, CancellationToken cancellationToken) =>
-        !(e is OperationCanceledException && cancellationToken.IsCancellationRequested) && e is not OutOfMemoryException;
+    // The SDK's providers fail with their own exceptions (AmazonClientException and subclasses, AmazonServiceException
+    // from STS) but also with what they meet on the way: a bad path or value (ArgumentException), an unreadable file
+    // (IOException, UnauthorizedAccessException), an endpoint that does not answer (HttpRequestException, a timeout's
+    // TaskCanceledException) or answers nonsense (FormatException, InvalidOperationException, JsonException). Each is a
+    // failed login to retry, never a crashed auth loop; shutting down is not one.
+    private static bool IsCredentialFailure(Exception e, CancellationToken cancellationToken) => e switch
+    {
+        OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        AmazonClientException or AmazonServiceException or ArgumentException or IOException or UnauthorizedAccessException
+            or HttpRequestException or FormatException or InvalidOperationException or JsonException or System.Xml.XmlException
+            or System.Security.Cryptography.CryptographicException => true,
+        _ => false,
+    };
 
     // The SDK's messages name files, variables and endpoints, never a secret.
     private static string Describe(Exception e) => e.InnerException is { } inner && e.Message.Length < 200
