@@ -20,13 +20,14 @@ internal static class AuthMethodFactory
         MethodSettings.Validate(problems);
         var settings = new MethodSettings(method.Config, owner);
         var mountPath = method.EffectiveMountPath;
+        var env = environment ?? Environment.GetEnvironmentVariable;
         return type switch
         {
             "approle" => new AppRoleMethod(settings, mountPath, loggers.CreateLogger<AppRoleMethod>()),
             "token_file" => new TokenFileMethod(settings, loggers.CreateLogger<TokenFileMethod>()),
             "jwt" => new JwtMethod(settings, mountPath, time, loggers.CreateLogger<JwtMethod>()),
             "kubernetes" => new KubernetesMethod(settings, mountPath),
-            "gcp" => new GcpMethod(settings, mountPath, (environment ?? Environment.GetEnvironmentVariable)(GcpMethod.MetadataHostVariable), time),
+            "gcp" => new GcpMethod(settings, mountPath, env(GcpMethod.MetadataHostVariable), time, environment: env),
             "ldap" => new LdapMethod(settings, mountPath, time, loggers.CreateLogger<LdapMethod>()),
             "cert" => new CertMethod(settings, mountPath, config, time),
             "azure" => new AzureMethod(settings, mountPath),
