@@ -11,7 +11,7 @@ namespace Gatehouse.AutoAuth;
 internal static class AuthMethodFactory
 {
     public static IAuthMethod Create(GatehouseConfig config, AuthMethodConfig method, TimeProvider time, ILoggerFactory loggers,
-        Func<string, string?>? environment = null)
+        Func<string, string?>? environment = null, AzureIdentityTransport? azureTransport = null)
     {
         var type = method.Type.ToLowerInvariant();
         var owner = $"auto_auth.method \"{type}\"";
@@ -30,7 +30,7 @@ internal static class AuthMethodFactory
             "gcp" => new GcpMethod(settings, mountPath, env(GcpMethod.MetadataHostVariable), time, environment: env),
             "ldap" => new LdapMethod(settings, mountPath, time, loggers.CreateLogger<LdapMethod>()),
             "cert" => new CertMethod(settings, mountPath, config, time),
-            "azure" => new AzureMethod(settings, mountPath),
+            "azure" => new AzureMethod(settings, mountPath, env, azureTransport?.Transport),
             _ => throw new AutoAuthConfigException(
                 $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, azure, cert, gcp, jwt, kubernetes, ldap and token_file)"),
         };

@@ -115,8 +115,6 @@ internal static class MethodConfigRules
     /// <summary>
     /// Vault's NewAzureAuthMethod checks beyond the key rules (an empty role or resource is reported as missing, as for
     /// every method): not both object_id and client_id.
-    /// <c>authenticate_from_environment = true</c> (Azure's DefaultAzureCredential) is refused: Gatehouse does not
-    /// implement it yet.
     /// </summary>
     private static void CheckAzure(AuthMethodConfig method, string path, ICollection<ConfigDiagnostic> diagnostics)
     {
@@ -124,13 +122,6 @@ internal static class MethodConfigRules
         {
             diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("client_id"), $"{path}.config",
                 "only one of 'object_id' or 'client_id' may be provided"));
-        }
-
-        if (method.Config.GetBool("authenticate_from_environment") is true)
-        {
-            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("authenticate_from_environment"),
-                $"{path}.config.authenticate_from_environment",
-                "authenticate_from_environment = true (Azure's DefaultAzureCredential) is not supported by Gatehouse yet; remove it to use the VM's managed identity from the instance metadata service"));
         }
     }
 

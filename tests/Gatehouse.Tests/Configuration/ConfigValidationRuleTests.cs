@@ -60,7 +60,7 @@ public sealed class ConfigValidationRuleTests
     [InlineData("azure-without-resource.hcl", "3:14: auto_auth.method \"azure\": missing 'resource' value")]
     [InlineData("azure-resource-empty.hcl", "5:18: auto_auth.method \"azure\": missing 'resource' value")]
     [InlineData("azure-object-id-and-client-id.hcl", "7:19: auto_auth.method \"azure\".config: only one of 'object_id' or 'client_id' may be provided")]
-    [InlineData("azure-authenticate-from-environment.hcl", "6:39: auto_auth.method \"azure\".config.authenticate_from_environment: authenticate_from_environment = true (Azure's DefaultAzureCredential) is not supported by Gatehouse yet")]
+    [InlineData("azure-authenticate-from-environment-not-a-bool.hcl", "6:39: auto_auth.method \"azure\".config.authenticate_from_environment: ")]
     [InlineData("gcp-without-type.hcl", "3:14: auto_auth.method \"gcp\": missing 'type' value")]
     [InlineData("gcp-without-role.hcl", "3:14: auto_auth.method \"gcp\": missing 'role' value")]
     [InlineData("gcp-type-invalid.hcl", "4:14: auto_auth.method \"gcp\".config.type: 'type' value is invalid: \"gke\"; use \"gce\" or \"iam\"")]
