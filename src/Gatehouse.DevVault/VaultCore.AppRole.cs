@@ -67,6 +67,7 @@ internal sealed partial class VaultCore
             "ldap" => LdapLogin(req, mount, sub),
             "azure" => AzureLogin(req, mount),
             "gcp" => GcpLogin(req, mount),
+            "cf" or "pcf" => CfLogin(req, mount),
             _ => null,
         };
         return resp is not null;

@@ -305,4 +305,53 @@ public sealed class AuthMethodTests
         Assert.Equal(400, roleStatus);
         Assert.Equal("IAM role type must have at least one service account", roleBody!["errors"]![0]!.ToString());
     }
+
+    [Fact]
+    public async Task Cf_Login_VerifiesChainSignatureSigningTimeWindowAndBounds()
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        var now = DateTimeOffset.UtcNow;
+        using var caKey = RSA.Create(2048);
+        var caRequest = new CertificateRequest("CN=instanceIdentityCA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(1));
+        using var key = RSA.Create(2048);
+        var name = new X500DistinguishedNameBuilder();
+        name.AddOrganizationalUnitName("organization:org-1");
+        name.AddOrganizationalUnitName("space:space-1");
+        name.AddOrganizationalUnitName("app:app-1");
+        name.AddCommonName("instance-1");
+        var leafRequest = new CertificateRequest(name.Build(), key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var leaf = leafRequest.Create(ca, now.AddHours(-1), now.AddHours(1), [1, 2, 3]);
+        var certPem = leaf.ExportCertificatePem();
+        using var stranger = RSA.Create(2048);
+        using var selfSigned = new CertificateRequest(name.Build(), stranger, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSelfSigned(now.AddHours(-1), now.AddHours(1));
+        await vault.OkAsync("POST", "sys/auth/cf", body: new { type = "cf" });
+        await vault.OkAsync("POST", "auth/cf/config", body: new { identity_ca_certificates = new[] { ca.ExportCertificatePem() } });
+        await vault.OkAsync("POST", "auth/cf/roles/web", body: new { policies = "default", disable_ip_matching = true, bound_space_ids = "space-1", token_ttl = "10m" });
+        await vault.OkAsync("POST", "auth/cf/roles/other", body: new { disable_ip_matching = true, bound_application_ids = "app-2" });
+        object Body(string role, DateTimeOffset at, string cert, RSA signer, string? signedRole = null)
+        {
+            var time = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            var sig = signer.SignData(Encoding.UTF8.GetBytes(time + cert + (signedRole ?? role)), HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
+            return new { role, cf_instance_cert = cert, signing_time = time, signature = "v1:" + Convert.ToBase64String(sig) };
+        }
+        async Task<string> RefusedAsync(object body)
+        {
+            var (status, answer, _) = await vault.SendAsync("POST", "auth/cf/login", body: body);
+            Assert.Equal(400, status);
+            return answer!["errors"]![0]!.ToString();
+        }
+
+        var login = await vault.OkAsync("POST", "auth/cf/login", null, Body("web", now, certPem, key));
+        Assert.Equal("instance-1", login["auth"]!["metadata"]!["instance_id"]!.ToString());
+        Assert.Equal("org-1", login["auth"]!["metadata"]!["org_id"]!.ToString());
+
+        Assert.StartsWith("request is too old;", await RefusedAsync(Body("web", now.AddMinutes(-10), certPem, key)), StringComparison.Ordinal);
+        Assert.StartsWith("request is too far in the future;", await RefusedAsync(Body("web", now.AddMinutes(5), certPem, key)), StringComparison.Ordinal);
+        Assert.Contains("crypto/rsa: verification error", await RefusedAsync(Body("web", now, certPem, key, signedRole: "other")), StringComparison.Ordinal);
+        Assert.Equal("x509: certificate signed by unknown authority", await RefusedAsync(Body("web", now, selfSigned.ExportCertificatePem(), stranger)));
+        Assert.Equal("app ID app-1 doesn't match role constraints of [app-2]", await RefusedAsync(Body("other", now, certPem, key)));
+    }
 }

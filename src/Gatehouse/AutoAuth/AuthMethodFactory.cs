@@ -30,9 +30,10 @@ internal static class AuthMethodFactory
             "gcp" => new GcpMethod(settings, mountPath, env(GcpMethod.MetadataHostVariable), time, environment: env),
             "ldap" => new LdapMethod(settings, mountPath, time, loggers.CreateLogger<LdapMethod>()),
             "cert" => new CertMethod(settings, mountPath, config, time),
+            "cf" or "pcf" => new CfMethod(settings, mountPath, env, time),
             "azure" => new AzureMethod(settings, mountPath, env, azureTransport?.Transport),
             _ => throw new AutoAuthConfigException(
-                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, azure, cert, gcp, jwt, kubernetes, ldap and token_file)"),
+                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, azure, cert, cf, gcp, jwt, kubernetes, ldap, pcf and token_file)"),
         };
     }
 }

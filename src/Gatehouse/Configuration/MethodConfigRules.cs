@@ -35,6 +35,8 @@ internal static class MethodConfigRules
             new("jwt_read_period", Kind.Duration),
         ],
         ["kubernetes"] = [new("role", Kind.String, Required: true), new("token_path", Kind.String)],
+        ["cf"] = [new("role", Kind.String, Required: true)],
+        ["pcf"] = [new("role", Kind.String, Required: true)],
         ["ldap"] =
         [
             new("username", Kind.String, Required: true), new("password_file_path", Kind.String, Required: true),
