@@ -71,7 +71,7 @@ public sealed class ConfigValidationRuleTests
     [InlineData("file-sink-mode-invalid.hcl", "8:14: auto_auth.sink \"file\".config.mode: could not parse 'mode' as integer")]
     [InlineData("method-type-unknown.hcl", "2:3: auto_auth.method \"github\": unknown auth method \"github\"")]
     [InlineData("cf-without-role.hcl", "3:14: auto_auth.method \"cf\": missing 'role' value")]
-    [InlineData("method-alicloud-refused.hcl", "2:3: auto_auth.method \"alicloud\": auth method \"alicloud\" is not supported by Gatehouse yet (the signed STS GetCallerIdentity request")]
+    [InlineData("method-alicloud-refused.hcl", "2:3: auto_auth.method \"alicloud\": auth method \"alicloud\" is not supported by Gatehouse yet (Vault Agent's credential chain")]
     [InlineData("method-oci-refused.hcl", "2:3: auto_auth.method \"oci\": auth method \"oci\" is not supported by Gatehouse yet (OCI request signing")]
     [InlineData("method-type-not-supported-yet.hcl", "2:3: auto_auth.method \"aws\": auth method \"aws\" is not supported by Gatehouse yet")]
     [InlineData("agent-template-refused.hcl", "13:1: template: not supported by Gatehouse (Vault Agent templating)")]
