@@ -68,6 +68,7 @@ internal sealed partial class VaultCore
             "azure" => AzureLogin(req, mount),
             "aws" => AwsLogin(req, mount),
             "gcp" => GcpLogin(req, mount),
+            "cf" or "pcf" => CfLogin(req, mount),
             _ => null,
         };
         return resp is not null;

@@ -20,7 +20,13 @@ internal sealed partial class VaultCore
         public List<AsymmetricAlgorithm> Keys { get; } = [];
         public SortedDictionary<string, JsonObject> Roles { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, string> Entities { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>gcp only: the service accounts DevVault knows (Vault asks Google's IAM API), by email.</summary>
+        public Dictionary<string, GcpServiceAccount> ServiceAccounts { get; } = new(StringComparer.Ordinal);
     }
+
+    /// <summary>A Google service account as Vault's gcp backend looks it up: ids, project and its public keys by key id.</summary>
+    private sealed record GcpServiceAccount(string Email, string UniqueId, string ProjectId, Dictionary<string, AsymmetricAlgorithm> Keys);
 
     private static SignedJwtState SignedJwtStateOf(Mount m) => (SignedJwtState)(m.State ??= new SignedJwtState());
 

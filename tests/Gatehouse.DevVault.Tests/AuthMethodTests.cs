@@ -10,10 +10,10 @@ public sealed class AuthMethodTests
 {
     private static string B64(byte[] b) => Convert.ToBase64String(b).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static string Jwt(AsymmetricAlgorithm key, JsonObject claims)
+    private static string Jwt(AsymmetricAlgorithm key, JsonObject claims, string? kid = null)
     {
         var alg = key is RSA ? "RS256" : "ES256";
-        var head = B64(Encoding.UTF8.GetBytes($"{{\"alg\":\"{alg}\",\"typ\":\"JWT\"}}"));
+        var head = B64(Encoding.UTF8.GetBytes(kid is null ? $"{{\"alg\":\"{alg}\",\"typ\":\"JWT\"}}" : $"{{\"alg\":\"{alg}\",\"kid\":\"{kid}\",\"typ\":\"JWT\"}}"));
         var body = B64(Encoding.UTF8.GetBytes(claims.ToJsonString()));
         var data = Encoding.ASCII.GetBytes(head + "." + body);
         var sig = key is RSA rsa ? rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1) : ((ECDsa)key).SignData(data, HashAlgorithmName.SHA256);
@@ -254,5 +254,104 @@ public sealed class AuthMethodTests
         Assert.Contains("failed to verify", await RefusedAsync(Jwt(otherKey, Claims())), StringComparison.Ordinal);
         Assert.Equal("invalid role name \"nope\"", await RefusedAsync(Jwt(key, Claims()), role: "nope"));
         Assert.Equal("jwt argument is required", await RefusedAsync(""));
+    }
+
+    [Fact]
+    public async Task Gcp_IamLogin_VerifiesTheKeyTheKidNames_ExpiryRules_AudienceAndBoundServiceAccounts()
+    {
+        using var key = RSA.Create(2048);
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        const string Email = "vault-auth@my-project.iam.gserviceaccount.com";
+        await vault.OkAsync("POST", "sys/auth/gcp", body: new { type = "gcp" });
+        await vault.OkAsync("POST", $"auth/gcp/dev-service-accounts/{Email}", body: new
+        {
+            unique_id = "1234567890", project_id = "my-project", public_keys = new Dictionary<string, string> { ["k1"] = key.ExportSubjectPublicKeyInfoPem() },
+        });
+        await vault.OkAsync("POST", "auth/gcp/role/app", body: new { type = "iam", policies = "default", bound_service_accounts = Email, token_ttl = "15m" });
+        await vault.OkAsync("POST", "auth/gcp/role/other", body: new { type = "iam", bound_service_accounts = "someone@else.iam.gserviceaccount.com" });
+        await vault.OkAsync("POST", "auth/gcp/role/wide", body: new { type = "iam", bound_service_accounts = "*", max_jwt_exp = "30m", bound_projects = "my-project" });
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        JsonObject Claims(string aud = "http://vault/app", long? exp = null, string sub = Email) => new()
+        {
+            ["aud"] = aud, ["exp"] = exp ?? now + 900, ["sub"] = sub,
+        };
+        async Task<string> RefusedAsync(string jwt, string role = "app")
+        {
+            var (status, body, _) = await vault.SendAsync("POST", "auth/gcp/login", body: new { role, jwt });
+            Assert.Equal(400, status);
+            return body!["errors"]![0]!.ToString();
+        }
+
+        var login = await vault.OkAsync("POST", "auth/gcp/login", null, new { role = "app", jwt = Jwt(key, Claims(), kid: "k1") });
+        Assert.Equal(900, login["auth"]!["lease_duration"]!.GetValue<int>());
+        Assert.Equal(Email, login["auth"]!["metadata"]!["service_account_email"]!.ToString());
+        Assert.Equal("1234567890", login["auth"]!["metadata"]!["service_account_id"]!.ToString());
+        Assert.Equal("my-project", login["auth"]!["metadata"]!["project_id"]!.ToString());
+        // By unique id as the subject, and a role allowing 30 minutes.
+        await vault.OkAsync("POST", "auth/gcp/login", null, new { role = "wide", jwt = Jwt(key, Claims(aud: "http://vault/wide", sub: "1234567890", exp: now + 1800), kid: "k1") });
+
+        Assert.Equal("role requires that service account JWTs expire within 900 seconds", await RefusedAsync(Jwt(key, Claims(exp: now + 1800), kid: "k1")));
+        Assert.StartsWith("JWT must expire in 60 minutes, expires in", await RefusedAsync(Jwt(key, Claims(exp: now + 7200), kid: "k1")), StringComparison.Ordinal);
+        Assert.Equal("JWT is expired or does not have proper 'exp' claim", await RefusedAsync(Jwt(key, Claims(exp: now - 600), kid: "k1")));
+        Assert.Equal("at least one of the JWT claim 'aud' must end in \"vault/app\"", await RefusedAsync(Jwt(key, Claims(aud: "http://vault/other"), kid: "k1")));
+        Assert.Equal($"service account {Email} (id: 1234567890) is not authorized for role",
+            await RefusedAsync(Jwt(key, Claims(aud: "http://vault/other"), kid: "k1"), role: "other"));
+        Assert.Contains("unable to get public key \"k2\"", await RefusedAsync(Jwt(key, Claims(), kid: "k2")), StringComparison.Ordinal);
+        using var otherKey = RSA.Create(2048);
+        Assert.Contains("cryptographic primitive", await RefusedAsync(Jwt(otherKey, Claims(), kid: "k1")), StringComparison.Ordinal);
+
+        var (roleStatus, roleBody, _) = await vault.SendAsync("POST", "auth/gcp/role/bad", server.RootToken, new { type = "iam" });
+        Assert.Equal(400, roleStatus);
+        Assert.Equal("IAM role type must have at least one service account", roleBody!["errors"]![0]!.ToString());
+    }
+
+    [Fact]
+    public async Task Cf_Login_VerifiesChainSignatureSigningTimeWindowAndBounds()
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        var now = DateTimeOffset.UtcNow;
+        using var caKey = RSA.Create(2048);
+        var caRequest = new CertificateRequest("CN=instanceIdentityCA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(1));
+        using var key = RSA.Create(2048);
+        var name = new X500DistinguishedNameBuilder();
+        name.AddOrganizationalUnitName("organization:org-1");
+        name.AddOrganizationalUnitName("space:space-1");
+        name.AddOrganizationalUnitName("app:app-1");
+        name.AddCommonName("instance-1");
+        var leafRequest = new CertificateRequest(name.Build(), key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var leaf = leafRequest.Create(ca, now.AddHours(-1), now.AddHours(1), [1, 2, 3]);
+        var certPem = leaf.ExportCertificatePem();
+        using var stranger = RSA.Create(2048);
+        using var selfSigned = new CertificateRequest(name.Build(), stranger, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSelfSigned(now.AddHours(-1), now.AddHours(1));
+        await vault.OkAsync("POST", "sys/auth/cf", body: new { type = "cf" });
+        await vault.OkAsync("POST", "auth/cf/config", body: new { identity_ca_certificates = new[] { ca.ExportCertificatePem() } });
+        await vault.OkAsync("POST", "auth/cf/roles/web", body: new { policies = "default", disable_ip_matching = true, bound_space_ids = "space-1", token_ttl = "10m" });
+        await vault.OkAsync("POST", "auth/cf/roles/other", body: new { disable_ip_matching = true, bound_application_ids = "app-2" });
+        object Body(string role, DateTimeOffset at, string cert, RSA signer, string? signedRole = null)
+        {
+            var time = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            var sig = signer.SignData(Encoding.UTF8.GetBytes(time + cert + (signedRole ?? role)), HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
+            return new { role, cf_instance_cert = cert, signing_time = time, signature = "v1:" + Convert.ToBase64String(sig) };
+        }
+        async Task<string> RefusedAsync(object body)
+        {
+            var (status, answer, _) = await vault.SendAsync("POST", "auth/cf/login", body: body);
+            Assert.Equal(400, status);
+            return answer!["errors"]![0]!.ToString();
+        }
+
+        var login = await vault.OkAsync("POST", "auth/cf/login", null, Body("web", now, certPem, key));
+        Assert.Equal("instance-1", login["auth"]!["metadata"]!["instance_id"]!.ToString());
+        Assert.Equal("org-1", login["auth"]!["metadata"]!["org_id"]!.ToString());
+
+        Assert.StartsWith("request is too old;", await RefusedAsync(Body("web", now.AddMinutes(-10), certPem, key)), StringComparison.Ordinal);
+        Assert.StartsWith("request is too far in the future;", await RefusedAsync(Body("web", now.AddMinutes(5), certPem, key)), StringComparison.Ordinal);
+        Assert.Contains("crypto/rsa: verification error", await RefusedAsync(Body("web", now, certPem, key, signedRole: "other")), StringComparison.Ordinal);
+        Assert.Equal("x509: certificate signed by unknown authority", await RefusedAsync(Body("web", now, selfSigned.ExportCertificatePem(), stranger)));
+        Assert.Equal("app ID app-1 doesn't match role constraints of [app-2]", await RefusedAsync(Body("other", now, certPem, key)));
     }
 }

@@ -11,7 +11,7 @@ namespace Gatehouse.AutoAuth;
 internal static class AuthMethodFactory
 {
     public static IAuthMethod Create(GatehouseConfig config, AuthMethodConfig method, TimeProvider time, ILoggerFactory loggers,
-        Func<string, string?>? environment = null)
+        Func<string, string?>? environment = null, AzureIdentityTransport? azureTransport = null)
     {
         var type = method.Type.ToLowerInvariant();
         var owner = $"auto_auth.method \"{type}\"";
@@ -20,19 +20,21 @@ internal static class AuthMethodFactory
         MethodSettings.Validate(problems);
         var settings = new MethodSettings(method.Config, owner);
         var mountPath = method.EffectiveMountPath;
+        var env = environment ?? Environment.GetEnvironmentVariable;
         return type switch
         {
             "approle" => new AppRoleMethod(settings, mountPath, loggers.CreateLogger<AppRoleMethod>()),
             "token_file" => new TokenFileMethod(settings, loggers.CreateLogger<TokenFileMethod>()),
             "jwt" => new JwtMethod(settings, mountPath, time, loggers.CreateLogger<JwtMethod>()),
             "kubernetes" => new KubernetesMethod(settings, mountPath),
-            "gcp" => new GcpMethod(settings, mountPath, (environment ?? Environment.GetEnvironmentVariable)(GcpMethod.MetadataHostVariable), time),
+            "gcp" => new GcpMethod(settings, mountPath, env(GcpMethod.MetadataHostVariable), time, environment: env),
             "ldap" => new LdapMethod(settings, mountPath, time, loggers.CreateLogger<LdapMethod>()),
             "cert" => new CertMethod(settings, mountPath, config, time),
-            "azure" => new AzureMethod(settings, mountPath),
-            "aws" => new AwsMethod(settings, mountPath, environment ?? Environment.GetEnvironmentVariable, time, loggers.CreateLogger<AwsMethod>()),
+            "cf" or "pcf" => new CfMethod(settings, mountPath, env, time),
+            "azure" => new AzureMethod(settings, mountPath, env, azureTransport?.Transport),
+            "aws" => new AwsMethod(settings, mountPath, env, time, loggers.CreateLogger<AwsMethod>()),
             _ => throw new AutoAuthConfigException(
-                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, aws, azure, cert, gcp, jwt, kubernetes, ldap and token_file)"),
+                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, aws, azure, cert, cf, gcp, jwt, kubernetes, ldap, pcf and token_file)"),
         };
     }
 }

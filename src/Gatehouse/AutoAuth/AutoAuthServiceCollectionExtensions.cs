@@ -36,7 +36,7 @@ internal static class AutoAuthServiceCollectionExtensions
             VaultClient.Create(config, method.Namespace, sp.GetRequiredService<TimeProvider>(), sp.GetService<VaultReachability>()));
         services.TryAddSingleton(sp => AuthMethodFactory.Create(
             config, method, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetService<AutoAuthEnvironment>()?.Get));
+            sp.GetService<AutoAuthEnvironment>()?.Get, sp.GetService<Gatehouse.AutoAuth.Methods.AzureIdentityTransport>()));
         services.TryAddSingleton(sp => new AuthHandler(
             sp.GetRequiredService<IAuthMethod>(),
             sp.GetRequiredKeyedService<VaultClient>(ClientKey),
@@ -58,8 +58,9 @@ internal static class AutoAuthServiceCollectionExtensions
 }
 
 /// <summary>
-/// The environment auth methods read (gcp's <c>GCE_METADATA_HOST</c>, aws's region and metadata-service overrides; the
-/// AWS SDK's credential chain reads the process environment itself); the process environment unless a host registers
+/// The environment auth methods read (gcp's <c>GCE_METADATA_HOST</c> and credentials, azure's <c>AZURE_*</c>, aws's region
+/// and metadata-service overrides; the AWS SDK's credential chain reads the process environment itself); the process
+/// environment unless a host registers
 /// another (tests do, so that parallel hosts do not share one process variable).
 /// </summary>
 internal sealed record AutoAuthEnvironment(Func<string, string?> Get);

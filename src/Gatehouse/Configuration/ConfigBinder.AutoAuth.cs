@@ -7,11 +7,11 @@ namespace Gatehouse.Configuration;
 internal sealed partial class ConfigBinder
 {
     /// <summary>Auth methods Gatehouse implements.</summary>
-    public static readonly ImmutableArray<string> SupportedMethods = ["approle", "aws", "azure", "cert", "gcp", "jwt", "kubernetes", "ldap", "token_file"];
+    public static readonly ImmutableArray<string> SupportedMethods = ["approle", "aws", "azure", "cert", "cf", "gcp", "jwt", "kubernetes", "ldap", "pcf", "token_file"];
 
     /// <summary>Auth methods Vault Agent/Proxy know that Gatehouse does not implement (yet).</summary>
     public static readonly ImmutableArray<string> UnsupportedMethods =
-        ["alicloud", "cf", "kerberos", "oci", "pcf"];
+        ["alicloud", "kerberos", "oci"];
 
     private AutoAuthConfig BindAutoAuth(BlockEntry entry)
     {
@@ -82,7 +82,7 @@ internal sealed partial class ConfigBinder
         if (UnsupportedMethods.Contains(type))
         {
             Error(entry.Position, path,
-                $"auth method \"{type}\" is not supported by Gatehouse yet; supported methods: {string.Join(", ", SupportedMethods)}");
+                $"auth method \"{type}\" is not supported by Gatehouse yet{UnsupportedMethodReasons.For(type)}; supported methods: {string.Join(", ", SupportedMethods)}");
             return method;
         }
 

@@ -35,6 +35,8 @@ internal static class MethodConfigRules
             new("jwt_read_period", Kind.Duration),
         ],
         ["kubernetes"] = [new("role", Kind.String, Required: true), new("token_path", Kind.String)],
+        ["cf"] = [new("role", Kind.String, Required: true)],
+        ["pcf"] = [new("role", Kind.String, Required: true)],
         ["ldap"] =
         [
             new("username", Kind.String, Required: true), new("password_file_path", Kind.String, Required: true),
@@ -51,6 +53,7 @@ internal static class MethodConfigRules
         [
             new("type", Kind.String, Required: true), new("role", Kind.String, Required: true), new("credentials", Kind.String),
             new("service_account", Kind.String), new("project", Kind.String), new("jwt_exp", Kind.Int),
+            new("iam_credentials_endpoint", Kind.String),
         ],
         ["aws"] =
         [
@@ -125,8 +128,6 @@ internal static class MethodConfigRules
     /// <summary>
     /// Vault's NewAzureAuthMethod checks beyond the key rules (an empty role or resource is reported as missing, as for
     /// every method): not both object_id and client_id.
-    /// <c>authenticate_from_environment = true</c> (Azure's DefaultAzureCredential) is refused: Gatehouse does not
-    /// implement it yet.
     /// </summary>
     private static void CheckAzure(AuthMethodConfig method, string path, ICollection<ConfigDiagnostic> diagnostics)
     {
@@ -135,34 +136,47 @@ internal static class MethodConfigRules
             diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("client_id"), $"{path}.config",
                 "only one of 'object_id' or 'client_id' may be provided"));
         }
-
-        if (method.Config.GetBool("authenticate_from_environment") is true)
-        {
-            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("authenticate_from_environment"),
-                $"{path}.config.authenticate_from_environment",
-                "authenticate_from_environment = true (Azure's DefaultAzureCredential) is not supported by Gatehouse yet; remove it to use the VM's managed identity from the instance metadata service"));
-        }
     }
 
     /// <summary>
-    /// Vault Agent accepts <c>gce</c> and <c>iam</c> (<c>'type' value is invalid</c> otherwise). Gatehouse implements
-    /// <c>gce</c>; <c>iam</c> needs a JWT signed by Google's IAM Credentials API (signJwt) with Application Default
-    /// Credentials, which Gatehouse does not do yet.
+    /// Vault Agent accepts <c>gce</c> and <c>iam</c> (<c>'type' value is invalid</c> otherwise). Beyond Vault, for
+    /// <c>iam</c>: <c>credentials</c> must be a JSON object (Vault silently falls back to Application Default Credentials
+    /// when it is not) and <c>jwt_exp</c> must not be negative (Vault would sign a JWT that expired already).
     /// </summary>
     private static void CheckGcpType(AuthMethodConfig method, string type, string path, ICollection<ConfigDiagnostic> diagnostics)
     {
         var at = method.Config.PositionOf("type");
-        if (type == "iam")
-        {
-            diagnostics.Add(new ConfigDiagnostic(at, $"{path}.config.type",
-                "type \"iam\" is not supported by Gatehouse yet: it needs a JWT signed through Google's IAM Credentials API " +
-                "(signJwt) with Application Default Credentials, which Gatehouse does not implement; use type = \"gce\" on a GCE " +
-                "instance, or the jwt method with a token file"));
-        }
-        else if (type != "gce")
+        if (type != "gce" && type != "iam")
         {
             diagnostics.Add(new ConfigDiagnostic(at, $"{path}.config.type",
                 $"'type' value is invalid: \"{type}\"; use \"gce\" or \"iam\""));
+            return;
+        }
+
+        if (method.Config.GetString("credentials") is { Length: > 0 } credentials && !IsJsonObject(credentials))
+        {
+            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("credentials"), $"{path}.config.credentials",
+                "credentials must be the JSON of a Google credentials file (such as a service account key) itself, not a path; " +
+                "to name a file, set GOOGLE_APPLICATION_CREDENTIALS to its path instead"));
+        }
+
+        if (method.Config.Values.TryGetValue("jwt_exp", out var node) && ValueParser.TryInt32(node, out var minutes, out _) && minutes < 0)
+        {
+            diagnostics.Add(new ConfigDiagnostic(node.Position, $"{path}.config.jwt_exp",
+                "jwt_exp must not be negative: it is the signed JWT's lifetime in minutes (0 or unset: 15)"));
+        }
+    }
+
+    private static bool IsJsonObject(string text)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(text);
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
         }
     }
 

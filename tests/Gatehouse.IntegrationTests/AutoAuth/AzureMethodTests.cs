@@ -29,6 +29,13 @@ public sealed class AzureMethodTests
     }
 
     [Fact]
+    public void Scope_IsVaultAgentsResourceSlashDefault_UnlessSet()
+    {
+        Assert.Equal("https://vault.example//.default", Method("http://127.0.0.1:9").Scope);
+        Assert.Equal("api://app/.default", Method("http://127.0.0.1:9", ("scope", "api://app/.default")).Scope);
+    }
+
+    [Fact]
     public async Task Login_SendsVaultsBody_FromGoCasedMetadata_WithTheObjectId()
     {
         await using var imds = await TestUpstream.StartAsync();

@@ -1,4 +1,7 @@
 using System.Text.Json;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Identity;
 using Gatehouse.Vault;
 
 namespace Gatehouse.AutoAuth.Methods;
@@ -11,7 +14,9 @@ namespace Gatehouse.AutoAuth.Methods;
 /// resource_group_name, vm_name and vmss_name. The instance metadata service is called directly, as Vault does on
 /// this path (Azure.Identity's ManagedIdentityCredential has no override for the instance-metadata endpoint that
 /// Vault also reads). <c>imds_endpoint</c> is Gatehouse's own key (default <c>http://169.254.169.254</c>), for tests
-/// and emulators. The token is never logged.
+/// and emulators. With <c>authenticate_from_environment = true</c> the token comes instead from the Azure SDK's
+/// default chain for <c>scope</c> (default <c>&lt;resource&gt;/.default</c>), as Vault Agent does it
+/// (<see cref="AzureEnvironmentCredential"/>); the instance metadata is still read. The token is never logged.
 /// </summary>
 internal sealed class AzureMethod : IAuthMethod
 {
@@ -30,8 +35,11 @@ internal sealed class AzureMethod : IAuthMethod
     private readonly string? _objectId;
     private readonly string? _clientId;
     private readonly string _imds;
+    private readonly bool _fromEnvironment;
+    private readonly Func<string, string?> _environment;
+    private readonly HttpPipelineTransport? _transport;
 
-    public AzureMethod(MethodSettings settings, string mountPath)
+    public AzureMethod(MethodSettings settings, string mountPath, Func<string, string?>? environment = null, HttpPipelineTransport? transport = null)
     {
         _mountPath = mountPath;
         _role = settings.GetRequiredString("role");
@@ -39,7 +47,15 @@ internal sealed class AzureMethod : IAuthMethod
         _objectId = settings.GetString("object_id");
         _clientId = settings.GetString("client_id");
         _imds = (settings.GetString("imds_endpoint") ?? DefaultImdsEndpoint).TrimEnd('/');
+        // Vault Agent: scope defaults to "<resource>/.default" (a resource ending in "/" gives "//.default", which Entra ID takes).
+        Scope = settings.GetString("scope") ?? $"{_resource}/.default";
+        _fromEnvironment = settings.GetBool("authenticate_from_environment", false);
+        _environment = environment ?? Environment.GetEnvironmentVariable;
+        _transport = transport;
     }
+
+    /// <summary>The scope asked for with <c>authenticate_from_environment</c>.</summary>
+    public string Scope { get; }
 
     public string Type => "azure";
 
@@ -68,6 +84,12 @@ internal sealed class AzureMethod : IAuthMethod
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return LoginRequest.Failed($"error parsing instance metadata response: {e.Message}");
+        }
+
+        if (_fromEnvironment)
+        {
+            var token = await TokenFromEnvironmentAsync(cancellationToken).ConfigureAwait(false);
+            return token.Error is not null ? LoginRequest.Failed(token.Error) : Login(name, scaleSet, resourceGroup, subscription, token.Jwt!);
         }
 
         var query = new List<(string Key, string Value)> { ("resource", _resource) };
@@ -99,7 +121,11 @@ internal sealed class AzureMethod : IAuthMethod
             return LoginRequest.Failed($"error parsing identity metadata response: {e.Message}");
         }
 
-        return LoginRequest.Login(_mountPath, new Dictionary<string, string>
+        return Login(name, scaleSet, resourceGroup, subscription, jwt);
+    }
+
+    private LoginRequest Login(string name, string scaleSet, string resourceGroup, string subscription, string jwt) =>
+        LoginRequest.Login(_mountPath, new Dictionary<string, string>
         {
             ["role"] = _role,
             ["vm_name"] = name,
@@ -108,6 +134,33 @@ internal sealed class AzureMethod : IAuthMethod
             ["subscription_id"] = subscription,
             ["jwt"] = jwt,
         });
+
+    private async Task<(string? Jwt, string? Error)> TokenFromEnvironmentAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var credential = AzureEnvironmentCredential.Create(_environment, _transport);
+            var token = await credential.GetTokenAsync(new TokenRequestContext([Scope]), cancellationToken).ConfigureAwait(false);
+            return (token.Token, null);
+        }
+        catch (Exception e) when (e is AuthenticationFailedException or CredentialUnavailableException or ArgumentException or IOException
+                                   or System.Security.Cryptography.CryptographicException)
+        {
+            // The SDK's messages name each credential tried and Entra ID's error; never a secret or assertion.
+            // The SDK wraps the cause (MSAL's error with Entra ID's AADSTS code) in inner exceptions.
+            var parts = new List<string>();
+            for (Exception? x = e; x is not null; x = x.InnerException)
+            {
+                var text = string.Join(' ', x.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+                if (text.Length > 0 && !parts.Any(p => p.Contains(text, StringComparison.Ordinal)))
+                {
+                    parts.Add(text);
+                }
+            }
+
+            var message = string.Join(" ", parts);
+            return (null, $"error getting a token from the environment (authenticate_from_environment) for scope {Scope}: {message}");
+        }
     }
 
     private static async Task<(string? Body, string? Error)> GetAsync(string endpoint, List<(string Key, string Value)> query, CancellationToken cancellationToken)

@@ -8,8 +8,8 @@ namespace Gatehouse.AutoAuth.Methods;
 /// <c>GET http://&lt;host&gt;/computeMetadata/v1/instance/service-accounts/&lt;service_account&gt;/identity?audience=&lt;vault address&gt;/vault/&lt;role&gt;&amp;format=full</c>
 /// with <c>Metadata-Flavor: Google</c>, as Vault Agent asks for it — and sent as <c>{role, jwt}</c> to
 /// <c>&lt;mount_path&gt;/login</c>. The host is Vault Agent's <c>metadata</c>, or <c>GCE_METADATA_HOST</c> when that
-/// environment variable is set (Google's documented override). The JWT is never logged. <c>type = "iam"</c> is refused
-/// by config validation (see <see cref="Configuration.MethodConfigRules"/>).
+/// environment variable is set (Google's documented override). With <c>type = "iam"</c> the JWT is signed through
+/// Google's IAM Credentials API instead (<see cref="GcpIamSigner"/>). The JWT is never logged.
 /// </summary>
 internal sealed class GcpMethod : IAuthMethod
 {
@@ -27,8 +27,10 @@ internal sealed class GcpMethod : IAuthMethod
     private readonly string _metadataHost;
     private readonly HttpMessageInvoker _http;
     private readonly TimeProvider _time;
+    private readonly GcpIamSigner? _iam;
 
-    public GcpMethod(MethodSettings settings, string mountPath, string? metadataHost, TimeProvider time, HttpMessageInvoker? http = null)
+    public GcpMethod(MethodSettings settings, string mountPath, string? metadataHost, TimeProvider time, HttpMessageInvoker? http = null,
+        Func<string, string?>? environment = null)
     {
         _mountPath = mountPath;
         _time = time;
@@ -36,7 +38,17 @@ internal sealed class GcpMethod : IAuthMethod
         _serviceAccount = settings.GetString("service_account") ?? "default";
         _metadataHost = string.IsNullOrWhiteSpace(metadataHost) ? DefaultMetadataHost : metadataHost.Trim();
         _http = http ?? new HttpMessageInvoker(new SocketsHttpHandler { ConnectTimeout = FetchTimeout }, disposeHandler: true);
+        if (settings.GetString("type") == "iam")
+        {
+            // Vault Agent: an absent service_account is "default"; one set to "" takes the credentials' client_email.
+            var serviceAccount = settings.Map.Contains("service_account") ? settings.GetString("service_account") ?? "" : null;
+            _iam = new GcpIamSigner(_role, serviceAccount, settings.GetString("credentials"), (int)(settings.GetInt64("jwt_exp") ?? 0),
+                settings.GetString("iam_credentials_endpoint"), environment ?? (name => name == MetadataHostVariable ? metadataHost : null), time, _http);
+        }
     }
+
+    /// <summary>The iam half (null for <c>type = "gce"</c>).</summary>
+    public GcpIamSigner? Iam => _iam;
 
     public string Type => "gcp";
 
@@ -51,6 +63,11 @@ internal sealed class GcpMethod : IAuthMethod
 
     public async Task<LoginRequest> PrepareLoginAsync(VaultClient client, CancellationToken cancellationToken)
     {
+        if (_iam is not null)
+        {
+            return await PrepareIamLoginAsync(_iam, cancellationToken).ConfigureAwait(false);
+        }
+
         var uri = IdentityUri(client.Address.OriginalString);
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         request.Headers.Add("Metadata-Flavor", "Google");
@@ -82,6 +99,23 @@ internal sealed class GcpMethod : IAuthMethod
             return LoginRequest.Failed(
                 $"error fetching instance token: the metadata server at {_metadataHost} is unreachable ({e.Message}); " +
                 $"gce logins need the GCE metadata server (set {MetadataHostVariable} to point elsewhere)");
+        }
+    }
+
+    private async Task<LoginRequest> PrepareIamLoginAsync(GcpIamSigner iam, CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(FetchTimeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            var (jwt, error) = await iam.SignAsync(timeout.Token).ConfigureAwait(false);
+            return error is not null ? LoginRequest.Failed(error)
+                : LoginRequest.Login(_mountPath, new Dictionary<string, string> { ["role"] = _role, ["jwt"] = jwt! });
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return LoginRequest.Failed(
+                $"unable to sign JWT: Google's token or IAM Credentials service did not answer within {(int)FetchTimeout.TotalSeconds} seconds");
         }
     }
 }

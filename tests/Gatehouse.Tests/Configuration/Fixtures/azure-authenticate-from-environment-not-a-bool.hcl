@@ -3,7 +3,7 @@ auto_auth {
     config = {
       role                          = "web"
       resource                      = "https://management.azure.com/"
-      authenticate_from_environment = true
+      authenticate_from_environment = "maybe"
     }
   }
   sink "file" {

@@ -4,6 +4,7 @@ auto_auth {
       type            = "iam"
       role            = "web"
       service_account = "vault@my-project.iam.gserviceaccount.com"
+      credentials     = "/etc/gcp/key.json"
     }
   }
   sink "file" {

@@ -1,0 +1,8 @@
+auto_auth {
+  method "cf" {
+    config = {}
+  }
+  sink "file" {
+    config = { path = "/tmp/token" }
+  }
+}
