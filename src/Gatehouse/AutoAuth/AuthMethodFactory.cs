@@ -30,8 +30,9 @@ internal static class AuthMethodFactory
             "ldap" => new LdapMethod(settings, mountPath, time, loggers.CreateLogger<LdapMethod>()),
             "cert" => new CertMethod(settings, mountPath, config, time),
             "azure" => new AzureMethod(settings, mountPath),
+            "kerberos" => new KerberosMethod(settings, mountPath),
             _ => throw new AutoAuthConfigException(
-                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, azure, cert, gcp, jwt, kubernetes, ldap and token_file)"),
+                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, azure, cert, gcp, jwt, kerberos, kubernetes, ldap and token_file)"),
         };
     }
 }

@@ -41,6 +41,12 @@ internal static class MethodConfigRules
             new("remove_password_after_reading", Kind.Bool), new("remove_password_follows_symlinks", Kind.Bool),
             new("password_read_period", Kind.Duration),
         ],
+        ["kerberos"] =
+        [
+            new("username", Kind.String, Required: true), new("service", Kind.String, Required: true),
+            new("realm", Kind.String, Required: true), new("keytab_path", Kind.String, Required: true),
+            new("krb5conf_path", Kind.String, Required: true), new("disable_fast_negotiation", Kind.Bool),
+        ],
         ["azure"] =
         [
             new("role", Kind.String, Required: true), new("resource", Kind.String, Required: true),
