@@ -67,6 +67,7 @@ internal sealed partial class VaultCore
             "ldap" => LdapLogin(req, mount, sub),
             "kerberos" => KerberosLogin(req, mount, sub),
             "azure" => AzureLogin(req, mount),
+            "aws" => AwsLogin(req, mount),
             "gcp" => GcpLogin(req, mount),
             _ => null,
         };

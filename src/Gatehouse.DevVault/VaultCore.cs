@@ -431,6 +431,7 @@ internal sealed partial class VaultCore
             "ldap" => HandleLdap(req, mount, sub),
             "kerberos" => HandleKerberos(req, mount, sub),
             "azure" => HandleAzure(req, mount, sub),
+            "aws" => HandleAws(req, mount, sub),
             "gcp" => HandleGcp(req, mount, sub),
             "transit" => HandleTransit(req, mount, sub),
             "pki" => HandlePki(req, mount, sub),

@@ -37,6 +37,9 @@ internal static class LogEvents
     public const int LdapMethodEmptyFile = 1142;
     public const int LdapMethodRemoveFailed = 1143;
     public const int LdapMethodLineEnding = 1144;
+    public const int AwsMethodPollFailed = 1151;
+    public const int AwsMethodNewCredentials = 1152;
+    public const int AuthHandlerNewCredentials = 1153;
 
     // Sinks/: 1200–1299
     public const int SinkWriterWritten = 1201;

@@ -193,6 +193,15 @@ internal sealed partial class AuthHandler
 
     private async Task<Attempt> LoginAsync(CancellationToken cancellationToken)
     {
+        // This login reads the newest credentials; a report from before it must not cause a second one.
+        if (_method is ICredentialWatchingAuthMethod watching)
+        {
+            while (watching.NewCredentials.TryRead(out _))
+            {
+                // Dropped: superseded by this login.
+            }
+        }
+
         var request = await _method.PrepareLoginAsync(_client, cancellationToken).ConfigureAwait(false);
         if (request.Error is not null)
         {
@@ -441,11 +450,20 @@ internal sealed partial class AuthHandler
                 }
 
                 var report = _store.Rejections.WaitToReadAsync(stop.Token).AsTask();
-                var first = await Task.WhenAny(timer, report).ConfigureAwait(false);
+                var newCredentials = _options.ReauthOnNewCredentials && _method is ICredentialWatchingAuthMethod watching
+                    ? watching.NewCredentials.WaitToReadAsync(stop.Token).AsTask()
+                    : Task.Delay(Timeout.InfiniteTimeSpan, stop.Token);
+                var first = await Task.WhenAny(timer, report, newCredentials).ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
                 if (first == timer)
                 {
                     return false;
+                }
+
+                if (first == newCredentials)
+                {
+                    Log.NewCredentials(_logger);
+                    return true;
                 }
 
                 var reported = false;
@@ -560,6 +578,9 @@ internal sealed partial class AuthHandler
         [LoggerMessage(EventId = LogEvents.AuthHandlerNotRenewable, Level = LogLevel.Information, Message = "auto-auth: token (accessor {Accessor}) is not renewable; logging in again in {Delay}")]
         public static partial void NotRenewable(ILogger logger, string accessor, TimeSpan delay);
 
+        [LoggerMessage(EventId = LogEvents.AuthHandlerNewCredentials, Level = LogLevel.Information, Message = "auto-auth: auth method found new credentials, re-authenticating")]
+        public static partial void NewCredentials(ILogger logger);
+
         [LoggerMessage(EventId = LogEvents.AuthHandlerRejectedByProxy, Level = LogLevel.Warning, Message = "auto-auth: Vault rejected the auto-auth token on a proxied request; logging in again")]
         public static partial void RejectedByProxy(ILogger logger);
 
@@ -597,6 +618,12 @@ internal sealed record AuthHandlerOptions
 
     /// <summary>When set, logins are response-wrapped and the token is not renewed.</summary>
     public TimeSpan? WrapTtl { get; init; }
+
+    /// <summary>
+    /// <c>enable_reauth_on_new_credentials</c>: a method's report of new credentials (<see cref="ICredentialWatchingAuthMethod"/>)
+    /// ends the wait on the current token and logs in again. The default is false (the report is ignored, as in Vault).
+    /// </summary>
+    public bool ReauthOnNewCredentials { get; init; }
 
     /// <summary>Backoff and grace jitter source, values in [0, 1). Null means <see cref="Random.Shared"/>.</summary>
     public Func<double>? Random { get; init; }

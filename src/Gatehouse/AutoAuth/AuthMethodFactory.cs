@@ -30,9 +30,10 @@ internal static class AuthMethodFactory
             "ldap" => new LdapMethod(settings, mountPath, time, loggers.CreateLogger<LdapMethod>()),
             "cert" => new CertMethod(settings, mountPath, config, time),
             "azure" => new AzureMethod(settings, mountPath),
+            "aws" => new AwsMethod(settings, mountPath, environment ?? Environment.GetEnvironmentVariable, time, loggers.CreateLogger<AwsMethod>()),
             "kerberos" => new KerberosMethod(settings, mountPath),
             _ => throw new AutoAuthConfigException(
-                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, azure, cert, gcp, jwt, kerberos, kubernetes, ldap and token_file)"),
+                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, aws, azure, cert, gcp, jwt, kerberos, kubernetes, ldap and token_file)"),
         };
     }
 }

@@ -50,6 +50,7 @@ internal static class AutoAuthServiceCollectionExtensions
                 MaxBackoff = method.EffectiveMaxBackoff,
                 ExitOnError = method.ExitOnError,
                 WrapTtl = method.WrapTtl,
+                ReauthOnNewCredentials = autoAuth.EnableReauthOnNewCredentials,
             }));
         services.AddSingleton<IHostedService, AutoAuthService>();
         return services;
@@ -57,7 +58,8 @@ internal static class AutoAuthServiceCollectionExtensions
 }
 
 /// <summary>
-/// The environment auth methods read (gcp's <c>GCE_METADATA_HOST</c>); the process environment unless a host registers
+/// The environment auth methods read (gcp's <c>GCE_METADATA_HOST</c>, aws's region and metadata-service overrides; the
+/// AWS SDK's credential chain reads the process environment itself); the process environment unless a host registers
 /// another (tests do, so that parallel hosts do not share one process variable).
 /// </summary>
 internal sealed record AutoAuthEnvironment(Func<string, string?> Get);

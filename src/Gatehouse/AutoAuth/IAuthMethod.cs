@@ -10,7 +10,7 @@ namespace Gatehouse.AutoAuth;
 /// </summary>
 internal interface IAuthMethod
 {
-    /// <summary>approle, token_file, jwt, kubernetes, cert, ldap, azure, gcp or kerberos.</summary>
+    /// <summary>approle, token_file, jwt, kubernetes, cert, ldap, azure, gcp, aws or kerberos.</summary>
     string Type { get; }
 
     /// <param name="client">The auto-auth client (namespace applied, no token).</param>
@@ -23,6 +23,17 @@ internal interface IAuthMethod
 internal interface IBackgroundAuthMethod : IAuthMethod
 {
     Task RunAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A method that watches its credentials between logins (aws's credential poller) and reports new ones, as Vault's
+/// <c>NewCreds()</c> channel. With <c>enable_reauth_on_new_credentials</c> the auth handler logs in again on a report;
+/// without it the new credentials are used from the next login on.
+/// </summary>
+internal interface ICredentialWatchingAuthMethod : IAuthMethod
+{
+    /// <summary>One item per change (at most one waits); read by the auth handler.</summary>
+    System.Threading.Channels.ChannelReader<bool> NewCredentials { get; }
 }
 
 /// <summary>What the auth loop should do to get a token.</summary>

@@ -7,11 +7,11 @@ namespace Gatehouse.Configuration;
 internal sealed partial class ConfigBinder
 {
     /// <summary>Auth methods Gatehouse implements.</summary>
-    public static readonly ImmutableArray<string> SupportedMethods = ["approle", "azure", "cert", "gcp", "jwt", "kerberos", "kubernetes", "ldap", "token_file"];
+    public static readonly ImmutableArray<string> SupportedMethods = ["approle", "aws", "azure", "cert", "gcp", "jwt", "kerberos", "kubernetes", "ldap", "token_file"];
 
     /// <summary>Auth methods Vault Agent/Proxy know that Gatehouse does not implement (yet).</summary>
     public static readonly ImmutableArray<string> UnsupportedMethods =
-        ["alicloud", "aws", "cf", "oci", "pcf"];
+        ["alicloud", "cf", "oci", "pcf"];
 
     private AutoAuthConfig BindAutoAuth(BlockEntry entry)
     {

@@ -59,6 +59,12 @@ internal static class MethodConfigRules
             new("type", Kind.String, Required: true), new("role", Kind.String, Required: true), new("credentials", Kind.String),
             new("service_account", Kind.String), new("project", Kind.String), new("jwt_exp", Kind.Int),
         ],
+        ["aws"] =
+        [
+            new("type", Kind.String, Required: true), new("role", Kind.String, Required: true), new("access_key", Kind.String),
+            new("secret_key", Kind.String), new("session_token", Kind.String), new("header_value", Kind.String),
+            new("nonce", Kind.String), new("region", Kind.String), new("credential_poll_interval", Kind.Int),
+        ],
         ["cert"] =
         [
             new("name", Kind.String), new("ca_cert", Kind.String), new("client_cert", Kind.String),
@@ -115,6 +121,11 @@ internal static class MethodConfigRules
             CheckAzure(method, path, diagnostics);
         }
 
+        if (method.Type == "aws")
+        {
+            CheckAws(method, path, diagnostics);
+        }
+
         if (method.Type == "gcp" && method.Config.GetString("type") is { Length: > 0 } gcpType)
         {
             CheckGcpType(method, gcpType, path, diagnostics);
@@ -168,6 +179,36 @@ internal static class MethodConfigRules
         {
             diagnostics.Add(new ConfigDiagnostic(at, $"{path}.config.type",
                 $"'type' value is invalid: \"{type}\"; use \"gce\" or \"iam\""));
+        }
+    }
+
+    /// <summary>
+    /// Vault's NewAWSAuthMethod and awsutil's credential chain checks beyond the key rules: <c>type</c> is <c>iam</c> or
+    /// <c>ec2</c> (<c>'type' value is invalid</c>); <c>access_key</c> and <c>secret_key</c> come together; and
+    /// <c>credential_poll_interval</c> (whole seconds) is positive, where Go's ticker would panic.
+    /// </summary>
+    private static void CheckAws(AuthMethodConfig method, string path, ICollection<ConfigDiagnostic> diagnostics)
+    {
+        if (method.Config.GetString("type") is { Length: > 0 } type && type is not ("iam" or "ec2"))
+        {
+            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("type"), $"{path}.config.type",
+                $"'type' value is invalid: \"{type}\"; use \"iam\" or \"ec2\""));
+        }
+
+        var hasAccessKey = method.Config.GetString("access_key") is { Length: > 0 };
+        var hasSecretKey = method.Config.GetString("secret_key") is { Length: > 0 };
+        if (hasAccessKey != hasSecretKey)
+        {
+            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf(hasAccessKey ? "access_key" : "secret_key"), $"{path}.config",
+                "static AWS client credentials haven't been properly configured (the access key or secret key were provided but not both); " +
+                "set both access_key and secret_key, or neither to use the AWS SDK's credential chain"));
+        }
+
+        if (method.Config.Values.TryGetValue("credential_poll_interval", out var node)
+            && ValueParser.TryInt32(node, out var seconds, out _) && seconds <= 0)
+        {
+            diagnostics.Add(new ConfigDiagnostic(node.Position, $"{path}.config.credential_poll_interval",
+                "credential_poll_interval must be a positive number of seconds, such as 60"));
         }
     }
 

@@ -39,8 +39,8 @@ public sealed class MethodSettingsTests
     public void AuthMethodFactory_UnknownType_NamesTheSupportedOnes()
     {
         var error = Assert.Throws<AutoAuthConfigException>(() => AuthMethodFactory.Create(new GatehouseConfig(),
-            new AuthMethodConfig { Type = "aws" }, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
-        Assert.Contains("unknown auth method \"aws\"", error.Message, StringComparison.Ordinal);
+            new AuthMethodConfig { Type = "oci" }, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+        Assert.Contains("unknown auth method \"oci\"", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

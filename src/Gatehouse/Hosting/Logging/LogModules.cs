@@ -14,6 +14,7 @@ internal static class LogModules
     {
         // Vault: c.logger.Named("auth.handler"), Named("auth." + method type)
         ["Gatehouse.AutoAuth.AuthHandler"] = "auth.handler",
+        ["Gatehouse.AutoAuth.Methods.AwsMethod"] = "auth.aws",
         ["Gatehouse.AutoAuth.Methods.AppRoleMethod"] = "auth.approle",
         ["Gatehouse.AutoAuth.Methods.JwtMethod"] = "auth.jwt",
         ["Gatehouse.AutoAuth.Methods.LdapMethod"] = "auth.ldap",

@@ -1,6 +1,6 @@
 auto_auth {
-  method "aws" {
-    config = { type = "iam", role = "web" }
+  method "alicloud" {
+    config = { role = "web", region = "us-west-1" }
   }
   sink "file" {
     config = { path = "/tmp/token" }

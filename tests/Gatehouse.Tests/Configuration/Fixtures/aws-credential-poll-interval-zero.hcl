@@ -1,0 +1,12 @@
+auto_auth {
+  method "aws" {
+    config = {
+      type                     = "iam"
+      role                     = "web"
+      credential_poll_interval = 0
+    }
+  }
+  sink "file" {
+    config = { path = "/tmp/token" }
+  }
+}
