@@ -12,7 +12,10 @@
 # and what the Debian package test (tests/deb/run.sh) checks with:
 #   - curl (health over the unix socket) and systemd (systemd-analyze verify of the unit), when not on PATH;
 # and what the alert-rule tests (tests/Gatehouse.Tests/Packaging) check packaging/prometheus with:
-#   - Debian's prometheus, for promtool (`promtool check rules`, `promtool test rules`).
+#   - Debian's prometheus, for promtool (`promtool check rules`, `promtool test rules`);
+# and what the kerberos auto-auth tests (tests/Gatehouse.IntegrationTests/Support/MitKdc) run a throwaway realm with:
+#   - Debian's krb5-kdc (krb5kdc, kdb5_util) and krb5-admin-server (kadmin.local); the daemon itself needs only
+#     libgssapi-krb5-2, which the .NET runtime's dependencies already bring.
 # Idempotent and quiet: when everything is in place it only checks (a few milliseconds) and prints nothing.
 # `apt-get update` runs only when apt knows no candidate for a missing package (a fresh machine or container).
 # Needs root, or sudo, only when a Debian package is missing.
@@ -49,6 +52,8 @@ command -v systemd-analyze >/dev/null 2>&1 || debs+=(systemd)
 installed golang-github-masterminds-sprig-dev || debs+=(golang-github-masterminds-sprig-dev)
 installed golang-gopkg-yaml.v3-dev || debs+=(golang-gopkg-yaml.v3-dev)
 command -v promtool >/dev/null 2>&1 || debs+=(prometheus)
+installed krb5-kdc || debs+=(krb5-kdc)
+installed krb5-admin-server || debs+=(krb5-admin-server)
 
 if [ "${#debs[@]}" -gt 0 ]; then
   sudo=()

@@ -88,6 +88,7 @@ Maintainer: Gatehouse maintainers <gatehouse@localhost>
 Installed-Size: $installed_size
 Depends: libc6 (>= 2.27), libgcc-s1, libstdc++6, libssl3 | libssl1.1, passwd
 Recommends: ca-certificates
+Suggests: libgssapi-krb5-2
 Section: admin
 Priority: optional
 Description: Vault Agent/Proxy compatible daemon

@@ -65,6 +65,7 @@ internal sealed partial class VaultCore
             "jwt" or "oidc" or "kubernetes" => JwtLogin(req, mount),
             "cert" => CertLogin(req, mount),
             "ldap" => LdapLogin(req, mount, sub),
+            "kerberos" => KerberosLogin(req, mount, sub),
             "azure" => AzureLogin(req, mount),
             "aws" => AwsLogin(req, mount),
             "gcp" => GcpLogin(req, mount),

@@ -429,6 +429,7 @@ internal sealed partial class VaultCore
             "jwt" or "oidc" or "kubernetes" => HandleJwt(req, mount, sub),
             "cert" => HandleCert(req, mount, sub),
             "ldap" => HandleLdap(req, mount, sub),
+            "kerberos" => HandleKerberos(req, mount, sub),
             "azure" => HandleAzure(req, mount, sub),
             "aws" => HandleAws(req, mount, sub),
             "gcp" => HandleGcp(req, mount, sub),

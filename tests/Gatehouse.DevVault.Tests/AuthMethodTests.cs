@@ -212,6 +212,51 @@ public sealed class AuthMethodTests
     }
 
     [Fact]
+    public async Task Kerberos_ConfigAndLogin_RefuseWhatVaultRefuses_AndABadTokenIsA401NotACrash()
+    {
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        await vault.OkAsync("POST", "sys/auth/kerberos", body: new { type = "kerberos" });
+        var negotiate = new Dictionary<string, string> { ["Authorization"] = "Negotiate " + Convert.ToBase64String("not a SPNEGO token"u8.ToArray()) };
+
+        // Logins before the configs: Vault's errors.
+        var (status, body, _) = await vault.SendAsync("PUT", "auth/kerberos/login", headers: negotiate);
+        Assert.Equal(500, status);
+        Assert.Equal("backend kerberos not configured", body!["errors"]![0]!.ToString());
+
+        // config needs a service account and a keytab (a keytab file starts with 0x05 0x02); the keytab is never read back.
+        var emptyKeytab = Convert.ToBase64String(new byte[] { 5, 2 });
+        foreach (var (bad, message) in new (object, string)[]
+        {
+            (new { keytab = emptyKeytab }, "data does not contain service_account"),
+            (new { service_account = "vault_svc" }, "data does not contain keytab"),
+            (new { service_account = "vault_svc", keytab = Convert.ToBase64String("junk"u8.ToArray()) }, "invalid keytab: "),
+        })
+        {
+            (status, body, _) = await vault.SendAsync("POST", "auth/kerberos/config", server.RootToken, bad);
+            Assert.Equal(400, status);
+            Assert.StartsWith(message, body!["errors"]![0]!.ToString(), StringComparison.Ordinal);
+        }
+        await vault.OkAsync("POST", "auth/kerberos/config", body: new { service_account = "vault_svc", keytab = emptyKeytab });
+        var config = await vault.OkAsync("GET", "auth/kerberos/config");
+        Assert.Equal("vault_svc", config["data"]!["service_account"]!.ToString());
+        Assert.Null(config["data"]!["keytab"]);
+
+        (status, body, _) = await vault.SendAsync("PUT", "auth/kerberos/login", headers: negotiate);
+        Assert.Equal(500, status);
+        Assert.Equal("ldap backend not configured", body!["errors"]![0]!.ToString());
+        await vault.OkAsync("POST", "auth/kerberos/config/ldap", body: new { url = "ldap://ldap.example", upndomain = "EXAMPLE.COM" });
+
+        // Not Negotiate: Vault asks for it. Not a Kerberos token: GSSAPI refuses it, a 401 with the reason.
+        (status, body, _) = await vault.SendAsync("PUT", "auth/kerberos/login", headers: new() { ["Authorization"] = "Basic YTpi" });
+        Assert.Equal(401, status);
+        Assert.Equal("authentication required", body!["errors"]![0]!.ToString());
+        (status, body, _) = await vault.SendAsync("PUT", "auth/kerberos/login", headers: negotiate);
+        Assert.Equal(401, status);
+        Assert.StartsWith("SPNEGO authentication failed: ", body!["errors"]![0]!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Gcp_GceLogin_VerifiesSignatureExpiryAudienceSuffixAndBoundFields()
     {
         using var key = RSA.Create(2048);

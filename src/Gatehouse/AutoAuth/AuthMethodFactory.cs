@@ -33,8 +33,9 @@ internal static class AuthMethodFactory
             "cf" or "pcf" => new CfMethod(settings, mountPath, env, time),
             "azure" => new AzureMethod(settings, mountPath, env, azureTransport?.Transport),
             "aws" => new AwsMethod(settings, mountPath, env, time, loggers.CreateLogger<AwsMethod>()),
+            "kerberos" => new KerberosMethod(settings, mountPath),
             _ => throw new AutoAuthConfigException(
-                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, aws, azure, cert, cf, gcp, jwt, kubernetes, ldap, pcf and token_file)"),
+                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, aws, azure, cert, cf, gcp, jwt, kerberos, kubernetes, ldap, pcf and token_file)"),
         };
     }
 }

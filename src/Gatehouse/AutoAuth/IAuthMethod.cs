@@ -10,7 +10,7 @@ namespace Gatehouse.AutoAuth;
 /// </summary>
 internal interface IAuthMethod
 {
-    /// <summary>approle, token_file, jwt, kubernetes, cert, ldap, azure, gcp, aws or cf.</summary>
+    /// <summary>approle, token_file, jwt, kubernetes, cert, ldap, azure, gcp, aws, cf or kerberos.</summary>
     string Type { get; }
 
     /// <param name="client">The auto-auth client (namespace applied, no token).</param>
@@ -51,6 +51,9 @@ internal sealed record LoginRequest
 
     public IReadOnlyDictionary<string, string>? Body { get; private init; }
 
+    /// <summary>Headers the login carries besides Vault's own (kerberos's <c>Authorization: Negotiate …</c>); secret.</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; private init; }
+
     /// <summary>Set when the method already holds a token (token_file): adopt it after lookup-self.</summary>
     public string? ExistingToken { get; private init; }
 
@@ -66,6 +69,10 @@ internal sealed record LoginRequest
     /// <summary>A login at <paramref name="loginPath"/> (already escaped for the URL), such as <c>auth/ldap/login/alice</c>.</summary>
     public static LoginRequest LoginAt(string mountPath, string loginPath, IReadOnlyDictionary<string, string> body) =>
         new() { MountPath = mountPath, LoginPath = loginPath, Body = body };
+
+    /// <summary>A login at <c>&lt;mountPath&gt;/login</c> with an empty body and <paramref name="headers"/>.</summary>
+    public static LoginRequest LoginWithHeaders(string mountPath, IReadOnlyDictionary<string, string> headers) =>
+        new() { MountPath = mountPath, LoginPath = $"{mountPath.Trim('/')}/login", Body = new Dictionary<string, string>(), Headers = headers };
 
     public static LoginRequest Adopt(string token) => new() { ExistingToken = token };
 

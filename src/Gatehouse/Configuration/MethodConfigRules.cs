@@ -43,6 +43,13 @@ internal static class MethodConfigRules
             new("remove_password_after_reading", Kind.Bool), new("remove_password_follows_symlinks", Kind.Bool),
             new("password_read_period", Kind.Duration),
         ],
+        ["kerberos"] =
+        [
+            new("username", Kind.String, Required: true), new("service", Kind.String, Required: true),
+            new("realm", Kind.String, Required: true), new("keytab_path", Kind.String, Required: true),
+            new("krb5conf_path", Kind.String, Required: true), new("disable_fast_negotiation", Kind.Bool),
+            new("remove_instance_name", Kind.Bool),
+        ],
         ["azure"] =
         [
             new("role", Kind.String, Required: true), new("resource", Kind.String, Required: true),
@@ -101,6 +108,15 @@ internal static class MethodConfigRules
         {
             diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("password_read_period"), $"{path}.config.password_read_period",
                 "error parsing 'password_read_period' value into a positive value; use a duration such as \"500ms\" or \"1m\""));
+        }
+
+        if (method.Type == "kerberos" && method.Config.Contains("remove_instance_name"))
+        {
+            // Vault's CLI reads it; Vault Agent's method does not (it uses the keytab's principals as written), so a
+            // config relying on it would not do what it says.
+            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("remove_instance_name"), $"{path}.config.remove_instance_name",
+                "remove_instance_name is read by `vault login -method=kerberos` only; Vault Agent/Proxy's kerberos method ignores it, " +
+                "and so would Gatehouse: remove it (to strip instance names on Vault's side, set remove_instance_name in auth/<mount>/config)"));
         }
 
         if (method.Type == "azure")

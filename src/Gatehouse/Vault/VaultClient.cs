@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
@@ -83,9 +84,13 @@ internal sealed class VaultClient : IDisposable
     public Task<VaultResult> LoginAsync(string mountPath, IReadOnlyDictionary<string, string> body, TimeSpan? wrapTtl, CancellationToken cancellationToken) =>
         LoginAtAsync($"{mountPath.Trim('/')}/login", body, wrapTtl, cancellationToken);
 
-    /// <summary><c>PUT /v1/&lt;loginPath&gt;</c> (a path already escaped for the URL), for methods whose login path is not <c>&lt;mount&gt;/login</c>.</summary>
-    public Task<VaultResult> LoginAtAsync(string loginPath, IReadOnlyDictionary<string, string> body, TimeSpan? wrapTtl, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Put, loginPath.Trim('/'), token: null, JsonBody(body), wrapTtl, cancellationToken);
+    /// <summary>
+    /// <c>PUT /v1/&lt;loginPath&gt;</c> (a path already escaped for the URL), for methods whose login path is not
+    /// <c>&lt;mount&gt;/login</c>, with <paramref name="headers"/> added to the request (kerberos's <c>Authorization</c>).
+    /// </summary>
+    public Task<VaultResult> LoginAtAsync(string loginPath, IReadOnlyDictionary<string, string> body, TimeSpan? wrapTtl, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? headers = null) =>
+        SendAsync(HttpMethod.Put, loginPath.Trim('/'), token: null, JsonBody(body), wrapTtl, cancellationToken, headers: headers);
 
     /// <summary><c>GET /v1/auth/token/lookup-self</c>.</summary>
     public Task<VaultResult> LookupSelfAsync(string token, CancellationToken cancellationToken) =>
@@ -142,9 +147,9 @@ internal sealed class VaultClient : IDisposable
 
     private async Task<VaultResult> SendAsync(
         HttpMethod method, string path, string? token, string? body, TimeSpan? wrapTtl, CancellationToken cancellationToken,
-        bool rootNamespace = false, string? @namespace = null)
+        bool rootNamespace = false, string? @namespace = null, IReadOnlyDictionary<string, string>? headers = null)
     {
-        var answer = await ExchangeAsync(method, path, token, body, wrapTtl, rootNamespace, @namespace, cancellationToken).ConfigureAwait(false);
+        var answer = await ExchangeAsync(method, path, token, body, wrapTtl, rootNamespace, @namespace, cancellationToken, headers).ConfigureAwait(false);
         if (answer.Status == 0)
         {
             return VaultResult.Failure(new VaultError(0, [answer.TransportError ?? "no answer"]));
@@ -177,9 +182,14 @@ internal sealed class VaultClient : IDisposable
 
     private async Task<VaultRawResponse> ExchangeAsync(
         HttpMethod method, string path, string? token, string? body, TimeSpan? wrapTtl, bool rootNamespace, string? @namespace,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? headers = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(_address, "v1/" + path));
+        foreach (var (name, value) in headers ?? ImmutableDictionary<string, string>.Empty)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
         foreach (var product in UserAgent)
         {
             request.Headers.UserAgent.Add(product);

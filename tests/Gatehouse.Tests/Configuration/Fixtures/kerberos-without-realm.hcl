@@ -1,0 +1,13 @@
+auto_auth {
+  method "kerberos" {
+    config = {
+      username      = "svc-app"
+      service       = "HTTP/vault.example.com"
+      keytab_path   = "/etc/gatehouse/svc-app.keytab"
+      krb5conf_path = "/etc/krb5.conf"
+    }
+  }
+  sink "file" {
+    config = { path = "/tmp/token" }
+  }
+}
