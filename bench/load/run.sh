@@ -8,6 +8,8 @@
 #   - exec → listener accepting and token in the sink file (ms);
 #   - sys/health pass-through at c=1 and c=32: r/s, p50/p99, CPU µs per request of each process (from
 #     /proc/<pid>/stat before and after), for the floor, the realistic Gatehouse and DevVault directly;
+#   - sys/health at a sidecar's steady trickle, 200 r/s on one connection (bench/load/paced.py; p50/p99 there include
+#     Python's own client time), CPU µs per request of the floor and the realistic Gatehouse;
 #   - the cache hit (POST auth/token/create with the auto-auth token; the first is the MISS) at c=1 and c=32, and
 #     nginx serving the same number of bytes at c=1 and c=32 (a GET: nginx's static module refuses POST);
 #   - RSS of the realistic Gatehouse: idle (VmRSS before load), peak (VmHWM after the load) and after --after seconds
@@ -158,6 +160,17 @@ run_wrk() { # "pids" url conns [lua] -> "rps p50us p99us requests cpu_us_per_req
   }' | { read -r rps p50 p99 reqs cpu; echo "$rps $(to_us <<<"$p50") $(to_us <<<"$p99") $reqs $cpu"; }
 }
 
+# pid port -> "rps p50us p99us requests cpu_us_per_request" for PACED requests of sys/health at 200 r/s (bench/load/paced.py)
+PACED=${PACED:-1000}
+run_paced() {
+  local before after lat
+  before=$(cpu_ticks "$1")
+  lat=$(python3 "$ROOT/bench/load/paced.py" "$2" "/$HEALTH" "$PACED" 0.005)
+  after=$(cpu_ticks "$1")
+  awk -v lat="$lat" -v ticks="$((after - before))" -v clk="$CLK" -v n="$PACED" 'BEGIN {
+    split(lat, l, " "); printf "200 %s %s %d %.1f\n", l[1], l[2], n, ticks * 1000000 / clk / n }'
+}
+
 HEALTH=v1/sys/health
 CREATE=v1/auth/token/create
 cat > "$OUT/create.lua" <<'LUA'
@@ -233,6 +246,10 @@ for run in $(seq 1 "$RUNS"); do
     R[$run:hit$c]=$(run_wrk "$REAL" "http://127.0.0.1:$REAL_PORT/$CREATE" "$c" "$OUT/create.lua")
     R[$run:ngx$c]=$(run_wrk "$NGINX_PIDS" "http://127.0.0.1:$NGINX_PORT/$CREATE" "$c")
   done
+  # A sidecar's steady trickle: 200 r/s on one connection (what the c=1 CPU bill of a sidecar is made of).
+  for who in "${order[@]}"; do
+    if [[ $who == real ]]; then R[$run:rp]=$(run_paced "$REAL" "$REAL_PORT"); else R[$run:fp]=$(run_paced "$FLOOR" "$FLOOR_PORT"); fi
+  done
   PEAK+=("$(rss_kb "$REAL" VmHWM)")
   sleep "$AFTER"
   AFTERS+=("$(rss_kb "$REAL" VmRSS)")
@@ -255,6 +272,8 @@ for c in 1 32; do
   row "sys/health, floor: bare Gatehouse" "$c" "fh$c"
   row "sys/health, realistic Gatehouse" "$c" "rh$c"
 done
+row "sys/health, floor, paced 200 r/s (python)" 1 fp
+row "sys/health, realistic, paced 200 r/s (python)" 1 rp
 for c in 1 32; do
   row "token create, cache HIT ($HIT_BYTES B)" "$c" "hit$c"
   row "nginx, static file of $HIT_BYTES B (all workers)" "$c" "ngx$c"
@@ -264,8 +283,9 @@ echo
 printf 'realistic sys/health: proxied ÷ direct r/s c=1 %s×, c=32 %s×; CPU ÷ floor CPU c=1 %s×, c=32 %s×\n' \
   "$(ratio "$(med rh1 1)" "$(med dh1 1)")" "$(ratio "$(med rh32 1)" "$(med dh32 1)")" \
   "$(ratio "$(med rh1 5)" "$(med fh1 5)")" "$(ratio "$(med rh32 5)" "$(med fh32 5)")"
-printf 'CPU per request c=1 ÷ c=32: realistic %s× (aim ≤ 1.2×), floor %s×, cache hit %s×\n' \
-  "$(ratio "$(med rh1 5)" "$(med rh32 5)")" "$(ratio "$(med fh1 5)" "$(med fh32 5)")" "$(ratio "$(med hit1 5)" "$(med hit32 5)")"
+printf 'CPU per request c=1 ÷ c=32: realistic %s× (aim ≤ 1.2×), floor %s×, cache hit %s×; paced 200 r/s ÷ c=32: realistic %s×\n' \
+  "$(ratio "$(med rh1 5)" "$(med rh32 5)")" "$(ratio "$(med fh1 5)" "$(med fh32 5)")" "$(ratio "$(med hit1 5)" "$(med hit32 5)")" \
+  "$(ratio "$(med rp 5)" "$(med rh32 5)")"
 printf 'cache hit c=32: %.1f µs CPU per hit (aim ≤ 15); hit r/s ÷ nginx r/s %s× (aim ≥ 0.9×); CPU per hit ÷ nginx CPU per request %s×\n' \
   "$(med hit32 5)" "$(ratio "$(med hit32 1)" "$(med ngx32 1)")" "$(ratio "$(med hit32 5)" "$(med ngx32 5)")"
 printf 'exec → listener up and token in sink: %s ms (median; runs: %s)\n' "$(median "${STARTS[@]}")" "${STARTS[*]}"
