@@ -129,6 +129,7 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "round $round done, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 done
 
+[[ -n "${AB_DEBUG:-}" ]] && for key in "${!R[@]}"; do echo "$key ${R[$key]}"; done >&2
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 med() { local vals=() r; for r in $(seq 1 "$ROUNDS"); do vals+=("$(cut -d' ' -f"$3" <<<"${R[$r:$1:$2]}")"); done; median "${vals[@]}"; }
 printf '\n%s UTC, %s round(s) of %ss per case, %s cores, load average before: %s, after: %s\n' \
