@@ -1,39 +1,77 @@
 #!/usr/bin/env bash
-# Loopback load on this machine: direct-to-DevVault vs through Gatehouse (Release), each case at c=1 and c=32, a few
-# seconds per run. Cases: sys/health and GET secret (KV v2) pass-through; GET secret through a Gatehouse with
-# `cache {}` (pass-through plus cacheability inspection); GET secret served as a static-secret HIT (approle auto-auth,
-# `cache_static_secrets = true`); an approle login passed through, and the same login served as a lease-cache HIT.
-# Prints one table: req/s, p50, p99, Gatehouse CPU µs per request (from /proc/<pid>/stat before and
-# after the run), DevVault CPU µs per direct request, and proxied ÷ direct ratios; then the summary ratios and
-# Gatehouse RSS idle/peak (VmRSS / VmHWM). Usage: bench/load/run.sh [seconds-per-run, default 3]
+# The configuration users run, measured on this machine (issue 15). Gatehouse with approle auto-auth, a file sink,
+# `use_auto_auth_token = true`, `cache {}` and one tcp listener, in front of DevVault (bench/load's host, its own
+# process), driven by wrk over loopback; beside it a bare Gatehouse (no auto-auth, no cache: the "floor") and nginx
+# serving a static JSON file exactly as long as the cache-hit answer (the ceiling of this machine's HTTP stack).
+#
+# Each run starts a fresh realistic Gatehouse and measures:
+#   - exec → listener accepting and token in the sink file (ms);
+#   - sys/health pass-through at c=1 and c=32: r/s, p50/p99, CPU µs per request of each process (from
+#     /proc/<pid>/stat before and after), for the floor, the realistic Gatehouse and DevVault directly;
+#   - sys/health at a sidecar's steady trickle, 200 r/s on one connection (bench/load/paced.py; p50/p99 there include
+#     Python's own client time), CPU µs per request of the floor and the realistic Gatehouse;
+#   - the cache hit (POST auth/token/create with the auto-auth token; the first is the MISS) at c=1 and c=32, and
+#     nginx serving the same number of bytes at c=1 and c=32 (a GET: nginx's static module refuses POST);
+#   - RSS of the realistic Gatehouse: idle (VmRSS before load), peak (VmHWM after the load) and after --after seconds
+#     of quiet (default 60).
+# The order of floor and realistic alternates between runs. Prints the median over the runs of each figure, the
+# ratios (proxied ÷ direct, realistic ÷ floor, c=1 ÷ c=32 CPU, hit ÷ nginx) and the load average before and after.
+#
+# Usage: bench/load/run.sh [--runs N (3)] [--seconds S per wrk run (3)] [--after S (60)] [--bin PATH]
+#   --bin PATH   measure this gatehouse executable (a published single-file or AOT build) instead of a Release build
+#                of src/Gatehouse (`dotnet build -c Release`, framework-dependent).
+#   GH_ENV="DOTNET_X=1 ..." is put in the environment of both Gatehouse processes (A/B of runtime knobs).
+# Needs wrk and nginx (scripts/install-bench-deps.sh installs them from Debian). The older per-case table (KV reads,
+# static-secret hits, approle logins) is bench/load/cases.sh.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-DURATION=${1:-3}
+RUNS=3
+DURATION=3
+AFTER=60
+BIN=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --runs) RUNS=$2; shift 2 ;;
+    --seconds) DURATION=$2; shift 2 ;;
+    --after) AFTER=$2; shift 2 ;;
+    --bin) BIN=$(realpath "$2"); shift 2 ;;
+    *) echo "usage: bench/load/run.sh [--runs N] [--seconds S] [--after S] [--bin PATH]" >&2; exit 2 ;;
+  esac
+done
 OUT=$(mktemp -d /tmp/gatehouse-load.XXXXXX)
 VAULT_PORT=${VAULT_PORT:-18201}
-PROXY_PORT=${PROXY_PORT:-18202}
-CACHE_PORT=${CACHE_PORT:-18203}
-STATIC_PORT=${STATIC_PORT:-18204}
+FLOOR_PORT=${FLOOR_PORT:-18202}
+REAL_PORT=${REAL_PORT:-18203}
+NGINX_PORT=${NGINX_PORT:-18205}
 PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$OUT"; }
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [[ -f "$OUT/nginx.pid" ]] && kill "$(cat "$OUT/nginx.pid")" 2>/dev/null || true
+  sleep 0.2; rm -rf "$OUT"
+}
 trap cleanup EXIT
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian package)" >&2
-  (apt-get install -y wrk || (apt-get update && apt-get install -y wrk)) >/dev/null
-fi
+"$ROOT/scripts/install-bench-deps.sh"
 
 echo "building Release..." >&2
-dotnet build -c Release "$ROOT/src/Gatehouse" -o "$OUT/gatehouse" >/dev/null
+if [[ -z "$BIN" ]]; then
+  dotnet build -c Release "$ROOT/src/Gatehouse" -o "$OUT/gatehouse" >/dev/null
+  BIN="$OUT/gatehouse/gatehouse"
+fi
 dotnet build -c Release "$ROOT/bench/load/Gatehouse.Load" -o "$OUT/load" >/dev/null
 
 source "$ROOT/bench/lib.sh"
 start_devvault
 DV=$DV_PID
 
-start_gatehouse() { # port extra-hcl -> pid (via GH_PID)
-  cat > "$OUT/proxy-$1.hcl" <<HCL
+CLK=$(getconf CLK_TCK)
+cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$t"; }
+rss_kb() { awk -v k="$2:" '$1==k {print $2}' "/proc/$1/status"; }
+
+
+# The floor: a bare pass-through, started once.
+cat > "$OUT/floor.hcl" <<HCL
 vault {
   address = "http://127.0.0.1:$VAULT_PORT"
 }
@@ -41,57 +79,73 @@ api_proxy {
   use_auto_auth_token = false
 }
 listener "tcp" {
-  address     = "127.0.0.1:$1"
+  address     = "127.0.0.1:$FLOOR_PORT"
   tls_disable = true
 }
-$2
 HCL
-  "$OUT/gatehouse/gatehouse" proxy -config "$OUT/proxy-$1.hcl" > "$OUT/gatehouse-$1.log" 2>&1 &
-  GH_PID=$!
-  PIDS+=($GH_PID)
-  wait_http "http://127.0.0.1:$1/v1/sys/health"
+env ${GH_ENV:-} "$BIN" proxy -config="$OUT/floor.hcl" > "$OUT/floor.log" 2>&1 &
+FLOOR=$!
+PIDS+=($FLOOR)
+wait_http "http://127.0.0.1:$FLOOR_PORT/v1/sys/health"
+
+# What users run (Vault Agent 1.8's issue-15 comparison used the same shape).
+cat > "$OUT/real.hcl" <<HCL
+vault {
+  address = "http://127.0.0.1:$VAULT_PORT"
 }
-start_gatehouse "$PROXY_PORT" ""
-GH=$GH_PID
-start_gatehouse "$CACHE_PORT" "cache {}"
-GHC=$GH_PID
-start_gatehouse "$STATIC_PORT" "auto_auth {
-  method \"approle\" {
+auto_auth {
+  method "approle" {
     config = {
-      role_id_file_path   = \"$OUT/work/role_id\"
-      secret_id_file_path = \"$OUT/work/secret_id\"
+      role_id_file_path   = "$OUT/work/role_id"
+      secret_id_file_path = "$OUT/work/secret_id"
       remove_secret_id_file_after_reading = false
     }
   }
+  sink "file" {
+    config = {
+      path = "$OUT/sink/token"
+    }
+  }
 }
-cache {
-  cache_static_secrets = true
-}"
-GHS=$GH_PID
+api_proxy {
+  use_auto_auth_token = true
+}
+cache {}
+listener "tcp" {
+  address     = "127.0.0.1:$REAL_PORT"
+  tls_disable = true
+}
+HCL
 
-CLK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-rss_kb() { awk -v k="$2:" '$1==k {print $2}' "/proc/$1/status"; }
-IDLE_RSS=$(rss_kb "$GH" VmRSS)
-IDLE_RSS_CACHE=$(rss_kb "$GHC" VmRSS)
-
-# The approle login the cache serves: same body every time, so after the first (MISS) every request is a HIT.
-LOGIN_BODY=$(printf '{"role_id":"%s","secret_id":"%s"}' "$(cat "$OUT/work/role_id")" "$(cat "$OUT/work/secret_id")")
-cat > "$OUT/login.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$LOGIN_BODY'
-wrk.headers["Content-Type"] = "application/json"
-LUA
+# Starts the realistic Gatehouse; REAL gets its pid, START_MS the time from exec until the listener accepts and the
+# sink holds a token (polled with bash builtins only, so the poll costs microseconds, not a curl per step).
+start_real() {
+  rm -rf "$OUT/sink"; mkdir -p "$OUT/sink"
+  local start now up=0
+  start=${EPOCHREALTIME/./}
+  env ${GH_ENV:-} "$BIN" proxy -config="$OUT/real.hcl" > "$OUT/real.log" 2>&1 &
+  REAL=$!
+  PIDS+=($REAL)
+  while :; do
+    if [[ $up == 0 ]] && (exec 3<>"/dev/tcp/127.0.0.1/$REAL_PORT") 2>/dev/null; then up=1; fi
+    now=${EPOCHREALTIME/./}
+    if [[ $up == 1 && -s "$OUT/sink/token" ]]; then break; fi
+    if (( now - start > 20000000 )); then echo "realistic Gatehouse not ready in 20 s; log:" >&2; cat "$OUT/real.log" >&2; exit 1; fi
+  done
+  START_MS=$(( (now - start) / 1000 ))
+}
 
 # wrk's latency figures come as 123.45us / 1.23ms / 1.00s; convert to µs.
 to_us() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v+0} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v*1000} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1000000} else print v}'; }
 
-run_wrk() { # pid url conns [lua] -> "rps p50us p99us requests cpu_us_per_request"
+run_wrk() { # "pids" url conns [lua] -> "rps p50us p99us requests cpu_us_per_request"
   local threads=$(( $3 < 2 ? 1 : 2 )) script=() out before after
   [[ -n "${4:-}" ]] && script=(-s "$4")
-  before=$(cpu_ticks "$1")
-  out=$(wrk -t"$threads" -c"$3" -d"${DURATION}s" --latency -H "X-Vault-Token: root" "${script[@]}" "$2")
-  after=$(cpu_ticks "$1")
+  # shellcheck disable=SC2086
+  before=$(cpu_ticks $1)
+  out=$(wrk -t"$threads" -c"$3" -d"${DURATION}s" --latency "${script[@]}" "$2")
+  # shellcheck disable=SC2086
+  after=$(cpu_ticks $1)
   if grep -q "Non-2xx" <<<"$out"; then echo "non-2xx answers from $2:" >&2; echo "$out" >&2; exit 1; fi
   awk -v out="$out" -v ticks="$((after - before))" -v clk="$CLK" 'BEGIN {
     n = split(out, lines, "\n")
@@ -106,72 +160,139 @@ run_wrk() { # pid url conns [lua] -> "rps p50us p99us requests cpu_us_per_reques
   }' | { read -r rps p50 p99 reqs cpu; echo "$rps $(to_us <<<"$p50") $(to_us <<<"$p99") $reqs $cpu"; }
 }
 
-SECRET=v1/secret/data/bench
-LOGIN=v1/auth/approle/login
-
-# Warm every path (JIT, pools) and make the first, cached login (a MISS) before measuring.
-for port in "$PROXY_PORT" "$CACHE_PORT" "$STATIC_PORT" "$VAULT_PORT"; do
-  wrk -t1 -c4 -d1s -H "X-Vault-Token: root" "http://127.0.0.1:$port/$SECRET" >/dev/null
-  wrk -t1 -c4 -d1s -H "X-Vault-Token: root" -s "$OUT/login.lua" "http://127.0.0.1:$port/$LOGIN" >/dev/null
-done
-curl -s -D - -o /dev/null -H "X-Vault-Token: root" -X POST -d "$LOGIN_BODY" "http://127.0.0.1:$CACHE_PORT/$LOGIN" | grep -qi '^X-Cache: HIT' \
-  || { echo "the approle login is not served from the cache" >&2; exit 1; }
-curl -s -D - -o /dev/null -H "X-Vault-Token: root" "http://127.0.0.1:$STATIC_PORT/$SECRET" | grep -qi '^X-Cache: HIT' \
-  || { echo "GET secret is not served from the static-secret cache" >&2; exit 1; }
-
-printf '%s UTC, %ss per run, %s cores, load average before: %s\n' "$(date -u '+%Y-%m-%d %H:%M')" "$DURATION" "$(nproc)" \
-  "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-24s %3s | %9s %7s %7s %7s | %9s %7s %7s %7s | %5s %6s\n' \
-  case c "direct/s" "p50 µs" "p99 µs" "DV µs" "gh r/s" "p50 µs" "p99 µs" "GH µs" "r/s÷" "+p50µs"
-row() { # name c direct(rps p50 p99 reqs cpu) proxied(rps p50 p99 reqs cpu)
-  awk -v name="$1" -v c="$2" -v d="$3" -v p="$4" 'BEGIN {
-    split(d, a, " "); split(p, b, " ")
-    printf "%-24s %3d | %9.0f %7.0f %7.0f %7.1f | %9.0f %7.0f %7.0f %7.1f | %5.2f %6.0f\n", \
-      name, c, a[1], a[2], a[3], a[5], b[1], b[2], b[3], b[5], b[1] / a[1], b[2] - a[2]
-  }'
+# pid port -> "rps p50us p99us requests cpu_us_per_request" for PACED requests of sys/health at 200 r/s (bench/load/paced.py)
+PACED=${PACED:-1000}
+run_paced() {
+  local before after lat
+  before=$(cpu_ticks "$1")
+  lat=$(python3 "$ROOT/bench/load/paced.py" "$2" "/$HEALTH" "$PACED" 0.005)
+  after=$(cpu_ticks "$1")
+  awk -v lat="$lat" -v ticks="$((after - before))" -v clk="$CLK" -v n="$PACED" 'BEGIN {
+    split(lat, l, " "); printf "200 %s %s %d %.1f\n", l[1], l[2], n, ticks * 1000000 / clk / n }'
 }
-declare -A R
-for c in 1 32; do
-  R[dh$c]=$(run_wrk "$DV" "http://127.0.0.1:$VAULT_PORT/v1/sys/health" "$c")
-  R[ph$c]=$(run_wrk "$GH" "http://127.0.0.1:$PROXY_PORT/v1/sys/health" "$c")
-  row "sys/health" "$c" "${R[dh$c]}" "${R[ph$c]}"
-done
-for c in 1 32; do
-  R[ds$c]=$(run_wrk "$DV" "http://127.0.0.1:$VAULT_PORT/$SECRET" "$c")
-  R[ps$c]=$(run_wrk "$GH" "http://127.0.0.1:$PROXY_PORT/$SECRET" "$c")
-  row "GET secret" "$c" "${R[ds$c]}" "${R[ps$c]}"
-done
-for c in 1 32; do
-  R[cs$c]=$(run_wrk "$GHC" "http://127.0.0.1:$CACHE_PORT/$SECRET" "$c")
-  row "GET secret, cache on" "$c" "${R[ds$c]}" "${R[cs$c]}"
-done
-for c in 1 32; do
-  R[ss$c]=$(run_wrk "$GHS" "http://127.0.0.1:$STATIC_PORT/$SECRET" "$c")
-  row "GET secret, static HIT" "$c" "${R[ds$c]}" "${R[ss$c]}"
-done
-for c in 1 32; do
-  R[dl$c]=$(run_wrk "$DV" "http://127.0.0.1:$VAULT_PORT/$LOGIN" "$c" "$OUT/login.lua")
-  R[pl$c]=$(run_wrk "$GH" "http://127.0.0.1:$PROXY_PORT/$LOGIN" "$c" "$OUT/login.lua")
-  row "approle login, no cache" "$c" "${R[dl$c]}" "${R[pl$c]}"
-done
-for c in 1 32; do
-  R[hl$c]=$(run_wrk "$GHC" "http://127.0.0.1:$CACHE_PORT/$LOGIN" "$c" "$OUT/login.lua")
-  row "approle login, HIT" "$c" "${R[dl$c]}" "${R[hl$c]}"
+
+HEALTH=v1/sys/health
+CREATE=v1/auth/token/create
+cat > "$OUT/create.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"ttl":"1h","display_name":"bench"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
+# nginx, serving a file as long as the hit answer (written once the first realistic Gatehouse has cached it).
+start_nginx() {
+  mkdir -p "$OUT/nginx-tmp"
+  chmod o+x "$OUT"; chmod -R a+rX "$OUT/www"   # nginx's workers run as an unprivileged user when started by root
+  cat > "$OUT/nginx.conf" <<NGINX
+worker_processes auto;
+pid $OUT/nginx.pid;
+error_log $OUT/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $OUT/nginx-tmp;
+  proxy_temp_path $OUT/nginx-tmp;
+  fastcgi_temp_path $OUT/nginx-tmp;
+  uwsgi_temp_path $OUT/nginx-tmp;
+  scgi_temp_path $OUT/nginx-tmp;
+  default_type application/json;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $OUT/www;
+  }
+}
+NGINX
+  /usr/sbin/nginx -c "$OUT/nginx.conf" -p "$OUT"
+  for _ in $(seq 1 100); do [[ -s "$OUT/nginx.pid" ]] && break; sleep 0.05; done
+  NGINX_PIDS="$(cat "$OUT/nginx.pid") $(pgrep -P "$(cat "$OUT/nginx.pid")" | tr '\n' ' ')"
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+declare -A R   # key run:case -> "rps p50 p99 reqs cpu"
+STARTS=(); IDLE=(); PEAK=(); AFTERS=()
+for run in $(seq 1 "$RUNS"); do
+  start_real
+  STARTS+=("$START_MS")
+  sleep 2
+  IDLE+=("$(rss_kb "$REAL" VmRSS)")
+  # Warm every path (JIT, pools), and make the MISS that fills the cache. The realistic Gatehouse is new in each run:
+  # it gets 3 s at c=32 so that tiered compilation has promoted the request path before anything is measured (on a
+  # busy machine the background compiler otherwise still runs, and its CPU counts against the first cases).
+  for port in "$FLOOR_PORT" "$VAULT_PORT"; do
+    wrk -t1 -c4 -d1s "http://127.0.0.1:$port/$HEALTH" >/dev/null
+  done
+  wrk -t2 -c32 -d3s "http://127.0.0.1:$REAL_PORT/$HEALTH" >/dev/null
+  curl -fsS -o /dev/null -X POST -H "Content-Type: application/json" -d '{"ttl":"1h","display_name":"bench"}' "http://127.0.0.1:$REAL_PORT/$CREATE"
+  curl -fsS -D "$OUT/hit.headers" -o "$OUT/hit.body" -X POST -H "Content-Type: application/json" \
+    -d '{"ttl":"1h","display_name":"bench"}' "http://127.0.0.1:$REAL_PORT/$CREATE"
+  grep -qi '^X-Cache: HIT' "$OUT/hit.headers" || { echo "auth/token/create is not served from the cache" >&2; exit 1; }
+  if [[ $run == 1 ]]; then
+    mkdir -p "$OUT/www/v1/auth/token"
+    cp "$OUT/hit.body" "$OUT/www/$CREATE"
+    start_nginx
+    HIT_BYTES=$(stat -c %s "$OUT/hit.body")
+  fi
+  wrk -t2 -c32 -d3s -s "$OUT/create.lua" "http://127.0.0.1:$REAL_PORT/$CREATE" >/dev/null
+  wrk -t1 -c4 -d1s "http://127.0.0.1:$NGINX_PORT/$CREATE" >/dev/null
+
+  # Alternate which Gatehouse goes first, so a drift in the machine's load does not always favour the same one.
+  if (( run % 2 )); then order=(real floor); else order=(floor real); fi
+  for c in 1 32; do
+    R[$run:dh$c]=$(run_wrk "$DV" "http://127.0.0.1:$VAULT_PORT/$HEALTH" "$c")
+    for who in "${order[@]}"; do
+      if [[ $who == real ]]; then
+        R[$run:rh$c]=$(run_wrk "$REAL" "http://127.0.0.1:$REAL_PORT/$HEALTH" "$c")
+      else
+        R[$run:fh$c]=$(run_wrk "$FLOOR" "http://127.0.0.1:$FLOOR_PORT/$HEALTH" "$c")
+      fi
+    done
+    R[$run:hit$c]=$(run_wrk "$REAL" "http://127.0.0.1:$REAL_PORT/$CREATE" "$c" "$OUT/create.lua")
+    R[$run:ngx$c]=$(run_wrk "$NGINX_PIDS" "http://127.0.0.1:$NGINX_PORT/$CREATE" "$c")
+  done
+  # A sidecar's steady trickle: 200 r/s on one connection (what the c=1 CPU bill of a sidecar is made of).
+  for who in "${order[@]}"; do
+    if [[ $who == real ]]; then R[$run:rp]=$(run_paced "$REAL" "$REAL_PORT"); else R[$run:fp]=$(run_paced "$FLOOR" "$FLOOR_PORT"); fi
+  done
+  PEAK+=("$(rss_kb "$REAL" VmHWM)")
+  sleep "$AFTER"
+  AFTERS+=("$(rss_kb "$REAL" VmRSS)")
+  printf 'run %d done: start %d ms, RSS idle %d / peak %d / after %d KiB, load average %s\n' "$run" "$START_MS" \
+    "${IDLE[-1]}" "${PEAK[-1]}" "${AFTERS[-1]}" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  kill -TERM "$REAL"; wait "$REAL" 2>/dev/null || true
 done
 
-first() { cut -d' ' -f1 <<<"$1"; }
-awk -v hit="$(first "${R[hl32]}")" -v login="$(first "${R[pl32]}")" -v secret="$(first "${R[ps32]}")" \
-    -v health="$(first "${R[ph32]}")" -v dsecret="$(first "${R[ds32]}")" 'BEGIN {
-  printf "c=32: cache-hit r/s ÷ pass-through r/s: %.2f× (same login, no cache), %.2f× (GET secret), %.2f× (sys/health)\n", \
-    hit / login, hit / secret, hit / health
-  printf "c=32: DevVault direct GET secret r/s ÷ Gatehouse pass-through GET secret r/s: %.2f×\n", dsecret / secret
-}'
-cpu() { cut -d' ' -f5 <<<"$1"; }
-awk -v s1="$(cpu "${R[ss1]}")" -v s32="$(cpu "${R[ss32]}")" -v l1="$(cpu "${R[hl1]}")" -v l32="$(cpu "${R[hl32]}")" \
-    -v srps="$(first "${R[ss32]}")" -v lrps="$(first "${R[hl32]}")" 'BEGIN {
-  printf "static HIT vs lease HIT, Gatehouse CPU µs per hit: c=1 %.1f vs %.1f, c=32 %.1f vs %.1f; c=32 r/s %.0f vs %.0f\n", \
-    s1, l1, s32, l32, srps, lrps
-}'
-printf 'Gatehouse RSS: idle %d MiB, peak %d MiB (no cache); idle %d MiB, peak %d MiB (cache {})\n' \
-  "$((IDLE_RSS / 1024))" "$(( $(rss_kb "$GH" VmHWM) / 1024 ))" "$((IDLE_RSS_CACHE / 1024))" "$(( $(rss_kb "$GHC" VmHWM) / 1024 ))"
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# field k (1 rps, 2 p50, 3 p99, 5 cpu) of case over the runs -> median
+med() { local vals=() run; for run in $(seq 1 "$RUNS"); do vals+=("$(cut -d' ' -f"$2" <<<"${R[$run:$1]}")"); done; median "${vals[@]}"; }
+
+printf '\n%s UTC, %s run(s) of %ss per case (median shown), %s cores, load average before: %s\n' \
+  "$(date -u '+%Y-%m-%d %H:%M')" "$RUNS" "$DURATION" "$(nproc)" "$LOAD_BEFORE"
+printf 'gatehouse: %s%s\n' "$BIN" "${GH_ENV:+ (with $GH_ENV)}"
+printf '%-44s %3s | %8s %7s %7s | %9s\n' case c "r/s" "p50 µs" "p99 µs" "CPU µs/req"
+row() { printf '%-44s %3s | %8.0f %7.0f %7.0f | %9.1f\n' "$1" "$2" "$(med "$3" 1)" "$(med "$3" 2)" "$(med "$3" 3)" "$(med "$3" 5)"; }
+for c in 1 32; do
+  row "sys/health, DevVault direct (DevVault CPU)" "$c" "dh$c"
+  row "sys/health, floor: bare Gatehouse" "$c" "fh$c"
+  row "sys/health, realistic Gatehouse" "$c" "rh$c"
+done
+row "sys/health, floor, paced 200 r/s (python)" 1 fp
+row "sys/health, realistic, paced 200 r/s (python)" 1 rp
+for c in 1 32; do
+  row "token create, cache HIT ($HIT_BYTES B)" "$c" "hit$c"
+  row "nginx, static file of $HIT_BYTES B (all workers)" "$c" "ngx$c"
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+echo
+printf 'realistic sys/health: proxied ÷ direct r/s c=1 %s×, c=32 %s×; CPU ÷ floor CPU c=1 %s×, c=32 %s×\n' \
+  "$(ratio "$(med rh1 1)" "$(med dh1 1)")" "$(ratio "$(med rh32 1)" "$(med dh32 1)")" \
+  "$(ratio "$(med rh1 5)" "$(med fh1 5)")" "$(ratio "$(med rh32 5)" "$(med fh32 5)")"
+printf 'CPU per request c=1 ÷ c=32: realistic %s× (aim ≤ 1.2×), floor %s×, cache hit %s×; paced 200 r/s ÷ c=32: realistic %s×\n' \
+  "$(ratio "$(med rh1 5)" "$(med rh32 5)")" "$(ratio "$(med fh1 5)" "$(med fh32 5)")" "$(ratio "$(med hit1 5)" "$(med hit32 5)")" \
+  "$(ratio "$(med rp 5)" "$(med rh32 5)")"
+printf 'cache hit c=32: %.1f µs CPU per hit (aim ≤ 15); hit r/s ÷ nginx r/s %s× (aim ≥ 0.9×); CPU per hit ÷ nginx CPU per request %s×\n' \
+  "$(med hit32 5)" "$(ratio "$(med hit32 1)" "$(med ngx32 1)")" "$(ratio "$(med hit32 5)" "$(med ngx32 5)")"
+printf 'exec → listener up and token in sink: %s ms (median; runs: %s)\n' "$(median "${STARTS[@]}")" "${STARTS[*]}"
+printf 'realistic Gatehouse RSS: idle %.1f MiB, peak %.1f MiB, %ss after the load %.1f MiB (medians)\n' \
+  "$(awk -v k="$(median "${IDLE[@]}")" 'BEGIN {print k / 1024}')" "$(awk -v k="$(median "${PEAK[@]}")" 'BEGIN {print k / 1024}')" \
+  "$AFTER" "$(awk -v k="$(median "${AFTERS[@]}")" 'BEGIN {print k / 1024}')"
 printf 'load average after: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using Gatehouse.DevVault;
 
-// Starts DevVault as its own process for bench/load/run.sh (so its CPU is not Gatehouse's), seeds the secret the
+// Starts DevVault as its own process for bench/load/run.sh and cases.sh (so its CPU is not Gatehouse's), seeds the secret the
 // benchmark reads and an approle (role "dev"; role_id and secret_id files in <workdir>) for the cache-hit case,
 // prints "ready <address>", and serves until the process is signalled. DEVVAULT_BACKLOG=<n> sets its listen backlog
 // (bench/load/overload.sh: a Vault on a host whose somaxconn is 128).

@@ -214,7 +214,7 @@ internal sealed class MetricsCollector : IDisposable
     private sealed class InstrumentState(
         string name, string? unit, string? description, MetricKind kind, bool isObservable, bool isUpDown, double[]? bounds, int maxSeries)
     {
-        private readonly ConcurrentDictionary<string, Series> _series = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<LabelKey, Series> _series = new();
         private readonly Series _unlabelled = new([], bounds);
         private readonly Lock _addLock = new();
 
@@ -249,7 +249,7 @@ internal sealed class MetricsCollector : IDisposable
                 Array.Sort(labels, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
             }
 
-            string key = SeriesKey(labels);
+            var key = new LabelKey(labels);
             if (_series.TryGetValue(key, out var existing))
             {
                 return existing;
@@ -273,15 +273,48 @@ internal sealed class MetricsCollector : IDisposable
             }
         }
 
-        private static string SeriesKey(KeyValuePair<string, string>[] labels)
+        /// <summary>
+        /// A series' labels (sorted by key) compared by content: the dictionary key. Every recording with labels looks
+        /// its series up, so no string is built for it (a joined string key cost a StringBuilder and a string per
+        /// recording, about 1% of the proxy's CPU in the issue-15 profile).
+        /// </summary>
+        private readonly struct LabelKey(KeyValuePair<string, string>[] labels) : IEquatable<LabelKey>
         {
-            var builder = new System.Text.StringBuilder();
-            foreach (var (key, value) in labels)
+            private readonly KeyValuePair<string, string>[] _labels = labels;
+
+            public bool Equals(LabelKey other)
             {
-                builder.Append(key).Append('\u0000').Append(value).Append('\u0001');
+                var a = _labels;
+                var b = other._labels;
+                if (a.Length != b.Length)
+                {
+                    return false;
+                }
+
+                for (int i = 0; i < a.Length; i++)
+                {
+                    if (!string.Equals(a[i].Key, b[i].Key, StringComparison.Ordinal) || !string.Equals(a[i].Value, b[i].Value, StringComparison.Ordinal))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
             }
 
-            return builder.ToString();
+            public override bool Equals(object? obj) => obj is LabelKey other && Equals(other);
+
+            public override int GetHashCode()
+            {
+                var hash = new HashCode();
+                foreach (var (key, value) in _labels)
+                {
+                    hash.Add(key, StringComparer.Ordinal);
+                    hash.Add(value, StringComparer.Ordinal);
+                }
+
+                return hash.ToHashCode();
+            }
         }
 
         public InstrumentSnapshot Snapshot(long shownIntervalTicks)
