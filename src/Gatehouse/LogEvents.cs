@@ -79,6 +79,13 @@ internal static class LogEvents
     public const int RenewerRenewalGaveUp = 3017;
     public const int RenewerRenewalCrashed = 3018;
 
+    // Cache/SharedEntries: 3050–3069 (the shared cache's entries, cache { shared "redis" })
+    public const int SharedEntriesImported = 3050;
+    public const int SharedEntriesDropped = 3051;
+    public const int SharedEntriesApplied = 3052;
+    public const int SharedEntriesCorrupt = 3053;
+    public const int SharedEntriesPendingDropped = 3054;
+
     // Cache/Static/: 3100–3199
     public const int StaticSecretCacheCached = 3101;
     public const int StaticSecretCacheEvicted = 3102;
