@@ -539,8 +539,16 @@ internal sealed partial class SharedEntries : IDisposable
 
     private async Task RunOrKeepAsync(Func<CancellationToken, Task<bool>> operation)
     {
-        if (_store.IsUp && await operation(CancellationToken.None).ConfigureAwait(false))
+        try
         {
+            if (_store.IsUp && await operation(CancellationToken.None).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The host is stopping: nothing more is told to the fleet.
             return;
         }
 

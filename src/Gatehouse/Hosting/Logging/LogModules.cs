@@ -34,6 +34,7 @@ internal static class LogModules
         // Vault: Named("cache"), and its child Named("leasecache") holds entries and renews them; persistence logs as "cache".
         ["Gatehouse.Cache.LeaseCache"] = "cache.leasecache",
         ["Gatehouse.Cache.Renewer"] = "cache.leasecache",
+        ["Gatehouse.Cache.SharedEntries"] = "cache.shared",
         ["Gatehouse.Cache.Persistence.CachePersistence"] = "cache",
 
         // Vault Enterprise 1.16+ (not in OpenBao): static secrets are held by the lease cache, and the event stream is
