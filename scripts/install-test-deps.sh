@@ -12,7 +12,10 @@
 # and what the Debian package test (tests/deb/run.sh) checks with:
 #   - curl (health over the unix socket) and systemd (systemd-analyze verify of the unit), when not on PATH;
 # and what the alert-rule tests (tests/Gatehouse.Tests/Packaging) check packaging/prometheus with:
-#   - Debian's prometheus, for promtool (`promtool check rules`, `promtool test rules`).
+#   - Debian's prometheus, for promtool (`promtool check rules`, `promtool test rules`);
+# and what the shared-store tests (tests/Shared/RedisServer.cs: cache { shared "redis" }) start:
+#   - Debian's redis-server, run by the tests themselves on a random loopback port (the package's own service, if
+#     any, is left as Debian sets it up).
 # Idempotent and quiet: when everything is in place it only checks (a few milliseconds) and prints nothing.
 # `apt-get update` runs only when apt knows no candidate for a missing package (a fresh machine or container).
 # Needs root, or sudo, only when a Debian package is missing.
@@ -49,6 +52,7 @@ command -v systemd-analyze >/dev/null 2>&1 || debs+=(systemd)
 installed golang-github-masterminds-sprig-dev || debs+=(golang-github-masterminds-sprig-dev)
 installed golang-gopkg-yaml.v3-dev || debs+=(golang-gopkg-yaml.v3-dev)
 command -v promtool >/dev/null 2>&1 || debs+=(prometheus)
+[ -x /usr/bin/redis-server ] || debs+=(redis-server)
 
 if [ "${#debs[@]}" -gt 0 ]; then
   sudo=()

@@ -115,6 +115,12 @@ internal static class LogEvents
     public const int GatehouseHostShutdownComplete = 5051;
     public const int GatehouseHostRuntimeError = 5052;
 
+    // Shared/: 7000–7099
+    public const int SharedStoreUp = 7001;
+    public const int SharedStoreDown = 7002;
+    public const int SharedStoreOtherKey = 7003;
+    public const int SharedStoreCorrupt = 7004;
+
     // Telemetry/: 6000–6099
     public const int PushSinkSendFailed = 6001;
     public const int PushSinkSendingAgain = 6002;

@@ -44,6 +44,9 @@ internal static class LogModules
         // Vault's go-metrics sinks report send failures through Go's standard logger, outside any module.
         ["Gatehouse.Telemetry.PushSink"] = "",
 
+        // Ours: Vault has no shared store.
+        ["Gatehouse.Shared.SharedStore"] = "cache.shared",
+
         // Vault logs the quit request, reloads and start and stop on the root logger.
         ["Gatehouse.Listeners.RequestDispatcher"] = "",
         ["Gatehouse.Hosting.ConfigReloader"] = "",
