@@ -37,6 +37,15 @@ internal static class LogEvents
     public const int LdapMethodEmptyFile = 1142;
     public const int LdapMethodRemoveFailed = 1143;
     public const int LdapMethodLineEnding = 1144;
+    public const int FleetLeading = 1151;
+    public const int FleetFollowing = 1152;
+    public const int FleetLocal = 1153;
+    public const int FleetAdopted = 1154;
+    public const int FleetTookOver = 1155;
+    public const int FleetLeaseLost = 1156;
+    public const int FleetStaleWriteRefused = 1157;
+    public const int FleetRejectionReported = 1158;
+    public const int FleetOtherKeyIds = 1159;
 
     // Sinks/: 1200–1299
     public const int SinkWriterWritten = 1201;

@@ -121,7 +121,14 @@ internal static class ConfigValidator
         if (cache?.Persist is { } persist)
             ValidatePersist(persist, Error);
         if (cache?.Shared is { } shared)
+        {
             ValidateShared(shared, Error);
+            if (autoAuth?.Method.WrapTtl is { } sharedWrap && sharedWrap > TimeSpan.Zero)
+            {
+                Error(autoAuth.Method.Position, "auto_auth.method.wrap_ttl",
+                    "wrap_ttl cannot be used with cache.shared: a wrapped token is unwrapped once, so a fleet cannot share it; remove wrap_ttl or the shared block");
+            }
+        }
 
         if (cache is { MaxEntries: <= 0 })
             Error(cache.Position, "cache.max_entries", "max_entries must be positive");

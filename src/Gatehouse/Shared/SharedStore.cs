@@ -38,6 +38,7 @@ internal sealed partial class SharedStore : IAsyncDisposable
     private readonly SharedAddress _address;
     private readonly TimeSpan _operationTimeout;
     private readonly Lock _connectLock = new();
+    private readonly Lock _transitionLock = new();
     private Task<ConnectionMultiplexer>? _connecting;
     private int _state = StateUnknown;
     private int _otherKeyLogged;
@@ -260,13 +261,21 @@ internal sealed partial class SharedStore : IAsyncDisposable
     private void Transition(bool up, string? why)
     {
         var next = up ? StateUp : StateDown;
-        var previous = Interlocked.Exchange(ref _state, next);
-        if (previous == next)
+        if (Volatile.Read(ref _state) == next)
             return;
-        if (up)
-            Log.Up(_logger, Address);
-        else
-            Log.Down(_logger, Address, why ?? "unknown");
+        lock (_transitionLock)
+        {
+            if (_state == next)
+                return;
+
+            // The line is written before the state is seen: whoever observes the new state finds its line logged.
+            if (up)
+                Log.Up(_logger, Address);
+            else
+                Log.Down(_logger, Address, why ?? "unknown");
+            Volatile.Write(ref _state, next);
+        }
+
         StateChanged?.Invoke(up);
     }
 

@@ -205,4 +205,16 @@ public sealed class SharedConfigTests : IDisposable
 
         Assert.Contains("username needs a password", line, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void WrapTtl_WithASharedStore_IsReported()
+    {
+        var key = KeyFile(GoodKey);
+        var hcl = $"auto_auth {{\n  method \"approle\" {{\n    wrap_ttl = \"5m\"\n    config = {{\n      role_id_file_path = \"/r\"\n    }}\n  }}\n  sink \"file\" {{\n    config = {{\n      path = \"/t\"\n    }}\n  }}\n}}\n" +
+            $"cache {{\n  shared \"redis\" {{\n    address = \"127.0.0.1:6379\"\n    key_file = \"{key}\"\n  }}\n}}\nlistener \"tcp\" {{\n  tls_disable = true\n}}\n";
+
+        var lines = Lines(ConfigLoader.FromTree(HclParser.Parse(hcl, "test.hcl"), "test.hcl"));
+
+        Assert.Contains(lines, l => l.Contains("auto_auth.method.wrap_ttl: wrap_ttl cannot be used with cache.shared", StringComparison.Ordinal));
+    }
 }

@@ -47,6 +47,7 @@ internal static class LogModules
 
         // Ours: Vault has no shared store.
         ["Gatehouse.Shared.SharedStore"] = "cache.shared",
+        ["Gatehouse.AutoAuth.FleetAuthService"] = "auth.fleet",
 
         // Vault logs the quit request, reloads and start and stop on the root logger.
         ["Gatehouse.Listeners.RequestDispatcher"] = "",
