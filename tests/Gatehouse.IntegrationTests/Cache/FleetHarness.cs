@@ -1,9 +1,11 @@
+using System.Collections.Immutable;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Gatehouse.Cache;
 using Gatehouse.Configuration;
 using Gatehouse.DevVault;
+using Gatehouse.Hcl;
 using Gatehouse.Hosting;
 using Gatehouse.IntegrationTests.Support;
 using Gatehouse.Shared;
@@ -22,6 +24,7 @@ internal sealed class FleetHarness : IAsyncDisposable
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
     private readonly TempDirectory _directory = new("gatehouse-fleet-");
+    private bool _autoAuth;
 
     private FleetHarness(DevVaultServer vault, RedisServer redis, FakeTimeProvider time, string roleId, string secretId)
     {
@@ -46,9 +49,14 @@ internal sealed class FleetHarness : IAsyncDisposable
 
     public Replica this[int i] => Replicas[i];
 
-    public static async Task<FleetHarness> StartAsync(int replicas = 3, int? otherKeyReplica = null)
+    /// <param name="autoAuth">
+    /// Approle auto-auth on every replica (the fleet's one identity, part A) and the proxy using its token; the hosts then
+    /// run on the system clock, as the fleet's leadership does (Redis expires its lease on its own clock).
+    /// </param>
+    public static async Task<FleetHarness> StartAsync(int replicas = 3, int? otherKeyReplica = null, bool autoAuth = false)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
         var vault = await DevVaultServer.StartAsync(new DevVaultOptions { TimeProvider = time, LeasedKv = true });
         using var root = new HttpClient { BaseAddress = vault.Address };
         root.DefaultRequestHeaders.Add("X-Vault-Token", vault.RootToken);
@@ -59,9 +67,11 @@ internal sealed class FleetHarness : IAsyncDisposable
         var secretId = (await Json(root.PostAsync("/v1/auth/approle/role/app/secret-id", null)))["data"]!["secret_id"]!.ToString();
         await Ok(root.PutAsJsonAsync("/v1/secret/db", new { password = "s3cret", ttl = "30m" }));
 
-        var fleet = new FleetHarness(vault, new RedisServer(), time, roleId, secretId);
+        var fleet = new FleetHarness(vault, new RedisServer(), time, roleId, secretId) { _autoAuth = autoAuth };
         var key = fleet.WriteKey("fleet.key");
         var other = fleet.WriteKey("other.key");
+        File.WriteAllText(Path.Combine(fleet._directory.Path, "role_id"), roleId);
+        File.WriteAllText(Path.Combine(fleet._directory.Path, "secret_id"), secretId);
         for (var i = 0; i < replicas; i++)
         {
             await fleet.AddReplicaAsync(i == otherKeyReplica ? other : key);
@@ -82,7 +92,8 @@ internal sealed class FleetHarness : IAsyncDisposable
         var config = new GatehouseConfig
         {
             Vault = new VaultConfig { Address = Vault.Address.ToString().TrimEnd('/'), NumRetries = -1 },
-            ApiProxy = new ApiProxyConfig(),
+            ApiProxy = _autoAuth ? new ApiProxyConfig { UseAutoAuthToken = AutoAuthTokenMode.WhenMissing } : new ApiProxyConfig(),
+            AutoAuth = _autoAuth ? new AutoAuthConfig { Method = Approle() } : null,
             Cache = new CacheConfig
             {
                 Shared = new SharedConfig { Type = "redis", Address = Redis.Address, KeyFile = keyFile, OperationTimeout = TimeSpan.FromSeconds(5) },
@@ -90,11 +101,24 @@ internal sealed class FleetHarness : IAsyncDisposable
             Listeners = [new ListenerConfig { Type = ListenerType.Tcp, Address = "127.0.0.1:0", TlsDisable = true }],
         };
         var log = new CapturingWriter();
-        var host = await GatehouseHost.StartAsync(config, new GatehouseHostOptions { TimeProvider = Time, LogConsole = log });
+        var host = await GatehouseHost.StartAsync(config, new GatehouseHostOptions { TimeProvider = _autoAuth ? TimeProvider.System : Time, LogConsole = log });
         var replica = new Replica(host, log);
         Replicas.Add(replica);
         await replica.Shared.Subscribed.WaitAsync(Bound);
     }
+
+    private AuthMethodConfig Approle() => new()
+    {
+        Type = "approle",
+        Config = new ConfigMap(
+            new Dictionary<string, HclNode>
+            {
+                ["role_id_file_path"] = new HclString(Path.Combine(_directory.Path, "role_id"), default),
+                ["secret_id_file_path"] = new HclString(Path.Combine(_directory.Path, "secret_id"), default),
+                ["remove_secret_id_file_after_reading"] = new HclBool(false, default),
+            }.ToImmutableDictionary(),
+            default),
+    };
 
     public Task<HttpResponseMessage> LoginAsync(int replica) =>
         this[replica].Client.PutAsJsonAsync("/v1/auth/approle/login", new { role_id = RoleId, secret_id = SecretId });

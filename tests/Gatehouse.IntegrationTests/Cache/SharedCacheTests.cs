@@ -44,6 +44,38 @@ public sealed class SharedCacheTests
     }
 
     [Fact]
+    public async Task LeaseUnderTheFleetsAutoAuthToken_FetchedThroughOne_IsServedByAnother()
+    {
+        await using var fleet = await StartAsync(autoAuth: true);
+        var changed = new SemaphoreSlim(0);
+        foreach (var replica in fleet.Replicas)
+        {
+            replica.Host.TokenStore.Published += _ => changed.Release();
+        }
+
+        using (var timeout = new CancellationTokenSource(Bound))
+        {
+            while (fleet.Replicas.Select(r => r.Host.TokenStore.Current?.Token).Distinct().Count() != 1 || fleet[0].Host.TokenStore.Current is null)
+            {
+                await changed.WaitAsync(timeout.Token);
+            }
+        }
+
+        var written = fleet[0].Writes(1);
+        using (var miss = await fleet[0].SendAsync(HttpMethod.Get, "/v1/secret/db", token: null))
+        {
+            Assert.Equal("MISS", XCache(miss));
+        }
+
+        await written;
+        using var hit = await fleet[1].SendAsync(HttpMethod.Get, "/v1/secret/db", token: null);
+        Assert.Equal("HIT", XCache(hit));
+        await ReadJson(hit);
+        Assert.Equal(1, fleet.Vault.Faults.CountRequests("GET", "/v1/secret/db"));
+        Assert.Equal(1, fleet.Vault.Faults.CountRequests("PUT", "/v1/auth/approle/login"));
+    }
+
+    [Fact]
     public async Task RevocationThroughOne_EvictsEverywhere_EvenOnAReplicaThatNeverHeldIt()
     {
         await using var fleet = await StartAsync();
