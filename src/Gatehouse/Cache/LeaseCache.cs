@@ -188,14 +188,21 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
             return await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
         }
 
-        var result = await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
-        if (claim == InFlightClaim.Mine)
+        if (claim != InFlightClaim.Mine)
         {
-            Index.TryGet(key, out var stored);
-            await shared.ReleaseInFlightAsync(key, stored, cancellationToken).ConfigureAwait(false);
+            return await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
         }
 
-        return result;
+        try
+        {
+            return await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Stored or not (a failure, an answer that is not cacheable, a client gone): the waiters are told now.
+            Index.TryGet(key, out var stored);
+            await shared.ReleaseInFlightAsync(key, stored, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Logins and token creates: the requests whose identical copies the fleet sends to Vault once.</summary>

@@ -427,15 +427,10 @@ internal sealed partial class SharedEntries : IDisposable
         var set = await _store.RunAsync(
             db => db.StringSetAsync(_store.Key("f", name), ReplicaId, InFlightWait, When.NotExists),
             cancellationToken).ConfigureAwait(false);
-        if (!set.Ok)
-        {
-            return (InFlightClaim.None, Task.CompletedTask);
-        }
-
-        if (set.Value)
+        if (!set.Ok || set.Value)
         {
             _waiters.TryRemove(new KeyValuePair<string, TaskCompletionSource>(name, waiter));
-            return (InFlightClaim.Mine, Task.CompletedTask);
+            return (set.Ok ? InFlightClaim.Mine : InFlightClaim.None, Task.CompletedTask);
         }
 
         return (InFlightClaim.Other, waiter.Task);
