@@ -260,11 +260,17 @@ internal sealed partial class FleetAuthService : HostedLoop
         SetRole(FleetRole.Follower);
         while (!stoppingToken.IsCancellationRequested)
         {
-            var read = await _leases.ReadTokenAsync(stoppingToken).ConfigureAwait(false);
+            var read = await _leases.ReadTokenAsync(stoppingToken, known: Volatile.Read(ref _lastVersion)).ConfigureAwait(false);
             if (!read.Ok)
                 return null;
             var (version, plaintext) = read.Value;
-            if (plaintext is not null && version != Volatile.Read(ref _lastVersion) && FleetToken.Parse(plaintext) is { } token)
+            if (plaintext is null && version > 0)
+            {
+                // Read once: a version that does not open here is not opened (nor logged) again each second.
+                Volatile.Write(ref _lastVersion, version);
+            }
+
+            if (plaintext is not null && FleetToken.Parse(plaintext) is { } token)
             {
                 Volatile.Write(ref _lastVersion, version);
                 if (token.ExpiresAt is not { } expires || expires > _time.GetUtcNow())

@@ -110,7 +110,8 @@ internal sealed class FleetLeases(SharedStore shared, string fleetId)
     /// The token record: its version and the opened plaintext (null when absent, or when it does not open here: the
     /// store has logged why). Failed when Redis did not answer.
     /// </summary>
-    public async Task<SharedResult<(long Version, byte[]? Plaintext)>> ReadTokenAsync(CancellationToken cancellationToken)
+    /// <param name="known">A version the caller has already read: it is not opened again (nor logged again when it does not open).</param>
+    public async Task<SharedResult<(long Version, byte[]? Plaintext)>> ReadTokenAsync(CancellationToken cancellationToken, long known = -1)
     {
         var result = await shared.RunAsync(db => db.HashGetAsync(TokenKey, ["version", "sealed"]), cancellationToken).ConfigureAwait(false);
         if (!result.Ok)
@@ -118,6 +119,7 @@ internal sealed class FleetLeases(SharedStore shared, string fleetId)
         var values = result.Value!;
         if (values[0].IsNull || values[1].IsNull)
             return SharedResult<(long, byte[]?)>.Success((0, null));
-        return SharedResult<(long, byte[]?)>.Success(((long)values[0], shared.Open(TokenKey, (byte[])values[1]!)));
+        var version = (long)values[0];
+        return SharedResult<(long, byte[]?)>.Success((version, version == known ? null : shared.Open(TokenKey, (byte[])values[1]!)));
     }
 }

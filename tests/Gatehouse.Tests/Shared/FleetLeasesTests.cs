@@ -12,13 +12,14 @@ public sealed class FleetLeasesTests : IAsyncLifetime
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
 
     private readonly RedisServer _redis = new();
+    private readonly FakeLogger<SharedStore> _log = new();
     private SharedStore _store = null!;
     private FleetLeases _leases = null!;
 
     public async Task InitializeAsync()
     {
         var config = new SharedConfig { Type = "redis", Address = _redis.Address, KeyEnvVar = "unused", OperationTimeout = TimeSpan.FromSeconds(5) };
-        _store = new SharedStore(config, SharedKeys.FromMaterial(new byte[32]), TimeProvider.System, new FakeLogger<SharedStore>());
+        _store = new SharedStore(config, SharedKeys.FromMaterial(new byte[32]), TimeProvider.System, _log);
         Assert.True(await _store.ConnectAsync(CancellationToken.None));
         _leases = new FleetLeases(_store, "fleet1");
     }
@@ -89,6 +90,14 @@ public sealed class FleetLeasesTests : IAsyncLifetime
         Assert.DoesNotContain("hvs.", System.Text.Encoding.Latin1.GetString((byte[])raw.Value!), StringComparison.Ordinal);
         Assert.StartsWith("gatehouse:fleet:fleet1:", _leases.TokenKey, StringComparison.Ordinal);
         Assert.Null((await copied.ReadTokenAsync(CancellationToken.None)).Value.Plaintext);
+        Assert.Equal(1, _log.Collector.GetSnapshot().Count(r => r.Id.Id == LogEvents.SharedStoreCorrupt));
+
+        // A version already read is not opened (nor reported) again.
+        var again = await copied.ReadTokenAsync(CancellationToken.None, known: 1);
+        Assert.Equal(1, again.Value.Version);
+        Assert.Null(again.Value.Plaintext);
+        Assert.Equal(1, _log.Collector.GetSnapshot().Count(r => r.Id.Id == LogEvents.SharedStoreCorrupt));
+        Assert.Equal("hvs.fleet-token"u8.ToArray(), (await _leases.ReadTokenAsync(CancellationToken.None, known: 0)).Value.Plaintext);
         var ttl = await _store.RunAsync(db => db.KeyTimeToLiveAsync(_leases.TokenKey), CancellationToken.None);
         Assert.NotNull(ttl.Value);
     }
