@@ -16,6 +16,9 @@
 # and what the kerberos auto-auth tests (tests/Gatehouse.IntegrationTests/Support/MitKdc) run a throwaway realm with:
 #   - Debian's krb5-kdc (krb5kdc, kdb5_util) and krb5-admin-server (kadmin.local); the daemon itself needs only
 #     libgssapi-krb5-2, which the .NET runtime's dependencies already bring.
+# and what the shared-store tests (tests/Shared/RedisServer.cs: cache { shared "redis" }) start:
+#   - Debian's redis-server, run by the tests themselves on a random loopback port (the package's own service, if
+#     any, is left as Debian sets it up).
 # Idempotent and quiet: when everything is in place it only checks (a few milliseconds) and prints nothing.
 # `apt-get update` runs only when apt knows no candidate for a missing package (a fresh machine or container).
 # Needs root, or sudo, only when a Debian package is missing.
@@ -54,6 +57,7 @@ installed golang-gopkg-yaml.v3-dev || debs+=(golang-gopkg-yaml.v3-dev)
 command -v promtool >/dev/null 2>&1 || debs+=(prometheus)
 installed krb5-kdc || debs+=(krb5-kdc)
 installed krb5-admin-server || debs+=(krb5-admin-server)
+[ -x /usr/bin/redis-server ] || debs+=(redis-server)
 
 if [ "${#debs[@]}" -gt 0 ]; then
   sudo=()

@@ -176,4 +176,49 @@ awk -v s1="$(cpu "${R[ss1]}")" -v s32="$(cpu "${R[ss32]}")" -v l1="$(cpu "${R[hl
 }'
 printf 'Gatehouse RSS: idle %d MiB, peak %d MiB (no cache); idle %d MiB, peak %d MiB (cache {})\n' \
   "$((IDLE_RSS / 1024))" "$(( $(rss_kb "$GH" VmHWM) / 1024 ))" "$((IDLE_RSS_CACHE / 1024))" "$(( $(rss_kb "$GHC" VmHWM) / 1024 ))"
+
+# ── issue 17: shared cache (Redis) — a hit served by a replica that did not fetch it ───────────────────────────────
+# Two Gatehouse processes with `cache { shared "redis" }` on one redis-server (Debian's package; no persistence): the
+# login is fetched through A (a MISS, written to Redis sealed), then asked of B, which takes it from Redis once and
+# serves it as a local hit after that. Printed beside A's own local hit: CPU µs per hit of each process.
+shared_cache_case() {
+  local redis_port=${SHARED_REDIS_PORT:-18206} a_port=${SHARED_A_PORT:-18207} b_port=${SHARED_B_PORT:-18208}
+  if ! command -v redis-server >/dev/null; then
+    echo "installing redis-server (Debian package)" >&2
+    (apt-get install -y redis-server || (apt-get update && apt-get install -y redis-server)) >/dev/null
+  fi
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$OUT" --daemonize no \
+    > "$OUT/redis.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do grep -q "Ready to accept connections" "$OUT/redis.log" && break; sleep 0.1; done
+  head -c 32 /dev/urandom | base64 > "$OUT/shared.key"
+  local shared="cache {
+  shared \"redis\" {
+    address  = \"127.0.0.1:$redis_port\"
+    key_file = \"$OUT/shared.key\"
+  }
+}"
+  start_gatehouse "$a_port" "$shared"; local gha=$GH_PID
+  start_gatehouse "$b_port" "$shared"; local ghb=$GH_PID
+  curl -s -D - -o /dev/null -H "X-Vault-Token: root" -X POST -d "$LOGIN_BODY" "http://127.0.0.1:$a_port/$LOGIN" | grep -qi '^X-Cache: MISS' \
+    || { echo "the first login through A is not a MISS" >&2; exit 1; }
+  local first
+  for _ in $(seq 1 50); do
+    first=$(curl -s -D - -o /dev/null -H "X-Vault-Token: root" -X POST -d "$LOGIN_BODY" "http://127.0.0.1:$b_port/$LOGIN")
+    grep -qi '^X-Cache: HIT' <<<"$first" && break
+    sleep 0.1
+  done
+  grep -qi '^X-Cache: HIT' <<<"$first" || { echo "B does not serve A's login from the shared cache" >&2; exit 1; }
+  printf '%-24s %3s | %9s %7s %7s %7s | %9s %7s %7s %7s\n' case c "A r/s" "p50 µs" "p99 µs" "A µs" "B r/s" "p50 µs" "p99 µs" "B µs"
+  local c a b
+  for c in 1 32; do
+    a=$(run_wrk "$gha" "http://127.0.0.1:$a_port/$LOGIN" "$c" "$OUT/login.lua")
+    b=$(run_wrk "$ghb" "http://127.0.0.1:$b_port/$LOGIN" "$c" "$OUT/login.lua")
+    awk -v c="$c" -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ")
+      printf "%-24s %3d | %9.0f %7.0f %7.0f %7.1f | %9.0f %7.0f %7.0f %7.1f\n", "login HIT: A local, B shared", c, x[1], x[2], x[3], x[5], y[1], y[2], y[3], y[5] }'
+  done
+}
+shared_cache_case
+# ── end of issue 17 case ───────────────────────────────────────────────────────────────────────────────────────────
+
 printf 'load average after: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

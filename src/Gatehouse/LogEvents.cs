@@ -40,6 +40,15 @@ internal static class LogEvents
     public const int AwsMethodPollFailed = 1151;
     public const int AwsMethodNewCredentials = 1152;
     public const int AuthHandlerNewCredentials = 1153;
+    public const int FleetLeading = 1161;
+    public const int FleetFollowing = 1162;
+    public const int FleetLocal = 1163;
+    public const int FleetAdopted = 1164;
+    public const int FleetTookOver = 1165;
+    public const int FleetLeaseLost = 1166;
+    public const int FleetStaleWriteRefused = 1167;
+    public const int FleetRejectionReported = 1168;
+    public const int FleetOtherKeyIds = 1169;
 
     // Sinks/: 1200–1299
     public const int SinkWriterWritten = 1201;
@@ -82,6 +91,13 @@ internal static class LogEvents
     public const int RenewerRenewalGaveUp = 3017;
     public const int RenewerRenewalCrashed = 3018;
 
+    // Cache/SharedEntries: 3050–3069 (the shared cache's entries, cache { shared "redis" })
+    public const int SharedEntriesImported = 3050;
+    public const int SharedEntriesDropped = 3051;
+    public const int SharedEntriesApplied = 3052;
+    public const int SharedEntriesCorrupt = 3053;
+    public const int SharedEntriesPendingDropped = 3054;
+
     // Cache/Static/: 3100–3199
     public const int StaticSecretCacheCached = 3101;
     public const int StaticSecretCacheEvicted = 3102;
@@ -117,6 +133,12 @@ internal static class LogEvents
     public const int GatehouseHostShutdownTriggered = 5050;
     public const int GatehouseHostShutdownComplete = 5051;
     public const int GatehouseHostRuntimeError = 5052;
+
+    // Shared/: 7000–7099
+    public const int SharedStoreUp = 7001;
+    public const int SharedStoreDown = 7002;
+    public const int SharedStoreOtherKey = 7003;
+    public const int SharedStoreCorrupt = 7004;
 
     // Telemetry/: 6000–6099
     public const int PushSinkSendFailed = 6001;

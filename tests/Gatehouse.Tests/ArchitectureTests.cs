@@ -4,13 +4,13 @@ namespace Gatehouse.Tests;
 
 /// <summary>
 /// Holds the dependency rule of ARCHITECTURE.md by reading the source: a folder of src/Gatehouse may name only the
-/// folders to its left in <c>Configuration → Vault → AutoAuth → Sinks → ApiProxy → Cache → Listeners</c>. Telemetry
+/// folders to its left in <c>Configuration → Shared → Vault → AutoAuth → Sinks → ApiProxy → Cache → Listeners</c>. Telemetry
 /// may be named by any folder and names only Configuration (its own stanza). Hosting and the root files
 /// (Program.cs, ProductInfo.cs) see everything. ApiProxy never names Cache.
 /// </summary>
 public sealed partial class ArchitectureTests
 {
-    private static readonly string[] Flow = ["Configuration", "Vault", "AutoAuth", "Sinks", "ApiProxy", "Cache", "Listeners"];
+    private static readonly string[] Flow = ["Configuration", "Shared", "Vault", "AutoAuth", "Sinks", "ApiProxy", "Cache", "Listeners"];
 
     private static readonly string[] Folders = [.. Flow, "Telemetry", "Hosting"];
 

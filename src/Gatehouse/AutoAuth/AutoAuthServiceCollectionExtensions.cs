@@ -52,7 +52,25 @@ internal static class AutoAuthServiceCollectionExtensions
                 WrapTtl = method.WrapTtl,
                 ReauthOnNewCredentials = autoAuth.EnableReauthOnNewCredentials,
             }));
-        services.AddSingleton<IHostedService, AutoAuthService>();
+        if (config.Cache?.Shared is null)
+        {
+            services.AddSingleton<IHostedService, AutoAuthService>();
+            return services;
+        }
+
+        // cache { shared "redis" }: one identity for the fleet (AddShared registers the store).
+        services.TryAddSingleton(new FleetOptions());
+        services.TryAddSingleton(sp => new FleetAuthService(
+            sp.GetRequiredService<AuthHandler>(),
+            sp.GetRequiredService<AutoAuthExit>(),
+            sp.GetRequiredService<TokenStore>(),
+            sp.GetRequiredService<Gatehouse.Shared.SharedStore>(),
+            sp.GetRequiredKeyedService<VaultClient>(ClientKey),
+            method,
+            sp.GetRequiredService<FleetOptions>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<FleetAuthService>>()));
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<FleetAuthService>());
         return services;
     }
 }

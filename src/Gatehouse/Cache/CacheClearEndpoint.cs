@@ -114,12 +114,19 @@ internal sealed class CacheClearEndpoint
                 index.EvictLease(value, EvictionReason.Cleared);
                 break;
             case "all":
-                index.Clear(EvictionReason.Cleared);
+                // One message clears the fleet (and a new epoch retires what Redis holds): no message per entry.
+                SharedEntries.Quietly(() => index.Clear(EvictionReason.Cleared));
                 _cache.Store?.Clear();
                 break;
             default:
                 return (400, "failed to clear cache: invalid type provided");
         }
+
+        // Shared cache: every replica clears the same (it applies the request to its own index).
+        _cache.Shared?.Broadcast(
+            "clear_" + type,
+            type == "all" ? "" : value!,
+            type == "request_path" ? (string.IsNullOrEmpty(@namespace) ? "root/" : @namespace) : null);
 
         // Unlike Vault, the current auto-auth token stays managed: clearing must not stop leases made with it
         // from being cached until the next re-authentication.

@@ -105,6 +105,21 @@ internal sealed class CacheEntry
 
     internal bool MarkEvicted() => Interlocked.Exchange(ref _evicted, 1) == 0;
 
+    /// <summary>
+    /// Shared cache: the entry's name in Redis (an HMAC of its key), set when it was written there or read from there;
+    /// null for an entry only this replica holds.
+    /// </summary>
+    internal string? SharedName;
+
+    /// <summary>
+    /// Shared cache: the subscription generation this copy was last known good in; a copy from an older generation (the
+    /// pub/sub link dropped since) is re-checked against Redis before it is served.
+    /// </summary>
+    internal int SharedGeneration;
+
+    /// <summary>Shared cache: the fleet's cache-clear epoch the entry was written in; an older one was cleared.</summary>
+    internal long SharedEpoch;
+
     // Renewer bookkeeping (guarded by the renewer's lock).
     internal long ScheduleVersion;
     internal int RenewalFailures;

@@ -70,6 +70,9 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
     /// </summary>
     public ICacheStore? Store { get; set; }
 
+    /// <summary>The fleet's shared entries (<c>cache { shared "redis" }</c>), set at registration; null without one.</summary>
+    public SharedEntries? Shared { get; set; }
+
     public async ValueTask<ProxyResult> SendAsync(ProxyRequest request, CancellationToken cancellationToken)
     {
         // Step map: 1. buffer the body (the key needs it); 2. key; 3. hit → replay; 4. an identical request in
@@ -120,6 +123,11 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
                 return stored;
             }
 
+            if (Shared is { } shared)
+            {
+                return await SendSharedAsync(shared, request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
+            }
+
             return await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -127,6 +135,87 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
             _inFlight.TryRemove(new KeyValuePair<CacheKey, InFlight>(key, mine));
             mine.Completion.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// The shared cache's part of a miss (this replica is the first with this request): the fleet's copy, when Redis
+    /// holds one; else, for a login or token create, one request to Vault for the whole fleet (the in-flight marker:
+    /// another replica sending the same request is waited for, bounded by <see cref="SharedEntries.InFlightWait"/>);
+    /// else Vault.
+    /// </summary>
+    private async ValueTask<ProxyResult> SendSharedAsync(SharedEntries shared, ProxyRequest request, CacheRequest cacheRequest, CacheKey key, CancellationToken cancellationToken)
+    {
+        if (await shared.TryImportAsync(key, cancellationToken).ConfigureAwait(false) && TryHit(key) is { } imported)
+        {
+            request.ServedFromCache = true;
+            return imported;
+        }
+
+        if (!IsMergedAcrossFleet(cacheRequest) || !_storeAnswers)
+        {
+            return await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
+        }
+
+        var (claim, wait) = await shared.ClaimInFlightAsync(key, cancellationToken).ConfigureAwait(false);
+        if (claim == InFlightClaim.Other)
+        {
+            _metrics.CacheInFlightWait();
+            // The other replica may have finished between our miss and our claim: look once, then wait for its word.
+            if (!await shared.TryImportAsync(key, cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await wait.WaitAsync(SharedEntries.InFlightWait, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // The other replica did not answer in time: go to Vault ourselves.
+                }
+                finally
+                {
+                    shared.ForgetWaiter(key);
+                }
+
+                await shared.TryImportAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (TryHit(key) is { } merged)
+            {
+                request.ServedFromCache = true;
+                return merged;
+            }
+
+            return await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (claim != InFlightClaim.Mine)
+        {
+            return await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await ForwardAsync(request, cacheRequest, key, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Stored or not (a failure, an answer that is not cacheable, a client gone): the waiters are told now.
+            Index.TryGet(key, out var stored);
+            await shared.ReleaseInFlightAsync(key, stored, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Logins and token creates: the requests whose identical copies the fleet sends to Vault once.</summary>
+    internal static bool IsMergedAcrossFleet(CacheRequest request)
+    {
+        if (request.Method is not ("PUT" or "POST"))
+        {
+            return false;
+        }
+
+        var api = CachePaths.ApiPath(request.NormalizedPath, "auth/");
+        return api is not null && (api.StartsWith("auth/token/create", StringComparison.Ordinal)
+            || (api.EndsWith("/login", StringComparison.Ordinal) || api.Contains("/login/", StringComparison.Ordinal)));
     }
 
     /// <summary>
@@ -157,6 +246,12 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
             return null;
         }
 
+        if (entry.SharedName is not null && Shared is { } shared && shared.NeedsCheck(entry))
+        {
+            // A shared copy from before the link to Redis dropped: the miss path re-checks it against Redis first.
+            return null;
+        }
+
         var now = _time.GetUtcNow();
         var remaining = entry.Lifetime.RemainingSeconds(now);
         var age = Math.Max(0, (long)Math.Round((now - entry.FetchedAt).TotalSeconds));
@@ -178,6 +273,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
         {
             var evicted = Revocations.Apply(Index, revocation, cacheRequest);
             Log.Revoked(_logger, revocation.Kind, evicted);
+            Shared?.Broadcast(SharedOperation(revocation.Kind), revocation.Value, cacheRequest.IndexNamespace);
             return result;
         }
 
@@ -232,6 +328,31 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
         Add(entry);
     }
 
+    private static string SharedOperation(RevocationKind kind) => kind switch
+    {
+        RevocationKind.Token => "token",
+        RevocationKind.Accessor => "accessor",
+        RevocationKind.Orphan => "orphan",
+        RevocationKind.Lease => "lease",
+        _ => "lease_prefix",
+    };
+
+    /// <summary>
+    /// cache-clear <c>all</c>: every entry leaves, the persistent store forgets them, and the current auto-auth token
+    /// stays managed (see <see cref="CacheClearEndpoint"/>). Returns the number evicted.
+    /// </summary>
+    internal int ClearAll()
+    {
+        var evicted = Index.Clear(EvictionReason.Cleared);
+        Store?.Clear();
+        if (_tokens?.Current is { } current)
+        {
+            RegisterAutoAuthToken(current);
+        }
+
+        return evicted;
+    }
+
     /// <summary>Adds an entry (new or restored) and starts renewing it. False when full or already present.</summary>
     internal bool Add(CacheEntry entry, bool persist = true)
     {
@@ -244,6 +365,11 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
                 if (persist && entry.Persists)
                 {
                     Store?.Save(entry);
+                }
+
+                if (entry.SharedName is null)
+                {
+                    Shared?.Publish(entry);
                 }
 
                 return true;
@@ -314,6 +440,8 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
         {
             Store?.Delete(entry);
         }
+
+        Shared?.OnEvicted(entry, reason);
     }
 
     /// <summary>The new last-renewed time and TTL go to the store, so a restart restores the entry's true remaining TTL.</summary>
@@ -366,6 +494,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
             _tokens.RestoredRefused -= OnRestoredRefused;
         }
 
+        Shared?.Dispose();
         await Renewer.DisposeAsync().ConfigureAwait(false);
         Store?.Dispose();
     }

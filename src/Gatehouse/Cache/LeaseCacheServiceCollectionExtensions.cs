@@ -4,6 +4,7 @@ using Gatehouse.Cache;
 using Gatehouse.Cache.Persistence;
 using Gatehouse.Cache.Static;
 using Gatehouse.Configuration;
+using Gatehouse.Shared;
 using Gatehouse.Telemetry;
 using Gatehouse.Vault;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -49,11 +50,26 @@ internal static class LeaseCacheServiceCollectionExtensions
             var loggers = sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
             var metrics = sp.GetRequiredService<GatehouseMetrics>();
             var index = new CacheIndex(cache.MaxEntries ?? Defaults.CacheMaxEntries, cache.MaxBytes ?? Defaults.CacheMaxBytes);
-            var sender = renewalSender ?? CreateSender(sp, config);
+            IRenewalSender sender = renewalSender ?? CreateSender(sp, config);
+            var store = cache.Shared is null ? null : sp.GetService<SharedStore>();
+            SharedRenewalSender? sharedSender = null;
+            if (store is not null)
+            {
+                // Shared cache: each shared lease is renewed by one replica per period.
+                sender = sharedSender = new SharedRenewalSender(sender, store, time);
+            }
+
             var renewer = new Renewer(time, sender, index, metrics, loggers.CreateLogger<Renewer>());
-            return new LeaseCache(
+            var leaseCache = new LeaseCache(
                 inner(sp), index, renewer, time, metrics, loggers.CreateLogger<LeaseCache>(), sp.GetService<TokenStore>(),
                 storeAnswers: !cache.DisableCachingDynamicSecrets);
+            if (store is not null)
+            {
+                leaseCache.Shared = new SharedEntries(store, leaseCache, time, loggers.CreateLogger<SharedEntries>());
+                sharedSender!.Entries = leaseCache.Shared;
+            }
+
+            return leaseCache;
         });
         if (cache.CacheStaticSecrets)
         {

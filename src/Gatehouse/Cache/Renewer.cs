@@ -19,6 +19,9 @@ internal sealed partial class Renewer : IAsyncDisposable
     public static readonly TimeSpan MinBackoff = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
 
+    /// <summary>How soon a <see cref="RenewalOutcome.Deferred"/> renewal looks again for the other replica's answer.</summary>
+    public static readonly TimeSpan DeferredRetry = TimeSpan.FromSeconds(1);
+
     private readonly TimeProvider _time;
     private readonly IRenewalSender _sender;
     private readonly CacheIndex _index;
@@ -207,8 +210,16 @@ internal sealed partial class Renewer : IAsyncDisposable
         }
 
         var result = await _sender.RenewAsync(entry, cancellationToken).ConfigureAwait(false);
+        if (result.Outcome == RenewalOutcome.Deferred)
+        {
+            // Shared cache: another replica renews this period; its answer is adopted on the next look.
+            Schedule(entry, _time.GetUtcNow() + DeferredRetry, expire: false);
+            return;
+        }
+
         _metrics.CacheRenewal(result.Outcome switch
         {
+            RenewalOutcome.Renewed when result.Adopted => "adopted",
             RenewalOutcome.Renewed => "ok",
             RenewalOutcome.Refused => "refused",
             _ => "failed",
@@ -248,16 +259,17 @@ internal sealed partial class Renewer : IAsyncDisposable
             return;
         }
 
-        entry.Lifetime = new CacheLifetime(now, result.TtlSeconds);
+        var since = result.Since ?? now;
+        entry.Lifetime = new CacheLifetime(since, result.TtlSeconds);
         Renewed?.Invoke(entry);
         if (result.TtlSeconds < entry.OriginalTtlSeconds)
         {
             // Vault capped the TTL: the max TTL is near and renewing again cannot extend it.
-            Schedule(entry, now + ttl - grace, expire: true);
+            Schedule(entry, since + ttl - grace, expire: true);
         }
         else
         {
-            Schedule(entry, now + (ttl * 2 / 3), expire: false);
+            Schedule(entry, since + (ttl * 2 / 3), expire: false);
         }
     }
 

@@ -101,12 +101,18 @@ internal sealed partial class ConfigBinder
             Error(persistEntries[i].Position, "cache", "only one \"persist\" block is required; remove the extra ones");
         var persist = persistEntries.Count > 0 ? BindPersist(persistEntries[0]) : null;
 
+        var sharedEntries = TypedBlocks(Blocks(r, "shared"));
+        for (var i = 1; i < sharedEntries.Count; i++)
+            Error(sharedEntries[i].Position, "cache", "only one \"shared\" block is allowed; remove the extra ones");
+        var shared = sharedEntries.Count > 0 ? BindShared(sharedEntries[0]) : null;
+
         var refreshBehavior = r.Choice("static_secret_token_capability_refresh_behavior", null, RefreshBehaviorChoices,
             other => $"invalid value \"{other}\"; use \"pessimistic\" or \"optimistic\"");
 
         var cache = new CacheConfig
         {
             Persist = persist,
+            Shared = shared,
             CacheStaticSecrets = r.Bool("cache_static_secrets") ?? false,
             DisableCachingDynamicSecrets = r.Bool("disable_caching_dynamic_secrets") ?? false,
             StaticSecretTokenCapabilityRefreshInterval = r.Duration("static_secret_token_capability_refresh_interval"),
@@ -190,5 +196,52 @@ internal sealed partial class ConfigBinder
         }
 
         return persist;
+    }
+
+    /// <summary>
+    /// <c>cache { shared "redis" { ... } }</c> (ours). The key material named by <c>key_env_var</c> is checked now,
+    /// as persist's is: the environment is known when the configuration is loaded.
+    /// </summary>
+    private SharedConfig? BindShared(BlockEntry entry)
+    {
+        var sr = TypedReader(entry, "cache.shared", out var type, out var path);
+        var shared = new SharedConfig
+        {
+            Type = type ?? "",
+            Address = sr.String("address"),
+            Username = sr.String("username"),
+            Password = sr.String("password"),
+            PasswordFile = sr.String("password_file"),
+            TlsEnable = sr.Bool("tls_enable"),
+            TlsCaCert = sr.String("tls_ca_cert"),
+            TlsClientCert = sr.String("tls_client_cert"),
+            TlsClientKey = sr.String("tls_client_key"),
+            TlsServerName = sr.String("tls_server_name"),
+            TlsSkipVerify = sr.Bool("tls_skip_verify") ?? false,
+            KeyPrefix = sr.String("key_prefix"),
+            KeyFile = sr.String("key_file"),
+            KeyEnvVar = sr.String("key_env_var"),
+            ConnectTimeout = sr.Duration("connect_timeout"),
+            OperationTimeout = sr.Duration("operation_timeout"),
+            ValuePositions = sr.ValuePositions(),
+            Position = entry.Position,
+        };
+        sr.Finish();
+        if (type is null)
+        {
+            Error(entry.Position, path, "shared type must be specified; write shared \"redis\" { ... }");
+            return null;
+        }
+
+        if (shared.KeyEnvVar is { Length: > 0 } keyVariable && sr.PositionOf("key_env_var") is { } keyAt)
+        {
+            var what = $"the environment variable {keyVariable} (key_env_var)";
+            if (_environment(keyVariable) is not { } keyText || string.IsNullOrWhiteSpace(keyText))
+                Error(keyAt, sr.Child("key_env_var"), $"{what} is not set or empty; {SharedKeyText.HowToMakeOne}");
+            else if (SharedKeyText.Problem(keyText) is { } problem)
+                Error(keyAt, sr.Child("key_env_var"), $"{what} {problem}");
+        }
+
+        return shared;
     }
 }

@@ -120,6 +120,15 @@ internal static class ConfigValidator
 
         if (cache?.Persist is { } persist)
             ValidatePersist(persist, Error);
+        if (cache?.Shared is { } shared)
+        {
+            ValidateShared(shared, Error);
+            if (autoAuth?.Method.WrapTtl is { } sharedWrap && sharedWrap > TimeSpan.Zero)
+            {
+                Error(autoAuth.Method.Position, "auto_auth.method.wrap_ttl",
+                    "wrap_ttl cannot be used with cache.shared: a wrapped token is unwrapped once, so a fleet cannot share it; remove wrap_ttl or the shared block");
+            }
+        }
 
         if (cache is { MaxEntries: <= 0 })
             Error(cache.Position, "cache.max_entries", "max_entries must be positive");
@@ -257,6 +266,93 @@ internal static class ConfigValidator
 
         if (!string.IsNullOrEmpty(persist.KeyFile) && !string.IsNullOrEmpty(persist.KeyEnvVar))
             error(persist.Position, path, "key_file and key_env_var are mutually exclusive; set one of them");
+    }
+
+    /// <summary>
+    /// <c>cache { shared "redis" }</c> (ours): everything start-up would otherwise find: the address, exactly one key
+    /// source and its content (read now, as start-up will), the password file, the TLS files and their pairing, the
+    /// timeouts and the prefix.
+    /// </summary>
+    private static void ValidateShared(SharedConfig shared, Action<SourcePosition, string, string> error)
+    {
+        var path = $"cache.shared \"{shared.Type}\"";
+        if (shared.Type != "redis")
+        {
+            error(shared.Position, path, $"shared store type \"{shared.Type}\" not supported; use shared \"redis\" (any Redis-protocol server, Valkey included)");
+            return;
+        }
+
+        if (!SharedAddress.TryParse(shared.Address, out var address, out var addressError))
+            error(shared.PositionOf("address"), $"{path}.address", addressError);
+        else if (address.IsUnix && shared.TlsOn)
+            error(shared.PositionOf("tls_enable"), path, "TLS over a unix socket is not supported; remove the tls_* settings or use host:port");
+
+        var hasFile = !string.IsNullOrEmpty(shared.KeyFile);
+        var hasVariable = !string.IsNullOrEmpty(shared.KeyEnvVar);
+        if (!hasFile && !hasVariable)
+        {
+            error(shared.Position, path, "the shared store needs an encryption key: set key_file or key_env_var " +
+                "(base64 of at least 32 bytes; the key never goes to Redis)");
+        }
+        else if (hasFile && hasVariable)
+        {
+            error(shared.PositionOf("key_file"), path, "key_file and key_env_var are mutually exclusive; set one of them");
+        }
+        else if (hasFile)
+        {
+            var at = shared.PositionOf("key_file");
+            if (ReadFile(shared.KeyFile!, out var text) is { } unreadable)
+                error(at, $"{path}.key_file", $"cannot read key_file {shared.KeyFile}: {unreadable}");
+            else if (SharedKeyText.Problem(text) is { } problem)
+                error(at, $"{path}.key_file", $"key_file {shared.KeyFile} {problem}");
+        }
+
+        if (!string.IsNullOrEmpty(shared.Password) && !string.IsNullOrEmpty(shared.PasswordFile))
+            error(shared.PositionOf("password_file"), path, "password and password_file are mutually exclusive; set one of them");
+        if (!string.IsNullOrEmpty(shared.PasswordFile) && ReadFile(shared.PasswordFile, out _) is { } passwordUnreadable)
+            error(shared.PositionOf("password_file"), $"{path}.password_file", $"cannot read password_file {shared.PasswordFile}: {passwordUnreadable}");
+        if (!string.IsNullOrEmpty(shared.Username) && string.IsNullOrEmpty(shared.Password) && string.IsNullOrEmpty(shared.PasswordFile))
+            error(shared.PositionOf("username"), path, "username needs a password: set password or password_file");
+
+        if (shared.TlsEnable == false && (!string.IsNullOrEmpty(shared.TlsCaCert) || !string.IsNullOrEmpty(shared.TlsClientCert)
+                || !string.IsNullOrEmpty(shared.TlsClientKey) || !string.IsNullOrEmpty(shared.TlsServerName) || shared.TlsSkipVerify))
+        {
+            error(shared.PositionOf("tls_enable"), path, "tls_enable = false but other tls_* settings are given; remove them or set tls_enable = true");
+        }
+
+        if (string.IsNullOrEmpty(shared.TlsClientCert) != string.IsNullOrEmpty(shared.TlsClientKey))
+        {
+            var (given, missing) = string.IsNullOrEmpty(shared.TlsClientCert) ? ("tls_client_key", "tls_client_cert") : ("tls_client_cert", "tls_client_key");
+            error(shared.PositionOf(given), $"{path}.{given}", $"both tls_client_cert and tls_client_key must be provided; set {missing} too, or remove {given}");
+        }
+
+        foreach (var (key, file) in new[] { ("tls_ca_cert", shared.TlsCaCert), ("tls_client_cert", shared.TlsClientCert), ("tls_client_key", shared.TlsClientKey) })
+        {
+            if (!string.IsNullOrEmpty(file) && ReadFile(file, out _) is { } unreadable)
+                error(shared.PositionOf(key), $"{path}.{key}", $"cannot read {key} {file}: {unreadable}");
+        }
+
+        if (shared.ConnectTimeout is { } connect && connect <= TimeSpan.Zero)
+            error(shared.PositionOf("connect_timeout"), $"{path}.connect_timeout", "connect_timeout must be positive; use a duration such as 5s");
+        if (shared.OperationTimeout is { } operation && operation <= TimeSpan.Zero)
+            error(shared.PositionOf("operation_timeout"), $"{path}.operation_timeout", "operation_timeout must be positive; use a duration such as 250ms");
+        if (shared.KeyPrefix is { } prefix && (prefix.Length == 0 || prefix.Any(char.IsWhiteSpace)))
+            error(shared.PositionOf("key_prefix"), $"{path}.key_prefix", "key_prefix must be non-empty and hold no white space; the default is \"gatehouse:\"");
+    }
+
+    /// <summary>A file's text, or why it cannot be read (null when it was read).</summary>
+    private static string? ReadFile(string file, out string text)
+    {
+        text = "";
+        try
+        {
+            text = File.ReadAllText(file);
+            return null;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return exception.Message;
+        }
     }
 
     /// <summary>

@@ -42,6 +42,18 @@ internal static class Defaults
     /// <summary>Lease cache bound on stored response bytes (ours): 256 MiB.</summary>
     public const long CacheMaxBytes = 256L * 1024 * 1024;
 
+    /// <summary>cache.shared.key_prefix (ours): the prefix of every Redis key Gatehouse writes.</summary>
+    public const string SharedKeyPrefix = "gatehouse:";
+
+    /// <summary>cache.shared.connect_timeout (ours): how long one connection attempt to Redis may take, 5 seconds.</summary>
+    public static readonly TimeSpan SharedConnectTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// cache.shared.operation_timeout (ours): the most one Redis operation may add to anything waiting on it, 250 ms;
+    /// past it the operation counts as failed and the caller goes on without Redis.
+    /// </summary>
+    public static readonly TimeSpan SharedOperationTimeout = TimeSpan.FromMilliseconds(250);
+
     /// <summary>How long a proxied request waits for the first auto-auth token before a 503 (ours).</summary>
     public static readonly TimeSpan FirstTokenWait = TimeSpan.FromSeconds(10);
 

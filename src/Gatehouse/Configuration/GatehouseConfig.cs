@@ -253,6 +253,9 @@ internal sealed record CacheConfig
 {
     public PersistConfig? Persist { get; init; }
 
+    /// <summary>Ours: <c>cache { shared "redis" { ... } }</c>, the store replicas share (null: none, nothing of it runs).</summary>
+    public SharedConfig? Shared { get; init; }
+
     public bool CacheStaticSecrets { get; init; }
 
     public bool DisableCachingDynamicSecrets { get; init; }
@@ -296,6 +299,67 @@ internal sealed record PersistConfig
     public string? KeyEnvVar { get; init; }
 
     public SourcePosition Position { get; init; }
+}
+
+/// <summary>
+/// Ours: <c>cache { shared "redis" { ... } }</c>, the Redis (or any Redis-protocol server) that Gatehouse replicas
+/// share. Every value is as written; defaults are <see cref="Defaults"/>'s and the rules the validator's.
+/// </summary>
+internal sealed record SharedConfig
+{
+    /// <summary>The block's label; only <c>redis</c> is known.</summary>
+    public required string Type { get; init; }
+
+    /// <summary><c>host:port</c> (a host name, IPv4, or <c>[IPv6]</c>) or <c>unix:///path/to/socket</c>.</summary>
+    public string? Address { get; init; }
+
+    public string? Username { get; init; }
+
+    public string? Password { get; init; }
+
+    public string? PasswordFile { get; init; }
+
+    /// <summary>Null means off, unless another tls_* key is set (then on).</summary>
+    public bool? TlsEnable { get; init; }
+
+    public string? TlsCaCert { get; init; }
+
+    public string? TlsClientCert { get; init; }
+
+    public string? TlsClientKey { get; init; }
+
+    public string? TlsServerName { get; init; }
+
+    public bool TlsSkipVerify { get; init; }
+
+    /// <summary>Prefix of every Redis key Gatehouse writes. Null means <see cref="Defaults.SharedKeyPrefix"/>.</summary>
+    public string? KeyPrefix { get; init; }
+
+    /// <summary>A file holding the base64 key material (at least 32 bytes). Exactly one of this and <see cref="KeyEnvVar"/>.</summary>
+    public string? KeyFile { get; init; }
+
+    public string? KeyEnvVar { get; init; }
+
+    public TimeSpan? ConnectTimeout { get; init; }
+
+    public TimeSpan? OperationTimeout { get; init; }
+
+    /// <summary>Where each key's value is written (for messages about one key).</summary>
+    public ImmutableDictionary<string, SourcePosition> ValuePositions { get; init; } = ImmutableDictionary<string, SourcePosition>.Empty;
+
+    public SourcePosition Position { get; init; }
+
+    /// <summary>TLS is on when tls_enable says so, or when it is unset and a tls_* file or name is given.</summary>
+    public bool TlsOn => TlsEnable ?? (!string.IsNullOrEmpty(TlsCaCert) || !string.IsNullOrEmpty(TlsClientCert) || !string.IsNullOrEmpty(TlsServerName));
+
+    public string EffectiveKeyPrefix => KeyPrefix ?? Defaults.SharedKeyPrefix;
+
+    public TimeSpan EffectiveConnectTimeout => ConnectTimeout ?? Defaults.SharedConnectTimeout;
+
+    public TimeSpan EffectiveOperationTimeout => OperationTimeout ?? Defaults.SharedOperationTimeout;
+
+    /// <summary>Where <paramref name="key"/>'s value is written, or the block.</summary>
+    public SourcePosition PositionOf(string key) => ValuePositions.TryGetValue(key, out var position) ? position : Position;
 }
 
 internal enum ListenerType

@@ -50,6 +50,8 @@ internal static partial class GatehouseHostBuilder
         services.AddTelemetry(config);
         options.ConfigureServices?.Invoke(services);
 
+        services.AddShared(config);
+
         // The flow, in order: auto-auth → sinks → API proxy → cache → listeners; health reads auth, reachability and cache.
         services.AddAutoAuth(config);
         services.AddSinks(config);
@@ -61,6 +63,7 @@ internal static partial class GatehouseHostBuilder
                 config.AutoAuth is null ? null : sp.GetRequiredService<TokenStore>(),
                 sp.GetRequiredService<VaultReachability>(),
                 sp.GetService<LeaseCache>() is { } cache ? () => cache.Index.Count : null,
+                config.Cache?.Shared is null ? null : sp.SharedHealth(),
                 sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ConfigReloader(

@@ -22,6 +22,7 @@ internal static class StartupFailure
         AutoAuthConfigException e => $"Error creating auth method: {e.Message}",
         SinkStartupException e => e.Message, // "error creating file sink: …", as Vault prints it
         CachePersistException e => $"Error restoring the persistent cache: {e.Message}",
+        Shared.SharedStoreException e => $"Error opening the shared store: {e.Message}",
         LogFileException e => $"Error opening {e.Message}",
         VaultTlsFileException e => $"Error creating the Vault client: {e.Message}",
         _ => $"Error starting Gatehouse: {exception.GetType().Name}: {exception.Message} (the debug log, -log-level=debug, has the details)",

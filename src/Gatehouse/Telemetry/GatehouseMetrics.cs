@@ -50,6 +50,7 @@ internal sealed class GatehouseMetrics : IDisposable
     private readonly Counter<long> _cacheNotStoredFull;
     private readonly Counter<long> _staticRevalidations;
     private readonly Counter<long> _staticCapabilityChecks;
+    private readonly Counter<long> _sharedOperations;
     private static readonly KeyValuePair<string, object?> LeaseKind = new("kind", "lease");
     private static readonly KeyValuePair<string, object?> StaticKind = new("kind", "static");
 
@@ -70,6 +71,7 @@ internal sealed class GatehouseMetrics : IDisposable
     private Func<long>? _upstreamActive;
     private IReadOnlyList<PushSink> _pushSinks = [];
     private Func<long>? _pushQueueDropped;
+    private Func<bool>? _sharedUp;
 
     /// <param name="listenerLabels">
     /// The <c>listener</c> label value of each listener, by index: its address (<c>127.0.0.1:8100</c>, or the socket
@@ -125,6 +127,8 @@ internal sealed class GatehouseMetrics : IDisposable
             "vault.gatehouse.build_info", () => BuildInfo, "{info}", "Always 1; the labels say which Gatehouse this is (version, .NET runtime).");
         _staticRevalidations = _meter.CreateCounter<long>("vault.gatehouse.cache.static.revalidations", "{entry}", "Static-secret entries revalidated against Vault, by result (unchanged, refreshed, evicted, unavailable).");
         _staticCapabilityChecks = _meter.CreateCounter<long>("vault.gatehouse.cache.static.capability_checks", "{path}", "Static-secret read grants re-checked with sys/capabilities-self, by result (kept, revoked, invalid, expired, unavailable).");
+        _meter.CreateObservableGauge("vault.gatehouse.shared.up", ObserveSharedUp, "{bool}", "1 while the shared store (cache.shared, Redis) answers; 0 from a failed connection or operation until it answers again. Absent without cache.shared.");
+        _sharedOperations = _meter.CreateCounter<long>("vault.gatehouse.shared.operations", "{operation}", "Operations on the shared store (Redis), by result (ok, failed, timeout, down).");
 
         _listenerTags = new KeyValuePair<string, object?>[MaxListenerLabels + 1][];
         _requestTags = new KeyValuePair<string, object?>[MaxListenerLabels + 1][][];
@@ -301,6 +305,14 @@ internal sealed class GatehouseMetrics : IDisposable
         }
     }
 
+    // ---- Shared store ----
+
+    /// <summary>Where <c>vault.gatehouse.shared.up</c> reads whether the shared store answers.</summary>
+    public void ObserveShared(Func<bool> up) => _sharedUp = up;
+
+    /// <summary>One shared-store operation ended: ok, failed, timeout or down (not tried: the store is down).</summary>
+    public void SharedOperation(string result) => _sharedOperations.Add(1, new KeyValuePair<string, object?>("result", result));
+
     // ---- Push sinks ----
 
     /// <summary>Where <c>vault.gatehouse.metrics.push_*</c> read each sink's failures and drops, and the pusher's queue drops.</summary>
@@ -337,6 +349,9 @@ internal sealed class GatehouseMetrics : IDisposable
 
     private IEnumerable<Measurement<double>> ObserveUnreachableFor() =>
         _reachability is { } r ? [new Measurement<double>(Math.Floor(r.UnreachableFor.TotalSeconds))] : [];
+
+    private IEnumerable<Measurement<long>> ObserveSharedUp() =>
+        _sharedUp is { } up ? [new Measurement<long>(up() ? 1 : 0)] : [];
 
     private IEnumerable<Measurement<long>> ObservePushQueueDropped() =>
         _pushQueueDropped is { } dropped ? [new Measurement<long>(dropped())] : [];

@@ -55,7 +55,8 @@ internal sealed class HealthEndpoint(IHealthState state, TimeProvider time)
 
     /// <summary>
     /// The verdict and the JSON body: authenticated, token_ttl_seconds, last_login, vault_reachable, cache_entries,
-    /// then ready, vault_unreachable_seconds, shutting_down.
+    /// then ready, vault_unreachable_seconds, shutting_down, and with a shared store shared_up and shared_address
+    /// (which never change the verdict).
     /// </summary>
     public (bool Healthy, byte[] Body) Evaluate(HealthQuery query)
     {
@@ -89,6 +90,12 @@ internal sealed class HealthEndpoint(IHealthState state, TimeProvider time)
             json.WriteBoolean("ready", ready);
             WriteNumberOrNull(json, "vault_unreachable_seconds", reachable ? null : (long)Math.Floor(unreachableFor.TotalSeconds));
             json.WriteBoolean("shutting_down", shuttingDown);
+            if (state.Shared is { } shared)
+            {
+                // Reported, never counted: replicas serve from their own cache and Vault while Redis is away.
+                json.WriteBoolean("shared_up", shared.Up);
+                json.WriteString("shared_address", shared.Address);
+            }
             json.WriteEndObject();
         }
 

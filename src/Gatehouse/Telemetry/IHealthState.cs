@@ -19,7 +19,13 @@ internal interface IHealthState
     bool ShuttingDown { get; }
 
     VaultReachability Vault { get; }
+
+    /// <summary>The shared store (<c>cache.shared</c>) as health reports it, or null when none is configured. Never counts for readiness.</summary>
+    HealthShared? Shared => null;
 }
+
+/// <summary>The shared store's state for health: whether it answers, and its address (never a credential).</summary>
+internal readonly record struct HealthShared(bool Up, string Address);
 
 /// <summary>The part of the current auto-auth token that health reports: when it was obtained and when it expires (null: never).</summary>
 internal readonly record struct HealthToken(DateTimeOffset ObtainedAt, DateTimeOffset? ExpiresAt);

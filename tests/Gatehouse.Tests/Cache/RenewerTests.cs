@@ -50,6 +50,44 @@ public sealed class RenewerTests
     }
 
     [Fact]
+    public async Task Renewer_Deferred_LooksAgainInASecond_WithoutCountingAFailure()
+    {
+        var time = new FakeTimeProvider();
+        var index = new CacheIndex(10, long.MaxValue);
+        var answers = new Queue<RenewalResult>([new(RenewalOutcome.Deferred), new(RenewalOutcome.Renewed, 60)]);
+        var sender = new FakeSender(_ => answers.Dequeue());
+        await using var renewer = new Renewer(time, sender, index, new GatehouseMetrics(), NullLogger.Instance);
+        var entry = Lease(time, 1, 60);
+        index.TryAdd(entry);
+        renewer.Start(entry);
+        time.Advance(TimeSpan.FromSeconds(40));
+        await renewer.WhenIdleAsync();
+        Assert.Equal(1, sender.Calls);
+        Assert.Equal(time.GetUtcNow() + Renewer.DeferredRetry, renewer.NextDue);
+        time.Advance(Renewer.DeferredRetry);
+        await renewer.WhenIdleAsync();
+        Assert.Equal(2, sender.Calls);
+        Assert.Equal(0, entry.RenewalFailures);
+    }
+
+    [Fact]
+    public async Task Renewer_AdoptedRenewal_SchedulesFromTheOtherReplicasTime()
+    {
+        var time = new FakeTimeProvider();
+        var index = new CacheIndex(10, long.MaxValue);
+        var theirs = time.GetUtcNow().AddSeconds(39);
+        var sender = new FakeSender(_ => new RenewalResult(RenewalOutcome.Renewed, 60, Since: theirs, Adopted: true));
+        await using var renewer = new Renewer(time, sender, index, new GatehouseMetrics(), NullLogger.Instance);
+        var entry = Lease(time, 1, 60);
+        index.TryAdd(entry);
+        renewer.Start(entry);
+        time.Advance(TimeSpan.FromSeconds(41));
+        await renewer.WhenIdleAsync();
+        Assert.Equal(new CacheLifetime(theirs, 60), entry.Lifetime);
+        Assert.Equal(theirs.AddSeconds(40), renewer.NextDue);
+    }
+
+    [Fact]
     public async Task Renewer_Refused_EvictsAtOnce()
     {
         var time = new FakeTimeProvider();

@@ -28,6 +28,7 @@ public sealed class ConfigurationDocsTests
         api_proxy {}
         cache {
           persist "kubernetes" {}
+          shared "redis" {}
         }
         listener "tcp" {
           proxy_api {}
@@ -50,7 +51,7 @@ public sealed class ConfigurationDocsTests
                 "auto_auth.method \"kerberos\".config", "auto_auth.method \"kubernetes\".config", "auto_auth.method \"ldap\".config", "auto_auth.method \"pcf\".config", "auto_auth.method \"token_file\".config",
                 "auto_auth.sink",
                 "auto_auth.sink \"file\"", "auto_auth.sink \"file\".config", "auto_auth.sinks", "cache", "cache.persist",
-                "cache.persist \"kubernetes\"", "listener", "listener \"tcp\"", "listener \"tcp\".agent_api",
+                "cache.persist \"kubernetes\"", "cache.shared", "cache.shared \"redis\"", "listener", "listener \"tcp\"", "listener \"tcp\".agent_api",
                 "listener \"tcp\".proxy_api", "telemetry", "vault", "vault.retry",
             ],
             blocks);

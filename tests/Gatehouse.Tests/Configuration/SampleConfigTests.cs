@@ -6,15 +6,18 @@ namespace Gatehouse.Tests.Configuration;
 /// <summary>Every file under samples/ loads and validates, and means what its comments say.</summary>
 public sealed class SampleConfigTests
 {
+    /// <summary>The key material shared-redis.hcl names by key_env_var (validate reads it), 32 bytes.</summary>
+    private static readonly string SharedKey = Convert.ToBase64String(new byte[32]);
+
     private static GatehouseConfig Sample(string name) =>
-        Valid(ConfigLoader.Load([Path.Combine(SamplesDirectory, name)], NoEnvironment));
+        Valid(ConfigLoader.Load([Path.Combine(SamplesDirectory, name)], v => v == "GATEHOUSE_SHARED_KEY" ? SharedKey : null));
 
     [Fact]
     public void SamplesDirectory_HoldsTheSamples_AndEveryOneIsValid()
     {
         var names = Directory.GetFiles(SamplesDirectory, "*.hcl").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
 
-        Assert.Equal(["approle-file-sink.hcl", "force-unix-tls.hcl", "least-privilege.hcl", "minimal-proxy.hcl", "seed.hcl", "static-secrets.hcl"], names);
+        Assert.Equal(["approle-file-sink.hcl", "force-unix-tls.hcl", "least-privilege.hcl", "minimal-proxy.hcl", "seed.hcl", "shared-redis.hcl", "static-secrets.hcl"], names);
         foreach (var name in names)
             Sample(name);
     }
@@ -101,5 +104,19 @@ public sealed class SampleConfigTests
         Assert.Equal(ListenerType.Unix, config.Listeners[2].Type);
         Assert.Equal(["secret/data/app2/+/config", "database/creds/app2"], config.Listeners[2].AutoAuthTokenAllowPaths!.Select(p => p.Pattern));
         Assert.Null(config.Listeners[2].AutoAuthTokenDenyPaths);
+    }
+
+    [Fact]
+    public void SharedRedis_NamesTheStoreItsKeyAndTheBoundOnEachOperation()
+    {
+        var shared = Sample("shared-redis.hcl").Cache!.Shared!;
+
+        Assert.Equal("redis", shared.Type);
+        Assert.Equal("redis.gatehouse.svc:6379", shared.Address);
+        Assert.Equal("GATEHOUSE_SHARED_KEY", shared.KeyEnvVar);
+        Assert.Null(shared.KeyFile);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), shared.EffectiveOperationTimeout);
+        Assert.Equal("gatehouse:", shared.EffectiveKeyPrefix);
+        Assert.False(shared.TlsOn);
     }
 }

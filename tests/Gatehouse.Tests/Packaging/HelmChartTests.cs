@@ -254,12 +254,45 @@ public sealed class HelmChartTests
         Assert.Contains(config.Listeners, l => l.EffectiveAddress == "0.0.0.0:8443");
     }
 
+    [Fact]
+    public void Deployment_SharedMode_GivesEveryReplicaTheKeyAndTheRedisBlock()
+    {
+        var docs = Render("mode: deployment\nreplicas: 3\nautoAuth: {enabled: true}\ncache: {shared: {enabled: true, address: 'redis.cache.svc:6379', keySecret: gatehouse-fleet, passwordSecret: redis-auth, username: gatehouse}}");
+
+        var pod = PodSpec(Single(docs, "Deployment"));
+        var gatehouse = Gatehouse(pod);
+        AssertMounts(pod, gatehouse);
+        var key = gatehouse["env"]!.AsArray().Single(e => (string?)e!["name"] == "GATEHOUSE_SHARED_KEY")!;
+        Assert.Equal("gatehouse-fleet", (string?)key["valueFrom"]!["secretKeyRef"]!["name"]);
+        Assert.Equal("key", (string?)key["valueFrom"]!["secretKeyRef"]!["key"]);
+        var redis = pod["volumes"]!.AsArray().Single(v => (string?)v!["name"] == "gatehouse-redis")!;
+        Assert.Equal("redis-auth", (string?)redis["secret"]!["secretName"]);
+        Assert.Contains(gatehouse["volumeMounts"]!.AsArray(), m => (string?)m!["mountPath"] == "/var/run/secrets/gatehouse/redis");
+
+        // The generated block binds, and validates once the key is there (the password file is only in the pod).
+        var hcl = (string)Single(docs, "ConfigMap").Object["data"]!["gatehouse.hcl"]!;
+        var key32 = Convert.ToBase64String(new byte[32]);
+        var diagnostics = new List<ConfigDiagnostic>();
+        var bound = ConfigBinder.Bind(global::Gatehouse.Hcl.HclParser.Parse(hcl, "gatehouse.hcl"), "gatehouse.hcl", v => v == "GATEHOUSE_SHARED_KEY" ? key32 : null, diagnostics).Config;
+        Assert.Empty(diagnostics);
+        var shared = bound.Cache!.Shared!;
+        Assert.Equal("redis.cache.svc:6379", shared.Address);
+        Assert.Equal("GATEHOUSE_SHARED_KEY", shared.KeyEnvVar);
+        Assert.Equal("gatehouse", shared.Username);
+        Assert.Equal("/var/run/secrets/gatehouse/redis/password", shared.PasswordFile);
+        ConfigValidator.Validate(bound, diagnostics);
+        var line = Assert.Single(diagnostics);
+        Assert.Contains("cannot read password_file /var/run/secrets/gatehouse/redis/password", line.ToDisplayString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("resources: {limits: {memory: 128Mi}}", "resources.limits.memory 128Mi is below what cache.maxBytes=33554432 and cache.maxEntries=8192 need: 156Mi")]
     [InlineData("cache: {maxBytes: 268435456, maxEntries: 100000}", "resources.limits.memory 160Mi is below what cache.maxBytes=268435456 and cache.maxEntries=100000 need: 627Mi")]
     [InlineData("resources: {limits: {memory: 160M}}", "resources.limits.memory 160M is below")]
     [InlineData("mode: statefulset", "mode must be sidecar, deployment or daemonset, not \"statefulset\"")]
     [InlineData("mode: deployment\ndaemonset: {unixSocket: {enabled: true}}", "daemonset.unixSocket.enabled needs mode: daemonset")]
+    [InlineData("mode: deployment\ncache: {shared: {enabled: true}}", "cache.shared.enabled needs cache.shared.keySecret")]
+    [InlineData("mode: deployment\ncache: {enabled: false, shared: {enabled: true, keySecret: k}}", "cache.shared.enabled needs cache.enabled")]
     public void BadValues_FailTheRender_WithTheReason(string values, string message)
     {
         Assert.Contains(message, RenderError(values), StringComparison.Ordinal);

@@ -188,4 +188,24 @@ public sealed class HealthEndpointTests
         var endpoint = new HealthEndpoint(new HealthState(null, new VaultReachability(_time)), _time);
         Assert.Equal(405, (await GetAsync(endpoint, "POST")).Status);
     }
+
+    [Fact]
+    public async Task Health_SharedStore_IsReported_ButNeverCountsForReadiness()
+    {
+        var store = new TokenStore();
+        store.Publish(new AutoAuthToken("s.secret", "acc", _time.GetUtcNow(), TimeSpan.FromHours(1), Renewable: true));
+        var shared = new HealthShared(Up: false, "127.0.0.1:6379");
+        var endpoint = new HealthEndpoint(new HealthState(store, new VaultReachability(_time), shared: () => shared), _time);
+
+        var (downStatus, downBody) = await GetAsync(endpoint);
+        shared = shared with { Up = true };
+        var (upStatus, upBody) = await GetAsync(endpoint);
+
+        Assert.Equal(200, downStatus);
+        Assert.EndsWith("""
+            "ready":true,"vault_unreachable_seconds":null,"shutting_down":false,"shared_up":false,"shared_address":"127.0.0.1:6379"}
+            """, downBody, StringComparison.Ordinal);
+        Assert.Equal(200, upStatus);
+        Assert.Contains("\"shared_up\":true", upBody, StringComparison.Ordinal);
+    }
 }

@@ -33,6 +33,19 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- if and (eq .Values.mode "sidecar") .Values.sidecar.native (semverCompare "<1.29.0-0" .Capabilities.KubeVersion.Version) -}}
 {{- fail (printf "sidecar.native needs Kubernetes 1.29 or later (init containers with restartPolicy: Always); this cluster is %s: set sidecar.native=false for a classic sidecar" .Capabilities.KubeVersion.Version) -}}
 {{- end -}}
+{{- with .Values.cache.shared -}}
+{{- if .enabled -}}
+{{- if not $.Values.cache.enabled -}}
+{{- fail "cache.shared.enabled needs cache.enabled" -}}
+{{- end -}}
+{{- if not .keySecret -}}
+{{- fail "cache.shared.enabled needs cache.shared.keySecret: a Secret with the key material (base64 of at least 32 bytes), the same for every replica" -}}
+{{- end -}}
+{{- if and .username (not .passwordSecret) -}}
+{{- fail "cache.shared.username needs cache.shared.passwordSecret" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- include "gatehouse.memoryCheck" . -}}
 {{- end -}}
 
@@ -129,6 +142,25 @@ api_proxy {
 cache {
   max_bytes   = {{ int64 .Values.cache.maxBytes }}
   max_entries = {{ int64 .Values.cache.maxEntries }}
+{{- with .Values.cache.shared }}
+{{- if .enabled }}
+
+  # One auto-auth identity for every replica (docs/lease-cache.md#shared-cache-redis).
+  shared "redis" {
+    address     = {{ .address | quote }}
+    key_env_var = "GATEHOUSE_SHARED_KEY"
+{{- if .username }}
+    username    = {{ .username | quote }}
+{{- end }}
+{{- if .passwordSecret }}
+    password_file = "/var/run/secrets/gatehouse/redis/{{ .passwordSecretKey }}"
+{{- end }}
+{{- if .tls }}
+    tls_enable  = true
+{{- end }}
+  }
+{{- end }}
+{{- end }}
 }
 {{- end }}
 
@@ -188,9 +220,18 @@ failureThreshold: {{ int64 .probe.failureThreshold }}
       containerPort: {{ int64 $.Values.listener.port }}
     - name: metrics
       containerPort: {{ int64 $.Values.listener.metricsPort }}
-{{- with $.Values.extraEnv }}
+{{- if or $.Values.extraEnv $.Values.cache.shared.enabled }}
   env:
+{{- if $.Values.cache.shared.enabled }}
+    - name: GATEHOUSE_SHARED_KEY
+      valueFrom:
+        secretKeyRef:
+          name: {{ $.Values.cache.shared.keySecret }}
+          key: {{ $.Values.cache.shared.keySecretKey }}
+{{- end }}
+{{- with $.Values.extraEnv }}
     {{- toYaml . | nindent 4 }}
+{{- end }}
 {{- end }}
   readinessProbe:
     {{- include "gatehouse.probe" (dict "probe" $.Values.probes.readiness) | nindent 4 }}
@@ -222,6 +263,11 @@ failureThreshold: {{ int64 .probe.failureThreshold }}
     - name: gatehouse-socket
       mountPath: /run/gatehouse
 {{- end }}
+{{- if and $.Values.cache.shared.enabled $.Values.cache.shared.passwordSecret }}
+    - name: gatehouse-redis
+      mountPath: /var/run/secrets/gatehouse/redis
+      readOnly: true
+{{- end }}
 {{- with $.Values.extraVolumeMounts }}
     {{- toYaml . | nindent 4 }}
 {{- end }}
@@ -251,6 +297,12 @@ failureThreshold: {{ int64 .probe.failureThreshold }}
   hostPath:
     path: {{ .Values.daemonset.unixSocket.hostPath }}
     type: DirectoryOrCreate
+{{- end }}
+{{- if and .Values.cache.shared.enabled .Values.cache.shared.passwordSecret }}
+- name: gatehouse-redis
+  secret:
+    secretName: {{ .Values.cache.shared.passwordSecret }}
+    defaultMode: 0440
 {{- end }}
 {{- with .Values.extraVolumes }}
 {{ toYaml . }}

@@ -35,6 +35,7 @@ internal static class LogModules
         // Vault: Named("cache"), and its child Named("leasecache") holds entries and renews them; persistence logs as "cache".
         ["Gatehouse.Cache.LeaseCache"] = "cache.leasecache",
         ["Gatehouse.Cache.Renewer"] = "cache.leasecache",
+        ["Gatehouse.Cache.SharedEntries"] = "cache.shared",
         ["Gatehouse.Cache.Persistence.CachePersistence"] = "cache",
 
         // Vault Enterprise 1.16+ (not in OpenBao): static secrets are held by the lease cache, and the event stream is
@@ -44,6 +45,10 @@ internal static class LogModules
 
         // Vault's go-metrics sinks report send failures through Go's standard logger, outside any module.
         ["Gatehouse.Telemetry.PushSink"] = "",
+
+        // Ours: Vault has no shared store.
+        ["Gatehouse.Shared.SharedStore"] = "cache.shared",
+        ["Gatehouse.AutoAuth.FleetAuthService"] = "auth.fleet",
 
         // Vault logs the quit request, reloads and start and stop on the root logger.
         ["Gatehouse.Listeners.RequestDispatcher"] = "",
