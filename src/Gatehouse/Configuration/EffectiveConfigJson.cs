@@ -149,8 +149,35 @@ internal static class EffectiveConfigJson
             };
         }
 
+        if (cache.Shared is { } shared)
+        {
+            json["shared"] = Shared(shared);
+        }
+
         return json;
     }
+
+    /// <summary>The shared store as it will be used: defaults filled in; the password shown only as set or not, and the
+    /// key only by where it is read from (the file's path or the variable's name), never its material.</summary>
+    private static JsonObject Shared(SharedConfig shared) => new()
+    {
+        ["type"] = shared.Type,
+        ["address"] = shared.Address ?? "",
+        ["username"] = shared.Username ?? "",
+        ["password"] = string.IsNullOrEmpty(shared.Password) ? "" : Redacted,
+        ["password_file"] = shared.PasswordFile ?? "",
+        ["tls_enable"] = shared.TlsOn,
+        ["tls_ca_cert"] = shared.TlsCaCert ?? "",
+        ["tls_client_cert"] = shared.TlsClientCert ?? "",
+        ["tls_client_key"] = shared.TlsClientKey ?? "",
+        ["tls_server_name"] = shared.TlsServerName ?? "",
+        ["tls_skip_verify"] = shared.TlsSkipVerify,
+        ["key_prefix"] = shared.EffectiveKeyPrefix,
+        ["key_file"] = shared.KeyFile ?? "",
+        ["key_env_var"] = shared.KeyEnvVar ?? "",
+        ["connect_timeout"] = GoFormat.FormatDuration(shared.EffectiveConnectTimeout),
+        ["operation_timeout"] = GoFormat.FormatDuration(shared.EffectiveOperationTimeout),
+    };
 
     private static JsonNode Listener(ListenerConfig l)
     {

@@ -33,6 +33,34 @@ public sealed class SharedConfigTests : IDisposable
     }
 
     [Fact]
+    public void EffectiveConfig_ShowsTheSharedBlock_WithDefaults_AndNeverThePasswordOrKey()
+    {
+        var key = KeyFile(GoodKey + "\n");
+        var config = Valid(Load($"""
+            address = "redis.example:6380"
+            username = "gh"
+            password = "pw-never-shown"
+            key_file = "{key}"
+            operation_timeout = "100ms"
+            """));
+
+        var shared = EffectiveConfigJson.ToJson(config)["cache"]!["shared"]!;
+        var text = shared.ToJsonString();
+
+        Assert.Equal("redis", (string)shared["type"]!);
+        Assert.Equal("redis.example:6380", (string)shared["address"]!);
+        Assert.Equal("gh", (string)shared["username"]!);
+        Assert.Equal(EffectiveConfigJson.Redacted, (string)shared["password"]!);
+        Assert.Equal(key, (string)shared["key_file"]!);
+        Assert.Equal("gatehouse:", (string)shared["key_prefix"]!);
+        Assert.Equal("100ms", (string)shared["operation_timeout"]!);
+        Assert.False((bool)shared["tls_enable"]!);
+        Assert.DoesNotContain("pw-never-shown", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(GoodKey, text, StringComparison.Ordinal);
+        Assert.Null(EffectiveConfigJson.ToJson(Valid(FromHcl("cache {}\nlistener \"tcp\" {\n tls_disable = true\n}")))["cache"]!["shared"]);
+    }
+
+    [Fact]
     public void EveryKey_IsBound_AndDefaultsAreNamed()
     {
         var key = KeyFile(GoodKey + "\n");
