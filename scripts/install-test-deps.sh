@@ -26,23 +26,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 node_dir=tests/clients/node
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-
-say() { echo "install-test-deps: $*"; }
-
-# Runs a command with its output in $log; prints that output only if the command fails.
-quietly() {
-  if ! "$@" >"$log" 2>&1; then
-    cat "$log" >&2
-    say "failed: $*" >&2
-    exit 1
-  fi
-}
-
-# (Outputs are captured, not piped into grep -q: under pipefail a writer killed by SIGPIPE would fail the test.)
-installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]; }
-has_candidate() { [[ "$(apt-cache policy "$1" 2>/dev/null || true)" =~ Candidate:\ [^\(] ]]; }
+say_as=install-test-deps
+# shellcheck source=lib/apt.sh
+. scripts/lib/apt.sh
 
 debs=()
 installed python3-hvac || debs+=(python3-hvac)
@@ -60,21 +46,7 @@ installed krb5-admin-server || debs+=(krb5-admin-server)
 [ -x /usr/bin/redis-server ] || debs+=(redis-server)
 
 if [ "${#debs[@]}" -gt 0 ]; then
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { say "need root (or sudo) to apt-get install ${debs[*]}" >&2; exit 1; }
-    sudo=(sudo)
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  for deb in "${debs[@]}"; do
-    if ! has_candidate "$deb"; then
-      say "apt-get update (apt has no candidate for $deb)"
-      quietly "${sudo[@]}" apt-get update -qq
-      break
-    fi
-  done
-  say "apt-get install ${debs[*]}"
-  quietly "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${debs[@]}"
+  apt_install "${debs[@]}"
   quietly /usr/bin/python3 -c 'import hvac'
 fi
 
