@@ -199,7 +199,7 @@ public sealed class AzureEnvironmentAutoAuthEndToEndTests
         private readonly TestCertificates _certificates;
         private readonly RSA _key = RSA.Create(2048);
         private readonly TimeProvider _time;
-        private readonly List<Grant> _grants = [];
+        private readonly Recorded<Grant> _grants = new();
 
         private EntraEmulator(WebApplication app, TestCertificates certificates, TimeProvider time, int port)
         {
@@ -221,16 +221,7 @@ public sealed class AzureEnvironmentAutoAuthEndToEndTests
 
         public ConcurrentQueue<string> Issued { get; } = new();
 
-        public IReadOnlyList<Grant> Grants
-        {
-            get
-            {
-                lock (_grants)
-                {
-                    return [.. _grants];
-                }
-            }
-        }
+        public IReadOnlyList<Grant> Grants => _grants.Snapshot();
 
         public HttpMessageHandler TrustingHandler()
         {
@@ -317,10 +308,7 @@ public sealed class AzureEnvironmentAutoAuthEndToEndTests
             }
 
             var scope = form["scope"].ToString();
-            lock (_grants)
-            {
-                _grants.Add(new Grant(path, form["client_id"].ToString(), scope, assertion.Length > 0 ? assertion : secret));
-            }
+            _grants.Add(new Grant(path, form["client_id"].ToString(), scope, assertion.Length > 0 ? assertion : secret));
 
             var resource = scope.Split(' ').First(s => s.EndsWith("/.default", StringComparison.Ordinal))[..^"/.default".Length];
             var token = Mint(resource);

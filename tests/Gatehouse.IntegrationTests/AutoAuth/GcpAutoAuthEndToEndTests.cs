@@ -201,8 +201,8 @@ public sealed class GcpAutoAuthEndToEndTests
         private readonly TestUpstream _upstream;
         private readonly RSA _key = RSA.Create(2048);
         private readonly TimeProvider _time;
-        private readonly List<Asked> _requests = [];
-        private readonly List<string> _issued = [];
+        private readonly Recorded<Asked> _requests = new();
+        private readonly Recorded<string> _issued = new();
 
         private MetadataEmulator(TestUpstream upstream, TimeProvider time)
         {
@@ -224,27 +224,9 @@ public sealed class GcpAutoAuthEndToEndTests
 
         public TaskCompletionSource Hanging { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public IReadOnlyList<Asked> Requests
-        {
-            get
-            {
-                lock (_requests)
-                {
-                    return [.. _requests];
-                }
-            }
-        }
+        public IReadOnlyList<Asked> Requests => _requests.Snapshot();
 
-        public IReadOnlyList<string> Issued
-        {
-            get
-            {
-                lock (_issued)
-                {
-                    return [.. _issued];
-                }
-            }
-        }
+        public IReadOnlyList<string> Issued => _issued.Snapshot();
 
         public static async Task<MetadataEmulator> StartAsync(TimeProvider time) => new(await TestUpstream.StartAsync(), time);
 
@@ -252,10 +234,7 @@ public sealed class GcpAutoAuthEndToEndTests
         {
             var q = context.Request.Query;
             var flavor = context.Request.Headers["Metadata-Flavor"].ToString();
-            lock (_requests)
-            {
-                _requests.Add(new Asked(context.Request.Path.Value!, q["audience"].FirstOrDefault(), q["format"].FirstOrDefault(), flavor));
-            }
+            _requests.Add(new Asked(context.Request.Path.Value!, q["audience"].FirstOrDefault(), q["format"].FirstOrDefault(), flavor));
 
             if (flavor != "Google")
             {
@@ -313,10 +292,7 @@ public sealed class GcpAutoAuthEndToEndTests
                 },
             };
             var jwt = Sign(claims);
-            lock (_issued)
-            {
-                _issued.Add(jwt);
-            }
+            _issued.Add(jwt);
 
             context.Response.ContentType = "text/html";
             await context.Response.WriteAsync(jwt);

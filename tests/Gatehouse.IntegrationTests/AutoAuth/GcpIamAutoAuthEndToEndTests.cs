@@ -259,8 +259,8 @@ public sealed class GcpIamAutoAuthEndToEndTests
         private readonly TestUpstream _upstream;
         private readonly RSA _targetKey = RSA.Create(2048);
         private readonly TimeProvider _time;
-        private readonly List<Grant> _grants = [];
-        private readonly List<SignRequest> _signed = [];
+        private readonly Recorded<Grant> _grants = new();
+        private readonly Recorded<SignRequest> _signed = new();
         private readonly List<string> _secrets = [];
         private readonly HashSet<string> _issued = [];
         private int _metadataTokens;
@@ -291,27 +291,9 @@ public sealed class GcpIamAutoAuthEndToEndTests
 
         public int MetadataTokenRequests => Volatile.Read(ref _metadataTokens);
 
-        public IReadOnlyList<Grant> Grants
-        {
-            get
-            {
-                lock (_grants)
-                {
-                    return [.. _grants];
-                }
-            }
-        }
+        public IReadOnlyList<Grant> Grants => _grants.Snapshot();
 
-        public IReadOnlyList<SignRequest> Signed
-        {
-            get
-            {
-                lock (_signed)
-                {
-                    return [.. _signed];
-                }
-            }
-        }
+        public IReadOnlyList<SignRequest> Signed => _signed.Snapshot();
 
         /// <summary>Every access token and signature it handed out.</summary>
         public IReadOnlyList<string> Secrets
@@ -409,10 +391,7 @@ public sealed class GcpIamAutoAuthEndToEndTests
                 return;
             }
 
-            lock (_grants)
-            {
-                _grants.Add(new Grant(kid, claims["iss"]?.ToString() ?? "", claims["scope"]?.ToString() ?? ""));
-            }
+            _grants.Add(new Grant(kid, claims["iss"]?.ToString() ?? "", claims["scope"]?.ToString() ?? ""));
 
             await context.Response.WriteAsJsonAsync(new { access_token = NewAccessToken(), expires_in = 3599, token_type = "Bearer" });
         }
@@ -452,10 +431,7 @@ public sealed class GcpIamAutoAuthEndToEndTests
 
             var body = await JsonNode.ParseAsync(context.Request.Body);
             var payload = JsonNode.Parse(body!["payload"]!.ToString())!.AsObject();
-            lock (_signed)
-            {
-                _signed.Add(new SignRequest(path, payload));
-            }
+            _signed.Add(new SignRequest(path, payload));
 
             var head = B64(Encoding.UTF8.GetBytes($"{{\"alg\":\"RS256\",\"kid\":\"{TargetKeyId}\",\"typ\":\"JWT\"}}"));
             var claims = B64(Encoding.UTF8.GetBytes(payload.ToJsonString()));
