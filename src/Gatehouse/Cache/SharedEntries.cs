@@ -78,6 +78,9 @@ internal sealed partial class SharedEntries : IDisposable
     private readonly RedisKey _epochKey;
     private readonly ConcurrentDictionary<string, CacheEntry> _local = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiters = new(StringComparer.Ordinal);
+
+    /// <summary>Background writes still running, by entry name (<see cref="Publish"/>).</summary>
+    private readonly ConcurrentDictionary<string, Task<bool>> _writes = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<Func<CancellationToken, Task<bool>>> _pending = new();
     private readonly TimeProvider _time;
     private readonly TaskCompletionSource _subscribedOnce = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -149,7 +152,14 @@ internal sealed partial class SharedEntries : IDisposable
         entry.SharedGeneration = Generation;
         entry.SharedEpoch = Interlocked.Read(ref _epoch);
         _local[name] = entry;
-        _ = WriteAsync(entry, name, CancellationToken.None);
+        var write = WriteAsync(entry, name, CancellationToken.None);
+        if (!write.IsCompleted)
+        {
+            // Kept while it runs, so that an in-flight owner waits for this write instead of sealing and writing again.
+            _writes[name] = write;
+            _ = write.ContinueWith(done => _writes.TryRemove(KeyValuePair.Create(name, done)), CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
     }
 
     /// <summary>Writes (awaitable: the in-flight owner waits for it before telling the others).</summary>
@@ -440,10 +450,11 @@ internal sealed partial class SharedEntries : IDisposable
     public async Task ReleaseInFlightAsync(CacheKey key, CacheEntry? stored, CancellationToken cancellationToken)
     {
         var name = NameOf(key);
-        if (stored is not null && stored.SharedName == name)
+        if (stored is not null && stored.SharedName == name && _writes.TryGetValue(name, out var write))
         {
-            // Publish already started the write in the background; write again and wait, so "stored" follows the data.
-            await WriteAsync(stored, name, cancellationToken).ConfigureAwait(false);
+            // Publish started the write in the background: wait for it, so "done" follows the data. (Finished already:
+            // the data is there, or the write failed and the waiters go to Vault themselves.)
+            await write.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await _store.RunAsync(db => db.KeyDeleteAsync(_store.Key("f", name)), cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Gatehouse.Cache;
 using StackExchange.Redis;
 using static Gatehouse.IntegrationTests.Cache.FleetHarness;
 
@@ -13,6 +14,8 @@ public sealed class SharedCacheTests
     /// <summary>A login through replica 0 and a lease read with its token through replica 0.</summary>
     private static async Task<(string Token, string Lease)> LoginAndLeaseAsync(FleetHarness fleet)
     {
+        var kinds = new System.Collections.Concurrent.ConcurrentQueue<CacheEntryKind>();
+        fleet[0].Shared.Written += entry => kinds.Enqueue(entry.Kind);
         var written = fleet[0].Writes(2);
         using var login = await fleet.LoginAsync(0);
         Assert.Equal("MISS", XCache(login));
@@ -21,6 +24,10 @@ public sealed class SharedCacheTests
         Assert.Equal("MISS", XCache(read));
         var lease = (await ReadJson(read))["lease_id"]!.ToString();
         await written;
+        // Each entry is sealed and written once: the login's in-flight owner waits for the write already under way.
+        Assert.Equal(2, kinds.Count);
+        Assert.Single(kinds, kind => kind == CacheEntryKind.Token);
+        Assert.Single(kinds, kind => kind == CacheEntryKind.Lease);
         return (token, lease);
     }
 
