@@ -139,6 +139,8 @@ internal static class LogEvents
     public const int SharedStoreDown = 7002;
     public const int SharedStoreOtherKey = 7003;
     public const int SharedStoreCorrupt = 7004;
+    public const int SharedEntriesNotListening = 7010;
+    public const int SharedEntriesListening = 7011;
 
     // Telemetry/: 6000–6099
     public const int PushSinkSendFailed = 6001;

@@ -145,7 +145,7 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
     /// </summary>
     private async ValueTask<ProxyResult> SendSharedAsync(SharedEntries shared, ProxyRequest request, CacheRequest cacheRequest, CacheKey key, CancellationToken cancellationToken)
     {
-        if (await shared.TryImportAsync(key, cancellationToken).ConfigureAwait(false) && TryHit(key) is { } imported)
+        if (await shared.TryImportAsync(key, cancellationToken).ConfigureAwait(false) && TryHit(key, sharedChecked: true) is { } imported)
         {
             request.ServedFromCache = true;
             return imported;
@@ -161,7 +161,8 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
         {
             _metrics.CacheInFlightWait();
             // The other replica may have finished between our miss and our claim: look once, then wait for its word.
-            if (!await shared.TryImportAsync(key, cancellationToken).ConfigureAwait(false))
+            var current = await shared.TryImportAsync(key, cancellationToken).ConfigureAwait(false);
+            if (!current)
             {
                 try
                 {
@@ -176,10 +177,10 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
                     shared.ForgetWaiter(key);
                 }
 
-                await shared.TryImportAsync(key, cancellationToken).ConfigureAwait(false);
+                current = await shared.TryImportAsync(key, cancellationToken).ConfigureAwait(false);
             }
 
-            if (TryHit(key) is { } merged)
+            if (TryHit(key, sharedChecked: current) is { } merged)
             {
                 request.ServedFromCache = true;
                 return merged;
@@ -239,16 +240,18 @@ internal sealed partial class LeaseCache : IVaultProxier, IStoredAnswers, IAsync
     }
 
     /// <summary>Looks a request up without forwarding (benchmarks, tests).</summary>
-    internal ProxyResult? TryHit(CacheKey key)
+    /// <param name="sharedChecked">The shared copy was just taken from, or checked against, Redis: serve it as it is.</param>
+    internal ProxyResult? TryHit(CacheKey key, bool sharedChecked = false)
     {
         if (!Index.TryGet(key, out var entry) || entry.Response is not { } stored)
         {
             return null;
         }
 
-        if (entry.SharedName is not null && Shared is { } shared && shared.NeedsCheck(entry))
+        if (!sharedChecked && entry.SharedName is not null && Shared is { } shared && shared.NeedsCheck(entry))
         {
-            // A shared copy from before the link to Redis dropped: the miss path re-checks it against Redis first.
+            // A shared copy from before the link to Redis dropped, or held while this replica does not hear the
+            // fleet: the miss path checks it against Redis first.
             return null;
         }
 

@@ -35,6 +35,12 @@ internal enum InFlightClaim
 /// Vault; what it could not tell the fleet meanwhile is told when Redis returns.
 /// </summary>
 /// <remarks>
+/// After an outage the order matters: this replica first <b>listens</b> again (a subscription Redis acknowledged), and
+/// only then marks every local copy for one re-check (a new generation). A copy re-checked before it listens would
+/// otherwise miss a revocation published between that re-check and the subscription. Until it listens (Redis answers
+/// but the pub/sub connection is down or refused), every hit on a shared copy is checked against Redis first.
+/// </remarks>
+/// <remarks>
 /// Redis layout under the key prefix: <c>e:{name}</c> the sealed entry (clear epoch, cache key, entry);
 /// <c>v:{name}</c> its lifetime (<c>since-ms:ttl</c>, rewritten by the replica that renews it); <c>t:</c>, <c>a:</c>,
 /// <c>l:{hmac}</c> pointers from a token, accessor or lease id (HMAC-named) to the entry's name; <c>r:{name}</c> the
@@ -84,8 +90,12 @@ internal sealed partial class SharedEntries : IDisposable
     private readonly ConcurrentQueue<Func<CancellationToken, Task<bool>>> _pending = new();
     private readonly TimeProvider _time;
     private readonly TaskCompletionSource _subscribedOnce = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _listenLock = new();
+    private readonly SemaphoreSlim _rejoinGate = new(1, 1);
     private int _generation = 1;
-    private int _subscribed;
+    private int _listening;
+    private long _losses;
+    private long _lastRejoinTicks = long.MinValue;
     private long _epoch;
     private readonly ConcurrentDictionary<string, byte> _corruptLogged = new(StringComparer.Ordinal);
     private int _pendingLogged;
@@ -103,6 +113,7 @@ internal sealed partial class SharedEntries : IDisposable
         _epochKey = store.Key("epoch");
         ReplicaId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         store.StateChanged += OnStateChanged;
+        store.SubscriptionChanged += OnSubscriptionChanged;
         if (store.IsUp)
         {
             OnStateChanged(true);
@@ -112,13 +123,19 @@ internal sealed partial class SharedEntries : IDisposable
     /// <summary>This process's id in messages (random per start): a replica ignores its own.</summary>
     public string ReplicaId { get; }
 
-    /// <summary>The current subscription generation: bumped each time Redis comes back.</summary>
+    /// <summary>The current subscription generation: bumped each time this replica listens to the fleet again.</summary>
     public int Generation => Volatile.Read(ref _generation);
 
     public bool IsUp => _store.IsUp;
 
+    /// <summary>True while this replica hears the fleet's messages (its subscription is acknowledged and not dropped since).</summary>
+    public bool IsListening => Volatile.Read(ref _listening) == 1;
+
     /// <summary>Completes once this replica first listens to the fleet's channel.</summary>
     public Task Subscribed => _subscribedOnce.Task;
+
+    /// <summary>Raised when this replica starts (true) or stops (false) hearing the fleet's messages (tests wait on it).</summary>
+    public event Action<bool>? ListeningChanged;
 
     /// <summary>Raised each time Redis came back and this replica has told the fleet what it kept meanwhile.</summary>
     public event Action? Rejoined;
@@ -126,11 +143,18 @@ internal sealed partial class SharedEntries : IDisposable
     /// <summary>Raised after this replica wrote an entry to Redis (tests wait on it).</summary>
     public event Action<CacheEntry>? Written;
 
+    /// <summary>Raised after this replica first tried to tell the fleet of an invalidation: true when told, false when kept for later (tests wait on it).</summary>
+    public event Action<bool>? Told;
+
     /// <summary>Raised after a message from another replica was applied (tests wait on it): the operation's name.</summary>
     public event Action<string>? RemoteApplied;
 
-    /// <summary>True when a local copy must be re-checked against Redis before it is served.</summary>
-    public bool NeedsCheck(CacheEntry entry) => entry.SharedName is not null && entry.SharedGeneration != Generation && _store.IsUp;
+    /// <summary>
+    /// True when a local copy must be checked against Redis before it is served: it predates this replica's latest
+    /// return to listening, or this replica does not hear the fleet now while Redis answers (a revocation would be missed).
+    /// </summary>
+    public bool NeedsCheck(CacheEntry entry) =>
+        entry.SharedName is not null && _store.IsUp && (entry.SharedGeneration != Generation || !IsListening);
 
     public string NameOf(CacheKey key) => _store.Keys.Name("entry", key.ToString());
 
@@ -232,6 +256,11 @@ internal sealed partial class SharedEntries : IDisposable
             return false;
         }
 
+        if (!IsListening)
+        {
+            RejoinSoon();
+        }
+
         if (_cache.Index.TryGet(key, out var local) && local.SharedName is not null)
         {
             return await RecheckAsync(local, cancellationToken).ConfigureAwait(false);
@@ -242,6 +271,8 @@ internal sealed partial class SharedEntries : IDisposable
 
     private async Task<CacheEntry?> ImportByNameAsync(string name, int depth, CancellationToken cancellationToken)
     {
+        // Taken before the read: a copy read before this replica listened again is checked once more after.
+        var generation = Generation;
         var entryKey = _store.Key("e", name);
         var read = await _store.RunAsync(db => db.StringGetAsync([entryKey, _epochKey, _store.Key("v", name)]), cancellationToken).ConfigureAwait(false);
         if (!read.Ok || read.Value![0].IsNull)
@@ -275,7 +306,7 @@ internal sealed partial class SharedEntries : IDisposable
         }
 
         entry.SharedName = name;
-        entry.SharedGeneration = Generation;
+        entry.SharedGeneration = generation;
         entry.SharedEpoch = epoch;
         if (!_cache.Add(entry))
         {
@@ -293,7 +324,7 @@ internal sealed partial class SharedEntries : IDisposable
     {
         if (_cache.Index.GetByToken(token) is { } present)
         {
-            return present.SharedName is null || present.SharedGeneration == Generation || await RecheckAsync(present, cancellationToken).ConfigureAwait(false);
+            return !NeedsCheck(present) || await RecheckAsync(present, cancellationToken).ConfigureAwait(false);
         }
 
         if (depth >= MaxParentDepth)
@@ -316,6 +347,7 @@ internal sealed partial class SharedEntries : IDisposable
     /// </summary>
     private async Task<bool> RecheckAsync(CacheEntry entry, CancellationToken cancellationToken)
     {
+        var generation = Generation;
         var name = entry.SharedName!;
         var keys = new List<RedisKey> { _epochKey, _store.Key("v", name) };
         var ancestors = new List<CacheEntry>();
@@ -363,10 +395,10 @@ internal sealed partial class SharedEntries : IDisposable
             entry.Lifetime = lifetime;
         }
 
-        entry.SharedGeneration = Generation;
+        entry.SharedGeneration = generation;
         foreach (var ancestor in ancestors)
         {
-            ancestor.SharedGeneration = Generation;
+            ancestor.SharedGeneration = generation;
         }
 
         return !entry.Evicted;
@@ -549,6 +581,7 @@ internal sealed partial class SharedEntries : IDisposable
         {
             if (_store.IsUp && await operation(CancellationToken.None).ConfigureAwait(false))
             {
+                Told?.Invoke(true);
                 return;
             }
         }
@@ -567,46 +600,130 @@ internal sealed partial class SharedEntries : IDisposable
                 Log.PendingDropped(_logger, MaxPending);
             }
         }
+
+        Told?.Invoke(false);
     }
 
     private void OnStateChanged(bool up)
     {
-        if (!up)
+        if (up)
         {
-            return;
+            _ = RejoinAsync();
         }
-
-        // Messages may have been lost while the link was down: every local copy is re-checked before it is served.
-        Interlocked.Increment(ref _generation);
-        _ = RejoinAsync();
+        else
+        {
+            StopListening();
+        }
     }
 
+    private void OnSubscriptionChanged(bool up)
+    {
+        if (!up)
+        {
+            StopListening();
+        }
+        else if (_store.IsUp)
+        {
+            _ = RejoinAsync();
+        }
+    }
+
+    /// <summary>Messages to this replica may be lost from now on: every hit on a shared copy is checked first.</summary>
+    private void StopListening()
+    {
+        bool was;
+        lock (_listenLock)
+        {
+            _losses++;
+            was = _listening == 1;
+            Volatile.Write(ref _listening, 0);
+        }
+
+        if (was)
+        {
+            if (_store.IsUp)
+            {
+                Log.NotListening(_logger);
+            }
+
+            ListeningChanged?.Invoke(false);
+        }
+    }
+
+    /// <summary>A hit found this replica not listening while Redis answers: try again, at most once a second.</summary>
+    private void RejoinSoon()
+    {
+        var now = _time.GetTimestamp();
+        var last = Interlocked.Read(ref _lastRejoinTicks);
+        if ((last == long.MinValue || _time.GetElapsedTime(last, now) >= TimeSpan.FromSeconds(1))
+            && Interlocked.CompareExchange(ref _lastRejoinTicks, now, last) == last)
+        {
+            _ = RejoinAsync();
+        }
+    }
+
+    /// <summary>
+    /// Redis answers again (or the pub/sub connection is back): 1. subscribe (acknowledged by Redis); 2. only then
+    /// listen, with a new generation, so every local copy is re-checked once after the subscription holds; 3. tell the
+    /// fleet what was kept while away. Not listening (refused, or dropped meanwhile): hits keep checking, and the next
+    /// reconnect, or a hit a second later, tries again. One attempt at a time.
+    /// </summary>
     private async Task RejoinAsync()
     {
-        await CheckKeyAsync().ConfigureAwait(false);
-        if (Interlocked.Exchange(ref _subscribed, 1) == 0)
+        Interlocked.Exchange(ref _lastRejoinTicks, _time.GetTimestamp());
+        await _rejoinGate.WaitAsync().ConfigureAwait(false);
+        try
         {
-            if (await _store.SubscribeAsync(_channel, OnMessage, CancellationToken.None).ConfigureAwait(false))
+            await CheckKeyAsync().ConfigureAwait(false);
+            if (!IsListening)
             {
-                _subscribedOnce.TrySetResult();
+                var losses = Interlocked.Read(ref _losses);
+                if (!await _store.SubscribeAsync(_channel, OnMessage, CancellationToken.None).ConfigureAwait(false) || !StartListening(losses))
+                {
+                    return;
+                }
             }
-            else
+
+            var count = _pending.Count;
+            for (var i = 0; i < count && _pending.TryDequeue(out var operation); i++)
             {
-                Volatile.Write(ref _subscribed, 0);
+                if (!await operation(CancellationToken.None).ConfigureAwait(false))
+                {
+                    _pending.Enqueue(operation);
+                    break;
+                }
             }
+
+            Rejoined?.Invoke();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The host is stopping.
+        }
+        finally
+        {
+            _rejoinGate.Release();
+        }
+    }
+
+    /// <summary>Listening from now on, unless the subscription dropped since <paramref name="losses"/> was read.</summary>
+    private bool StartListening(long losses)
+    {
+        lock (_listenLock)
+        {
+            if (_losses != losses)
+            {
+                return false;
+            }
+
+            Interlocked.Increment(ref _generation);
+            Volatile.Write(ref _listening, 1);
         }
 
-        var count = _pending.Count;
-        for (var i = 0; i < count && _pending.TryDequeue(out var operation); i++)
-        {
-            if (!await operation(CancellationToken.None).ConfigureAwait(false))
-            {
-                _pending.Enqueue(operation);
-                break;
-            }
-        }
-
-        Rejoined?.Invoke();
+        Log.Listening(_logger);
+        _subscribedOnce.TrySetResult();
+        ListeningChanged?.Invoke(true);
+        return true;
     }
 
     /// <summary>
@@ -819,7 +936,11 @@ internal sealed partial class SharedEntries : IDisposable
         }
     }
 
-    public void Dispose() => _store.StateChanged -= OnStateChanged;
+    public void Dispose()
+    {
+        _store.StateChanged -= OnStateChanged;
+        _store.SubscriptionChanged -= OnSubscriptionChanged;
+    }
 
     private static partial class Log
     {
@@ -834,6 +955,12 @@ internal sealed partial class SharedEntries : IDisposable
 
         [LoggerMessage(LogEvents.SharedEntriesCorrupt, LogLevel.Warning, "Ignoring shared cache data at {Key}: {Reason} (logged once per cause; such data is never served)")]
         public static partial void Corrupt(ILogger logger, string key, string reason);
+
+        [LoggerMessage(LogEvents.SharedEntriesNotListening, LogLevel.Warning, "Not hearing the fleet's cache messages (the pub/sub connection to Redis dropped or is refused): every hit on a shared entry is checked against Redis until this replica listens again")]
+        public static partial void NotListening(ILogger logger);
+
+        [LoggerMessage(LogEvents.SharedEntriesListening, LogLevel.Information, "Listening to the fleet's cache messages; each shared entry held here is checked against Redis once before it is served again")]
+        public static partial void Listening(ILogger logger);
 
         [LoggerMessage(LogEvents.SharedEntriesPendingDropped, LogLevel.Warning, "More than {Count} invalidations waited for Redis to return; the oldest were dropped: those revocations reach the other replicas' copies only when Vault refuses their renewal")]
         public static partial void PendingDropped(ILogger logger, int count);

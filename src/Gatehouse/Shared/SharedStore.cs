@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -39,6 +40,7 @@ internal sealed partial class SharedStore : IAsyncDisposable
     private readonly TimeSpan _operationTimeout;
     private readonly Lock _connectLock = new();
     private readonly Lock _transitionLock = new();
+    private readonly ConcurrentDictionary<string, Action<RedisChannel, RedisValue>> _handlers = new(StringComparer.Ordinal);
     private Task<ConnectionMultiplexer>? _connecting;
     private int _state = StateUnknown;
     private int _otherKeyLogged;
@@ -74,6 +76,12 @@ internal sealed partial class SharedStore : IAsyncDisposable
 
     /// <summary>Raised on each transition, with the new state (true: up). Handlers must not block.</summary>
     public event Action<bool>? StateChanged;
+
+    /// <summary>
+    /// Raised when the pub/sub connection drops (false) or is made again (true), apart from the store's state: while it
+    /// is down, messages to this replica are lost even when Redis answers. Handlers must not block.
+    /// </summary>
+    public event Action<bool>? SubscriptionChanged;
 
     /// <summary>The Redis key for <paramref name="parts"/>: the prefix, then the parts joined by ':'.</summary>
     public string Key(params string[] parts) => KeyPrefix + string.Join(':', parts);
@@ -141,13 +149,28 @@ internal sealed partial class SharedStore : IAsyncDisposable
     }
 
     /// <summary>
-    /// Subscribes <paramref name="handler"/> to a pub/sub channel (named with <see cref="Key"/>). StackExchange.Redis
-    /// re-subscribes after a reconnect by itself; false when Redis is away now (the caller polls meanwhile).
+    /// Subscribes <paramref name="handler"/> to a pub/sub channel (named with <see cref="Key"/>), replacing the handler an
+    /// earlier call gave for it (unsubscribed first, so a message is never handled twice). True once Redis acknowledged
+    /// the subscription: from then on every message published to the channel reaches the handler, until
+    /// <see cref="SubscriptionChanged"/> says the connection dropped. StackExchange.Redis also re-subscribes after a
+    /// reconnect by itself, but tells nobody when that is done; a caller that must not miss a message calls this again
+    /// after the connection is back. False when Redis is away now, or refused (an ACL without the channel).
     /// </summary>
     public async Task<bool> SubscribeAsync(string channel, Action<string> handler, CancellationToken cancellationToken)
     {
         var result = await RunSubscriberAsync(
-            subscriber => subscriber.SubscribeAsync(RedisChannel.Literal(channel), (_, message) => handler(message.ToString())).ContinueWith(_ => true, TaskScheduler.Default),
+            async subscriber =>
+            {
+                var literal = RedisChannel.Literal(channel);
+                Action<RedisChannel, RedisValue> wrapped = (_, message) => handler(message.ToString());
+                if (_handlers.TryRemove(channel, out var previous))
+                    await subscriber.UnsubscribeAsync(literal, previous).ConfigureAwait(false);
+
+                // Noted before it is sent: a refused subscription still leaves the handler with the client.
+                _handlers[channel] = wrapped;
+                await subscriber.SubscribeAsync(literal, wrapped).ConfigureAwait(false);
+                return true;
+            },
             cancellationToken).ConfigureAwait(false);
         return result.Ok;
     }
@@ -236,11 +259,15 @@ internal sealed partial class SharedStore : IAsyncDisposable
             {
                 if (e.ConnectionType == ConnectionType.Interactive)
                     Transition(false, $"connection failed: {e.FailureType}");
+                else if (e.ConnectionType == ConnectionType.Subscription)
+                    SubscriptionChanged?.Invoke(false);
             };
             connection.ConnectionRestored += (_, e) =>
             {
                 if (e.ConnectionType == ConnectionType.Interactive)
                     Transition(true, null);
+                else if (e.ConnectionType == ConnectionType.Subscription)
+                    SubscriptionChanged?.Invoke(true);
             };
             return connection;
         }

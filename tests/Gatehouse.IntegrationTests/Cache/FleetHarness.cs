@@ -180,6 +180,9 @@ internal sealed class FleetHarness : IAsyncDisposable
 
         public SharedStore Store => Host.Services.GetRequiredService<SharedStore>();
 
+        /// <summary>The fleet identity (with <c>autoAuth</c> only).</summary>
+        public Gatehouse.AutoAuth.FleetAuthService Fleet => Host.Services.GetRequiredService<Gatehouse.AutoAuth.FleetAuthService>();
+
         /// <summary>Completes when this replica has written <paramref name="count"/> entries to Redis.</summary>
         public Task Writes(int count)
         {

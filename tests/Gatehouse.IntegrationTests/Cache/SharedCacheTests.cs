@@ -12,7 +12,7 @@ namespace Gatehouse.IntegrationTests.Cache;
 public sealed class SharedCacheTests
 {
     /// <summary>A login through replica 0 and a lease read with its token through replica 0.</summary>
-    private static async Task<(string Token, string Lease)> LoginAndLeaseAsync(FleetHarness fleet)
+    internal static async Task<(string Token, string Lease)> LoginAndLeaseAsync(FleetHarness fleet)
     {
         var kinds = new System.Collections.Concurrent.ConcurrentQueue<CacheEntryKind>();
         fleet[0].Shared.Written += entry => kinds.Enqueue(entry.Kind);
@@ -268,7 +268,7 @@ public sealed class SharedCacheTests
         await fleet[1].Log.WaitForAsync("Ignoring shared cache data", Bound);
     }
 
-    private static Task StateReached(Replica replica, bool up)
+    internal static Task StateReached(Replica replica, bool up)
     {
         var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         replica.Store.StateChanged += state =>
@@ -286,7 +286,7 @@ public sealed class SharedCacheTests
         return reached.Task.WaitAsync(Bound);
     }
 
-    private static Task Rejoined(Replica replica)
+    internal static Task Rejoined(Replica replica)
     {
         var rejoined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         replica.Shared.Rejoined += () => rejoined.TrySetResult();
