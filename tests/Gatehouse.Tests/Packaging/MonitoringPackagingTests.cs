@@ -27,7 +27,7 @@ public sealed partial class MonitoringPackagingTests
         var (exit, output) = await PromtoolAsync("check", "rules", Rules);
 
         Assert.True(exit == 0, output);
-        Assert.Contains("SUCCESS: 6 rules found", output, StringComparison.Ordinal);
+        Assert.Contains("SUCCESS: 7 rules found", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public sealed partial class MonitoringPackagingTests
         string tests = File.ReadAllText(RuleTests).ReplaceLineEndings("\n");
         var alerts = AlertName().Matches(File.ReadAllText(Rules)).Select(m => m.Groups[1].Value).ToList();
         Assert.Equal(
-            ["GatehouseTokenExpiring", "GatehouseReloginStorm", "GatehouseVaultUnreachable", "GatehouseCacheNearEntryLimit", "GatehouseCacheNearByteLimit", "GatehouseErrorRatioHigh"],
+            ["GatehouseTokenExpiring", "GatehouseReloginStorm", "GatehouseVaultUnreachable", "GatehouseCacheNearEntryLimit", "GatehouseCacheNearByteLimit", "GatehouseErrorRatioHigh", "GatehouseSharedStoreDown"],
             alerts);
         foreach (string alert in alerts)
         {
@@ -69,7 +69,8 @@ public sealed partial class MonitoringPackagingTests
         Assert.Empty(used.Where(name => !exported.Contains(name)).Order(StringComparer.Ordinal));
         // The dashboard shows each family the alerts watch.
         foreach (string name in new[] { "vault_gatehouse_auth_token_ttl_seconds", "vault_gatehouse_auth_relogins_total", "vault_gatehouse_upstream_reachable",
-                     "vault_gatehouse_cache_max_entries", "vault_gatehouse_cache_max_bytes", "vault_gatehouse_proxy_requests_total" })
+                     "vault_gatehouse_cache_max_entries", "vault_gatehouse_cache_max_bytes", "vault_gatehouse_proxy_requests_total",
+                     "vault_gatehouse_shared_up" })
         {
             Assert.Contains(name, dashboardText, StringComparison.Ordinal);
         }
