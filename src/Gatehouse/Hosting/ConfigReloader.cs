@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using Gatehouse.Configuration;
 using Gatehouse.Hosting.Logging;
 using Gatehouse.Listeners;
+using Gatehouse.Shared;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Hosting;
@@ -10,7 +11,9 @@ namespace Gatehouse.Hosting;
 /// SIGHUP: re-read and re-validate every config file (same paths, environment and flags as at startup), then apply
 /// log_level and the listeners' TLS certificates. Nothing is applied unless everything is valid; every problem is
 /// logged and the old configuration stays. Every other changed setting is named in a warning: it needs a restart.
-/// Reloads never overlap.
+/// That includes <c>cache.shared</c> (added, removed, or any key changed, and its key material changed in place in the
+/// same <c>key_file</c>): the running replica keeps its connection and keys, so it never starts sealing with a key the
+/// rest of the fleet does not hold halfway through its life. Reloads never overlap.
 /// </summary>
 internal sealed partial class ConfigReloader : IDisposable
 {
@@ -20,17 +23,21 @@ internal sealed partial class ConfigReloader : IDisposable
     private readonly string _mode;
     private readonly ILogger<ConfigReloader> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SharedKeys? _sharedKeys;
 
     /// <param name="levelSwitch">The switch a reload sets; null when a test supplied its own logging.</param>
     /// <param name="mode"><c>proxy</c> or <c>agent</c>.</param>
+    /// <param name="sharedKeys">The shared store's keys in use (with <c>cache.shared</c>), to tell key material changed in place.</param>
     public ConfigReloader(
         GatehouseConfig config,
         Func<ConfigLoadResult>? load,
         ListenerBindings bindings,
         LogLevelSwitch? levelSwitch,
         string mode,
-        ILogger<ConfigReloader> logger)
+        ILogger<ConfigReloader> logger,
+        SharedKeys? sharedKeys = null)
     {
+        _sharedKeys = sharedKeys;
         Config = config;
         _load = load;
         _bindings = bindings;
@@ -133,7 +140,12 @@ internal sealed partial class ConfigReloader : IDisposable
             holder.Swap(certificate);
         }
 
-        var unapplied = UnappliedSettings.Between(Config, config);
+        var unapplied = UnappliedSettings.Between(Config, config).ToList();
+        if (SharedKeyChangedInPlace(config, unapplied) is { } key)
+        {
+            unapplied.Add(key);
+        }
+
         Config = config;
         Log.Reloaded(_logger, VaultLogLevel.Name(level), certificates.Count);
         if (unapplied.Count > 0)
@@ -142,6 +154,34 @@ internal sealed partial class ConfigReloader : IDisposable
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The shared store's key read from the same <c>key_file</c> (or variable) but no longer the key in use: the records
+    /// are equal, so only the key ids tell. Named like a setting (never the material); null when unchanged or not shared.
+    /// </summary>
+    private string? SharedKeyChangedInPlace(GatehouseConfig config, List<string> unapplied)
+    {
+        if (_sharedKeys is null || config.Cache?.Shared is not { } shared
+            || unapplied.Any(k => k is "cache" or "cache.shared" or "cache.shared.key_file" or "cache.shared.key_env_var"))
+        {
+            return null;
+        }
+
+        try
+        {
+            if (SharedKeys.Load(shared, Environment.GetEnvironmentVariable).KeyIdText == _sharedKeys.KeyIdText)
+            {
+                return null;
+            }
+        }
+        catch (SharedStoreException)
+        {
+            // Unreadable now (the validator read it a moment ago): nothing to compare; the key in use stays either way.
+            return null;
+        }
+
+        return string.IsNullOrEmpty(shared.KeyFile) ? "cache.shared.key_env_var (the key material)" : "cache.shared.key_file (the key material in it)";
     }
 
     private static partial class Log

@@ -3,6 +3,7 @@ using Gatehouse.Cache;
 using Gatehouse.Configuration;
 using Gatehouse.Hosting.Logging;
 using Gatehouse.Listeners;
+using Gatehouse.Shared;
 using Gatehouse.Sinks;
 using Gatehouse.Telemetry;
 using Microsoft.AspNetCore.Builder;
@@ -72,7 +73,8 @@ internal static partial class GatehouseHostBuilder
             sp.GetRequiredService<ListenerBindings>(),
             options.LoggerFactory is null ? sp.GetRequiredService<LogLevelSwitch>() : null,
             options.Mode,
-            sp.GetRequiredService<ILogger<ConfigReloader>>()));
+            sp.GetRequiredService<ILogger<ConfigReloader>>(),
+            sp.GetService<SharedKeys>()));
 
         var app = builder.Build();
         try

@@ -97,4 +97,24 @@ public sealed class UnappliedSettingsTests
 
         Assert.Equal(["auto_auth.method.config.role_id_file_path", "listener"], UnappliedSettings.Between(before, after));
     }
+
+    [Fact]
+    public void Between_CacheSharedAddedRemovedOrChanged_IsNamed_WithoutItsValues()
+    {
+        var shared = Config() with
+        {
+            Cache = new CacheConfig { Shared = new SharedConfig { Type = "redis", Address = "127.0.0.1:6379", KeyFile = "/k", Password = "old-password" } },
+        };
+        var plain = Config() with { Cache = new CacheConfig() };
+        var changed = shared with
+        {
+            Cache = new CacheConfig { Shared = shared.Cache!.Shared! with { Address = "127.0.0.1:6380", KeyFile = "/other", Password = "new-password" } },
+        };
+
+        Assert.Equal(["cache.shared"], UnappliedSettings.Between(plain, shared));
+        Assert.Equal(["cache.shared"], UnappliedSettings.Between(shared, plain));
+        var named = UnappliedSettings.Between(shared, changed);
+        Assert.Equal(["cache.shared.address", "cache.shared.password", "cache.shared.key_file"], named);
+        Assert.DoesNotContain(named, n => n.Contains("password", StringComparison.Ordinal) && n.Contains("new", StringComparison.Ordinal));
+    }
 }
