@@ -107,14 +107,17 @@ internal sealed class FleetHarness : IAsyncDisposable
         await replica.Shared.Subscribed.WaitAsync(Bound);
     }
 
-    private AuthMethodConfig Approle() => new()
+    private AuthMethodConfig Approle() => Approle(Path.Combine(_directory.Path, "role_id"), Path.Combine(_directory.Path, "secret_id"));
+
+    /// <summary>Approle auto-auth reading the role and secret ids from these files (kept after reading).</summary>
+    public static AuthMethodConfig Approle(string roleIdPath, string secretIdPath) => new()
     {
         Type = "approle",
         Config = new ConfigMap(
             new Dictionary<string, HclNode>
             {
-                ["role_id_file_path"] = new HclString(Path.Combine(_directory.Path, "role_id"), default),
-                ["secret_id_file_path"] = new HclString(Path.Combine(_directory.Path, "secret_id"), default),
+                ["role_id_file_path"] = new HclString(roleIdPath, default),
+                ["secret_id_file_path"] = new HclString(secretIdPath, default),
                 ["remove_secret_id_file_after_reading"] = new HclBool(false, default),
             }.ToImmutableDictionary(),
             default),

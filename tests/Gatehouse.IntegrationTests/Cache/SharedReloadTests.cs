@@ -112,6 +112,7 @@ public sealed class SharedReloadTests : IDisposable
             WriteConfig(shared: null);
             Assert.True(await host.ReloadAsync());
             await _log.WaitForAsync("keep their old values until a restart: cache.shared", FleetHarness.Bound, occurrences: 2);
+            Assert.True(await store.ConnectAsync(CancellationToken.None));
             Assert.True((await store.RunAsync(db => db.PingAsync(), CancellationToken.None)).Ok);
         }
     }

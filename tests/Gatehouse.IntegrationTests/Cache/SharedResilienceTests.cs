@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Gatehouse.AutoAuth;
+using Gatehouse.Hosting;
+using Gatehouse.IntegrationTests.Support;
 using StackExchange.Redis;
 using static Gatehouse.IntegrationTests.Cache.FleetHarness;
 
@@ -152,7 +154,7 @@ public sealed class SharedResilienceTests
         var down = fleet.Replicas.Select(r => SharedCacheTests.StateReached(r, up: false)).ToList();
         fleet.Redis.Kill();
         await Task.WhenAll(down);
-        await UntilAsync(fleet, () => fleet.Replicas.All(r => r.Fleet.Role == FleetRole.Local), "every replica to work on its own");
+        await FleetWaits.UntilAsync(Hosts(fleet), () => fleet.Replicas.All(r => r.Fleet.Role == FleetRole.Local), "every replica to work on its own", Bound);
     }
 
     private static async Task RestartAsync(FleetHarness fleet)
@@ -164,50 +166,16 @@ public sealed class SharedResilienceTests
     }
 
     /// <summary>One leader, the others following, one token everywhere.</summary>
-    private static Task FleetFormedAsync(FleetHarness fleet) => UntilAsync(
-        fleet,
+    private static Task FleetFormedAsync(FleetHarness fleet) => FleetWaits.UntilAsync(
+        Hosts(fleet),
         () => fleet.Replicas.Count(r => r.Fleet.Role == FleetRole.Leader) == 1
             && fleet.Replicas.All(r => r.Fleet.Role is FleetRole.Leader or FleetRole.Follower)
             && fleet.Replicas.Select(r => r.Host.TokenStore.Current?.Token).Distinct().Count() == 1
             && fleet[0].Host.TokenStore.Current is not null,
-        "the fleet to form: one leader, followers, one token");
+        "the fleet to form: one leader, followers, one token",
+        Bound);
 
-    /// <summary>Waits (bounded) until <paramref name="condition"/> holds, re-checked on each role change and published token.</summary>
-    private static async Task UntilAsync(FleetHarness fleet, Func<bool> condition, string what)
-    {
-        using var changed = new SemaphoreSlim(0);
-        Action<FleetRole> onRole = _ => changed.Release();
-        Action<AutoAuthToken> onToken = _ => changed.Release();
-        foreach (var replica in fleet.Replicas)
-        {
-            replica.Fleet.RoleChanged += onRole;
-            replica.Host.TokenStore.Published += onToken;
-        }
-
-        try
-        {
-            using var timeout = new CancellationTokenSource(Bound);
-            while (!condition())
-            {
-                try
-                {
-                    await changed.WaitAsync(timeout.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    Assert.Fail($"timed out waiting for {what}: " + string.Join("; ", fleet.Replicas.Select(r => $"{r.Fleet.Role}, store up {r.Store.IsUp}")));
-                }
-            }
-        }
-        finally
-        {
-            foreach (var replica in fleet.Replicas)
-            {
-                replica.Fleet.RoleChanged -= onRole;
-                replica.Host.TokenStore.Published -= onToken;
-            }
-        }
-    }
+    private static GatehouseHost[] Hosts(FleetHarness fleet) => [.. fleet.Replicas.Select(r => r.Host)];
 
     /// <summary>A second approle mount for the clients' own logins, so that DevVault's log tells them from auto-auth's.</summary>
     private static async Task<(string RoleId, string SecretId)> ClientsRoleAsync(FleetHarness fleet)

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -6,11 +5,10 @@ using System.Text.Json.Nodes;
 using Gatehouse.AutoAuth;
 using Gatehouse.Configuration;
 using Gatehouse.DevVault;
-using Gatehouse.Hcl;
 using Gatehouse.Hosting;
+using Gatehouse.IntegrationTests.Cache;
 using Gatehouse.IntegrationTests.Support;
 using Gatehouse.Testing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.IntegrationTests.Shared;
 
@@ -81,13 +79,13 @@ public sealed class FleetLeaderProcessTests : IAsyncLifetime
         var token = await File.ReadAllTextAsync(_dir.Combine("leader.token"));
 
         GatehouseHost[] followers = [await StartFollowerAsync(), await StartFollowerAsync()];
-        await UntilAsync(followers, () => followers.All(f => f.TokenStore.Current?.Token == token && Role(f) == FleetRole.Follower), "both to follow with the leader's token");
+        await FleetWaits.UntilAsync(followers, () => followers.All(f => f.TokenStore.Current?.Token == token && Role(f) == FleetRole.Follower), "both to follow with the leader's token", Bound);
         var renewals = _vault.Faults.CountRequests("PUT", RenewSelf);
 
         // SIGKILL: the process neither releases its lease nor says goodbye; the lease runs out on Redis's clock.
         _leader!.Kill();
         await _leader.WaitForExitAsync();
-        await UntilAsync(followers, () => followers.Count(f => Role(f) == FleetRole.Leader) == 1, "a survivor to take the lease");
+        await FleetWaits.UntilAsync(followers, () => followers.Count(f => Role(f) == FleetRole.Leader) == 1, "a survivor to take the lease", Bound);
         var successor = followers.Single(f => Role(f) == FleetRole.Leader);
         await _vault.Faults.WaitForRequestsAsync("PUT", RenewSelf, renewals + 1).WaitAsync(Bound);
 
@@ -96,7 +94,7 @@ public sealed class FleetLeaderProcessTests : IAsyncLifetime
         Assert.Equal(FleetRole.Follower, Role(followers.Single(f => f != successor)));
     }
 
-    private static FleetRole Role(GatehouseHost host) => host.Services.GetRequiredService<FleetAuthService>().Role;
+    private static FleetRole Role(GatehouseHost host) => FleetWaits.Fleet(host).Role;
 
     private void StartLeaderProcess()
     {
@@ -163,18 +161,7 @@ public sealed class FleetLeaderProcessTests : IAsyncLifetime
 
     private async Task<GatehouseHost> StartFollowerAsync()
     {
-        var method = new AuthMethodConfig
-        {
-            Type = "approle",
-            Config = new ConfigMap(
-                new Dictionary<string, HclNode>
-                {
-                    ["role_id_file_path"] = new HclString(_dir.Combine("role_id"), default),
-                    ["secret_id_file_path"] = new HclString(_dir.Combine("secret_id"), default),
-                    ["remove_secret_id_file_after_reading"] = new HclBool(false, default),
-                }.ToImmutableDictionary(),
-                default),
-        };
+        var method = FleetHarness.Approle(_dir.Combine("role_id"), _dir.Combine("secret_id"));
         var config = new GatehouseConfig
         {
             Vault = new VaultConfig { Address = _vault.Address.ToString().TrimEnd('/'), NumRetries = -1 },
@@ -185,42 +172,5 @@ public sealed class FleetLeaderProcessTests : IAsyncLifetime
         var host = await GatehouseHost.StartAsync(config, new GatehouseHostOptions { LogConsole = new CapturingWriter() });
         _followers.Add(host);
         return host;
-    }
-
-    /// <summary>Waits (bounded) until <paramref name="condition"/> holds, re-checked on each role change and published token.</summary>
-    private static async Task UntilAsync(GatehouseHost[] hosts, Func<bool> condition, string what)
-    {
-        using var changed = new SemaphoreSlim(0);
-        Action<FleetRole> onRole = _ => changed.Release();
-        Action<AutoAuthToken> onToken = _ => changed.Release();
-        foreach (var host in hosts)
-        {
-            host.Services.GetRequiredService<FleetAuthService>().RoleChanged += onRole;
-            host.TokenStore.Published += onToken;
-        }
-
-        try
-        {
-            using var timeout = new CancellationTokenSource(Bound);
-            while (!condition())
-            {
-                try
-                {
-                    await changed.WaitAsync(timeout.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    Assert.Fail($"timed out waiting for {what}: roles {string.Join(", ", hosts.Select(Role))}");
-                }
-            }
-        }
-        finally
-        {
-            foreach (var host in hosts)
-            {
-                host.Services.GetRequiredService<FleetAuthService>().RoleChanged -= onRole;
-                host.TokenStore.Published -= onToken;
-            }
-        }
     }
 }
