@@ -39,13 +39,11 @@ internal enum InFlightClaim
 /// only then marks every local copy for one re-check (a new generation). A copy re-checked before it listens would
 /// otherwise miss a revocation published between that re-check and the subscription. Until it listens (Redis answers
 /// but the pub/sub connection is down or refused), every hit on a shared copy is checked against Redis first.
-/// </remarks>
-/// <remarks>
-/// Redis layout under the key prefix: <c>e:{name}</c> the sealed entry (clear epoch, cache key, entry);
+/// <para>Redis layout under the key prefix: <c>e:{name}</c> the sealed entry (clear epoch, cache key, entry);
 /// <c>v:{name}</c> its lifetime (<c>since-ms:ttl</c>, rewritten by the replica that renews it); <c>t:</c>, <c>a:</c>,
 /// <c>l:{hmac}</c> pointers from a token, accessor or lease id (HMAC-named) to the entry's name; <c>r:{name}</c> the
 /// renewal claim of one period; <c>f:{name}</c> an in-flight marker; <c>epoch</c> the cache-clear counter;
-/// channel <c>entries</c>. Every key carries the entry's remaining TTL as its expiry.
+/// channel <c>entries</c>. Every key carries the entry's remaining TTL as its expiry.</para>
 /// </remarks>
 internal sealed partial class SharedEntries : IDisposable
 {
