@@ -129,6 +129,13 @@ internal sealed partial class SharedEntries : IDisposable
     /// <summary>Raised after a message from another replica was applied (tests wait on it): the operation's name.</summary>
     public event Action<string>? RemoteApplied;
 
+    /// <summary>
+    /// Run before a revocation or cache-clear made on this replica is published (<see cref="Broadcast"/>), with the
+    /// operation's name; false: Redis did not take it, the broadcast waits for Redis to return. The static-secret
+    /// cache retires its records here, so no replica can take one after it has applied the clear.
+    /// </summary>
+    public Func<string, CancellationToken, Task<bool>>? BeforeBroadcast { get; set; }
+
     /// <summary>True when a local copy must be re-checked against Redis before it is served.</summary>
     public bool NeedsCheck(CacheEntry entry) => entry.SharedName is not null && entry.SharedGeneration != Generation && _store.IsUp;
 
@@ -138,7 +145,7 @@ internal sealed partial class SharedEntries : IDisposable
 
     /// <summary>
     /// Writes an entry this replica just stored to Redis, in the background (a client never waits for it). Leases and
-    /// tokens only: the auto-auth token is shared by auto-auth itself, static secrets stay per replica.
+    /// tokens only: the auto-auth token is shared by auto-auth itself, static secrets by <c>Static/SharedStaticSecrets</c>.
     /// </summary>
     public void Publish(CacheEntry entry)
     {
@@ -509,8 +516,14 @@ internal sealed partial class SharedEntries : IDisposable
             _ => [],
         };
         var clearAll = operation == "clear_all";
+        var before = BeforeBroadcast;
         Enqueue(async ct =>
         {
+            if (before is not null && !await before(operation, ct).ConfigureAwait(false))
+            {
+                return false;
+            }
+
             if (pointers.Count > 0)
             {
                 var deleted = await _store.RunAsync(db => db.ScriptEvaluateAsync(DeleteByPointerScript, [.. pointers], [_store.KeyPrefix]), ct).ConfigureAwait(false);
