@@ -193,6 +193,61 @@ public sealed class SharedStaticSecretsTests
     }
 
     [Fact]
+    public async Task RevalidationThatFindsAChange_OnOne_ReplacesTheOthersCopies()
+    {
+        await using var fleet = await StartAsync(staticSecrets: true);
+        var token = await ReadThroughFirstAsync(fleet);
+        using (var hit = await fleet[1].SendAsync(HttpMethod.Get, App, token))
+        {
+            Assert.Equal("HIT", XCache(hit));
+        }
+
+        // Written straight to Vault: only a revalidation sees it, and only replica 0 runs one.
+        await fleet.RootAsync(HttpMethod.Post, App, new { data = new { password = "pw-2" } });
+        var written = Written(fleet[0], "secret");
+        var applied = Applied(fleet[1], "secret");
+        var first = fleet[0].Static;
+        await first.RunPassAsync("revalidation", ct => first.RevalidateAsync(null, ct), CancellationToken.None);
+        await Task.WhenAll(written, applied);
+
+        // Replica 1 dropped its copy and takes the new answer from Redis: no read of its own.
+        using var fresh = await fleet[1].SendAsync(HttpMethod.Get, App, token);
+        Assert.Equal("HIT", XCache(fresh));
+        Assert.Equal("pw-2", Password(await ReadJson(fresh)));
+        Assert.Equal(2, fleet.Vault.Faults.CountRequests("GET", App));
+    }
+
+    [Fact]
+    public async Task AfterARedisOutage_ALocalFleetCopy_IsRecheckedBeforeItIsServed()
+    {
+        await using var fleet = await StartAsync(staticSecrets: true);
+        var token = await ReadThroughFirstAsync(fleet);
+        using (var hit = await fleet[1].SendAsync(HttpMethod.Get, App, token))
+        {
+            Assert.Equal("HIT", XCache(hit));
+        }
+
+        // While Redis is away the copy is served as any local entry is.
+        var down = StateReached(fleet[1], up: false);
+        fleet.Redis.Kill();
+        await down;
+        using (var meanwhile = await fleet[1].SendAsync(HttpMethod.Get, App, token))
+        {
+            Assert.Equal("HIT", XCache(meanwhile));
+        }
+
+        // Redis returns empty (no persistence): messages may have been lost, and it no longer holds that answer.
+        var rejoined = Rejoined(fleet[1]);
+        fleet.Redis.Start();
+        await rejoined;
+        using var after = await fleet[1].SendAsync(HttpMethod.Get, App, token);
+        Assert.Equal("MISS", XCache(after));
+        Assert.Equal("pw-1", Password(await ReadJson(after)));
+        Assert.Equal(2, fleet.Vault.Faults.CountRequests("GET", App));
+        await fleet[1].Log.WaitForAsync("Dropped local copy of static secret", Bound);
+    }
+
+    [Fact]
     public async Task WrongKeyOnOneReplica_NeverTakesTheFleetsStaticSecrets()
     {
         await using var fleet = await StartAsync(otherKeyReplica: 2, staticSecrets: true);
@@ -232,6 +287,31 @@ public sealed class SharedStaticSecretsTests
         Assert.Equal("pw-1", Password(await ReadJson(read)));
         Assert.Equal(2, fleet.Vault.Faults.CountRequests("GET", App));
         await fleet[1].Log.WaitForAsync("Ignoring shared static-secret data", Bound);
+    }
+
+    private static Task StateReached(Replica replica, bool up)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        replica.Store.StateChanged += state =>
+        {
+            if (state == up)
+            {
+                reached.TrySetResult();
+            }
+        };
+        if (replica.Store.IsUp == up)
+        {
+            reached.TrySetResult();
+        }
+
+        return reached.Task.WaitAsync(Bound);
+    }
+
+    private static Task Rejoined(Replica replica)
+    {
+        var rejoined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        replica.Static.Shared!.Rejoined += () => rejoined.TrySetResult();
+        return rejoined.Task.WaitAsync(Bound);
     }
 
     private static string Password(System.Text.Json.Nodes.JsonNode body) => body["data"]!["data"]!["password"]!.ToString();

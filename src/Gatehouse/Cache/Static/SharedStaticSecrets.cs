@@ -330,9 +330,12 @@ internal sealed partial class SharedStaticSecrets : IDisposable
     public void Publish(CacheEntry entry, StaticLookup? seen) => _ = WriteAsync(entry, seen?.Writes ?? "", seen?.Epoch, replace: false);
 
     /// <summary>A revalidation found a change: the new answer replaces every read of the secret, and the fleet drops its copies.</summary>
-    public void Replace(CacheEntry entry, string? writesSeen)
+    public void Replace(CacheEntry entry, string? writesSeen) => _ = ReplaceAsync(entry, writesSeen);
+
+    private async Task ReplaceAsync(CacheEntry entry, string? writesSeen)
     {
-        _ = WriteAsync(entry, writesSeen ?? "", null, replace: true);
+        // Published after the write: a replica that drops its copy on the message then finds the new answer, not the old.
+        await WriteAsync(entry, writesSeen ?? "", null, replace: true).ConfigureAwait(false);
         PublishOperation("secret", entry.Static!.SecretId, null, null);
     }
 
