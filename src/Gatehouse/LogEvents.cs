@@ -101,9 +101,7 @@ internal static class LogEvents
     // Cache/Static/SharedStaticSecrets: 3070–3089 (static secrets shared by the fleet, cache { shared "redis" })
     public const int SharedStaticImported = 3070;
     public const int SharedStaticDropped = 3071;
-    public const int SharedStaticApplied = 3072;
-    public const int SharedStaticCorrupt = 3073;
-    public const int SharedStaticPendingDropped = 3074;
+    public const int SharedStaticCorrupt = 3072;
 
     // Cache/Static/: 3100–3199
     public const int StaticSecretCacheCached = 3101;

@@ -90,7 +90,7 @@ internal static class LeaseCacheServiceCollectionExtensions
                     sp.GetRequiredService<GatehouseMetrics>(),
                     (sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger<StaticSecretCache>(),
                     sp.GetService<TokenStore>());
-                if (cache.Shared is not null && sp.GetService<SharedStore>() is { } store)
+                if (cache.Shared is not null && sp.GetService<SharedStore>() is { } store && leaseCache.Shared is not null)
                 {
                     // Shared cache: static secrets and their grants are the fleet's too. A record nobody revalidates
                     // leaves Redis after the longer of the capability refresh interval and three refresh intervals.

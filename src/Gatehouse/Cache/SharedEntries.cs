@@ -136,6 +136,24 @@ internal sealed partial class SharedEntries : IDisposable
     /// </summary>
     public Func<string, CancellationToken, Task<bool>>? BeforeBroadcast { get; set; }
 
+    /// <summary>
+    /// Applies an operation from another replica that the lease cache does not know (the static-secret cache's, whose
+    /// names start <c>static_</c>): the operation, its value and namespace. Runs before <see cref="RemoteApplied"/>.
+    /// </summary>
+    public Action<string, string, string?>? OtherOperation { get; set; }
+
+    /// <summary>
+    /// Tells the fleet an operation of another cache (<see cref="OtherOperation"/> applies it on every other replica):
+    /// <paramref name="first"/> (Redis changes that must precede the message), then the sealed message, in the
+    /// background; kept and told when Redis returns if Redis is away now.
+    /// </summary>
+    public void Announce(string operation, string value, string? @namespace, Func<CancellationToken, Task<bool>>? first = null)
+    {
+        var message = SealedMessage(operation, value, @namespace);
+        Enqueue(async ct => (first is null || await first(ct).ConfigureAwait(false))
+            && (await _store.PublishAsync(_channel, message, ct).ConfigureAwait(false)).Ok);
+    }
+
     /// <summary>True when a local copy must be re-checked against Redis before it is served.</summary>
     public bool NeedsCheck(CacheEntry entry) => entry.SharedName is not null && entry.SharedGeneration != Generation && _store.IsUp;
 
@@ -724,7 +742,7 @@ internal sealed partial class SharedEntries : IDisposable
             "clear_token_accessor" => index.EvictAccessor(value, EvictionReason.Cleared),
             "clear_lease" => index.EvictLease(value, EvictionReason.Cleared),
             "clear_all" => _cache.ClearAll(),
-            _ => 0,
+            _ => Other(op, value, ns),
         });
         if (op == "clear_all" && long.TryParse(value, CultureInfo.InvariantCulture, out var epoch))
         {
@@ -737,6 +755,12 @@ internal sealed partial class SharedEntries : IDisposable
         }
 
         RemoteApplied?.Invoke(op);
+    }
+
+    private int Other(string op, string value, string? ns)
+    {
+        OtherOperation?.Invoke(op, value, ns);
+        return 0;
     }
 
     /// <summary>Runs <paramref name="apply"/> without announcing its evictions one by one (a broadcast covers them).</summary>

@@ -118,10 +118,33 @@ internal sealed class FleetHarness : IAsyncDisposable
         var replica = new Replica(host, log);
         Replicas.Add(replica);
         await replica.Shared.Subscribed.WaitAsync(Bound);
-        if (_staticSecrets)
+    }
+
+    /// <summary>Completes when the replica's link to Redis is (or becomes) up or down.</summary>
+    public static Task StateReached(Replica replica, bool up)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        replica.Store.StateChanged += state =>
         {
-            await replica.Static.Shared!.Subscribed.WaitAsync(Bound);
+            if (state == up)
+            {
+                reached.TrySetResult();
+            }
+        };
+        if (replica.Store.IsUp == up)
+        {
+            reached.TrySetResult();
         }
+
+        return reached.Task.WaitAsync(Bound);
+    }
+
+    /// <summary>Completes when the replica has rejoined the fleet after Redis came back.</summary>
+    public static Task Rejoined(Replica replica)
+    {
+        var rejoined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        replica.Shared.Rejoined += () => rejoined.TrySetResult();
+        return rejoined.Task.WaitAsync(Bound);
     }
 
     /// <summary>A token made by DevVault's root token with the given policies (no Gatehouse involved).</summary>

@@ -34,8 +34,6 @@ internal sealed class SharedStaticRecords(SharedStore store)
     /// <summary>Bumped by every cache-clear and mount-wide change: records written under an older epoch are never taken.</summary>
     public string EpochKey => store.Key("sepoch");
 
-    public string Channel => store.Key("static");
-
     /// <summary>The KV mounts of a namespace the fleet has learned: <c>sm:{nid}</c>, fields <c>{mid}</c> sealed.</summary>
     public string MountsKey(string @namespace) => store.Key("sm", store.Keys.Name("static mounts", @namespace));
 

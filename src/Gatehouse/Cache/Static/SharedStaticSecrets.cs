@@ -16,20 +16,21 @@ internal sealed record StaticLookup(FleetGrant? Grant, FleetSecret? Secret, stri
 /// <c>cache_static_secrets</c>). A replica that reads a secret from Vault writes the answer (sealed, named by an HMAC
 /// of the read's identity: namespace, path, version; never a token) and the reading token's grant (sealed, named by
 /// HMACs of the token and the path, with the time Vault last confirmed it); a replica with a local miss takes both in
-/// one round trip, serves, and keeps local copies, so later hits are local. Changes are published sealed on the
-/// channel <c>static</c> and applied by every replica: writes to a secret, revalidations that found a change, grant
-/// withdrawals and token revocations; cache-clears travel on <see cref="SharedEntries"/>' channel and retire every
-/// record in Redis through the static epoch. Redis being away never fails a request: the cache works alone, tells
-/// the fleet what it could not tell when Redis returns, and re-checks its fleet copies before serving them again.
+/// one round trip, serves, and keeps local copies, so later hits are local. Changes travel as sealed <c>static_*</c>
+/// operations on <see cref="SharedEntries"/>' channel and are applied by every replica: writes to a secret,
+/// revalidations that found a change, grant withdrawals and token revocations; cache-clears retire every record in
+/// Redis through the static epoch before they are published. Redis being away never fails a request: the cache works
+/// alone, tells the fleet what it could not tell when Redis returns, and re-checks its fleet copies before serving
+/// them again.
 /// </summary>
 /// <remarks>
 /// Redis layout under the key prefix: <c>ss:{sid}</c> a secret's reads (field <c>{rid}</c> sealed, <c>v:{rid}</c>
 /// <c>validated-ms:stamp</c>); <c>sw:{sid}</c> its write counter; <c>sg:{tid}</c> a token's grants (field <c>{gid}</c>
-/// sealed); <c>sa:{aid}</c> accessor → grants key; <c>sepoch</c>; channel <c>static</c>. See <see cref="SharedStaticRecords"/>.
+/// sealed); <c>sa:{aid}</c> accessor → grants key; <c>sm:{nid}</c> learned KV mounts; <c>sepoch</c>. See
+/// <see cref="SharedStaticRecords"/>.
 /// </remarks>
 internal sealed partial class SharedStaticSecrets : IDisposable
 {
-    private const int MaxPending = 1024;
 
     /// <summary>How often a replica looks in Redis for the KV mounts of a namespace it has not learned a read's mount in.</summary>
     public static readonly TimeSpan MountLoadInterval = TimeSpan.FromSeconds(10);
@@ -96,19 +97,14 @@ internal sealed partial class SharedStaticSecrets : IDisposable
     private readonly StaticSecretCache _cache;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly SharedEntries? _entries;
+    private readonly SharedEntries _entries;
 
     /// <summary>Local copies of fleet records (taken or written here): the stamp, epoch and link generation they were last known under.</summary>
     private readonly ConcurrentDictionary<CacheKey, Copy> _copies = new();
-    private readonly ConcurrentQueue<Func<CancellationToken, Task<bool>>> _pending = new();
     private readonly ConcurrentDictionary<string, byte> _corruptLogged = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _mountLoads = new(StringComparer.Ordinal);
-    private readonly TaskCompletionSource _subscribedOnce = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _generation = 1;
-    private int _subscribed;
-    private int _pendingLogged;
 
-    public SharedStaticSecrets(SharedStore store, StaticSecretCache cache, SharedEntries? entries, TimeSpan recordLifetime, TimeProvider time, ILogger logger)
+    public SharedStaticSecrets(SharedStore store, StaticSecretCache cache, SharedEntries entries, TimeSpan recordLifetime, TimeProvider time, ILogger logger)
     {
         _store = store;
         _cache = cache;
@@ -117,18 +113,9 @@ internal sealed partial class SharedStaticSecrets : IDisposable
         _logger = logger;
         Records = new SharedStaticRecords(store);
         RecordLifetime = recordLifetime;
-        ReplicaId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         cache.Index.Evicted += OnEvicted;
-        if (entries is not null)
-        {
-            entries.BeforeBroadcast = BeforeBroadcastAsync;
-        }
-
-        store.StateChanged += OnStateChanged;
-        if (store.IsUp)
-        {
-            OnStateChanged(true);
-        }
+        entries.BeforeBroadcast = BeforeBroadcastAsync;
+        entries.OtherOperation = Apply;
     }
 
     public SharedStaticRecords Records { get; }
@@ -136,23 +123,13 @@ internal sealed partial class SharedStaticSecrets : IDisposable
     /// <summary>How long a secret's records live in Redis without a revalidation or a new fill.</summary>
     public TimeSpan RecordLifetime { get; }
 
-    public string ReplicaId { get; }
-
     public bool IsUp => _store.IsUp;
 
-    public int Generation => Volatile.Read(ref _generation);
-
-    /// <summary>Completes once this replica first listens to the channel.</summary>
-    public Task Subscribed => _subscribedOnce.Task;
+    /// <summary>The link generation (<see cref="SharedEntries.Generation"/>): bumped each time Redis comes back.</summary>
+    private int Generation => _entries.Generation;
 
     /// <summary>Raised after a secret ("secret") or grants ("grant") were written to Redis (tests wait on it).</summary>
     public event Action<string>? Written;
-
-    /// <summary>Raised after a message from another replica was applied: its operation (tests wait on it).</summary>
-    public event Action<string>? RemoteApplied;
-
-    /// <summary>Raised each time Redis came back and this replica told the fleet what it kept meanwhile.</summary>
-    public event Action? Rejoined;
 
     // ── a local miss ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -336,7 +313,7 @@ internal sealed partial class SharedStaticSecrets : IDisposable
     {
         // Published after the write: a replica that drops its copy on the message then finds the new answer, not the old.
         await WriteAsync(entry, writesSeen ?? "", null, replace: true).ConfigureAwait(false);
-        PublishOperation("secret", entry.Static!.SecretId, null, null);
+        _entries.Announce(SecretOperation, entry.Static!.SecretId, null);
     }
 
     private async Task WriteAsync(CacheEntry entry, string writesSeen, string? epochSeen, bool replace)
@@ -449,6 +426,13 @@ internal sealed partial class SharedStaticSecrets : IDisposable
     }
 
     // ── invalidation ────────────────────────────────────────────────────────────────────────────────────────────
+    // Told to the fleet on the lease cache's channel (SharedEntries.Announce: sealed, kept while Redis is away),
+    // as operations named static_*, which every other replica applies in Apply.
+
+    private const string SecretOperation = "static_secret";
+    private const string GrantOperation = "static_grant";
+    private const string TokenOperation = "static_token";
+    private const string AccessorOperation = "static_accessor";
 
     /// <summary>
     /// Secrets a write changed (secret ids, or prefixes ending in a newline for a whole mount or namespace): their
@@ -458,45 +442,33 @@ internal sealed partial class SharedStaticSecrets : IDisposable
     /// </summary>
     public async Task InvalidateAsync(IReadOnlyList<string> targets, CancellationToken cancellationToken)
     {
-        if (targets.Count == 0)
+        foreach (var target in targets)
         {
-            return;
-        }
-
-        var operations = targets.Select(target => InvalidateOne(target)).ToList();
-        foreach (var operation in operations)
-        {
-            if (!_store.IsUp || !await operation(cancellationToken).ConfigureAwait(false))
-            {
-                Keep(operation);
-            }
+            var change = InvalidateOne(target);
+            var done = _store.IsUp && await change(cancellationToken).ConfigureAwait(false);
+            _entries.Announce(SecretOperation, target, null, done ? null : change);
         }
     }
 
     private Func<CancellationToken, Task<bool>> InvalidateOne(string target)
     {
-        var message = SealedMessage("secret", target, null, null);
         var isPrefix = target.EndsWith('\n');
         // A whole namespace (its mount table changed): the mounts the fleet learned there are forgotten too.
         var mountsKey = StaticSecretCache.NamespaceOfPrefix(target) is { } ns ? Records.MountsKey(ns) : null;
         RedisKey[] keys = isPrefix ? [] : [Records.SecretKey(target), Records.WritesKey(target)];
-        return async ct =>
-        {
-            var done = isPrefix
-                ? await _store.RunAsync(
-                    async db =>
+        return async ct => isPrefix
+            ? await _store.RunAsync(
+                async db =>
+                {
+                    if (mountsKey is not null)
                     {
-                        if (mountsKey is not null)
-                        {
-                            await db.KeyDeleteAsync(mountsKey).ConfigureAwait(false);
-                        }
+                        await db.KeyDeleteAsync(mountsKey).ConfigureAwait(false);
+                    }
 
-                        return await db.StringIncrementAsync(Records.EpochKey).ConfigureAwait(false);
-                    },
-                    ct).ConfigureAwait(false) is { Ok: true }
-                : await _store.RunAsync(db => db.ScriptEvaluateAsync(InvalidateScript, keys, [Milliseconds(WritesCounterTtl)]), ct).ConfigureAwait(false) is { Ok: true };
-            return done && (await _store.PublishAsync(Records.Channel, message, ct).ConfigureAwait(false)).Ok;
-        };
+                    return await db.StringIncrementAsync(Records.EpochKey).ConfigureAwait(false);
+                },
+                ct).ConfigureAwait(false) is { Ok: true }
+            : await _store.RunAsync(db => db.ScriptEvaluateAsync(InvalidateScript, keys, [Milliseconds(WritesCounterTtl)]), ct).ConfigureAwait(false) is { Ok: true };
     }
 
     /// <summary>The token lost its read on a path (Vault said 403, or capabilities-self no longer lists read): everywhere.</summary>
@@ -504,27 +476,23 @@ internal sealed partial class SharedStaticSecrets : IDisposable
     {
         var grantsKey = Records.GrantsKey(token);
         var field = Records.GrantField(path);
-        var message = SealedMessage("grant", token, path.Namespace, path.ReadPath);
-        Enqueue(async ct => (await _store.RunAsync(db => db.HashDeleteAsync(grantsKey, field), ct).ConfigureAwait(false)).Ok
-            && (await _store.PublishAsync(Records.Channel, message, ct).ConfigureAwait(false)).Ok);
+        _entries.Announce(GrantOperation, token + "\n" + path.ReadPath, path.Namespace,
+            async ct => (await _store.RunAsync(db => db.HashDeleteAsync(grantsKey, field), ct).ConfigureAwait(false)).Ok);
     }
 
     /// <summary>The token is revoked, or Vault refused it: every replica drops its grants, and Redis forgets them.</summary>
     public void TokenDropped(string token)
     {
         var grantsKey = Records.GrantsKey(token);
-        var message = SealedMessage("token", token, null, null);
-        Enqueue(async ct => (await _store.RunAsync(db => db.KeyDeleteAsync(grantsKey), ct).ConfigureAwait(false)).Ok
-            && (await _store.PublishAsync(Records.Channel, message, ct).ConfigureAwait(false)).Ok);
+        _entries.Announce(TokenOperation, token, null, async ct => (await _store.RunAsync(db => db.KeyDeleteAsync(grantsKey), ct).ConfigureAwait(false)).Ok);
     }
 
     /// <summary>A revoke-accessor went through this replica: the accessor's token loses its grants everywhere.</summary>
     public void AccessorDropped(string accessor)
     {
         var accessorKey = Records.AccessorKey(accessor);
-        var message = SealedMessage("accessor", accessor, null, null);
-        Enqueue(async ct => (await _store.RunAsync(db => db.ScriptEvaluateAsync(DropAccessorScript, [accessorKey]), ct).ConfigureAwait(false)).Ok
-            && (await _store.PublishAsync(Records.Channel, message, ct).ConfigureAwait(false)).Ok);
+        _entries.Announce(AccessorOperation, accessor, null,
+            async ct => (await _store.RunAsync(db => db.ScriptEvaluateAsync(DropAccessorScript, [accessorKey]), ct).ConfigureAwait(false)).Ok);
     }
 
     /// <summary>
@@ -537,168 +505,32 @@ internal sealed partial class SharedStaticSecrets : IDisposable
         operation is not ("clear_all" or "clear_request_path")
         || (await _store.RunAsync(db => db.StringIncrementAsync(Records.EpochKey), cancellationToken).ConfigureAwait(false)).Ok;
 
+    /// <summary>An operation another replica announced (sealed; opened by <see cref="SharedEntries"/>).</summary>
+    private void Apply(string op, string value, string? @namespace)
+    {
+        switch (op)
+        {
+            case SecretOperation:
+                _cache.ApplyFleetWrite(value);
+                break;
+            case GrantOperation when @namespace is not null && value.IndexOf('\n', StringComparison.Ordinal) is > 0 and var newline:
+                _cache.Grants.Revoke(value[..newline], new GrantPath(@namespace, value[(newline + 1)..]));
+                break;
+            case TokenOperation:
+                _cache.Grants.Drop(value);
+                break;
+            case AccessorOperation:
+                _cache.Grants.DropAccessor(value);
+                break;
+        }
+    }
+
     private void OnEvicted(CacheEntry entry, EvictionReason reason)
     {
         if (entry.Kind == CacheEntryKind.StaticSecret)
         {
             _copies.TryRemove(entry.Id, out _);
         }
-    }
-
-    private void Enqueue(Func<CancellationToken, Task<bool>> operation) => _ = RunOrKeepAsync(operation);
-
-    private async Task RunOrKeepAsync(Func<CancellationToken, Task<bool>> operation)
-    {
-        try
-        {
-            if (_store.IsUp && await operation(CancellationToken.None).ConfigureAwait(false))
-            {
-                return;
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-            return;
-        }
-
-        Keep(operation);
-    }
-
-    /// <summary>Redis is away: told when it returns (bounded; past the bound the oldest is dropped and that is logged once).</summary>
-    private void Keep(Func<CancellationToken, Task<bool>> operation)
-    {
-        _pending.Enqueue(operation);
-        while (_pending.Count > MaxPending && _pending.TryDequeue(out _))
-        {
-            if (Interlocked.Exchange(ref _pendingLogged, 1) == 0)
-            {
-                Log.PendingDropped(_logger, MaxPending);
-            }
-        }
-    }
-
-    private void OnStateChanged(bool up)
-    {
-        if (!up)
-        {
-            return;
-        }
-
-        Interlocked.Increment(ref _generation);
-        _ = RejoinAsync();
-    }
-
-    private async Task RejoinAsync()
-    {
-        if (Interlocked.Exchange(ref _subscribed, 1) == 0)
-        {
-            if (await _store.SubscribeAsync(Records.Channel, OnMessage, CancellationToken.None).ConfigureAwait(false))
-            {
-                _subscribedOnce.TrySetResult();
-            }
-            else
-            {
-                Volatile.Write(ref _subscribed, 0);
-            }
-        }
-
-        var count = _pending.Count;
-        for (var i = 0; i < count && _pending.TryDequeue(out var operation); i++)
-        {
-            if (!await operation(CancellationToken.None).ConfigureAwait(false))
-            {
-                _pending.Enqueue(operation);
-                break;
-            }
-        }
-
-        Rejoined?.Invoke();
-    }
-
-    // ── messages ────────────────────────────────────────────────────────────────────────────────────────────────
-
-    private void PublishOperation(string op, string value, string? @namespace, string? path)
-    {
-        var message = SealedMessage(op, value, @namespace, path);
-        Enqueue(async ct => (await _store.PublishAsync(Records.Channel, message, ct).ConfigureAwait(false)).Ok);
-    }
-
-    private string SealedMessage(string op, string value, string? @namespace, string? path)
-    {
-        var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?> { ["op"] = op, ["value"] = value, ["ns"] = @namespace, ["path"] = path });
-        return $"{ReplicaId} {Convert.ToBase64String(_store.Sealer.Seal(Records.Channel, json))}";
-    }
-
-    private void OnMessage(string message)
-    {
-        var space = message.IndexOf(' ', StringComparison.Ordinal);
-        if (space <= 0 || message.AsSpan(0, space).SequenceEqual(ReplicaId))
-        {
-            return;
-        }
-
-        byte[] envelope;
-        try
-        {
-            envelope = Convert.FromBase64String(message[(space + 1)..]);
-        }
-        catch (FormatException)
-        {
-            Corrupt(Records.Channel, "a message is not base64");
-            return;
-        }
-
-        var opened = _store.Sealer.Open(Records.Channel, envelope);
-        if (opened.Status == SealStatus.OtherKey)
-        {
-            _store.Open(Records.Channel, envelope);
-            return;
-        }
-
-        if (opened.Status != SealStatus.Opened)
-        {
-            Corrupt(Records.Channel, "a message does not open under this replica's key");
-            return;
-        }
-
-        string op, value;
-        string? ns, path;
-        try
-        {
-            using var document = JsonDocument.Parse(opened.Plaintext);
-            var root = document.RootElement;
-            op = root.GetProperty("op").GetString() ?? "";
-            value = root.GetProperty("value").GetString() ?? "";
-            ns = root.TryGetProperty("ns", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
-            path = root.TryGetProperty("path", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
-        }
-        catch (Exception exception) when (exception is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            Corrupt(Records.Channel, "a message is not one this build reads");
-            return;
-        }
-
-        switch (op)
-        {
-            case "secret":
-                _cache.ApplyFleetWrite(value);
-                break;
-            case "grant" when ns is not null && path is not null:
-                _cache.Grants.Revoke(value, new GrantPath(ns, path));
-                break;
-            case "token":
-                _cache.Grants.Drop(value);
-                break;
-            case "accessor":
-                _cache.Grants.DropAccessor(value);
-                break;
-            default:
-                Corrupt(Records.Channel, "a message names an operation this build does not know");
-                return;
-        }
-
-        Log.Applied(_logger, op);
-        RemoteApplied?.Invoke(op);
     }
 
     private void Corrupt(string key, string? why)
@@ -713,12 +545,9 @@ internal sealed partial class SharedStaticSecrets : IDisposable
 
     public void Dispose()
     {
-        _store.StateChanged -= OnStateChanged;
         _cache.Index.Evicted -= OnEvicted;
-        if (_entries is not null)
-        {
-            _entries.BeforeBroadcast = null;
-        }
+        _entries.BeforeBroadcast = null;
+        _entries.OtherOperation = null;
     }
 
     private readonly record struct Copy(string Stamp, long Epoch, int Generation);
@@ -731,14 +560,8 @@ internal sealed partial class SharedStaticSecrets : IDisposable
         [LoggerMessage(LogEvents.SharedStaticDropped, LogLevel.Information, "Dropped local copy of static secret namespace \"{Namespace}\" path {Path}: the fleet no longer holds that answer (written, cleared or expired while the link to Redis was down)")]
         public static partial void Dropped(ILogger logger, string @namespace, string path);
 
-        [LoggerMessage(LogEvents.SharedStaticApplied, LogLevel.Debug, "Applied static {Operation} from another replica")]
-        public static partial void Applied(ILogger logger, string operation);
-
         [LoggerMessage(LogEvents.SharedStaticCorrupt, LogLevel.Warning, "Ignoring shared static-secret data at {Key}: {Reason} (logged once per cause; such data is never served)")]
         public static partial void Corrupt(ILogger logger, string key, string reason);
-
-        [LoggerMessage(LogEvents.SharedStaticPendingDropped, LogLevel.Warning, "More than {Count} static-secret invalidations waited for Redis to return; the oldest were dropped: those changes reach the other replicas' copies only at their next revalidation or capability refresh")]
-        public static partial void PendingDropped(ILogger logger, int count);
     }
 
     /// <summary>Logs that a fleet copy was taken (from <see cref="StaticSecretCache"/>).</summary>
