@@ -180,7 +180,8 @@ printf 'Gatehouse RSS: idle %d MiB, peak %d MiB (no cache); idle %d MiB, peak %d
 # ── issue 17: shared cache (Redis) — a hit served by a replica that did not fetch it ───────────────────────────────
 # Two Gatehouse processes with `cache { shared "redis" }` on one redis-server (Debian's package; no persistence): the
 # login is fetched through A (a MISS, written to Redis sealed), then asked of B, which takes it from Redis once and
-# serves it as a local hit after that. Printed beside A's own local hit: CPU µs per hit of each process.
+# serves it as a local hit after that. Printed beside A's own local hit: CPU µs per hit of each process. The same for a
+# static KV secret (`cache_static_secrets`): read through A, then served by B with the grant A wrote for the token.
 shared_cache_case() {
   local redis_port=${SHARED_REDIS_PORT:-18206} a_port=${SHARED_A_PORT:-18207} b_port=${SHARED_B_PORT:-18208}
   if ! command -v redis-server >/dev/null; then
@@ -193,6 +194,7 @@ shared_cache_case() {
   for _ in $(seq 1 100); do grep -q "Ready to accept connections" "$OUT/redis.log" && break; sleep 0.1; done
   head -c 32 /dev/urandom | base64 > "$OUT/shared.key"
   local shared="cache {
+  cache_static_secrets = true
   shared \"redis\" {
     address  = \"127.0.0.1:$redis_port\"
     key_file = \"$OUT/shared.key\"
@@ -216,6 +218,22 @@ shared_cache_case() {
     b=$(run_wrk "$ghb" "http://127.0.0.1:$b_port/$LOGIN" "$c" "$OUT/login.lua")
     awk -v c="$c" -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ")
       printf "%-24s %3d | %9.0f %7.0f %7.0f %7.1f | %9.0f %7.0f %7.0f %7.1f\n", "login HIT: A local, B shared", c, x[1], x[2], x[3], x[5], y[1], y[2], y[3], y[5] }'
+  done
+  # A static secret read through A (a MISS: A reads it from Vault and writes it and the token's grant to Redis), then
+  # served by B, which never read it from Vault: B takes secret and grant from Redis once, then hits locally.
+  curl -s -D - -o /dev/null -H "X-Vault-Token: root" "http://127.0.0.1:$a_port/$SECRET" | grep -qi '^X-Cache: MISS' \
+    || { echo "the first GET secret through A is not a MISS" >&2; exit 1; }
+  for _ in $(seq 1 50); do
+    first=$(curl -s -D - -o /dev/null -H "X-Vault-Token: root" "http://127.0.0.1:$b_port/$SECRET")
+    grep -qi '^X-Cache: HIT' <<<"$first" && break
+    sleep 0.1
+  done
+  grep -qi '^X-Cache: HIT' <<<"$first" || { echo "B does not serve A's static secret from the shared cache" >&2; exit 1; }
+  for c in 1 32; do
+    a=$(run_wrk "$gha" "http://127.0.0.1:$a_port/$SECRET" "$c")
+    b=$(run_wrk "$ghb" "http://127.0.0.1:$b_port/$SECRET" "$c")
+    awk -v c="$c" -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ")
+      printf "%-24s %3d | %9.0f %7.0f %7.0f %7.1f | %9.0f %7.0f %7.0f %7.1f\n", "static HIT: A local, B shared", c, x[1], x[2], x[3], x[5], y[1], y[2], y[3], y[5] }'
   done
 }
 shared_cache_case

@@ -98,6 +98,11 @@ internal static class LogEvents
     public const int SharedEntriesCorrupt = 3053;
     public const int SharedEntriesPendingDropped = 3054;
 
+    // Cache/Static/SharedStaticSecrets: 3070–3089 (static secrets shared by the fleet, cache { shared "redis" })
+    public const int SharedStaticImported = 3070;
+    public const int SharedStaticDropped = 3071;
+    public const int SharedStaticCorrupt = 3072;
+
     // Cache/Static/: 3100–3199
     public const int StaticSecretCacheCached = 3101;
     public const int StaticSecretCacheEvicted = 3102;

@@ -77,9 +77,10 @@ internal static class LeaseCacheServiceCollectionExtensions
             services.AddSingleton(sp =>
             {
                 var (invoker, address) = UpstreamOf(sp, config);
-                return new StaticSecretCache(
-                    sp.GetRequiredService<LeaseCache>(),
-                    sp.GetRequiredService<LeaseCache>(),
+                var leaseCache = sp.GetRequiredService<LeaseCache>();
+                var staticCache = new StaticSecretCache(
+                    leaseCache,
+                    leaseCache,
                     new VaultClient(invoker, address, @namespace: null, sp.GetRequiredService<TimeProvider>(), requestTimeout: VaultRenewalSender.Timeout),
                     new StaticCacheOptions(
                         cache.StaticSecretTokenCapabilityRefreshInterval ?? Defaults.StaticSecretCapabilityRefreshInterval,
@@ -89,6 +90,18 @@ internal static class LeaseCacheServiceCollectionExtensions
                     sp.GetRequiredService<GatehouseMetrics>(),
                     (sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger<StaticSecretCache>(),
                     sp.GetService<TokenStore>());
+                if (cache.Shared is not null && sp.GetService<SharedStore>() is { } store && leaseCache.Shared is not null)
+                {
+                    // Shared cache: static secrets and their grants are the fleet's too. A record nobody revalidates
+                    // leaves Redis after the longer of the capability refresh interval and three refresh intervals.
+                    var options = staticCache.Options;
+                    var lifetime = options.CapabilityRefresh > options.RefreshInterval * 3 ? options.CapabilityRefresh : options.RefreshInterval * 3;
+                    staticCache.Shared = new SharedStaticSecrets(
+                        store, staticCache, leaseCache.Shared, lifetime, sp.GetRequiredService<TimeProvider>(),
+                        (sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger<SharedStaticSecrets>());
+                }
+
+                return staticCache;
             });
             services.AddSingleton<IVaultProxier>(sp => sp.GetRequiredService<StaticSecretCache>());
             services.AddSingleton<IKvChangeListener>(sp => sp.GetRequiredService<StaticSecretCache>());

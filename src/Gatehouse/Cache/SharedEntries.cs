@@ -148,6 +148,31 @@ internal sealed partial class SharedEntries : IDisposable
     public event Action<string>? RemoteApplied;
 
     /// <summary>
+    /// Run before a revocation or cache-clear made on this replica is published (<see cref="Broadcast"/>), with the
+    /// operation's name; false: Redis did not take it, the broadcast waits for Redis to return. The static-secret
+    /// cache retires its records here, so no replica can take one after it has applied the clear.
+    /// </summary>
+    public Func<string, CancellationToken, Task<bool>>? BeforeBroadcast { get; set; }
+
+    /// <summary>
+    /// Applies an operation from another replica that the lease cache does not know (the static-secret cache's, whose
+    /// names start <c>static_</c>): the operation, its value and namespace. Runs before <see cref="RemoteApplied"/>.
+    /// </summary>
+    public Action<string, string, string?>? OtherOperation { get; set; }
+
+    /// <summary>
+    /// Tells the fleet an operation of another cache (<see cref="OtherOperation"/> applies it on every other replica):
+    /// <paramref name="first"/> (Redis changes that must precede the message), then the sealed message, in the
+    /// background; kept and told when Redis returns if Redis is away now.
+    /// </summary>
+    public void Announce(string operation, string value, string? @namespace, Func<CancellationToken, Task<bool>>? first = null)
+    {
+        var message = SealedMessage(operation, value, @namespace);
+        Enqueue(async ct => (first is null || await first(ct).ConfigureAwait(false))
+            && (await _store.PublishAsync(_channel, message, ct).ConfigureAwait(false)).Ok);
+    }
+
+    /// <summary>
     /// True when a local copy must be checked against Redis before it is served: it predates this replica's latest
     /// return to listening, or this replica does not hear the fleet now while Redis answers (a revocation would be missed).
     /// </summary>
@@ -160,7 +185,7 @@ internal sealed partial class SharedEntries : IDisposable
 
     /// <summary>
     /// Writes an entry this replica just stored to Redis, in the background (a client never waits for it). Leases and
-    /// tokens only: the auto-auth token is shared by auto-auth itself, static secrets stay per replica.
+    /// tokens only: the auto-auth token is shared by auto-auth itself, static secrets by <c>Static/SharedStaticSecrets</c>.
     /// </summary>
     public void Publish(CacheEntry entry)
     {
@@ -539,8 +564,14 @@ internal sealed partial class SharedEntries : IDisposable
             _ => [],
         };
         var clearAll = operation == "clear_all";
+        var before = BeforeBroadcast;
         Enqueue(async ct =>
         {
+            if (before is not null && !await before(operation, ct).ConfigureAwait(false))
+            {
+                return false;
+            }
+
             if (pointers.Count > 0)
             {
                 var deleted = await _store.RunAsync(db => db.ScriptEvaluateAsync(DeleteByPointerScript, [.. pointers], [_store.KeyPrefix]), ct).ConfigureAwait(false);
@@ -826,7 +857,7 @@ internal sealed partial class SharedEntries : IDisposable
             "clear_token_accessor" => index.EvictAccessor(value, EvictionReason.Cleared),
             "clear_lease" => index.EvictLease(value, EvictionReason.Cleared),
             "clear_all" => _cache.ClearAll(),
-            _ => 0,
+            _ => Other(op, value, ns),
         });
         if (op == "clear_all" && long.TryParse(value, CultureInfo.InvariantCulture, out var epoch))
         {
@@ -839,6 +870,12 @@ internal sealed partial class SharedEntries : IDisposable
         }
 
         RemoteApplied?.Invoke(op);
+    }
+
+    private int Other(string op, string value, string? ns)
+    {
+        OtherOperation?.Invoke(op, value, ns);
+        return 0;
     }
 
     /// <summary>Runs <paramref name="apply"/> without announcing its evictions one by one (a broadcast covers them).</summary>

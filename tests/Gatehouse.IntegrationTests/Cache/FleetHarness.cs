@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Gatehouse.Cache;
+using Gatehouse.Cache.Static;
 using Gatehouse.Configuration;
 using Gatehouse.DevVault;
 using Gatehouse.Hcl;
@@ -25,6 +26,7 @@ internal sealed class FleetHarness : IAsyncDisposable
 
     private readonly TempDirectory _directory = new("gatehouse-fleet-");
     private bool _autoAuth;
+    private bool _staticSecrets;
 
     private FleetHarness(DevVaultServer vault, RedisServer redis, FakeTimeProvider time, string roleId, string secretId)
     {
@@ -53,7 +55,11 @@ internal sealed class FleetHarness : IAsyncDisposable
     /// Approle auto-auth on every replica (the fleet's one identity, part A) and the proxy using its token; the hosts then
     /// run on the system clock, as the fleet's leadership does (Redis expires its lease on its own clock).
     /// </param>
-    public static async Task<FleetHarness> StartAsync(int replicas = 3, int? otherKeyReplica = null, bool autoAuth = false)
+    /// <param name="staticSecrets">
+    /// <c>cache_static_secrets</c> on every replica, a KV v2 mount at <c>kv/</c> holding <c>kv/data/app</c>, and the
+    /// policy <c>reader</c> that may read it (<see cref="TokenAsync"/>).
+    /// </param>
+    public static async Task<FleetHarness> StartAsync(int replicas = 3, int? otherKeyReplica = null, bool autoAuth = false, bool staticSecrets = false)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
@@ -66,8 +72,14 @@ internal sealed class FleetHarness : IAsyncDisposable
         var roleId = (await Json(root.GetAsync("/v1/auth/approle/role/app/role-id")))["data"]!["role_id"]!.ToString();
         var secretId = (await Json(root.PostAsync("/v1/auth/approle/role/app/secret-id", null)))["data"]!["secret_id"]!.ToString();
         await Ok(root.PutAsJsonAsync("/v1/secret/db", new { password = "s3cret", ttl = "30m" }));
+        if (staticSecrets)
+        {
+            await Ok(root.PostAsJsonAsync("/v1/sys/mounts/kv", new { type = "kv", options = new { version = "2" } }));
+            await Ok(root.PostAsJsonAsync("/v1/kv/data/app", new { data = new { password = "pw-1" } }));
+            await Ok(root.PutAsJsonAsync("/v1/sys/policies/acl/reader", new { policy = "path \"kv/data/app\" { capabilities = [\"read\", \"create\", \"update\"] }\npath \"kv/metadata/app\" { capabilities = [\"read\"] }" }));
+        }
 
-        var fleet = new FleetHarness(vault, new RedisServer(), time, roleId, secretId) { _autoAuth = autoAuth };
+        var fleet = new FleetHarness(vault, new RedisServer(), time, roleId, secretId) { _autoAuth = autoAuth, _staticSecrets = staticSecrets };
         var key = fleet.WriteKey("fleet.key");
         var other = fleet.WriteKey("other.key");
         File.WriteAllText(Path.Combine(fleet._directory.Path, "role_id"), roleId);
@@ -97,6 +109,7 @@ internal sealed class FleetHarness : IAsyncDisposable
             Cache = new CacheConfig
             {
                 Shared = new SharedConfig { Type = "redis", Address = Redis.Address, KeyFile = keyFile, OperationTimeout = TimeSpan.FromSeconds(5) },
+                CacheStaticSecrets = _staticSecrets,
             },
             Listeners = [new ListenerConfig { Type = ListenerType.Tcp, Address = "127.0.0.1:0", TlsDisable = true }],
         };
@@ -107,10 +120,55 @@ internal sealed class FleetHarness : IAsyncDisposable
         await replica.Shared.Subscribed.WaitAsync(Bound);
     }
 
+    /// <summary>Completes when the replica's link to Redis is (or becomes) up or down.</summary>
+    public static Task StateReached(Replica replica, bool up)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        replica.Store.StateChanged += state =>
+        {
+            if (state == up)
+            {
+                reached.TrySetResult();
+            }
+        };
+        if (replica.Store.IsUp == up)
+        {
+            reached.TrySetResult();
+        }
+
+        return reached.Task.WaitAsync(Bound);
+    }
+
+    /// <summary>Completes when the replica has rejoined the fleet after Redis came back.</summary>
+    public static Task Rejoined(Replica replica)
+    {
+        var rejoined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        replica.Shared.Rejoined += () => rejoined.TrySetResult();
+        return rejoined.Task.WaitAsync(Bound);
+    }
+
+    /// <summary>A token made by DevVault's root token with the given policies (no Gatehouse involved).</summary>
+    public async Task<string> TokenAsync(params string[] policies)
+    {
+        using var root = new HttpClient { BaseAddress = Vault.Address };
+        root.DefaultRequestHeaders.Add("X-Vault-Token", Vault.RootToken);
+        return (await Json(root.PostAsJsonAsync("/v1/auth/token/create", new { policies, ttl = "1h" })))["auth"]!["client_token"]!.ToString();
+    }
+
+    /// <summary>Sends a request straight to DevVault with its root token.</summary>
+    public async Task RootAsync(HttpMethod method, string path, object body)
+    {
+        using var root = new HttpClient { BaseAddress = Vault.Address };
+        root.DefaultRequestHeaders.Add("X-Vault-Token", Vault.RootToken);
+        using var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
+        await Ok(root.SendAsync(request));
+    }
+
     private AuthMethodConfig Approle() => Approle(Path.Combine(_directory.Path, "role_id"), Path.Combine(_directory.Path, "secret_id"));
 
     /// <summary>Approle auto-auth reading the role and secret ids from these files (kept after reading).</summary>
     public static AuthMethodConfig Approle(string roleIdPath, string secretIdPath) => new()
+
     {
         Type = "approle",
         Config = new ConfigMap(
@@ -180,6 +238,8 @@ internal sealed class FleetHarness : IAsyncDisposable
         public LeaseCache Cache => Host.Services.GetRequiredService<LeaseCache>();
 
         public SharedEntries Shared => Cache.Shared!;
+
+        public StaticSecretCache Static => Host.Services.GetRequiredService<StaticSecretCache>();
 
         public SharedStore Store => Host.Services.GetRequiredService<SharedStore>();
 

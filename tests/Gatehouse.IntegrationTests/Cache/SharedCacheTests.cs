@@ -267,29 +267,4 @@ public sealed class SharedCacheTests
         Assert.Equal(2, fleet.Vault.Faults.CountRequests("PUT", "/v1/auth/approle/login"));
         await fleet[1].Log.WaitForAsync("Ignoring shared cache data", Bound);
     }
-
-    internal static Task StateReached(Replica replica, bool up)
-    {
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        replica.Store.StateChanged += state =>
-        {
-            if (state == up)
-            {
-                reached.TrySetResult();
-            }
-        };
-        if (replica.Store.IsUp == up)
-        {
-            reached.TrySetResult();
-        }
-
-        return reached.Task.WaitAsync(Bound);
-    }
-
-    internal static Task Rejoined(Replica replica)
-    {
-        var rejoined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        replica.Shared.Rejoined += () => rejoined.TrySetResult();
-        return rejoined.Task.WaitAsync(Bound);
-    }
 }

@@ -151,7 +151,7 @@ public sealed class SharedResilienceTests
 
     private static async Task KillAsync(FleetHarness fleet)
     {
-        var down = fleet.Replicas.Select(r => SharedCacheTests.StateReached(r, up: false)).ToList();
+        var down = fleet.Replicas.Select(r => FleetHarness.StateReached(r, up: false)).ToList();
         fleet.Redis.Kill();
         await Task.WhenAll(down);
         await FleetWaits.UntilAsync(Hosts(fleet), () => fleet.Replicas.All(r => r.Fleet.Role == FleetRole.Local), "every replica to work on its own", Bound);
@@ -159,7 +159,7 @@ public sealed class SharedResilienceTests
 
     private static async Task RestartAsync(FleetHarness fleet)
     {
-        var rejoined = fleet.Replicas.Select(SharedCacheTests.Rejoined).ToList();
+        var rejoined = fleet.Replicas.Select(FleetHarness.Rejoined).ToList();
         fleet.Redis.Start();
         await Task.WhenAll(rejoined);
         await FleetFormedAsync(fleet);

@@ -125,6 +125,8 @@ internal sealed partial class StaticSecretCache
         }
 
         var epoch = Interlocked.Read(ref _epochs[StripeOf(secretId)]);
+        // Shared cache: the fleet's write counter before Vault is asked, so a change found is written only if no write came since.
+        var fleetWrites = Shared is { } fleet ? await fleet.WritesOfAsync(secretId, cancellationToken).ConfigureAwait(false) : null;
         List<CacheEntry> reread = [];
         int unchanged = 0, evicted = 0, unavailable = 0;
         if (info.KvVersion == 2 && !_metadataDenied.ContainsKey(secretId))
@@ -149,6 +151,7 @@ internal sealed partial class StaticSecretCache
 
                     break;
                 case 404:
+                    _ = Shared?.InvalidateAsync([secretId], CancellationToken.None);
                     return (0, 0, Index.EvictSecret(secretId, EvictionReason.Revoked), 0);
                 case 403:
                     if (_metadataDenied.Count < 10_000)
@@ -183,6 +186,7 @@ internal sealed partial class StaticSecretCache
             {
                 // The reader lost access since its grant was checked: it loses the grant; another reader tries next pass.
                 Grants.Revoke(reader, GrantOf(s));
+                Shared?.GrantRevoked(reader, GrantOf(s));
                 unavailable++;
                 continue;
             }
@@ -190,6 +194,7 @@ internal sealed partial class StaticSecretCache
             if (answer.Status != 200 || Qualify(answer.Body) is not { } read || read.IsV2 != (s.KvVersion == 2))
             {
                 evicted += Index.Evict(entry, EvictionReason.Revoked);
+                _ = Shared?.InvalidateAsync([secretId], CancellationToken.None);
                 continue;
             }
 
@@ -211,6 +216,7 @@ internal sealed partial class StaticSecretCache
             if (Index.TryReplace(entry, replacement))
             {
                 refreshed++;
+                Shared?.Replace(replacement, fleetWrites);
             }
         }
 
@@ -222,7 +228,11 @@ internal sealed partial class StaticSecretCache
     {
         if (Interlocked.Read(ref _epochs[StripeOf(entry.Static!.SecretId)]) == epoch)
         {
-            Index.TryReplace(entry, NewEntry(entry.Id, entry.Static, entry.Response!, entry.OriginalTtlSeconds));
+            var touched = NewEntry(entry.Id, entry.Static, entry.Response!, entry.OriginalTtlSeconds);
+            if (Index.TryReplace(entry, touched))
+            {
+                Shared?.Touch(touched);
+            }
         }
     }
 
@@ -247,6 +257,7 @@ internal sealed partial class StaticSecretCache
                 continue;
             }
 
+            List<GrantPath> kept = [];
             foreach (var group in record.Paths.GroupBy(p => p.Namespace).ToList())
             {
                 var body = new JsonObject { ["paths"] = new JsonArray([.. group.Select(p => (JsonNode)p.ReadPath)]) }.ToJsonString();
@@ -258,11 +269,13 @@ internal sealed partial class StaticSecretCache
                         if (!capabilities.TryGetValue(path.ReadPath, out var caps) || !caps.Any(c => c is "read" or "root"))
                         {
                             record.Remove(path);
+                            Shared?.GrantRevoked(record.Token, path);
                             Log.GrantRevoked(_logger, record.Accessor ?? "unknown", path.Namespace, path.ReadPath, "capabilities-self no longer lists read");
                             _metrics.StaticCapabilityCheck("revoked");
                         }
                         else
                         {
+                            kept.Add(path);
                             _metrics.StaticCapabilityCheck("kept");
                         }
                     }
@@ -273,6 +286,7 @@ internal sealed partial class StaticSecretCache
                     if (!Options.Optimistic)
                     {
                         Grants.Drop(record.Token);
+                        kept.Clear();
                         Log.TokenDropped(_logger, "Vault could not be asked for its capabilities (pessimistic refresh)", 1);
                         break;
                     }
@@ -280,11 +294,16 @@ internal sealed partial class StaticSecretCache
                 else
                 {
                     Grants.Drop(record.Token);
+                    Shared?.TokenDropped(record.Token);
+                    kept.Clear();
                     _metrics.StaticCapabilityCheck("invalid");
                     Log.TokenDropped(_logger, $"Vault refused the token ({answer.Status.ToString(CultureInfo.InvariantCulture)})", 1);
                     break;
                 }
             }
+
+            // What Vault confirmed now, the fleet may take for another interval.
+            Shared?.PublishGrants(record.Token, kept, record.Accessor, record.ExpiresAt, Options.CapabilityRefresh);
         }
     }
 

@@ -83,7 +83,10 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
 
     public TokenGrants Grants { get; } = new();
 
-    private CacheIndex Index => _leaseCache.Index;
+    /// <summary>The fleet's static secrets (<c>cache { shared "redis" }</c>), or null: this replica's cache is its own.</summary>
+    public SharedStaticSecrets? Shared { get; set; }
+
+    internal CacheIndex Index => _leaseCache.Index;
 
     public async ValueTask<ProxyResult> SendAsync(ProxyRequest request, CancellationToken cancellationToken)
     {
@@ -101,12 +104,23 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
         }
 
         // Step map: 1. the read's shape (namespace, path, query) names a secret under a known KV mount: its key and
-        // grant path, resolved once and remembered; a token with a grant is served a hit, or waits for a fill in
-        // flight and then is; 2. otherwise forward, buffered; 3. a 403 takes the grant away, a 404 evicts; 4. a
-        // qualifying 200 is stored (learning the mount first when unknown) and grants the token the path.
+        // grant path, resolved once and remembered; a token with a grant is served a hit (a fleet copy from before the
+        // link to Redis dropped is re-checked first); 2. shared cache: one round trip takes the token's fleet grant and
+        // the fleet's copy, then a hit is served; 3. a token with a grant waits for a fill in flight and then is
+        // served; 4. otherwise forward, buffered; 5. a 403 takes the grant away, a 404 evicts (fleet-wide); 6. a
+        // qualifying 200 is stored (learning the mount first when unknown), grants the token the path, and both are
+        // written for the fleet.
         var now = _time.GetUtcNow();
         if (!_shapes.TryGetValue(shapeKey, out var shape))
         {
+            shape = Resolve(shapeKey);
+        }
+
+        if (shape.Candidate is { Mount: null } unknown && Shared is { IsUp: true } mounts
+            && await mounts.LoadMountsAsync(unknown.Namespace, Mounts, cancellationToken).ConfigureAwait(false) > 0)
+        {
+            // The fleet knows mounts this replica does not: the read may name a secret the fleet holds.
+            _shapes.Clear();
             shape = Resolve(shapeKey);
         }
 
@@ -118,9 +132,30 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
         var info = shape.Info;
         CacheKey? key = info is null ? null : shape.Key;
         var granted = info is not null && Grants.CanRead(token, shape.Grant, now);
+        if (granted && Shared is { } checking && checking.NeedsCheck(key!.Value)
+            && !await checking.RecheckAsync(key.Value, info!, cancellationToken).ConfigureAwait(false))
+        {
+            EvictKey(key.Value);
+        }
+
         if (granted && TryHit(key!.Value, now) is { } hit)
         {
             return Served(request, hit);
+        }
+
+        StaticLookup? seen = null;
+        if (info is not null && Shared is { IsUp: true } fleet)
+        {
+            var stripeEpoch = Interlocked.Read(ref _epochs[StripeOf(info.SecretId)]);
+            seen = await fleet.LookupAsync(token, info, key!.Value, cancellationToken).ConfigureAwait(false);
+            if (seen is not null && Adopt(fleet, token, info, key.Value, seen, stripeEpoch, now))
+            {
+                granted = true;
+                if (TryHit(key.Value, now) is { } fleetHit)
+                {
+                    return Served(request, fleetHit);
+                }
+            }
         }
 
         TaskCompletionSource? mine = null;
@@ -145,7 +180,7 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
 
         try
         {
-            return await FillAsync(request, token, candidate, info, cancellationToken).ConfigureAwait(false);
+            return await FillAsync(request, token, candidate, info, seen, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -182,7 +217,38 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
         return hit;
     }
 
-    private async ValueTask<ProxyResult> FillAsync(ProxyRequest request, string token, ReadCandidateInfo candidate, StaticSecretInfo? info, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes what the fleet holds for a local miss: the token's grant when Vault confirmed it within the capability
+    /// refresh interval, and then the secret's copy (unless a write to it was applied here since the lookup began).
+    /// True when the token holds a grant now.
+    /// </summary>
+    private bool Adopt(SharedStaticSecrets fleet, string token, StaticSecretInfo info, CacheKey key, StaticLookup seen, long stripeEpoch, DateTimeOffset now)
+    {
+        var path = GrantOf(info);
+        var granted = Grants.CanRead(token, path, now);
+        if (!granted && seen.Grant is { } grant && SharedStaticSecrets.IsFresh(grant, Options.CapabilityRefresh, now))
+        {
+            if (Grants.Grant(token, path))
+            {
+                Grants.Describe(token, grant.Accessor, grant.ExpiresAt);
+            }
+
+            granted = true;
+        }
+
+        if (granted && seen.Secret is { } secret && !(Index.TryGet(key, out var present) && present.Kind == CacheEntryKind.StaticSecret)
+            && Interlocked.Read(ref _epochs[StripeOf(info.SecretId)]) == stripeEpoch
+            && _leaseCache.Add(NewEntry(key, secret.Info, secret.Response, secret.LeaseDuration, secret.FetchedAt)))
+        {
+            fleet.Remember(key, secret);
+            fleet.LogImported(secret.Info);
+        }
+
+        return granted;
+    }
+
+    private async ValueTask<ProxyResult> FillAsync(
+        ProxyRequest request, string token, ReadCandidateInfo candidate, StaticSecretInfo? info, StaticLookup? seen, CancellationToken cancellationToken)
     {
         var stripe = info is null ? -1 : StripeOf(info.SecretId);
         var epoch = stripe < 0 ? Interlocked.Read(ref _globalEpoch) : Interlocked.Read(ref _epochs[stripe]);
@@ -195,13 +261,24 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
 
         if (info is not null && result.StatusCode == StatusCodes.Status403Forbidden)
         {
+            // Told to the fleet only when a grant was held here or there (a token that never could read costs no message).
+            var held = Grants.CanRead(token, GrantOf(info), _time.GetUtcNow()) || seen?.Grant is not null;
             Grants.Revoke(token, GrantOf(info));
+            if (held)
+            {
+                Shared?.GrantRevoked(token, GrantOf(info));
+            }
+
             return result;
         }
 
         if (info is not null && result.StatusCode == StatusCodes.Status404NotFound)
         {
-            EvictKey(KeyOf(info));
+            if (EvictKey(KeyOf(info)) || seen?.Secret is not null)
+            {
+                _ = Shared?.InvalidateAsync([info.SecretId], CancellationToken.None);
+            }
+
             return result;
         }
 
@@ -231,17 +308,30 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
             return result;
         }
 
-        Store(info with { Version = read.Version, DeletionTime = read.DeletionTime, Destroyed = read.Destroyed, CustomMetadata = read.CustomMetadata }, response, read.LeaseDuration);
+        var stored = Store(info with { Version = read.Version, DeletionTime = read.DeletionTime, Destroyed = read.Destroyed, CustomMetadata = read.CustomMetadata }, response, read.LeaseDuration);
         if (Grants.Grant(token, GrantOf(info)))
         {
             await DescribeAsync(token, cancellationToken).ConfigureAwait(false);
         }
 
+        if (Shared is { } fleet)
+        {
+            if (stored is not null)
+            {
+                fleet.Publish(stored, seen);
+            }
+
+            if (Grants.Get(token) is { } record && record.Paths.Contains(GrantOf(info)))
+            {
+                fleet.PublishGrants(token, [GrantOf(info)], record.Accessor, record.ExpiresAt, Options.CapabilityRefresh);
+            }
+        }
+
         return result;
     }
 
-    /// <summary>Stores (or refreshes) the answer for one read of a secret.</summary>
-    private void Store(StaticSecretInfo info, BufferedResponse response, long leaseDuration)
+    /// <summary>Stores (or refreshes) the answer for one read of a secret; the entry now in the index, or null.</summary>
+    private CacheEntry? Store(StaticSecretInfo info, BufferedResponse response, long leaseDuration)
     {
         var key = KeyOf(info);
         var entry = NewEntry(key, info, new CachedResponse(response.StatusCode, response.Headers, response.Body.ToArray(), authTtl: false), leaseDuration);
@@ -250,18 +340,22 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
             if (!Index.TryReplace(existing, entry))
             {
                 Index.Evict(existing, EvictionReason.Expired);
+                return null;
             }
 
-            return;
+            return entry;
         }
 
         if (_leaseCache.Add(entry))
         {
             Log.Cached(_logger, info.Namespace, info.ReadPath, info.Version);
+            return entry;
         }
+
+        return null;
     }
 
-    private CacheEntry NewEntry(CacheKey key, StaticSecretInfo info, CachedResponse response, long leaseDuration)
+    private CacheEntry NewEntry(CacheKey key, StaticSecretInfo info, CachedResponse response, long leaseDuration, DateTimeOffset? fetchedAt = null)
     {
         var now = _time.GetUtcNow();
         return new CacheEntry
@@ -273,19 +367,14 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
             Namespace = info.Namespace.Length == 0 ? "root/" : info.Namespace,
             RequestPath = "/v1/" + info.ReadPath,
             RequestMethod = "GET",
-            FetchedAt = now,
+            FetchedAt = fetchedAt is { } at && at < now ? at : now,
             OriginalTtlSeconds = leaseDuration,
             Lifetime = new CacheLifetime(now, leaseDuration),
         };
     }
 
-    private void EvictKey(CacheKey key)
-    {
-        if (Index.TryGet(key, out var entry) && entry.Kind == CacheEntryKind.StaticSecret)
-        {
-            Index.Evict(entry, EvictionReason.Revoked);
-        }
-    }
+    private bool EvictKey(CacheKey key) =>
+        Index.TryGet(key, out var entry) && entry.Kind == CacheEntryKind.StaticSecret && Index.Evict(entry, EvictionReason.Revoked) > 0;
 
     /// <summary>
     /// Asks <c>sys/internal/ui/mounts/&lt;path&gt;</c> (with the token that just read the path) which mount serves
@@ -313,6 +402,7 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
         }
 
         Mounts.Learn(candidate.Namespace, mount.Path, mount.Kind);
+        Shared?.PublishMount(candidate.Namespace, mount.Path, mount.Kind);
         _shapes.Clear();
         return mount.Kind == MountKind.Other
             ? null
@@ -328,8 +418,17 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
     {
         var targets = WriteTargets(request.Context);
         Apply(targets);
+        var before = Shared?.InvalidateAsync(targets, CancellationToken.None);
         var result = await _inner.SendAsync(request, cancellationToken).ConfigureAwait(false);
         Apply(targets);
+        if (Shared is { } fleet)
+        {
+            // Awaited (each bounded by operation_timeout): a read through another replica after this answer must not
+            // find the old value in Redis, and a fill there that raced the write must find the counter moved.
+            await before!.ConfigureAwait(false);
+            await fleet.InvalidateAsync(targets, cancellationToken).ConfigureAwait(false);
+        }
+
         if (result.Outcome != ProxyOutcome.Failed && result.StatusCode is >= 200 and < 300
             && Revocations.Recognise(LeaseCache.ToCacheRequest(request)) is { } revocation)
         {
@@ -339,6 +438,16 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
                 RevocationKind.Accessor => Grants.DropAccessor(revocation.Value),
                 _ => 0,
             };
+            switch (revocation.Kind)
+            {
+                case RevocationKind.Token or RevocationKind.Orphan:
+                    Shared?.TokenDropped(revocation.Value);
+                    break;
+                case RevocationKind.Accessor:
+                    Shared?.AccessorDropped(revocation.Value);
+                    break;
+            }
+
             if (dropped > 0)
             {
                 Log.TokenDropped(_logger, "revoked through the proxy", dropped);
@@ -347,6 +456,22 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
 
         return result;
     }
+
+    /// <summary>A write to a secret (or prefix) another replica saw: evicted here too, and fills in flight here do not store.</summary>
+    internal void ApplyFleetWrite(string target)
+    {
+        if (NamespaceOfPrefix(target) is { } ns)
+        {
+            Mounts.ForgetNamespace(ns);
+            _shapes.Clear();
+        }
+
+        Apply([target]);
+    }
+
+    /// <summary>The namespace a whole-namespace target names (<see cref="StaticSecretInfo.MountPrefix"/> with no mount), or null.</summary>
+    internal static string? NamespaceOfPrefix(string target) =>
+        target.EndsWith('\n') && target.IndexOf('\n', StringComparison.Ordinal) == target.Length - 1 ? target[..^1] : null;
 
     private void Apply(List<string> targets)
     {
@@ -585,6 +710,11 @@ internal sealed partial class StaticSecretCache : IVaultProxier, IKvChangeListen
         if (entry.Kind == CacheEntryKind.Token && entry.Token is { } token && Grants.Drop(token))
         {
             Log.TokenDropped(_logger, LeaseCache.ReasonName(reason), 1);
+            if (reason is EvictionReason.Revoked or EvictionReason.ParentGone or EvictionReason.RenewalRefused)
+            {
+                // The token is gone at Vault: its fleet grants go too, so no replica takes them from Redis.
+                Shared?.TokenDropped(token);
+            }
         }
     }
 

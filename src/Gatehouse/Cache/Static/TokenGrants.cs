@@ -58,6 +58,9 @@ internal sealed class TokenGrants
 
     public bool Drop(string token) => _tokens.TryRemove(token, out _);
 
+    /// <summary>The token's record (grants, accessor, expiry), or null.</summary>
+    public TokenRecord? Get(string token) => _tokens.TryGetValue(token, out var record) ? record : null;
+
     public int DropAccessor(string accessor)
     {
         var dropped = 0;

@@ -36,6 +36,7 @@ internal static class LogModules
         ["Gatehouse.Cache.LeaseCache"] = "cache.leasecache",
         ["Gatehouse.Cache.Renewer"] = "cache.leasecache",
         ["Gatehouse.Cache.SharedEntries"] = "cache.shared",
+        ["Gatehouse.Cache.Static.SharedStaticSecrets"] = "cache.shared",
         ["Gatehouse.Cache.Persistence.CachePersistence"] = "cache",
 
         // Vault Enterprise 1.16+ (not in OpenBao): static secrets are held by the lease cache, and the event stream is
