@@ -1,8 +1,0 @@
-auto_auth {
-  method "alicloud" {
-    config = { role = "web" }
-  }
-  sink "file" {
-    config = { path = "/tmp/token" }
-  }
-}
