@@ -1,0 +1,10 @@
+auto_auth {
+  method "alicloud" {
+    config = {
+      role = "web"
+    }
+  }
+  sink "file" {
+    config = { path = "/tmp/token" }
+  }
+}
