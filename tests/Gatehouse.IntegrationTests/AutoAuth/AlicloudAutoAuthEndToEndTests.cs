@@ -281,4 +281,45 @@ public sealed class AlicloudAutoAuthEndToEndTests
         await h.WaitForLogAsync($"unable to parse entity's arn {AlicloudTestIdentity.User.Arn} due to unsupported parsed type: user");
         Assert.Equal(1, h.Vault.Faults.CountRequests("PUT", AlicloudSetup.Login));
     }
+
+    /// <summary>
+    /// DevVault's stubbed STS as Alibaba's: a signature made 20 minutes ago (by Gatehouse's own signer on an earlier
+    /// clock) is refused, a replayed nonce is refused, and a URL naming another host never reaches STS.
+    /// </summary>
+    [Fact]
+    public async Task DevVault_RefusesAStaleTimestamp_AReplayedNonce_AndAnotherHost()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await AlicloudSetup.EnableAsync(h);
+        async Task<IReadOnlyDictionary<string, string>> SignedAtAsync(DateTimeOffset at)
+        {
+            var values = System.Collections.Immutable.ImmutableDictionary<string, Hcl.HclNode>.Empty
+                .Add("role", new Hcl.HclString("web", default)).Add("region", new Hcl.HclString("us-west-1", default))
+                .Add("access_key", new Hcl.HclString(AlicloudTestIdentity.Session.AccessKey, default))
+                .Add("access_secret", new Hcl.HclString(AlicloudTestIdentity.Session.Secret, default))
+                .Add("access_token", new Hcl.HclString(AlicloudTestIdentity.Session.SecurityToken!, default));
+            var method = new AlicloudMethod(new MethodSettings(new Gatehouse.Configuration.ConfigMap(values, default), "m"), "auth/alicloud",
+                _ => null, new Microsoft.Extensions.Time.Testing.FakeTimeProvider(at), NullLogger.Instance);
+            return (await method.PrepareLoginAsync(null!, CancellationToken.None)).Body!;
+        }
+
+        var stale = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await h.RootAsync(HttpMethod.Post, "auth/alicloud/login", await SignedAtAsync(h.Time.GetUtcNow().AddMinutes(-20))));
+        Assert.Contains("InvalidTimeStamp.Expired", stale.Message, StringComparison.Ordinal);
+
+        var fresh = await SignedAtAsync(h.Time.GetUtcNow());
+        Assert.Equal(AlicloudTestIdentity.Session.Arn, (await h.RootAsync(HttpMethod.Post, "auth/alicloud/login", fresh))!["auth"]!["metadata"]!["arn"]!.ToString());
+        var replay = await Assert.ThrowsAsync<InvalidOperationException>(() => h.RootAsync(HttpMethod.Post, "auth/alicloud/login", fresh));
+        Assert.Contains("SignatureNonceUsed", replay.Message, StringComparison.Ordinal);
+
+        var elsewhere = new Dictionary<string, string>(await SignedAtAsync(h.Time.GetUtcNow()));
+        var url = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(elsewhere["identity_request_url"]));
+        elsewhere["identity_request_url"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(
+            url.Replace("sts.us-west-1.aliyuncs.com", "sts.attacker.example", StringComparison.Ordinal)));
+        var host = await Assert.ThrowsAsync<InvalidOperationException>(() => h.RootAsync(HttpMethod.Post, "auth/alicloud/login", elsewhere));
+        Assert.Contains("500", host.Message, StringComparison.Ordinal);
+        Assert.Contains("error making upstream request: expected host of ", host.Message, StringComparison.Ordinal);
+        Assert.Contains("sts.us-west-1.aliyuncs.com", host.Message, StringComparison.Ordinal);
+        Assert.Contains("but received ", host.Message, StringComparison.Ordinal);
+    }
 }
