@@ -177,13 +177,7 @@ internal sealed partial class AlicloudMethod : IBackgroundAuthMethod, ICredentia
     /// <summary>The credential poller, as Vault's <c>pollForCreds</c>.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        while (true)
-        {
-            var tick = Task.Delay(CredentialPollInterval, _time, cancellationToken);
-            PollerWaiting?.Invoke();
-            await tick.ConfigureAwait(false);
-            await CheckCredentialsAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await MethodHttp.PollAsync(CredentialPollInterval, _time, () => PollerWaiting?.Invoke(), CheckCredentialsAsync, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>One poll: read the chain; when its answer differs from the last one, keep it and say so.</summary>
@@ -578,22 +572,10 @@ internal sealed partial class AlicloudMethod : IBackgroundAuthMethod, ICredentia
         string where, CancellationToken cancellationToken)
     {
         using var owned = request;
-        using var deadline = new CancellationTokenSource(timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-        try
-        {
-            using var response = await _http.SendAsync(request, linked.Token).ConfigureAwait(false);
-            var body = await response.Content.ReadAsStringAsync(linked.Token).ConfigureAwait(false);
-            return ((int)response.StatusCode, body, null);
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            return (0, null, $"{what} at {where} did not answer within {(int)timeout.TotalSeconds} seconds");
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException)
-        {
-            return (0, null, $"{what} at {where} is unreachable ({e.Message})");
-        }
+        var answer = await MethodHttp.SendAsync(_http, request, timeout, _time, cancellationToken).ConfigureAwait(false);
+        return answer.TimedOut ? (0, null, $"{what} at {where} did not answer within {(int)timeout.TotalSeconds} seconds")
+            : answer.Failure is { } failure ? (0, null, $"{what} at {where} is unreachable ({failure})")
+            : (answer.Status, answer.Body, null);
     }
 
     // Error bodies of STS and the metadata service name codes and request ids, never a secret; long ones are cut.
