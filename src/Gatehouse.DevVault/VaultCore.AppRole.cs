@@ -70,6 +70,7 @@ internal sealed partial class VaultCore
             "aws" => AwsLogin(req, mount),
             "gcp" => GcpLogin(req, mount),
             "cf" or "pcf" => CfLogin(req, mount),
+            "alicloud" => AlicloudLogin(req, mount),
             _ => null,
         };
         return resp is not null;

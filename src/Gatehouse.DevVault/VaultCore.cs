@@ -434,6 +434,7 @@ internal sealed partial class VaultCore
             "aws" => HandleAws(req, mount, sub),
             "gcp" => HandleGcp(req, mount, sub),
             "cf" or "pcf" => HandleCf(req, mount, sub),
+            "alicloud" => HandleAlicloud(req, mount, sub),
             "transit" => HandleTransit(req, mount, sub),
             "pki" => HandlePki(req, mount, sub),
             "totp" => HandleTotp(req, mount, sub),

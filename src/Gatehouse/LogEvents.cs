@@ -40,6 +40,8 @@ internal static class LogEvents
     public const int AwsMethodPollFailed = 1151;
     public const int AwsMethodNewCredentials = 1152;
     public const int AuthHandlerNewCredentials = 1153;
+    public const int AlicloudMethodPollFailed = 1171;
+    public const int AlicloudMethodNewCredentials = 1172;
     public const int FleetLeading = 1161;
     public const int FleetFollowing = 1162;
     public const int FleetLocal = 1163;

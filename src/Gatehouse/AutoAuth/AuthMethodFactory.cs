@@ -34,8 +34,9 @@ internal static class AuthMethodFactory
             "azure" => new AzureMethod(settings, mountPath, env, azureTransport?.Transport),
             "aws" => new AwsMethod(settings, mountPath, env, time, loggers.CreateLogger<AwsMethod>()),
             "kerberos" => new KerberosMethod(settings, mountPath),
+            "alicloud" => new AlicloudMethod(settings, mountPath, env, time, loggers.CreateLogger<AlicloudMethod>()),
             _ => throw new AutoAuthConfigException(
-                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports approle, aws, azure, cert, cf, gcp, jwt, kerberos, kubernetes, ldap, pcf and token_file)"),
+                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports alicloud, approle, aws, azure, cert, cf, gcp, jwt, kerberos, kubernetes, ldap, pcf and token_file)"),
         };
     }
 }

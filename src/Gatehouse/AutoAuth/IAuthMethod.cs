@@ -10,7 +10,7 @@ namespace Gatehouse.AutoAuth;
 /// </summary>
 internal interface IAuthMethod
 {
-    /// <summary>approle, token_file, jwt, kubernetes, cert, ldap, azure, gcp, aws, cf or kerberos.</summary>
+    /// <summary>approle, token_file, jwt, kubernetes, cert, ldap, azure, gcp, aws, cf, kerberos or alicloud.</summary>
     string Type { get; }
 
     /// <param name="client">The auto-auth client (namespace applied, no token).</param>

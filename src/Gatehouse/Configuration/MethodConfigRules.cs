@@ -68,6 +68,15 @@ internal static class MethodConfigRules
             new("secret_key", Kind.String), new("session_token", Kind.String), new("header_value", Kind.String),
             new("nonce", Kind.String), new("region", Kind.String), new("credential_poll_interval", Kind.Int),
         ],
+        ["alicloud"] =
+        [
+            new("role", Kind.String, Required: true), new("region", Kind.String, Required: true),
+            new("credential_poll_interval", Kind.Int), new("access_key", Kind.String), new("access_secret", Kind.String),
+            new("access_token", Kind.String), new("role_arn", Kind.String), new("role_session_name", Kind.String),
+            new("role_session_expiration", Kind.Int), new("private_key", Kind.String), new("public_key_id", Kind.String),
+            new("session_expiration", Kind.Int), new("role_name", Kind.String), new("sts_endpoint", Kind.String),
+            new("metadata_endpoint", Kind.String),
+        ],
         ["cert"] =
         [
             new("name", Kind.String), new("ca_cert", Kind.String), new("client_cert", Kind.String),
@@ -127,6 +136,11 @@ internal static class MethodConfigRules
         if (method.Type == "aws")
         {
             CheckAws(method, path, diagnostics);
+        }
+
+        if (method.Type == "alicloud")
+        {
+            AlicloudConfigRules.Check(method, path, diagnostics);
         }
 
         if (method.Type == "gcp" && method.Config.GetString("type") is { Length: > 0 } gcpType)

@@ -177,13 +177,7 @@ internal sealed partial class AwsMethod : IBackgroundAuthMethod, ICredentialWatc
             return;
         }
 
-        while (true)
-        {
-            var tick = Task.Delay(CredentialPollInterval, _time, cancellationToken);
-            PollerWaiting?.Invoke();
-            await tick.ConfigureAwait(false);
-            await CheckCredentialsAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await MethodHttp.PollAsync(CredentialPollInterval, _time, () => PollerWaiting?.Invoke(), CheckCredentialsAsync, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>One poll: fetch the credentials; when they differ from the last ones, keep them and say so.</summary>
@@ -361,23 +355,11 @@ internal sealed partial class AwsMethod : IBackgroundAuthMethod, ICredentialWatc
 
     private async Task<(int Status, string? Body, string? Error)> ImdsSendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        using var deadline = new CancellationTokenSource(ImdsTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-        try
-        {
-            using var response = await _http.SendAsync(request, linked.Token).ConfigureAwait(false);
-            var body = await response.Content.ReadAsStringAsync(linked.Token).ConfigureAwait(false);
-            return ((int)response.StatusCode, body, null);
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            return (0, null, $"the instance metadata service at {ImdsEndpoint} did not answer within {(int)ImdsTimeout.TotalSeconds} seconds");
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException)
-        {
-            return (0, null, $"the instance metadata service at {ImdsEndpoint} is unreachable ({e.Message}); ec2 logins need an EC2 " +
-                $"instance's metadata service (set {ImdsEndpointVariable} to point elsewhere)");
-        }
+        var answer = await MethodHttp.SendAsync(_http, request, ImdsTimeout, _time, cancellationToken).ConfigureAwait(false);
+        return answer.TimedOut ? (0, null, $"the instance metadata service at {ImdsEndpoint} did not answer within {(int)ImdsTimeout.TotalSeconds} seconds")
+            : answer.Failure is { } failure ? (0, null, $"the instance metadata service at {ImdsEndpoint} is unreachable ({failure}); ec2 logins need an EC2 " +
+                $"instance's metadata service (set {ImdsEndpointVariable} to point elsewhere)")
+            : (answer.Status, answer.Body, null);
     }
 
     private async Task<ImmutableCredentials> RetrieveAsync(CancellationToken cancellationToken)

@@ -15,6 +15,7 @@ internal static class LogModules
         // Vault: c.logger.Named("auth.handler"), Named("auth." + method type)
         ["Gatehouse.AutoAuth.AuthHandler"] = "auth.handler",
         ["Gatehouse.AutoAuth.Methods.AwsMethod"] = "auth.aws",
+        ["Gatehouse.AutoAuth.Methods.AlicloudMethod"] = "auth.alicloud",
         ["Gatehouse.AutoAuth.Methods.AppRoleMethod"] = "auth.approle",
         ["Gatehouse.AutoAuth.Methods.JwtMethod"] = "auth.jwt",
         ["Gatehouse.AutoAuth.Methods.LdapMethod"] = "auth.ldap",

@@ -1,6 +1,8 @@
 auto_auth {
   method "alicloud" {
-    config = { role = "web" }
+    config = {
+      role = "web"
+    }
   }
   sink "file" {
     config = { path = "/tmp/token" }

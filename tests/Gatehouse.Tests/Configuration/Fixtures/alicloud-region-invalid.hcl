@@ -1,6 +1,9 @@
 auto_auth {
   method "alicloud" {
-    config = { role = "web", region = "us-west-1" }
+    config = {
+      role   = "web"
+      region = "us west 1"
+    }
   }
   sink "file" {
     config = { path = "/tmp/token" }

@@ -1,0 +1,52 @@
+namespace Gatehouse.AutoAuth.Methods;
+
+/// <summary>
+/// One request of a method to a metadata service or a cloud's token endpoint, under a deadline on the injected clock.
+/// A transport failure or the deadline is a value the method words for its user, never an exception; shutting down
+/// still cancels.
+/// </summary>
+internal static class MethodHttp
+{
+    /// <summary>The answer: status and body, or <see cref="TimedOut"/>, or the transport's <see cref="Failure"/>.</summary>
+    public readonly record struct Answer(int Status, string? Body, bool TimedOut, string? Failure)
+    {
+        public bool Failed => TimedOut || Failure is not null;
+    }
+
+    public static async Task<Answer> SendAsync(HttpMessageInvoker http, HttpRequestMessage request, TimeSpan timeout, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            using var response = await http.SendAsync(request, linked.Token).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync(linked.Token).ConfigureAwait(false);
+            return new Answer((int)response.StatusCode, body, false, null);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return new Answer(0, null, true, null);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            return new Answer(0, null, false, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// A credential poller's loop (Vault's <c>pollForCreds</c>): every <paramref name="interval"/> on
+    /// <paramref name="time"/>, <paramref name="check"/>; <paramref name="armed"/> is raised each time the timer is set.
+    /// </summary>
+    public static async Task PollAsync(TimeSpan interval, TimeProvider time, Action? armed, Func<CancellationToken, Task> check,
+        CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var tick = Task.Delay(interval, time, cancellationToken);
+            armed?.Invoke();
+            await tick.ConfigureAwait(false);
+            await check(cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

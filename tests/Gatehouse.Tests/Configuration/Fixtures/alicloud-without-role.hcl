@@ -1,0 +1,10 @@
+auto_auth {
+  method "alicloud" {
+    config = {
+      region = "us-west-1"
+    }
+  }
+  sink "file" {
+    config = { path = "/tmp/token" }
+  }
+}
