@@ -7,11 +7,11 @@ namespace Gatehouse.Configuration;
 internal sealed partial class ConfigBinder
 {
     /// <summary>Auth methods Gatehouse implements.</summary>
-    public static readonly ImmutableArray<string> SupportedMethods = ["approle", "aws", "azure", "cert", "cf", "gcp", "jwt", "kerberos", "kubernetes", "ldap", "pcf", "token_file"];
+    public static readonly ImmutableArray<string> SupportedMethods = ["approle", "aws", "azure", "cert", "cf", "gcp", "jwt", "kerberos", "kubernetes", "ldap", "oci", "pcf", "token_file"];
 
     /// <summary>Auth methods Vault Agent/Proxy know that Gatehouse does not implement (yet).</summary>
     public static readonly ImmutableArray<string> UnsupportedMethods =
-        ["alicloud", "oci"];
+        ["alicloud"];
 
     private AutoAuthConfig BindAutoAuth(BlockEntry entry)
     {

@@ -12,9 +12,6 @@ internal static class UnsupportedMethodReasons
             "assumption, RSA key pair, the ECS RAM-role metadata service) with its credential_poll_interval re-login, and the " +
             "signed STS GetCallerIdentity request (Alibaba's RPC signature, HMAC-SHA1, hand-written since no Alibaba Cloud SDK " +
             "is served) are not implemented",
-        ["oci"] = "OCI request signing (draft-cavage HTTP signatures, RSA-SHA256, with an API key from ~/.oci/config or instance " +
-            "principals) is not implemented, and Vault's oci login body carries the signed request's headers as a JSON object, " +
-            "which Gatehouse's login requests (string values only) cannot carry yet",
     };
 
     /// <summary>" (reason)" for the message, or empty.</summary>
