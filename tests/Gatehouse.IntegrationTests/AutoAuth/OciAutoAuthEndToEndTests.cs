@@ -20,32 +20,7 @@ public sealed class OciAutoAuthEndToEndTests
     private const string Group = "ocid1.group.oc1..vault-users";
     private const string Login = "/v1/auth/oci/login/web";
 
-    private static string Hcl(OpsHarness h, string config, string autoAuthExtra = "") => $$"""
-        log_level = "trace"
-        vault {
-          address = "{{h.Vault.Address}}"
-        }
-        auto_auth {
-          method "oci" {
-            config = {
-              {{config}}
-            }
-          }
-          sink "file" {
-            config = {
-              path = "{{h.PathOf("token-sink")}}"
-            }
-          }
-          {{autoAuthExtra}}
-        }
-        api_proxy {
-          use_auto_auth_token = true
-        }
-        listener "tcp" {
-          address     = "127.0.0.1:0"
-          tls_disable = true
-        }
-        """;
+    private static string Hcl(OpsHarness h, string config, string autoAuthExtra = "") => h.MethodHcl("oci", config, autoAuthExtra);
 
     private const string ApiKey = "type = \"apikey\"\nrole = \"web\"";
 

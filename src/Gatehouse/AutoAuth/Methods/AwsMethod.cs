@@ -177,13 +177,8 @@ internal sealed partial class AwsMethod : IBackgroundAuthMethod, ICredentialWatc
             return;
         }
 
-        while (true)
-        {
-            var tick = Task.Delay(CredentialPollInterval, _time, cancellationToken);
-            PollerWaiting?.Invoke();
-            await tick.ConfigureAwait(false);
-            await CheckCredentialsAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await CredentialPoller.RunAsync(CredentialPollInterval, _time, () => PollerWaiting?.Invoke(), CheckCredentialsAsync, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>One poll: fetch the credentials; when they differ from the last ones, keep them and say so.</summary>

@@ -108,16 +108,8 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
     }
 
     /// <summary>The credential poller.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var tick = Task.Delay(CredentialPollInterval, _time, cancellationToken);
-            PollerWaiting?.Invoke();
-            await tick.ConfigureAwait(false);
-            await CheckCredentialsAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task RunAsync(CancellationToken cancellationToken) =>
+        CredentialPoller.RunAsync(CredentialPollInterval, _time, () => PollerWaiting?.Invoke(), CheckCredentialsAsync, cancellationToken);
 
     /// <summary>One poll: read the key id; when it differs from the last one, keep it and say so.</summary>
     internal async Task CheckCredentialsAsync(CancellationToken cancellationToken)
