@@ -69,6 +69,7 @@ internal sealed partial class VaultCore
             "azure" => AzureLogin(req, mount),
             "aws" => AwsLogin(req, mount),
             "gcp" => GcpLogin(req, mount),
+            "oci" => OciLogin(req, mount, sub),
             "cf" or "pcf" => CfLogin(req, mount),
             "alicloud" => AlicloudLogin(req, mount),
             _ => null,

@@ -433,6 +433,7 @@ internal sealed partial class VaultCore
             "azure" => HandleAzure(req, mount, sub),
             "aws" => HandleAws(req, mount, sub),
             "gcp" => HandleGcp(req, mount, sub),
+            "oci" => HandleOci(req, mount, sub),
             "cf" or "pcf" => HandleCf(req, mount, sub),
             "alicloud" => HandleAlicloud(req, mount, sub),
             "transit" => HandleTransit(req, mount, sub),

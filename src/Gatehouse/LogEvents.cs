@@ -51,6 +51,8 @@ internal static class LogEvents
     public const int FleetStaleWriteRefused = 1167;
     public const int FleetRejectionReported = 1168;
     public const int FleetOtherKeyIds = 1169;
+    public const int OciMethodPollFailed = 1181;
+    public const int OciMethodNewCredentials = 1182;
 
     // Sinks/: 1200–1299
     public const int SinkWriterWritten = 1201;

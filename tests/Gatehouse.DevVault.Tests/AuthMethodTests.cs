@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -398,5 +399,64 @@ public sealed class AuthMethodTests
         Assert.Contains("crypto/rsa: verification error", await RefusedAsync(Body("web", now, certPem, key, signedRole: "other")), StringComparison.Ordinal);
         Assert.Equal("x509: certificate signed by unknown authority", await RefusedAsync(Body("web", now, selfSigned.ExportCertificatePem(), stranger)));
         Assert.Equal("app ID app-1 doesn't match role constraints of [app-2]", await RefusedAsync(Body("other", now, certPem, key)));
+    }
+
+    [Fact]
+    public async Task Oci_Login_VerifiesTheSignatureRebuiltFromRequestHeaders_DateWindowTenancyAndGroups()
+    {
+        using var key = RSA.Create(2048);
+        await using var server = await DevVaultServer.StartAsync(new DevVaultOptions());
+        using var vault = new Vault(server);
+        const string Tenancy = "ocid1.tenancy.oc1..home";
+        const string KeyId = Tenancy + "/ocid1.user.oc1..alice/aa:bb";
+        await vault.OkAsync("POST", "sys/auth/oci", body: new { type = "oci" });
+        await vault.OkAsync("POST", "auth/oci/dev-api-keys", body: new { key_id = KeyId, public_key = key.ExportSubjectPublicKeyInfoPem(), groups = new[] { "ocid1.group.oc1..devs" } });
+        await vault.OkAsync("POST", "auth/oci/role/web", body: new { ocid_list = "ocid1.group.oc1..devs,ocid1.group.oc1..ops", token_policies = "default", token_ttl = "10m" });
+        await vault.OkAsync("POST", "auth/oci/role/ops", body: new { ocid_list = "ocid1.group.oc1..ops" });
+        JsonObject Headers(RSA signer, string role = "web", DateTimeOffset? at = null, string keyId = KeyId, string? target = null)
+        {
+            var date = (at ?? DateTimeOffset.UtcNow).UtcDateTime.ToString("r", CultureInfo.InvariantCulture);
+            target ??= $"get /v1/auth/oci/login/{role}";
+            var text = $"date: {date}\n(request-target): {target}\nhost: 127.0.0.1:8200";
+            var signature = Convert.ToBase64String(signer.SignData(Encoding.UTF8.GetBytes(text), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+            return new JsonObject
+            {
+                ["(request-target)"] = new JsonArray(target),
+                ["Authorization"] = new JsonArray($"Signature version=\"1\",headers=\"date (request-target) host\",keyId=\"{keyId}\",algorithm=\"rsa-sha256\",signature=\"{signature}\""),
+                ["Date"] = new JsonArray(date),
+                ["Host"] = new JsonArray("127.0.0.1:8200"),
+            };
+        }
+        async Task<string> RefusedAsync(JsonObject headers, string role = "web")
+        {
+            var (status, body, _) = await vault.SendAsync("PUT", $"auth/oci/login/{role}", body: new JsonObject { ["request_headers"] = headers });
+            Assert.Equal(400, status);
+            return body!["errors"]![0]!.ToString();
+        }
+
+        // Before home_tenancy_id is configured no login passes.
+        Assert.Equal("Home Tenancy is invalid", await RefusedAsync(Headers(key)));
+        await vault.OkAsync("POST", "auth/oci/config", body: new { home_tenancy_id = Tenancy });
+
+        var login = await vault.OkAsync("PUT", "auth/oci/login/web", null, new JsonObject { ["request_headers"] = Headers(key) });
+        Assert.Equal(600, login["auth"]!["lease_duration"]!.GetValue<int>());
+        Assert.False(login["auth"]!["renewable"]!.GetValue<bool>());
+        Assert.Equal("web", login["auth"]!["metadata"]!["role_name"]!.ToString());
+
+        using var otherKey = RSA.Create(2048);
+        Assert.Equal("OCI authentication failed", await RefusedAsync(Headers(otherKey)));
+        Assert.Equal("OCI authentication failed", await RefusedAsync(Headers(key, at: DateTimeOffset.UtcNow.AddMinutes(-6))));
+        Assert.Equal("OCI authentication failed", await RefusedAsync(Headers(key, keyId: Tenancy + "/ocid1.user.oc1..bob/cc:dd")));
+        var tampered = Headers(key);
+        tampered["Host"] = new JsonArray("vault.example.com");
+        Assert.Equal("OCI authentication failed", await RefusedAsync(tampered));
+        Assert.Equal("incorrect (request-target) specified in header", await RefusedAsync(Headers(key, target: "get /v1/auth/oci/login/ops")));
+        Assert.Equal("incorrect (request-target) specified in header", await RefusedAsync(Headers(key, target: "post /v1/auth/oci/login/web")));
+        Assert.Equal("no (request-target) specified in header", await RefusedAsync([]));
+        Assert.Equal("Entity not a part of any of the Role OCIDs", await RefusedAsync(Headers(key, role: "ops"), role: "ops"));
+        Assert.Equal("Role is not found", await RefusedAsync(Headers(key, role: "nope"), role: "nope"));
+
+        await vault.OkAsync("POST", "auth/oci/config", body: new { home_tenancy_id = "ocid1.tenancy.oc1..elsewhere" });
+        Assert.Equal("Invalid Tenancy", await RefusedAsync(Headers(key)));
     }
 }

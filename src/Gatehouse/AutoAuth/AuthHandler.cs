@@ -214,7 +214,9 @@ internal sealed partial class AuthHandler
         }
 
         var client = request.Client ?? _client;
-        var result = await client.LoginAtAsync(request.LoginPath!, request.Body!, _options.WrapTtl, cancellationToken, request.Headers).ConfigureAwait(false);
+        var result = request.JsonBody is { } json
+            ? await client.LoginAtAsync(request.LoginPath!, json, _options.WrapTtl, cancellationToken).ConfigureAwait(false)
+            : await client.LoginAtAsync(request.LoginPath!, request.Body!, _options.WrapTtl, cancellationToken, request.Headers).ConfigureAwait(false);
         if (!result.IsSuccess)
         {
             return new Attempt(null, $"error logging in at {request.LoginPath}: {result.Error}", result.Error);

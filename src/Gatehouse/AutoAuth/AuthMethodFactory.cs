@@ -35,8 +35,9 @@ internal static class AuthMethodFactory
             "aws" => new AwsMethod(settings, mountPath, env, time, loggers.CreateLogger<AwsMethod>()),
             "kerberos" => new KerberosMethod(settings, mountPath),
             "alicloud" => new AlicloudMethod(settings, mountPath, env, time, loggers.CreateLogger<AlicloudMethod>()),
+            "oci" => new OciMethod(settings, mountPath, env, time, loggers.CreateLogger<OciMethod>()),
             _ => throw new AutoAuthConfigException(
-                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports alicloud, approle, aws, azure, cert, cf, gcp, jwt, kerberos, kubernetes, ldap, pcf and token_file)"),
+                $"Error creating {type} auth method: unknown auth method \"{type}\" (Gatehouse supports alicloud, approle, aws, azure, cert, cf, gcp, jwt, kerberos, kubernetes, ldap, oci, pcf and token_file)"),
         };
     }
 }

@@ -51,6 +51,12 @@ internal sealed record LoginRequest
 
     public IReadOnlyDictionary<string, string>? Body { get; private init; }
 
+    /// <summary>
+    /// A body whose values are not all strings (oci's <c>{"request_headers": {"Date": ["…"], …}}</c>); when set it is
+    /// sent instead of <see cref="Body"/>. Secret, as <see cref="Body"/>.
+    /// </summary>
+    public System.Text.Json.Nodes.JsonObject? JsonBody { get; private init; }
+
     /// <summary>Headers the login carries besides Vault's own (kerberos's <c>Authorization: Negotiate …</c>); secret.</summary>
     public IReadOnlyDictionary<string, string>? Headers { get; private init; }
 
@@ -73,6 +79,10 @@ internal sealed record LoginRequest
     /// <summary>A login at <c>&lt;mountPath&gt;/login</c> with an empty body and <paramref name="headers"/>.</summary>
     public static LoginRequest LoginWithHeaders(string mountPath, IReadOnlyDictionary<string, string> headers) =>
         new() { MountPath = mountPath, LoginPath = $"{mountPath.Trim('/')}/login", Body = new Dictionary<string, string>(), Headers = headers };
+
+    /// <summary>A login at <paramref name="loginPath"/> (already escaped for the URL) with a JSON object body.</summary>
+    public static LoginRequest LoginAt(string mountPath, string loginPath, System.Text.Json.Nodes.JsonObject body) =>
+        new() { MountPath = mountPath, LoginPath = loginPath, JsonBody = body };
 
     public static LoginRequest Adopt(string token) => new() { ExistingToken = token };
 

@@ -7,11 +7,7 @@ namespace Gatehouse.Configuration;
 internal sealed partial class ConfigBinder
 {
     /// <summary>Auth methods Gatehouse implements.</summary>
-    public static readonly ImmutableArray<string> SupportedMethods = ["alicloud", "approle", "aws", "azure", "cert", "cf", "gcp", "jwt", "kerberos", "kubernetes", "ldap", "pcf", "token_file"];
-
-    /// <summary>Auth methods Vault Agent/Proxy know that Gatehouse does not implement (yet).</summary>
-    public static readonly ImmutableArray<string> UnsupportedMethods =
-        ["oci"];
+    public static readonly ImmutableArray<string> SupportedMethods = ["alicloud", "approle", "aws", "azure", "cert", "cf", "gcp", "jwt", "kerberos", "kubernetes", "ldap", "oci", "pcf", "token_file"];
 
     private AutoAuthConfig BindAutoAuth(BlockEntry entry)
     {
@@ -76,13 +72,6 @@ internal sealed partial class ConfigBinder
         if (type is null)
         {
             Error(entry.Position, path, "method type must be specified; write method \"approle\" { ... } or type = \"approle\"");
-            return method;
-        }
-
-        if (UnsupportedMethods.Contains(type))
-        {
-            Error(entry.Position, path,
-                $"auth method \"{type}\" is not supported by Gatehouse yet{UnsupportedMethodReasons.For(type)}; supported methods: {string.Join(", ", SupportedMethods)}");
             return method;
         }
 

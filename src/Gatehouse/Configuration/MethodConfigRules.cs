@@ -77,6 +77,7 @@ internal static class MethodConfigRules
             new("session_expiration", Kind.Int), new("role_name", Kind.String), new("sts_endpoint", Kind.String),
             new("metadata_endpoint", Kind.String),
         ],
+        ["oci"] = [new("type", Kind.String, Required: true), new("role", Kind.String, Required: true), new("credential_poll_interval", Kind.Duration)],
         ["cert"] =
         [
             new("name", Kind.String), new("ca_cert", Kind.String), new("client_cert", Kind.String),
@@ -141,6 +142,11 @@ internal static class MethodConfigRules
         if (method.Type == "alicloud")
         {
             AlicloudConfigRules.Check(method, path, diagnostics);
+        }
+
+        if (method.Type == "oci")
+        {
+            CheckOci(method, path, diagnostics);
         }
 
         if (method.Type == "gcp" && method.Config.GetString("type") is { Length: > 0 } gcpType)
@@ -237,6 +243,34 @@ internal static class MethodConfigRules
         {
             diagnostics.Add(new ConfigDiagnostic(node.Position, $"{path}.config.credential_poll_interval",
                 "credential_poll_interval must be a positive number of seconds, such as 60"));
+        }
+    }
+
+    /// <summary>
+    /// Vault's NewOCIAuthMethod checks beyond the key rules: <c>type</c> is <c>apikey</c> or <c>instance</c>
+    /// (<c>'type' value is invalid</c>), and <c>credential_poll_interval</c> is positive, where Go's ticker would panic.
+    /// <c>instance</c> (instance principals) is not implemented and refused here.
+    /// </summary>
+    private static void CheckOci(AuthMethodConfig method, string path, ICollection<ConfigDiagnostic> diagnostics)
+    {
+        var type = method.Config.GetString("type");
+        if (type is { Length: > 0 } and not ("apikey" or "instance"))
+        {
+            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("type"), $"{path}.config.type",
+                $"'type' value is invalid: \"{type}\"; use \"apikey\" or \"instance\""));
+        }
+        else if (type == "instance")
+        {
+            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("type"), $"{path}.config.type",
+                "type \"instance\" is not supported by Gatehouse yet (instance principals: the leaf certificate and key from the " +
+                "instance metadata service, the federation endpoint's security token and the session key signing with ST$<token> " +
+                "are not implemented); use type = \"apikey\" with an API key in ~/.oci/config"));
+        }
+
+        if (method.Config.GetDuration("credential_poll_interval") is { } interval && interval <= TimeSpan.Zero)
+        {
+            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("credential_poll_interval"), $"{path}.config.credential_poll_interval",
+                "credential_poll_interval must be positive, such as \"60s\" or 60"));
         }
     }
 

@@ -92,6 +92,10 @@ internal sealed class VaultClient : IDisposable
         IReadOnlyDictionary<string, string>? headers = null) =>
         SendAsync(HttpMethod.Put, loginPath.Trim('/'), token: null, JsonBody(body), wrapTtl, cancellationToken, headers: headers);
 
+    /// <summary><c>PUT /v1/&lt;loginPath&gt;</c> with a JSON object body (values other than strings, such as oci's header lists).</summary>
+    public Task<VaultResult> LoginAtAsync(string loginPath, System.Text.Json.Nodes.JsonObject body, TimeSpan? wrapTtl, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, loginPath.Trim('/'), token: null, body.ToJsonString(), wrapTtl, cancellationToken);
+
     /// <summary><c>GET /v1/auth/token/lookup-self</c>.</summary>
     public Task<VaultResult> LookupSelfAsync(string token, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, "auth/token/lookup-self", token, body: null, wrapTtl: null, cancellationToken);

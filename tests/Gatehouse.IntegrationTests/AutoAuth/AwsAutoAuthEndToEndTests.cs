@@ -22,32 +22,7 @@ namespace Gatehouse.IntegrationTests.AutoAuth;
 /// </summary>
 public sealed class AwsAutoAuthEndToEndTests
 {
-    private static string Hcl(OpsHarness h, string config, string autoAuthExtra = "") => $$"""
-        log_level = "trace"
-        vault {
-          address = "{{h.Vault.Address}}"
-        }
-        auto_auth {
-          method "aws" {
-            config = {
-              {{config}}
-            }
-          }
-          sink "file" {
-            config = {
-              path = "{{h.PathOf("token-sink")}}"
-            }
-          }
-          {{autoAuthExtra}}
-        }
-        api_proxy {
-          use_auto_auth_token = true
-        }
-        listener "tcp" {
-          address     = "127.0.0.1:0"
-          tls_disable = true
-        }
-        """;
+    private static string Hcl(OpsHarness h, string config, string autoAuthExtra = "") => h.MethodHcl("aws", config, autoAuthExtra);
 
     private static string StaticKeys(AwsTestIdentity identity, string extra = "") => $"""
         type       = "iam"

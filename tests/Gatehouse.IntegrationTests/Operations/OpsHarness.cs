@@ -126,6 +126,38 @@ internal sealed class OpsHarness : IAsyncDisposable
         """;
 
     /// <summary>
+    /// The HCL for one auth method at trace level: <c>method "<paramref name="method"/>"</c> with <paramref name="config"/>
+    /// as its config map, a file sink (<c>token-sink</c>), <paramref name="autoAuthExtra"/> in auto_auth, the auto-auth
+    /// token for token-less requests and one API listener.
+    /// </summary>
+    public string MethodHcl(string method, string config, string autoAuthExtra = "") => $$"""
+        log_level = "trace"
+        vault {
+          address = "{{Vault.Address}}"
+        }
+        auto_auth {
+          method "{{method}}" {
+            config = {
+              {{config}}
+            }
+          }
+          sink "file" {
+            config = {
+              path = "{{PathOf("token-sink")}}"
+            }
+          }
+          {{autoAuthExtra}}
+        }
+        api_proxy {
+          use_auto_auth_token = true
+        }
+        listener "tcp" {
+          address     = "127.0.0.1:0"
+          tls_disable = true
+        }
+        """;
+
+    /// <summary>
     /// Writes <paramref name="hcl"/> as the config file, loads it like the CLI and starts the host. A token-less request
     /// waits <paramref name="firstTokenWait"/> (default 5 s on the fake clock) for auto-auth's first token.
     /// </summary>

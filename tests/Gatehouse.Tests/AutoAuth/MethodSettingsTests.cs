@@ -39,8 +39,8 @@ public sealed class MethodSettingsTests
     public void AuthMethodFactory_UnknownType_NamesTheSupportedOnes()
     {
         var error = Assert.Throws<AutoAuthConfigException>(() => AuthMethodFactory.Create(new GatehouseConfig(),
-            new AuthMethodConfig { Type = "oci" }, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
-        Assert.Contains("unknown auth method \"oci\"", error.Message, StringComparison.Ordinal);
+            new AuthMethodConfig { Type = "carrier-pigeon" }, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+        Assert.Contains("unknown auth method \"carrier-pigeon\"", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

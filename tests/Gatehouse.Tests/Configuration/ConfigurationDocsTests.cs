@@ -48,7 +48,7 @@ public sealed class ConfigurationDocsTests
             [
                 "", "api_proxy", "auto_auth", "auto_auth.method", "auto_auth.method \"alicloud\".config", "auto_auth.method \"approle\"",
                 "auto_auth.method \"approle\".config", "auto_auth.method \"aws\".config", "auto_auth.method \"azure\".config", "auto_auth.method \"cert\".config", "auto_auth.method \"cf\".config", "auto_auth.method \"gcp\".config", "auto_auth.method \"jwt\".config",
-                "auto_auth.method \"kerberos\".config", "auto_auth.method \"kubernetes\".config", "auto_auth.method \"ldap\".config", "auto_auth.method \"pcf\".config", "auto_auth.method \"token_file\".config",
+                "auto_auth.method \"kerberos\".config", "auto_auth.method \"kubernetes\".config", "auto_auth.method \"ldap\".config", "auto_auth.method \"oci\".config", "auto_auth.method \"pcf\".config", "auto_auth.method \"token_file\".config",
                 "auto_auth.sink",
                 "auto_auth.sink \"file\"", "auto_auth.sink \"file\".config", "auto_auth.sinks", "cache", "cache.persist",
                 "cache.persist \"kubernetes\"", "cache.shared", "cache.shared \"redis\"", "listener", "listener \"tcp\"", "listener \"tcp\".agent_api",

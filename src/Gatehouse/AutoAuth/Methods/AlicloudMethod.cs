@@ -177,7 +177,8 @@ internal sealed partial class AlicloudMethod : IBackgroundAuthMethod, ICredentia
     /// <summary>The credential poller, as Vault's <c>pollForCreds</c>.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await MethodHttp.PollAsync(CredentialPollInterval, _time, () => PollerWaiting?.Invoke(), CheckCredentialsAsync, cancellationToken).ConfigureAwait(false);
+        await CredentialPoller.RunAsync(CredentialPollInterval, _time, () => PollerWaiting?.Invoke(), CheckCredentialsAsync, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>One poll: read the chain; when its answer differs from the last one, keep it and say so.</summary>

@@ -177,7 +177,9 @@ internal sealed partial class AwsMethod : IBackgroundAuthMethod, ICredentialWatc
             return;
         }
 
-        await MethodHttp.PollAsync(CredentialPollInterval, _time, () => PollerWaiting?.Invoke(), CheckCredentialsAsync, cancellationToken).ConfigureAwait(false);
+        await CredentialPoller.RunAsync(CredentialPollInterval, _time, () => PollerWaiting?.Invoke(), CheckCredentialsAsync, cancellationToken)
+            .ConfigureAwait(false);
+
     }
 
     /// <summary>One poll: fetch the credentials; when they differ from the last ones, keep them and say so.</summary>

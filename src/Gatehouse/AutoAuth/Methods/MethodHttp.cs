@@ -33,20 +33,4 @@ internal static class MethodHttp
             return new Answer(0, null, false, e.Message);
         }
     }
-
-    /// <summary>
-    /// A credential poller's loop (Vault's <c>pollForCreds</c>): every <paramref name="interval"/> on
-    /// <paramref name="time"/>, <paramref name="check"/>; <paramref name="armed"/> is raised each time the timer is set.
-    /// </summary>
-    public static async Task PollAsync(TimeSpan interval, TimeProvider time, Action? armed, Func<CancellationToken, Task> check,
-        CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var tick = Task.Delay(interval, time, cancellationToken);
-            armed?.Invoke();
-            await tick.ConfigureAwait(false);
-            await check(cancellationToken).ConfigureAwait(false);
-        }
-    }
 }

@@ -19,6 +19,7 @@ internal static class LogModules
         ["Gatehouse.AutoAuth.Methods.AppRoleMethod"] = "auth.approle",
         ["Gatehouse.AutoAuth.Methods.JwtMethod"] = "auth.jwt",
         ["Gatehouse.AutoAuth.Methods.LdapMethod"] = "auth.ldap",
+        ["Gatehouse.AutoAuth.Methods.OciMethod"] = "auth.oci",
         ["Gatehouse.AutoAuth.Methods.TokenFileMethod"] = "auth.token_file",
 
         // Vault: Named("sink.server") runs the sinks, Named("sink.file") is each file sink; "sinks finished, exiting"

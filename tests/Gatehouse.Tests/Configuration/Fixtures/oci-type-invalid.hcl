@@ -1,6 +1,9 @@
 auto_auth {
   method "oci" {
-    config = { role = "web" }
+    config = {
+      type = "resource"
+      role = "web"
+    }
   }
   sink "file" {
     config = { path = "/tmp/token" }

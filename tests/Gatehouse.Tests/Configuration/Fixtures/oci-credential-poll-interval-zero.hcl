@@ -1,0 +1,12 @@
+auto_auth {
+  method "oci" {
+    config = {
+      type                     = "apikey"
+      role                     = "web"
+      credential_poll_interval = "0s"
+    }
+  }
+  sink "file" {
+    config = { path = "/tmp/token" }
+  }
+}
