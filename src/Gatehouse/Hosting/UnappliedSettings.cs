@@ -113,7 +113,13 @@ internal static class UnappliedSettings
                 return;
         }
 
-        foreach (var property in a.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        // Only records marked IConfigRecord: their properties are what the trimmed (Native AOT) binary keeps for this walk.
+        if (a is not IConfigRecord record)
+        {
+            throw new InvalidOperationException($"UnappliedSettings cannot compare a {a.GetType().Name}: mark the configuration record IConfigRecord");
+        }
+
+        foreach (var property in record.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             // Settings are init properties; get-only ones (EffectiveAddress) are derived from them.
             if (property.SetMethod is null || property.GetIndexParameters().Length > 0 || NotSettings.Contains(property.Name))

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Amazon;
 using Amazon.Runtime;
@@ -278,8 +279,21 @@ internal sealed partial class AwsMethod : IBackgroundAuthMethod, ICredentialWatc
             ["iam_http_request_method"] = "POST",
             ["iam_request_url"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(url)),
             ["iam_request_body"] = Convert.ToBase64String(body),
-            ["iam_request_headers"] = Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(headers)),
+            ["iam_request_headers"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(HeadersJson(headers))),
         }, null);
+    }
+
+    /// <summary>The headers as Go's json.Marshal of an http.Header writes them (keys sorted). JsonNode rather than
+    /// JsonSerializer: reflection-based serialization is not available in the Native AOT build.</summary>
+    private static string HeadersJson(SortedDictionary<string, string[]> headers)
+    {
+        var json = new JsonObject();
+        foreach (var (name, values) in headers)
+        {
+            json[name] = new JsonArray([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]);
+        }
+
+        return json.ToJsonString();
     }
 
     private async Task<(Dictionary<string, string>? Body, string? Error)> Ec2LoginDataAsync(CancellationToken cancellationToken)
