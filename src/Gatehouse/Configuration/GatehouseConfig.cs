@@ -7,7 +7,7 @@ namespace Gatehouse.Configuration;
 /// The effective configuration: every file merged, environment and flags applied, validated. Immutable.
 /// A null member means "not set"; <see cref="Defaults"/> names every default once.
 /// </summary>
-internal sealed record GatehouseConfig : IConfigRecord
+internal sealed record GatehouseConfig
 {
     public VaultConfig Vault { get; init; } = new();
 
@@ -69,7 +69,7 @@ internal enum UpstreamClientSet
 }
 
 /// <summary>The <c>vault</c> stanza: the upstream server.</summary>
-internal sealed record VaultConfig : IConfigRecord
+internal sealed record VaultConfig
 {
     /// <summary>The default is https://127.0.0.1:8200.</summary>
     public string? Address { get; init; }
@@ -106,7 +106,7 @@ internal sealed record VaultConfig : IConfigRecord
 }
 
 /// <summary>The <c>auto_auth</c> stanza.</summary>
-internal sealed record AutoAuthConfig : IConfigRecord
+internal sealed record AutoAuthConfig
 {
     public required AuthMethodConfig Method { get; init; }
 
@@ -118,7 +118,7 @@ internal sealed record AutoAuthConfig : IConfigRecord
 }
 
 /// <summary><c>auto_auth { method "type" { ... } }</c>.</summary>
-internal sealed record AuthMethodConfig : IConfigRecord
+internal sealed record AuthMethodConfig
 {
     /// <summary>approle, token_file, jwt, kubernetes or cert (lower-cased).</summary>
     public required string Type { get; init; }
@@ -153,7 +153,7 @@ internal sealed record AuthMethodConfig : IConfigRecord
 }
 
 /// <summary><c>auto_auth { sink "file" { ... } }</c>.</summary>
-internal sealed record SinkConfig : IConfigRecord
+internal sealed record SinkConfig
 {
     /// <summary>Only <c>file</c> is a real sink type.</summary>
     public required string Type { get; init; }
@@ -205,7 +205,7 @@ internal enum WhenInconsistent
 }
 
 /// <summary>The <c>api_proxy</c> stanza (or the legacy <c>cache</c> keys that mean the same).</summary>
-internal sealed record ApiProxyConfig : IConfigRecord
+internal sealed record ApiProxyConfig
 {
     public AutoAuthTokenMode UseAutoAuthToken { get; init; }
 
@@ -249,7 +249,7 @@ internal sealed record ApiProxyConfig : IConfigRecord
 internal sealed record PathPatternConfig(string Pattern, SourcePosition Position);
 
 /// <summary>The <c>cache</c> stanza. Its presence turns the lease cache on.</summary>
-internal sealed record CacheConfig : IConfigRecord
+internal sealed record CacheConfig
 {
     public PersistConfig? Persist { get; init; }
 
@@ -279,7 +279,7 @@ internal sealed record CacheConfig : IConfigRecord
 }
 
 /// <summary><c>cache { persist "kubernetes" { ... } }</c>; Gatehouse also accepts <c>persist "file"</c>.</summary>
-internal sealed record PersistConfig : IConfigRecord
+internal sealed record PersistConfig
 {
     public required string Type { get; init; }
 
@@ -305,7 +305,7 @@ internal sealed record PersistConfig : IConfigRecord
 /// Ours: <c>cache { shared "redis" { ... } }</c>, the Redis (or any Redis-protocol server) that Gatehouse replicas
 /// share. Every value is as written; defaults are <see cref="Defaults"/>'s and the rules the validator's.
 /// </summary>
-internal sealed record SharedConfig : IConfigRecord
+internal sealed record SharedConfig
 {
     /// <summary>The block's label; only <c>redis</c> is known.</summary>
     public required string Type { get; init; }
@@ -375,7 +375,7 @@ internal enum ListenerRole
 }
 
 /// <summary><c>listener "tcp" { ... }</c> or <c>listener "unix" { ... }</c>.</summary>
-internal sealed record ListenerConfig : IConfigRecord
+internal sealed record ListenerConfig
 {
     public required ListenerType Type { get; init; }
 
@@ -448,7 +448,7 @@ internal sealed record ListenerConfig : IConfigRecord
 }
 
 /// <summary>The <c>telemetry</c> stanza.</summary>
-internal sealed record TelemetryConfig : IConfigRecord
+internal sealed record TelemetryConfig
 {
     /// <summary>The default is 24 hours when the stanza exists; with no stanza Prometheus output is off.</summary>
     public TimeSpan? PrometheusRetentionTime { get; init; }
