@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The process-level tests against the shipped form of Gatehouse: publishes the Native AOT binary (publish profile
-# linux-x64; 3-4 minutes on 2 cores) and runs every test that starts the real executable -- those marked
+# The process-level tests against Native AOT, the candidate shipped form of Gatehouse: publishes it (publish profile
+# linux-x64-aot; 3-4 minutes on a quiet 2-core machine, 37 under load 25-40) and runs every test that starts the real
+# executable -- those marked
 # [Trait("Executable", "true")]: `gatehouse dev`, `validate`, `proxy` with each auto-auth method that has an emulator,
 # listeners, signals, caches, metrics, and tests/deb/run.sh packaging that very binary -- with GATEHOUSE_TEST_EXECUTABLE
-# pointing at it (tests/Gatehouse.IntegrationTests/Support/GatehouseExecutable.cs). .ci/run runs it after the suite.
+# pointing at it (tests/Gatehouse.IntegrationTests/Support/GatehouseExecutable.cs). Not in .ci/run yet: two tests fail
+# through the AOT binary (docs/packaging.md, "The shipped form and its tests"). --binary also tests the shipped
+# single file (artifacts/publish/linux-x64/gatehouse) or any other build.
 #
 # Usage: scripts/test-published.sh [--binary FILE] [dotnet test arguments]
-#   --binary   test this already-published binary instead of publishing (e.g. artifacts/publish/linux-x64/gatehouse)
+#   --binary   test this already-published binary instead of publishing (e.g. artifacts/publish/linux-x64-aot/gatehouse)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,9 +24,9 @@ fi
 if [ -z "$binary" ]; then
   started=$SECONDS
   # TreatWarningsAsErrors holds here too: a trim or AOT warning from our code fails the publish.
-  dotnet publish src/Gatehouse -p:PublishProfile=linux-x64 -nologo -v:q
+  dotnet publish src/Gatehouse -p:PublishProfile=linux-x64-aot -nologo -v:q
   echo "test-published: Native AOT publish took $((SECONDS - started)) s"
-  binary=artifacts/publish/linux-x64/gatehouse
+  binary=artifacts/publish/linux-x64-aot/gatehouse
 fi
 [ -x "$binary" ] || { echo "test-published: no executable at $binary" >&2; exit 1; }
 
