@@ -6,6 +6,8 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using Amazon.Runtime.Signing;
+using Amazon.RuntimeDependencies;
+using Amazon.SecurityToken;
 using Gatehouse.Vault;
 using Microsoft.Extensions.Logging;
 
@@ -402,9 +404,20 @@ internal sealed partial class AwsMethod : IBackgroundAuthMethod, ICredentialWatc
             : credentials;
     }
 
+    private static int _stsClientRegistered;
+
     /// <summary>The SDK's default chain, built afresh so that a changed file or environment is seen at once.</summary>
     private static async Task<ImmutableCredentials> ResolveDefaultChainAsync(CancellationToken cancellationToken)
     {
+        // Web identity (IRSA) and assumed roles need an STS client. A JIT build's SDK loads AWSSDK.SecurityToken by
+        // reflection; a Native AOT build cannot, and asks this registry instead (the SDK's own message through the AOT
+        // binary, AwsCredentialChainProcessTests.WebIdentity_…). Registered once, and used by both builds.
+        if (Interlocked.Exchange(ref _stsClientRegistered, 1) == 0)
+        {
+            GlobalRuntimeDependencyRegistry.Instance.RegisterSecurityTokenServiceClient(
+                context => new AmazonSecurityTokenServiceClient(context.SecurityTokenServiceClientContextData.Region));
+        }
+
         using var resolver = new DefaultAWSCredentialsIdentityResolver();
         var credentials = await resolver.ResolveIdentityAsync(null!, cancellationToken).ConfigureAwait(false);
         return await credentials.GetCredentialsAsync().ConfigureAwait(false);
