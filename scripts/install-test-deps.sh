@@ -19,6 +19,8 @@
 # and what the shared-store tests (tests/Shared/RedisServer.cs: cache { shared "redis" }) start:
 #   - Debian's redis-server, run by the tests themselves on a random loopback port (the package's own service, if
 #     any, is left as Debian sets it up).
+# and what the Native AOT publish of scripts/test-published.sh (the shipped form, docs/packaging.md) links with:
+#   - Debian's clang (the `clang` command; the SDK's ILCompiler calls it as the linker) and zlib1g-dev.
 # Idempotent and quiet: when everything is in place it only checks (a few milliseconds) and prints nothing.
 # `apt-get update` runs only when apt knows no candidate for a missing package (a fresh machine or container).
 # Needs root, or sudo, only when a Debian package is missing.
@@ -44,6 +46,8 @@ command -v promtool >/dev/null 2>&1 || debs+=(prometheus)
 installed krb5-kdc || debs+=(krb5-kdc)
 installed krb5-admin-server || debs+=(krb5-admin-server)
 [ -x /usr/bin/redis-server ] || debs+=(redis-server)
+command -v clang >/dev/null 2>&1 || debs+=(clang)
+installed zlib1g-dev || debs+=(zlib1g-dev)
 
 if [ "${#debs[@]}" -gt 0 ]; then
   apt_install "${debs[@]}"

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
 namespace Gatehouse.DevVault;
@@ -46,12 +45,13 @@ path "auth/token/create" {
         using var http = new HttpClient(handler) { BaseAddress = server.Address };
         http.DefaultRequestHeaders.Add("X-Vault-Token", server.RootToken);
 
-        async Task<JsonNode?> SendAsync(HttpMethod method, string path, object? body)
+        // JsonNode bodies, not anonymous objects: serializing those needs reflection that a Native AOT build lacks.
+        async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonObject? body)
         {
             using var request = new HttpRequestMessage(method, "/v1/" + path);
             if (body is not null)
             {
-                request.Content = JsonContent.Create(body);
+                request.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
             }
             using var response = await http.SendAsync(request, ct).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
@@ -62,12 +62,12 @@ path "auth/token/create" {
             return text.Length == 0 ? null : JsonNode.Parse(text);
         }
 
-        await SendAsync(HttpMethod.Post, "sys/auth/approle", new { type = "approle" }).ConfigureAwait(false);
-        await SendAsync(HttpMethod.Put, "sys/policies/acl/dev", new { policy = PolicyText }).ConfigureAwait(false);
-        await SendAsync(HttpMethod.Post, "auth/approle/role/dev", new { token_ttl = "1h", token_policies = new[] { "dev" } }).ConfigureAwait(false);
+        await SendAsync(HttpMethod.Post, "sys/auth/approle", new JsonObject { ["type"] = "approle" }).ConfigureAwait(false);
+        await SendAsync(HttpMethod.Put, "sys/policies/acl/dev", new JsonObject { ["policy"] = PolicyText }).ConfigureAwait(false);
+        await SendAsync(HttpMethod.Post, "auth/approle/role/dev", new JsonObject { ["token_ttl"] = "1h", ["token_policies"] = new JsonArray(JsonValue.Create("dev")) }).ConfigureAwait(false);
         var roleId = (await SendAsync(HttpMethod.Get, "auth/approle/role/dev/role-id", null).ConfigureAwait(false))?["data"]?["role_id"]?.ToString();
         var secretId = (await SendAsync(HttpMethod.Post, "auth/approle/role/dev/secret-id", null).ConfigureAwait(false))?["data"]?["secret_id"]?.ToString();
-        await SendAsync(HttpMethod.Post, "secret/data/hello", new { data = new { message = "hello from DevVault" } }).ConfigureAwait(false);
+        await SendAsync(HttpMethod.Post, "secret/data/hello", new JsonObject { ["data"] = new JsonObject { ["message"] = "hello from DevVault" } }).ConfigureAwait(false);
 
         var roleIdPath = Path.Combine(workDirectory, "role_id");
         var secretIdPath = Path.Combine(workDirectory, "secret_id");

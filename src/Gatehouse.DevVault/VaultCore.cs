@@ -735,7 +735,7 @@ internal sealed partial class VaultCore
         var a = new JsonArray();
         foreach (var i in items)
         {
-            a.Add(i);
+            a.Add((JsonNode?)JsonValue.Create(i)); // the JsonNode overload: Add<T>(T) needs reflection a Native AOT build lacks
         }
         return a;
     }

@@ -5,7 +5,8 @@
 # installed binary as the gatehouse user (the unit's environment file read as systemd reads it). Purges the package
 # at the end. Needs root (dpkg -i); otherwise it says so and exits 0 without doing anything.
 #
-# Usage: tests/deb/run.sh [build.sh arguments]   (default --fast: build.sh publishes without ReadyToRun, to stay quick;
+# Usage: tests/deb/run.sh [build.sh arguments]   (default: --binary $GATEHOUSE_TEST_EXECUTABLE when that is set, the
+#        shipped Native AOT binary scripts/test-published.sh published; else --fast, the quick JIT single file;
 #        --binary FILE packages an already-published binary)
 # Exit code 0: passed or skipped (the last line says which); 1: a check failed (the line before says which).
 set -euo pipefail
@@ -39,7 +40,9 @@ if dpkg-query -W gatehouse >/dev/null 2>&1; then
   fail "a gatehouse package is already installed here; this test would replace and purge it"
 fi
 
-[ $# -gt 0 ] || set -- --fast
+if [ $# -eq 0 ]; then
+  if [ -n "${GATEHOUSE_TEST_EXECUTABLE:-}" ]; then set -- --binary "$GATEHOUSE_TEST_EXECUTABLE"; else set -- --fast; fi
+fi
 deb=$(packaging/deb/build.sh --out "$work" "$@" | tail -n1)
 [ -f "$deb" ] || fail "build.sh printed no .deb path"
 say "built $(basename "$deb")"

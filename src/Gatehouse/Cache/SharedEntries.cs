@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Gatehouse.Cache.Persistence;
 using Gatehouse.Shared;
 using Microsoft.Extensions.Logging;
@@ -897,7 +898,8 @@ internal sealed partial class SharedEntries : IDisposable
 
     private string SealedMessage(string op, string value, string? @namespace)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?> { ["op"] = op, ["value"] = value, ["ns"] = @namespace });
+        // JsonNode, not JsonSerializer on a dictionary: reflection-based serialization is not in the Native AOT build.
+        var json = Encoding.UTF8.GetBytes(new JsonObject { ["op"] = op, ["value"] = value, ["ns"] = @namespace }.ToJsonString());
         return $"{ReplicaId} op {Convert.ToBase64String(_store.Sealer.Seal(_channel, json))}";
     }
 

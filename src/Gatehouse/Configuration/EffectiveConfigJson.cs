@@ -247,11 +247,12 @@ internal static class EffectiveConfigJson
 
     private static JsonArray ClientSet(UpstreamClientSet set)
     {
+        // The JsonNode overload, not JsonArray.Add<T>(T): that one needs reflection a Native AOT build lacks.
         var names = new JsonArray();
         if (set.HasFlag(UpstreamClientSet.AutoAuth))
-            names.Add("auto-auth");
+            names.Add((JsonNode)"auto-auth");
         if (set.HasFlag(UpstreamClientSet.Proxying))
-            names.Add("proxying");
+            names.Add((JsonNode)"proxying");
         return names;
     }
 

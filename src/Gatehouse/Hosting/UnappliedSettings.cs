@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
@@ -113,7 +114,7 @@ internal static class UnappliedSettings
                 return;
         }
 
-        foreach (var property in a.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        foreach (var property in RecordType(a).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             // Settings are init properties; get-only ones (EffectiveAddress) are derived from them.
             if (property.SetMethod is null || property.GetIndexParameters().Length > 0 || NotSettings.Contains(property.Name))
@@ -126,6 +127,29 @@ internal static class UnappliedSettings
             Compare(property.GetValue(a), property.GetValue(b), FilePaths.GetValueOrDefault(key, key), changed);
         }
     }
+
+    /// <summary>
+    /// The configuration record's type, each named once with <c>typeof</c>: that is what makes the trimmer (Native AOT)
+    /// keep their public properties for the walk above; <c>a.GetType()</c> would give it nothing to keep. A record
+    /// added to the configuration must be added here (UnappliedSettingsTests walks GatehouseConfig to check).
+    /// </summary>
+    [return: DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)]
+    internal static Type RecordType(object record) => record switch
+    {
+        GatehouseConfig => typeof(GatehouseConfig),
+        VaultConfig => typeof(VaultConfig),
+        AutoAuthConfig => typeof(AutoAuthConfig),
+        AuthMethodConfig => typeof(AuthMethodConfig),
+        SinkConfig => typeof(SinkConfig),
+        ApiProxyConfig => typeof(ApiProxyConfig),
+        CacheConfig => typeof(CacheConfig),
+        PersistConfig => typeof(PersistConfig),
+        SharedConfig => typeof(SharedConfig),
+        ListenerConfig => typeof(ListenerConfig),
+        TelemetryConfig => typeof(TelemetryConfig),
+        _ => throw new InvalidOperationException(
+            $"UnappliedSettings does not know the configuration record {record.GetType().Name}; add it to UnappliedSettings.RecordType"),
+    };
 
     private static void CompareDictionaries(IDictionary a, IDictionary b, string path, List<string> changed)
     {

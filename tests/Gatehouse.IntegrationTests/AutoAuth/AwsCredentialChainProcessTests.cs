@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using Gatehouse.IntegrationTests.Operations;
@@ -14,6 +13,7 @@ namespace Gatehouse.IntegrationTests.AutoAuth;
 /// the SDK's files pointed into a temporary directory, nothing inherited from the machine) and the SDK is pointed at
 /// loopback emulators only through its documented overrides. DevVault, in this process, checks every signature.
 /// </summary>
+[Trait("Executable", "true")]
 public sealed class AwsCredentialChainProcessTests
 {
     private static string Hcl(OpsHarness h, string config = "", string autoAuthExtra = "") => $$"""
@@ -41,73 +41,26 @@ public sealed class AwsCredentialChainProcessTests
         }
         """;
 
-    /// <summary>A running <c>gatehouse proxy</c> whose stdout and stderr a test can wait on.</summary>
-    private sealed class GatehouseProcess : IAsyncDisposable
+    /// <summary><c>gatehouse proxy</c> with nothing of this machine's AWS set-up: no ~/.aws, no instance metadata at
+    /// 169.254.169.254 unless a test points it somewhere.</summary>
+    private static GatehouseProcess StartGatehouse(OpsHarness h, string hcl, Dictionary<string, string> environment)
     {
-        private readonly Process _process;
-
-        private GatehouseProcess(Process process) => _process = process;
-
-        public CapturingWriter Output { get; } = new();
-
-        public static GatehouseProcess Start(OpsHarness h, string hcl, Dictionary<string, string> environment)
+        var config = h.PathOf("gatehouse.hcl");
+        File.WriteAllText(config, hcl);
+        var home = Directory.CreateDirectory(h.PathOf("home")).FullName;
+        var variables = new Dictionary<string, string>
         {
-            var config = h.PathOf("gatehouse.hcl");
-            File.WriteAllText(config, hcl);
-            var start = new ProcessStartInfo(GatehouseExecutable.Path, ["proxy", $"-config={config}", "-log-level=debug"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.Ordinal) || k.StartsWith("VAULT_", StringComparison.Ordinal)).ToList())
-            {
-                start.Environment.Remove(name);
-            }
-
-            // Nothing from this machine: no ~/.aws, no instance metadata at 169.254.169.254 unless a test points it somewhere.
-            var home = Directory.CreateDirectory(h.PathOf("home")).FullName;
-            start.Environment["HOME"] = home;
-            start.Environment["AWS_CONFIG_FILE"] = Path.Combine(home, "no-config");
-            start.Environment["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(home, "no-credentials");
-            start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
-            foreach (var (name, value) in environment)
-            {
-                start.Environment[name] = value;
-            }
-
-            var process = new Process { StartInfo = start };
-            var running = new GatehouseProcess(process);
-            process.OutputDataReceived += (_, e) => running.Output.WriteLine(e.Data);
-            process.ErrorDataReceived += (_, e) => running.Output.WriteLine(e.Data);
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return running;
+            ["HOME"] = home,
+            ["AWS_CONFIG_FILE"] = Path.Combine(home, "no-config"),
+            ["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(home, "no-credentials"),
+            ["AWS_EC2_METADATA_DISABLED"] = "true",
+        };
+        foreach (var (name, value) in environment)
+        {
+            variables[name] = value;
         }
 
-        public async Task WaitForAsync(string fragment, int occurrences = 1)
-        {
-            try
-            {
-                await Output.WaitForAsync(fragment, OpsHarness.Hang, occurrences);
-            }
-            catch (TimeoutException e)
-            {
-                throw new TimeoutException($"gatehouse never logged \"{fragment}\"; output:\n{Output}", e);
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            await _process.WaitForExitAsync();
-            _process.Dispose();
-        }
+        return GatehouseProcess.Start(["proxy", $"-config={config}", "-log-level=debug"], variables, "AWS_");
     }
 
     private static async Task<string> LoggedInArnAsync(OpsHarness h, GatehouseProcess gatehouse)
@@ -137,7 +90,7 @@ public sealed class AwsCredentialChainProcessTests
         var credentials = h.PathOf("credentials");
         await File.WriteAllTextAsync(credentials, $"[default]\naws_access_key_id = {AwsTestIdentity.RoleSession.AccessKey}\naws_secret_access_key = {AwsTestIdentity.RoleSession.SecretKey}\naws_session_token = {AwsTestIdentity.RoleSession.SessionToken}\n");
 
-        await using var gatehouse = GatehouseProcess.Start(h, Hcl(h), new()
+        await using var gatehouse = StartGatehouse(h, Hcl(h), new()
         {
             ["AWS_ACCESS_KEY_ID"] = AwsTestIdentity.User.AccessKey,
             ["AWS_SECRET_ACCESS_KEY"] = AwsTestIdentity.User.SecretKey,
@@ -158,7 +111,7 @@ public sealed class AwsCredentialChainProcessTests
             $"[default]\naws_access_key_id = AKIANOTTHISPROFILE01\naws_secret_access_key = wrong\n\n[ci]\naws_access_key_id = {i.AccessKey}\naws_secret_access_key = {i.SecretKey}\naws_session_token = {i.SessionToken}\n";
         await File.WriteAllTextAsync(credentials, Profile(AwsTestIdentity.RoleSession));
 
-        await using var gatehouse = GatehouseProcess.Start(h, Hcl(h, "credential_poll_interval = 1", "enable_reauth_on_new_credentials = true"), new()
+        await using var gatehouse = StartGatehouse(h, Hcl(h, "credential_poll_interval = 1", "enable_reauth_on_new_credentials = true"), new()
         {
             ["AWS_SHARED_CREDENTIALS_FILE"] = credentials,
             ["AWS_PROFILE"] = "ci",
@@ -211,7 +164,7 @@ public sealed class AwsCredentialChainProcessTests
         var tokenFile = h.PathOf("web-identity-token");
         await File.WriteAllTextAsync(tokenFile, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ3ZWIifQ.c2lnbmF0dXJl");
 
-        await using var gatehouse = GatehouseProcess.Start(h, Hcl(h), new()
+        await using var gatehouse = StartGatehouse(h, Hcl(h), new()
         {
             ["AWS_WEB_IDENTITY_TOKEN_FILE"] = tokenFile,
             ["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/web-role",
@@ -233,7 +186,7 @@ public sealed class AwsCredentialChainProcessTests
         await AwsSetup.EnableAsync(h);
         await using var imds = await ImdsEmulator.StartAsync();
 
-        await using var gatehouse = GatehouseProcess.Start(h, Hcl(h), new()
+        await using var gatehouse = StartGatehouse(h, Hcl(h), new()
         {
             ["AWS_EC2_METADATA_DISABLED"] = "false",
             ["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.Address,
@@ -265,7 +218,7 @@ public sealed class AwsCredentialChainProcessTests
             }));
         };
 
-        await using var gatehouse = GatehouseProcess.Start(h, Hcl(h), new()
+        await using var gatehouse = StartGatehouse(h, Hcl(h), new()
         {
             ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = ecs.Address + "/v2/credentials/task",
             ["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = authorization,
@@ -282,7 +235,7 @@ public sealed class AwsCredentialChainProcessTests
         await using var h = await OpsHarness.StartVaultAsync();
         await AwsSetup.EnableAsync(h);
 
-        await using var gatehouse = GatehouseProcess.Start(h, Hcl(h), []);
+        await using var gatehouse = StartGatehouse(h, Hcl(h), []);
 
         await gatehouse.WaitForAsync("error creating login value: failed to retrieve AWS credentials: ");
         await gatehouse.WaitForAsync("AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN");

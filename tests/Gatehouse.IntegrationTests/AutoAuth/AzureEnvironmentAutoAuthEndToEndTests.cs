@@ -187,6 +187,41 @@ public sealed class AzureEnvironmentAutoAuthEndToEndTests
     }
 
     /// <summary>
+    /// Through the real executable (the shipped Native AOT binary under scripts/test-published.sh): Azure.Identity's
+    /// workload-identity credential from the process environment, the emulator's CA trusted through SSL_CERT_FILE.
+    /// </summary>
+    [Fact]
+    [Trait("Executable", "true")]
+    public async Task Executable_WorkloadIdentity_LogsIn()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await using var entra = await EntraEmulator.StartAsync(h.Time);
+        var asked = new ConcurrentQueue<string>();
+        await using var imds = await StartInstanceMetadataAsync(asked);
+        await SetUpAzureAsync(h, entra);
+        var tokenFile = h.PathOf("azure-identity-token");
+        File.WriteAllText(tokenFile, "federated-sa-token-1");
+        entra.Assertions["federated-sa-token-1"] = true;
+        await File.WriteAllTextAsync(h.ConfigPath, Hcl(h, imds.Address));
+
+        await using var gatehouse = GatehouseProcess.Start(["proxy", $"-config={h.ConfigPath}", "-log-level=debug"], new Dictionary<string, string>
+        {
+            ["HOME"] = Directory.CreateDirectory(h.PathOf("home")).FullName,
+            ["SSL_CERT_FILE"] = entra.CaFile,
+            ["AZURE_AUTHORITY_HOST"] = entra.Address,
+            ["AZURE_TENANT_ID"] = Tenant,
+            ["AZURE_CLIENT_ID"] = ClientId,
+            ["AZURE_FEDERATED_TOKEN_FILE"] = tokenFile,
+        }, "AZURE_", "IDENTITY_", "MSI_");
+        await gatehouse.WaitForAsync("sink: token (accessor ");
+
+        Assert.Equal("federated-sa-token-1", Assert.Single(entra.Grants).Credential);
+        var self = await h.RootAsync(HttpMethod.Post, "auth/token/lookup", new { token = await File.ReadAllTextAsync(h.PathOf("token-sink")) });
+        Assert.Equal("aks-node-1", self!["data"]!["meta"]!["vm_name"]!.ToString());
+        Assert.DoesNotContain("federated-sa-token", gatehouse.Output.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Entra ID as far as Azure.Identity's client-credential flows use it, over HTTPS with the test CA: MSAL's instance
     /// discovery and OpenID metadata for the tenant, and the v2.0 token endpoint taking a client assertion (accepted
     /// when it is one of <see cref="Assertions"/>) or a client secret (<see cref="Secret"/>); it answers an access token
@@ -222,6 +257,9 @@ public sealed class AzureEnvironmentAutoAuthEndToEndTests
         public ConcurrentQueue<string> Issued { get; } = new();
 
         public IReadOnlyList<Grant> Grants => _grants.Snapshot();
+
+        /// <summary>The test CA, for a process that trusts it through SSL_CERT_FILE.</summary>
+        public string CaFile => _certificates.CaFile;
 
         public HttpMessageHandler TrustingHandler()
         {

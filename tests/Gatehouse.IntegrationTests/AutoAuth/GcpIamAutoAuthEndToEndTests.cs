@@ -246,6 +246,45 @@ public sealed class GcpIamAutoAuthEndToEndTests
     }
 
     /// <summary>
+    /// Through the real executable (the shipped Native AOT binary under scripts/test-published.sh): Google.Apis.Auth's
+    /// service-account JWT-bearer grant (its token response read with Newtonsoft.Json) and its GCE metadata credential,
+    /// from the process environment.
+    /// </summary>
+    [Theory]
+    [Trait("Executable", "true")]
+    [InlineData("GOOGLE_APPLICATION_CREDENTIALS")]
+    [InlineData("GCE_METADATA_HOST")]
+    public async Task Executable_Iam_LogsInWithCredentialsFrom(string variable)
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await using var google = await GoogleEmulator.StartAsync(h.Time);
+        // The process's clock runs on from the harness's (fixed) one: the JWT's exp is a little more than 15 minutes ahead.
+        await SetUpGcpAsync(h, google, maxJwtExp: "20m");
+        using var key = RSA.Create(2048);
+        google.RunnerKeys["key-1"] = key;
+        var environment = new Dictionary<string, string>
+        {
+            ["HOME"] = Directory.CreateDirectory(h.PathOf("home")).FullName,
+            [variable] = variable == "GCE_METADATA_HOST" ? google.Host : WriteKeyFile(h, google, key, "key-1"),
+        };
+        await File.WriteAllTextAsync(h.ConfigPath, Hcl(h, google));
+
+        await using var gatehouse = GatehouseProcess.Start(["proxy", $"-config={h.ConfigPath}", "-log-level=debug"], environment, "GOOGLE_", "GCE_");
+        await gatehouse.WaitForAsync("sink: token (accessor ");
+
+        var token = await File.ReadAllTextAsync(h.PathOf("token-sink"));
+        var self = await h.RootAsync(HttpMethod.Post, "auth/token/lookup", new { token });
+        Assert.Equal(Target, self!["data"]!["meta"]!["service_account_email"]!.ToString());
+        Assert.Equal(variable == "GCE_METADATA_HOST" ? 0 : 1, google.Grants.Count);
+        Assert.Equal(variable == "GCE_METADATA_HOST" ? 1 : 0, google.MetadataTokenRequests);
+        Assert.Single(google.Signed);
+        foreach (var secret in google.Secrets)
+        {
+            Assert.DoesNotContain(secret, gatehouse.Output.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
     /// A loopback stand-in for Google: the OAuth token endpoint (JWT-bearer grants, verified with the runner's keys by
     /// <c>kid</c>, <c>aud</c> = Google's token URL as Google requires whatever URL the request went to, expiry by the
     /// fake clock), the GCE metadata token endpoint, and the IAM

@@ -69,6 +69,26 @@ public sealed class KerberosAutoAuthEndToEndTests
         }
         """;
 
+    /// <summary>Through the real executable (the shipped Native AOT binary under scripts/test-published.sh): GSSAPI by P/Invoke.</summary>
+    [Fact]
+    [Trait("Executable", "true")]
+    public async Task Executable_Kerberos_LogsInWithTheKeytab()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await using var kdc = await SetUpAsync(h);
+        await File.WriteAllTextAsync(h.ConfigPath, Hcl(h));
+
+        await using var gatehouse = GatehouseProcess.Start(["proxy", $"-config={h.ConfigPath}"], new Dictionary<string, string>
+        {
+            ["HOME"] = Directory.CreateDirectory(h.PathOf("home")).FullName,
+        }, "KRB5");
+        await gatehouse.WaitForAsync("sink: token (accessor ");
+
+        Assert.Equal(1, h.Vault.Faults.CountRequests("PUT", Login));
+        var self = await h.RootAsync(HttpMethod.Post, "auth/token/lookup", new { token = await File.ReadAllTextAsync(h.PathOf("token-sink")) });
+        Assert.Contains("all", self!["data"]!["policies"]!.AsArray().Select(p => p!.ToString()));
+    }
+
     [Fact]
     public async Task Kerberos_LogsInWithTheKeytab_LogsInAgainBeforeExpiryAndAfterRevocation()
     {

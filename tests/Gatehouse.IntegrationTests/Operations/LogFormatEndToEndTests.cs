@@ -10,6 +10,7 @@ namespace Gatehouse.IntegrationTests.Operations;
 /// trace) read line by line as an operator's log shipper would: every line in the chosen format, Vault's module names,
 /// one line when shutdown starts and one when it ends, and the token nowhere.
 /// </summary>
+[Trait("Executable", "true")]
 public sealed partial class LogFormatEndToEndTests
 {
     private static readonly TimeSpan Hang = TimeSpan.FromMinutes(1);

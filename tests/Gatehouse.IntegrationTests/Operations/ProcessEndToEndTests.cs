@@ -204,6 +204,7 @@ public sealed class ProcessEndToEndTests
     }
 
     [Fact]
+    [Trait("Executable", "true")]
     public async Task Executable_ListenerOnAnAddressThisHostDoesNotHave_ExitsOne_WithOneLineAndNoStackTrace()
     {
         using var dir = new TempDirectory("gatehouse-exe-");
@@ -220,6 +221,7 @@ public sealed class ProcessEndToEndTests
     }
 
     [Theory]
+    [Trait("Executable", "true")]
     [InlineData("proxy")]
     [InlineData("validate")]
     public async Task Executable_VaultAddrThatIsNotAUrl_IsRefusedAtValidation_ExitsOne(string command)

@@ -117,4 +117,44 @@ public sealed class UnappliedSettingsTests
         Assert.Equal(["cache.shared.address", "cache.shared.password", "cache.shared.key_file"], named);
         Assert.DoesNotContain(named, n => n.Contains("password", StringComparison.Ordinal) && n.Contains("new", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// The walk reads properties by reflection; a trimmed (Native AOT) binary keeps them only for the records
+    /// <see cref="UnappliedSettings.RecordType"/> names. Every record the configuration can hold must be named there,
+    /// or a reload would throw on it in any build.
+    /// </summary>
+    [Fact]
+    public void EveryRecordReachableFromGatehouseConfig_IsNamedByRecordType()
+    {
+        var seen = new HashSet<Type>();
+        var pending = new Stack<Type>([typeof(GatehouseConfig)]);
+        while (pending.TryPop(out var type))
+        {
+            type = Nullable.GetUnderlyingType(type) ?? type;
+            if (!seen.Add(type) || type.IsValueType || type == typeof(string) || type == typeof(Uri) || type == typeof(ConfigMap)
+                || typeof(HclNode).IsAssignableFrom(type) || type == typeof(PathPatternConfig))
+            {
+                continue;
+            }
+
+            if (type.IsGenericType)
+            {
+                foreach (var argument in type.GetGenericArguments())
+                {
+                    pending.Push(argument);
+                }
+
+                continue;
+            }
+
+            var instance = System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(type);
+            Assert.Equal(type, UnappliedSettings.RecordType(instance));
+            foreach (var property in type.GetProperties().Where(p => p.SetMethod is not null))
+            {
+                pending.Push(property.PropertyType);
+            }
+        }
+
+        Assert.Contains(typeof(TelemetryConfig), seen);
+    }
 }

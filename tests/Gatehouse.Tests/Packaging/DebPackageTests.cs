@@ -59,6 +59,7 @@ public sealed class DebPackageTests
     /// this is why.
     /// </summary>
     [Fact]
+    [Trait("Executable", "true")] // under scripts/test-published.sh, run.sh packages the binary GATEHOUSE_TEST_EXECUTABLE names
     public async Task Package_BuildsInstallsAndServes()
     {
         if (!OperatingSystem.IsLinux() || !File.Exists("/usr/bin/dpkg-deb"))

@@ -553,7 +553,7 @@ internal sealed partial class AlicloudMethod : IBackgroundAuthMethod, ICredentia
         return new Dictionary<string, string>
         {
             ["identity_request_url"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(url)),
-            ["identity_request_headers"] = Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(headers)),
+            ["identity_request_headers"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(MethodHttp.GoHeaderJson(headers))),
         };
     }
 

@@ -1,10 +1,13 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using Amazon.Runtime.Signing;
+using Amazon.RuntimeDependencies;
+using Amazon.SecurityToken;
 using Gatehouse.Vault;
 using Microsoft.Extensions.Logging;
 
@@ -274,7 +277,7 @@ internal sealed partial class AwsMethod : IBackgroundAuthMethod, ICredentialWatc
             ["iam_http_request_method"] = "POST",
             ["iam_request_url"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(url)),
             ["iam_request_body"] = Convert.ToBase64String(body),
-            ["iam_request_headers"] = Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(headers)),
+            ["iam_request_headers"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(MethodHttp.GoHeaderJson(headers))),
         }, null);
     }
 
@@ -372,9 +375,20 @@ internal sealed partial class AwsMethod : IBackgroundAuthMethod, ICredentialWatc
             : credentials;
     }
 
+    private static int _stsClientRegistered;
+
     /// <summary>The SDK's default chain, built afresh so that a changed file or environment is seen at once.</summary>
     private static async Task<ImmutableCredentials> ResolveDefaultChainAsync(CancellationToken cancellationToken)
     {
+        // Web identity (IRSA) and assumed roles need an STS client. A JIT build's SDK loads AWSSDK.SecurityToken by
+        // reflection; a Native AOT build cannot, and asks this registry instead (the SDK's own message through the AOT
+        // binary, AwsCredentialChainProcessTests.WebIdentity_…). Registered once, and used by both builds.
+        if (Interlocked.Exchange(ref _stsClientRegistered, 1) == 0)
+        {
+            GlobalRuntimeDependencyRegistry.Instance.RegisterSecurityTokenServiceClient(
+                context => new AmazonSecurityTokenServiceClient(context.SecurityTokenServiceClientContextData.Region));
+        }
+
         using var resolver = new DefaultAWSCredentialsIdentityResolver();
         var credentials = await resolver.ResolveIdentityAsync(null!, cancellationToken).ConfigureAwait(false);
         return await credentials.GetCredentialsAsync().ConfigureAwait(false);

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Gatehouse.AutoAuth.Methods;
 
 /// <summary>
@@ -32,5 +34,21 @@ internal static class MethodHttp
         {
             return new Answer(0, null, false, e.Message);
         }
+    }
+
+    /// <summary>
+    /// Headers as Go's json.Marshal writes an http.Header (keys sorted, each a list), as aws and alicloud send their
+    /// signed call's headers. JsonNode rather than JsonSerializer: reflection-based serialization is not available in
+    /// the Native AOT build.
+    /// </summary>
+    public static string GoHeaderJson(SortedDictionary<string, string[]> headers)
+    {
+        var json = new JsonObject();
+        foreach (var (name, values) in headers)
+        {
+            json[name] = new JsonArray([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]);
+        }
+
+        return json.ToJsonString();
     }
 }

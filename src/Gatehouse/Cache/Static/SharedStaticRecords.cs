@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Gatehouse.Shared;
 
 namespace Gatehouse.Cache.Static;
@@ -178,12 +180,13 @@ internal sealed class SharedStaticRecords(SharedStore store)
 
     public byte[] SealGrant(string grantsKey, string grantField, FleetGrant grant)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?>
+        // JsonNode: reflection-based serialization is not available in the Native AOT build.
+        var json = Encoding.UTF8.GetBytes(new JsonObject
         {
             ["confirmed_ms"] = grant.ConfirmedAt.ToUnixTimeMilliseconds(),
             ["accessor"] = grant.Accessor,
             ["expires_ms"] = grant.ExpiresAt?.ToUnixTimeMilliseconds(),
-        });
+        }.ToJsonString());
         return store.Sealer.Seal(grantsKey + ":" + grantField, json);
     }
 
