@@ -262,12 +262,14 @@ internal sealed class FleetHarness : IAsyncDisposable
         }
 
         /// <summary>Completes when this replica has applied <paramref name="operation"/> from another replica.</summary>
-        public Task Applied(string operation)
+        /// <summary>Completes when this replica has applied <paramref name="count"/> messages of <paramref name="operation"/> from the others.</summary>
+        public Task Applied(string operation, int count = 1)
         {
             var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var left = count;
             Shared.RemoteApplied += op =>
             {
-                if (op == operation)
+                if (op == operation && Interlocked.Decrement(ref left) == 0)
                 {
                     seen.TrySetResult();
                 }
