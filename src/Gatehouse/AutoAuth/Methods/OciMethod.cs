@@ -6,14 +6,15 @@ using Microsoft.Extensions.Logging;
 namespace Gatehouse.AutoAuth.Methods;
 
 /// <summary>
-/// <c>oci</c>, key for key as Vault Agent/Proxy: type (<c>apikey</c>; <c>instance</c> is refused by the config rules)
-/// and role (required), credential_poll_interval (a duration or whole seconds, default 60s).
+/// <c>oci</c>, key for key as Vault Agent/Proxy: type (<c>apikey</c> or <c>instance</c>) and role (required), credential_poll_interval (a duration or whole seconds, default 60s).
 /// <para>
 /// At every login a <c>GET &lt;vault address&gt;/v1/&lt;mount_path&gt;/login/&lt;role&gt;</c> is signed (never sent) with
 /// the API key as the OCI Go SDK signs it (<see cref="OciRequestSigner"/>), and its headers — <c>Date</c>,
 /// <c>Authorization</c>, <c>Host</c> and the <c>(request-target)</c> pseudo-header, each a list of one value as Go's
 /// <c>http.Header</c> — are sent as <c>{"request_headers": {…}}</c> to <c>PUT &lt;mount_path&gt;/login/&lt;role&gt;</c>.
-/// Vault hands them to OCI's identity service, which checks the signature.
+/// Vault hands them to OCI's identity service, which checks the signature. With <c>type = "instance"</c> the GET is
+/// signed with the session key of an instance-principal security token and keyId <c>ST$&lt;token&gt;</c>
+/// (<see cref="OciInstancePrincipal"/>).
 /// </para>
 /// <para>
 /// Every credential_poll_interval the key id (<c>tenancy/user/fingerprint</c>) is read again; when it differs from the
@@ -30,26 +31,29 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
     private readonly string _mountPath;
     private readonly string _role;
     private readonly OciApiKeyConfiguration _configuration;
+    private readonly OciInstancePrincipal? _instance;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<bool> _newCredentials = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
     private readonly Lock _gate = new();
     private string? _lastKeyId;
 
-    public OciMethod(MethodSettings settings, string mountPath, Func<string, string?> environment, TimeProvider time, ILogger logger)
+    public OciMethod(MethodSettings settings, string mountPath, Func<string, string?> environment, TimeProvider time, ILogger logger,
+        HttpMessageInvoker? http = null)
     {
         _mountPath = mountPath.Trim('/');
         _role = settings.GetRequiredString("role");
         AuthType = settings.GetRequiredString("type");
         CredentialPollInterval = settings.GetDuration("credential_poll_interval") ?? DefaultCredentialPollInterval;
         _configuration = new OciApiKeyConfiguration(environment);
+        _instance = AuthType == "instance" ? new OciInstancePrincipal(environment, time, http) : null;
         _time = time;
         _logger = logger;
     }
 
     public string Type => "oci";
 
-    /// <summary><c>apikey</c>.</summary>
+    /// <summary><c>apikey</c> or <c>instance</c>.</summary>
     public string AuthType { get; }
 
     public TimeSpan CredentialPollInterval { get; }
@@ -64,6 +68,14 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
 
     public async Task<LoginRequest> PrepareLoginAsync(VaultClient client, CancellationToken cancellationToken)
     {
+        if (_instance is not null)
+        {
+            var (session, error) = await _instance.SessionAsync(cancellationToken).ConfigureAwait(false);
+            return session is null
+                ? LoginRequest.Failed($"error signing authentication request: instance principal: {error}")
+                : Login(session.Key, "ST$" + session.Token, client.Address);
+        }
+
         var (keyId, keyIdError) = await _configuration.KeyIdAsync(cancellationToken).ConfigureAwait(false);
         if (keyId is null)
         {
@@ -83,10 +95,15 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
 
         using (key)
         {
-            var headers = SignedHeaders(key, keyId, client.Address, _time.GetUtcNow());
-            var escaped = $"{_mountPath}/login/{Uri.EscapeDataString(_role)}";
-            return LoginRequest.LoginAt(_mountPath, escaped, new JsonObject { ["request_headers"] = headers });
+            return Login(key, keyId, client.Address);
         }
+    }
+
+    private LoginRequest Login(System.Security.Cryptography.RSA key, string keyId, Uri vaultAddress)
+    {
+        var headers = SignedHeaders(key, keyId, vaultAddress, _time.GetUtcNow());
+        var escaped = $"{_mountPath}/login/{Uri.EscapeDataString(_role)}";
+        return LoginRequest.LoginAt(_mountPath, escaped, new JsonObject { ["request_headers"] = headers });
     }
 
     /// <summary>
@@ -114,6 +131,12 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
     /// <summary>One poll: read the key id; when it differs from the last one, keep it and say so.</summary>
     internal async Task CheckCredentialsAsync(CancellationToken cancellationToken)
     {
+        if (_instance is not null)
+        {
+            // Instance principals: the SDK renews the token itself; there is no key id on disk to watch.
+            return;
+        }
+
         var (keyId, error) = await _configuration.KeyIdAsync(cancellationToken).ConfigureAwait(false);
         if (keyId is null)
         {
