@@ -17,7 +17,8 @@ namespace Gatehouse.AutoAuth.Methods;
 /// (<see cref="OciInstancePrincipal"/>).
 /// </para>
 /// <para>
-/// Every credential_poll_interval the key id (<c>tenancy/user/fingerprint</c>) is read again; when it differs from the
+/// Every credential_poll_interval the key id (<c>tenancy/user/fingerprint</c>, or <c>ST$&lt;token&gt;</c> for instance
+/// principals, whose token is renewed near its expiry) is read again; when it differs from the
 /// last one the method says so on <see cref="NewCredentials"/> (the auth handler logs in again when
 /// <c>enable_reauth_on_new_credentials</c> is set), as Vault Agent's <c>NewCreds()</c>. The private key, the
 /// passphrase and the signature are never logged.
@@ -71,9 +72,18 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
         if (_instance is not null)
         {
             var (session, error) = await _instance.SessionAsync(cancellationToken).ConfigureAwait(false);
-            return session is null
-                ? LoginRequest.Failed($"error signing authentication request: instance principal: {error}")
-                : Login(session.Key, "ST$" + session.Token, client.Address);
+            if (session is null)
+            {
+                return LoginRequest.Failed($"error signing authentication request: instance principal: {error}");
+            }
+
+            var securityKeyId = "ST$" + session.Token;
+            lock (_gate)
+            {
+                _lastKeyId = securityKeyId;
+            }
+
+            return Login(session.Key, securityKeyId, client.Address);
         }
 
         var (keyId, keyIdError) = await _configuration.KeyIdAsync(cancellationToken).ConfigureAwait(false);
@@ -131,13 +141,7 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
     /// <summary>One poll: read the key id; when it differs from the last one, keep it and say so.</summary>
     internal async Task CheckCredentialsAsync(CancellationToken cancellationToken)
     {
-        if (_instance is not null)
-        {
-            // Instance principals: the SDK renews the token itself; there is no key id on disk to watch.
-            return;
-        }
-
-        var (keyId, error) = await _configuration.KeyIdAsync(cancellationToken).ConfigureAwait(false);
+        var (keyId, error) = await CurrentKeyIdAsync(cancellationToken).ConfigureAwait(false);
         if (keyId is null)
         {
             Log.PollFailed(_logger, error!);
@@ -155,8 +159,32 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
             _lastKeyId = keyId;
         }
 
-        Log.NewCredentials(_logger, keyId);
+        if (_instance is null)
+        {
+            Log.NewCredentials(_logger, keyId);
+        }
+        else
+        {
+            Log.NewSecurityToken(_logger);
+        }
+
         _newCredentials.Writer.TryWrite(true);
+    }
+
+    /// <summary>
+    /// The key id as Vault Agent's poller reads it (the SDK's <c>KeyID()</c>): <c>tenancy/user/fingerprint</c> for an
+    /// API key; <c>ST$&lt;token&gt;</c> for instance principals, the token renewed when within 5 minutes of its expiry —
+    /// so a renewed token counts as new credentials, as in Vault Agent.
+    /// </summary>
+    private async Task<(string? KeyId, string? Error)> CurrentKeyIdAsync(CancellationToken cancellationToken)
+    {
+        if (_instance is null)
+        {
+            return await _configuration.KeyIdAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var (session, error) = await _instance.SessionAsync(cancellationToken).ConfigureAwait(false);
+        return session is null ? (null, $"instance principal: {error}") : ("ST$" + session.Token, null);
     }
 
     /// <summary>Go's <c>url.Host</c> of the address as configured: host and port as written (a default port kept).</summary>
@@ -179,5 +207,9 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
         // The key id is tenancy/user/fingerprint: identifiers, not secrets.
         [LoggerMessage(EventId = LogEvents.OciMethodNewCredentials, Level = LogLevel.Information, Message = "oci: new credentials detected (key id {KeyId})")]
         public static partial void NewCredentials(ILogger logger, string keyId);
+
+        // The security token is a credential: never logged.
+        [LoggerMessage(EventId = LogEvents.OciMethodNewSecurityToken, Level = LogLevel.Information, Message = "oci: new credentials detected (instance principal security token renewed)")]
+        public static partial void NewSecurityToken(ILogger logger);
     }
 }

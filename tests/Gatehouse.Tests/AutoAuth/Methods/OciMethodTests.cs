@@ -400,43 +400,12 @@ public sealed class OciMethodTests : IDisposable
     [Fact]
     public async Task Instance_FederatesWithTheLeafKey_SignsTheLoginWithTheSessionKey_AndReusesTheTokenUntilNearExpiry()
     {
-        using var leafKey = RSA.Create(2048);
-        using var leaf = Leaf(leafKey);
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 15, 0, 0, TimeSpan.Zero));
-        var requests = new List<(HttpRequestMessage Request, string Body)>();
-        string? sessionPublicKey = null;
-        var token = Jwt(time.GetUtcNow().AddMinutes(20));
-        var handler = new ScriptedHandler(async request =>
-        {
-            var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync();
-            requests.Add((request, body));
-            var answer = request.RequestUri!.AbsolutePath switch
-            {
-                "/opc/v2/instance/region" => "iad",
-                "/opc/v2/identity/cert.pem" => leaf.ExportCertificatePem(),
-                "/opc/v2/identity/key.pem" => leafKey.ExportRSAPrivateKeyPem(),
-                "/opc/v2/identity/intermediate.pem" => "-----BEGIN CERTIFICATE-----\nSU5URVJNRURJQVRF\n-----END CERTIFICATE-----\n",
-                "/v1/x509" => $"{{\"token\":\"{token}\"}}",
-                _ => null,
-            };
-            if (request.RequestUri.AbsolutePath == "/v1/x509")
-            {
-                sessionPublicKey = System.Text.Json.Nodes.JsonNode.Parse(body)!["publicKey"]!.ToString();
-            }
-
-            return new HttpResponseMessage(answer is null ? System.Net.HttpStatusCode.NotFound : System.Net.HttpStatusCode.OK) { Content = new StringContent(answer ?? "") };
-        });
-        var env = new Dictionary<string, string>
-        {
-            [OciInstancePrincipal.MetadataBaseUrlVariable] = "http://metadata.test/opc/v2/",
-            [OciInstancePrincipal.FederationUrlVariable] = "http://auth.test",
-        };
-        var values = ImmutableDictionary<string, HclNode>.Empty.Add("type", new HclString("instance", default)).Add("role", new HclString("web", default));
-        var method = new OciMethod(new MethodSettings(new ConfigMap(values, default), "auto_auth.method \"oci\""), "auth/oci",
-            env.GetValueOrDefault, time, NullLogger.Instance, new HttpMessageInvoker(handler));
+        using var instance = new InstanceFixture();
+        var (leafKey, leaf, time, requests, method) = (instance.LeafKey, instance.LeafCertificate, instance.Time, instance.Requests, instance.Method);
         using var client = new Gatehouse.Vault.VaultClient(new HttpMessageInvoker(new HttpClientHandler()), new Uri("https://vault.example.com:8200"), null, time);
 
         var login = await method.PrepareLoginAsync(client, default);
+        var token = instance.LastToken;
 
         Assert.Null(login.Error);
         Assert.Equal(["http://metadata.test/opc/v2/instance/region", "http://metadata.test/opc/v2/identity/cert.pem", "http://metadata.test/opc/v2/identity/key.pem",
@@ -466,7 +435,7 @@ public sealed class OciMethodTests : IDisposable
         var loginAuthorization = login.JsonBody!["request_headers"]!["Authorization"]![0]!.ToString();
         Assert.Contains($"keyId=\"ST${token}\"", loginAuthorization, StringComparison.Ordinal);
         using var session = RSA.Create();
-        session.ImportSubjectPublicKeyInfo(Convert.FromBase64String(sessionPublicKey!), out _);
+        session.ImportSubjectPublicKeyInfo(Convert.FromBase64String(instance.SessionPublicKey!), out _);
         var loginSigning = "date: Mon, 07 Dec 2026 15:00:00 GMT\n(request-target): get /v1/auth/oci/login/web\nhost: vault.example.com:8200";
         Assert.True(session.VerifyData(Encoding.UTF8.GetBytes(loginSigning), Convert.FromBase64String(loginAuthorization.Split("signature=\"")[1].TrimEnd('"')),
             HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
@@ -490,6 +459,85 @@ public sealed class OciMethodTests : IDisposable
 
         Assert.Null(session);
         Assert.Equal("failed to get instance/region from the instance metadata service at http://169.254.169.254/opc/v2: 401 Unauthorized: no", error);
+    }
+
+    /// <summary>Vault Agent's poller calls the SDK's KeyID(), ST$&lt;token&gt;: a token renewed near its expiry is new credentials.</summary>
+    [Fact]
+    public async Task Instance_CredentialPoll_ReportsARenewedSecurityTokenAsNewCredentials_WithoutLoggingIt()
+    {
+        using var instance = new InstanceFixture();
+        using var client = new Gatehouse.Vault.VaultClient(new HttpMessageInvoker(new HttpClientHandler()), new Uri("https://vault.example.com:8200"), null, instance.Time);
+        Assert.Null((await instance.Method.PrepareLoginAsync(client, default)).Error);
+
+        instance.Time.Advance(TimeSpan.FromMinutes(10));
+        await instance.Method.CheckCredentialsAsync(default);
+        Assert.False(instance.Method.NewCredentials.TryRead(out _));
+
+        instance.Time.Advance(TimeSpan.FromMinutes(6));
+        await instance.Method.CheckCredentialsAsync(default);
+        Assert.True(instance.Method.NewCredentials.TryRead(out _));
+        Assert.Equal(10, instance.Requests.Count);
+    }
+
+    /// <summary>
+    /// An instance-principal oci method against a scripted metadata service (region <c>iad</c>, a self-signed leaf
+    /// with <c>opc-tenant:</c>) and federation endpoint that answers tokens expiring 20 minutes from the test clock.
+    /// </summary>
+    private sealed class InstanceFixture : IDisposable
+    {
+        public InstanceFixture()
+        {
+            LeafCertificate = Leaf(LeafKey);
+            var handler = new ScriptedHandler(async request =>
+            {
+                var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync();
+                Requests.Add((request, body));
+                if (request.RequestUri!.AbsolutePath == "/v1/x509")
+                {
+                    SessionPublicKey = System.Text.Json.Nodes.JsonNode.Parse(body)!["publicKey"]!.ToString();
+                    LastToken = Jwt(Time.GetUtcNow().AddMinutes(20));
+                }
+
+                var answer = request.RequestUri.AbsolutePath switch
+                {
+                    "/opc/v2/instance/region" => "iad",
+                    "/opc/v2/identity/cert.pem" => LeafCertificate.ExportCertificatePem(),
+                    "/opc/v2/identity/key.pem" => LeafKey.ExportRSAPrivateKeyPem(),
+                    "/opc/v2/identity/intermediate.pem" => "-----BEGIN CERTIFICATE-----\nSU5URVJNRURJQVRF\n-----END CERTIFICATE-----\n",
+                    "/v1/x509" => $"{{\"token\":\"{LastToken}\"}}",
+                    _ => null,
+                };
+                return new HttpResponseMessage(answer is null ? System.Net.HttpStatusCode.NotFound : System.Net.HttpStatusCode.OK) { Content = new StringContent(answer ?? "") };
+            });
+            var env = new Dictionary<string, string>
+            {
+                [OciInstancePrincipal.MetadataBaseUrlVariable] = "http://metadata.test/opc/v2/",
+                [OciInstancePrincipal.FederationUrlVariable] = "http://auth.test",
+            };
+            var values = ImmutableDictionary<string, HclNode>.Empty.Add("type", new HclString("instance", default)).Add("role", new HclString("web", default));
+            Method = new OciMethod(new MethodSettings(new ConfigMap(values, default), "auto_auth.method \"oci\""), "auth/oci",
+                env.GetValueOrDefault, Time, NullLogger.Instance, new HttpMessageInvoker(handler));
+        }
+
+        public RSA LeafKey { get; } = RSA.Create(2048);
+
+        public X509Certificate2 LeafCertificate { get; }
+
+        public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 7, 15, 0, 0, TimeSpan.Zero));
+
+        public List<(HttpRequestMessage Request, string Body)> Requests { get; } = [];
+
+        public string? SessionPublicKey { get; private set; }
+
+        public string? LastToken { get; private set; }
+
+        public OciMethod Method { get; }
+
+        public void Dispose()
+        {
+            LeafCertificate.Dispose();
+            LeafKey.Dispose();
+        }
     }
 
     private sealed class ScriptedHandler(Func<HttpRequestMessage, Task<HttpResponseMessage>> respond) : HttpMessageHandler
