@@ -26,6 +26,9 @@ namespace Gatehouse.AutoAuth.Methods;
 internal sealed class OciInstancePrincipal(Func<string, string?> environment, TimeProvider time, HttpMessageInvoker? http = null)
 {
     public const string DefaultMetadataBaseUrl = "http://169.254.169.254/opc/v2";
+
+    /// <summary>Where the SDK v24 turns when <c>/opc/v2/instance/region</c> answers 404.</summary>
+    public const string MetadataFallbackUrl = "http://169.254.169.254/opc/v1";
     public const string MetadataBaseUrlVariable = "OCI_METADATA_BASE_URL";
     public const string FederationUrlVariable = "OCI_SDK_AUTH_CLIENT_REGION_URL";
 
@@ -78,6 +81,13 @@ internal sealed class OciInstancePrincipal(Func<string, string?> environment, Ti
         foreach (var path in new[] { "instance/region", "identity/cert.pem", "identity/key.pem", "identity/intermediate.pem" })
         {
             var (text, error) = await MetadataAsync($"{metadata}/{path}", cancellationToken).ConfigureAwait(false);
+            if (text is null && path == "instance/region" && metadata == DefaultMetadataBaseUrl && error!.StartsWith("404 ", StringComparison.Ordinal))
+            {
+                // As the SDK: an instance without /opc/v2 is asked at /opc/v1.
+                metadata = MetadataFallbackUrl;
+                (text, error) = await MetadataAsync($"{metadata}/{path}", cancellationToken).ConfigureAwait(false);
+            }
+
             if (text is null)
             {
                 return (null, $"failed to get {path} from the instance metadata service at {metadata}: {error}");
@@ -106,6 +116,11 @@ internal sealed class OciInstancePrincipal(Func<string, string?> environment, Ti
             if (tenancy is null)
             {
                 return (null, "the leaf certificate from the instance metadata service names no tenancy (no opc-tenant: subject attribute)");
+            }
+
+            if (_session is { } previous && previous.Tenancy != tenancy)
+            {
+                return (null, $"unexpected update of tenancy OCID in the leaf certificate. Previous tenancy: {previous.Tenancy}, Updated: {tenancy}");
             }
 
             var sessionKey = RSA.Create(2048);

@@ -345,8 +345,8 @@ public sealed class OciMethodTests : IDisposable
     private const string InstanceTenancy = "ocid1.tenancy.oc1..instance";
 
     /// <summary>A leaf certificate as OCI's metadata service hands it out: the tenancy in an <c>opc-tenant:</c> OU.</summary>
-    private static X509Certificate2 Leaf(RSA key) =>
-        new CertificateRequest($"CN=ocid1.instance.oc1.iad.x, OU=opc-certtype:instance, OU=opc-tenant:{InstanceTenancy}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+    private static X509Certificate2 Leaf(RSA key, string tenancy = InstanceTenancy) =>
+        new CertificateRequest($"CN=ocid1.instance.oc1.iad.x, OU=opc-certtype:instance, OU=opc-tenant:{tenancy}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
             .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
 
     private static string Jwt(DateTimeOffset exp) =>
@@ -479,6 +479,40 @@ public sealed class OciMethodTests : IDisposable
         Assert.Equal(10, instance.Requests.Count);
     }
 
+    [Fact]
+    public async Task Instance_LeafTenancyChangedAtRenewal_IsRefusedAsTheSdkRefusesIt()
+    {
+        using var instance = new InstanceFixture();
+        using var client = new Gatehouse.Vault.VaultClient(new HttpMessageInvoker(new HttpClientHandler()), new Uri("https://vault.example.com:8200"), null, instance.Time);
+        Assert.Null((await instance.Method.PrepareLoginAsync(client, default)).Error);
+        using var original = instance.LeafCertificate;
+        instance.LeafCertificate = Leaf(instance.LeafKey, "ocid1.tenancy.oc1..other");
+
+        instance.Time.Advance(TimeSpan.FromMinutes(16));
+        var login = await instance.Method.PrepareLoginAsync(client, default);
+
+        Assert.Equal("error signing authentication request: instance principal: unexpected update of tenancy OCID in the leaf certificate. " +
+            $"Previous tenancy: {InstanceTenancy}, Updated: ocid1.tenancy.oc1..other", login.Error);
+    }
+
+    [Fact]
+    public async Task Instance_NoOpcV2Region_AsksOpcV1_AsTheSdk()
+    {
+        var asked = new List<string>();
+        var handler = new ScriptedHandler(request =>
+        {
+            asked.Add(request.RequestUri!.ToString());
+            var status = request.RequestUri.AbsolutePath.StartsWith("/opc/v2/", StringComparison.Ordinal) ? System.Net.HttpStatusCode.NotFound : System.Net.HttpStatusCode.Forbidden;
+            return Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent("") });
+        });
+        var principal = new OciInstancePrincipal(_ => null, new FakeTimeProvider(), new HttpMessageInvoker(handler));
+
+        var (_, error) = await principal.SessionAsync(default);
+
+        Assert.Equal(["http://169.254.169.254/opc/v2/instance/region", "http://169.254.169.254/opc/v1/instance/region"], asked);
+        Assert.StartsWith("failed to get instance/region from the instance metadata service at http://169.254.169.254/opc/v1: 403", error, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// An instance-principal oci method against a scripted metadata service (region <c>iad</c>, a self-signed leaf
     /// with <c>opc-tenant:</c>) and federation endpoint that answers tokens expiring 20 minutes from the test clock.
@@ -521,7 +555,7 @@ public sealed class OciMethodTests : IDisposable
 
         public RSA LeafKey { get; } = RSA.Create(2048);
 
-        public X509Certificate2 LeafCertificate { get; }
+        public X509Certificate2 LeafCertificate { get; set; }
 
         public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 7, 15, 0, 0, TimeSpan.Zero));
 
