@@ -29,12 +29,12 @@ public sealed class OciAutoAuthEndToEndTests
     private static Action<IServiceCollection> Environment(OpsHarness h) =>
         services => services.AddSingleton(new AutoAuthEnvironment(name => name == "HOME" ? Home(h) : null));
 
-    /// <summary>Enables auth/oci with role "web" (10 minute tokens) bound to <see cref="Group"/>.</summary>
-    private static async Task EnableAsync(OpsHarness h)
+    /// <summary>Enables auth/oci with role "web" (10 minute tokens) bound to <paramref name="group"/>.</summary>
+    private static async Task EnableAsync(OpsHarness h, string group = Group)
     {
         await h.RootAsync(HttpMethod.Post, "sys/auth/oci", new { type = "oci" });
         await h.RootAsync(HttpMethod.Post, "auth/oci/config", new { home_tenancy_id = Tenancy });
-        await h.RootAsync(HttpMethod.Post, "auth/oci/role/web", new { ocid_list = Group, token_policies = "all", token_ttl = "10m" });
+        await h.RootAsync(HttpMethod.Post, "auth/oci/role/web", new { ocid_list = group, token_policies = "all", token_ttl = "10m" });
     }
 
     /// <summary>Registers <paramref name="key"/> under fingerprint <paramref name="fingerprint"/> with DevVault's identity emulator.</summary>
@@ -66,6 +66,7 @@ public sealed class OciAutoAuthEndToEndTests
     private static void AssertNoSecretsLogged(OpsHarness h)
     {
         Assert.DoesNotContain("key-passphrase", h.ConsoleLog, StringComparison.Ordinal);
+        Assert.DoesNotContain("ST$", h.ConsoleLog, StringComparison.Ordinal);
         Assert.DoesNotContain("PRIVATE KEY", h.ConsoleLog, StringComparison.Ordinal);
         Assert.DoesNotContain("signature=", h.ConsoleLog, StringComparison.Ordinal);
     }
@@ -207,23 +208,14 @@ public sealed class OciAutoAuthEndToEndTests
     private const string DynamicGroup = "ocid1.dynamicgroup.oc1..instances";
 
     /// <summary>Enables auth/oci (role "web" bound to <see cref="DynamicGroup"/>) and registers the emulator's token key with the instances' group.</summary>
-    private static async Task EnableInstanceAsync(OpsHarness h, OciInstanceEmulator oci, string group = DynamicGroup)
+    private static async Task EnableInstanceAsync(OpsHarness h, OciInstanceEmulator oci)
     {
-        await h.RootAsync(HttpMethod.Post, "sys/auth/oci", new { type = "oci" });
-        await h.RootAsync(HttpMethod.Post, "auth/oci/config", new { home_tenancy_id = Tenancy });
-        await h.RootAsync(HttpMethod.Post, "auth/oci/role/web", new { ocid_list = DynamicGroup, token_policies = "all", token_ttl = "10m" });
-        await h.RootAsync(HttpMethod.Post, "auth/oci/dev-token-keys", new { public_key = oci.TokenKey.ExportSubjectPublicKeyInfoPem(), groups = new[] { group } });
+        await EnableAsync(h, DynamicGroup);
+        await h.RootAsync(HttpMethod.Post, "auth/oci/dev-token-keys", new { public_key = oci.TokenKey.ExportSubjectPublicKeyInfoPem(), groups = new[] { DynamicGroup } });
     }
 
     private static Action<IServiceCollection> InstanceEnvironment(Func<string, string?> environment) =>
         services => services.AddSingleton(new AutoAuthEnvironment(environment));
-
-    private static void AssertNoInstanceSecretsLogged(OpsHarness h)
-    {
-        Assert.DoesNotContain("PRIVATE KEY", h.ConsoleLog, StringComparison.Ordinal);
-        Assert.DoesNotContain("ST$", h.ConsoleLog, StringComparison.Ordinal);
-        Assert.DoesNotContain("signature=", h.ConsoleLog, StringComparison.Ordinal);
-    }
 
     /// <summary>
     /// Instance principals: leaf certificate, key and intermediate from the metadata emulator, a security token from
@@ -267,7 +259,7 @@ public sealed class OciAutoAuthEndToEndTests
         }
 
         Assert.True(sawRenewal);
-        AssertNoInstanceSecretsLogged(h);
+        AssertNoSecretsLogged(h);
     }
 
     [Fact]
@@ -314,6 +306,6 @@ public sealed class OciAutoAuthEndToEndTests
         Assert.Equal(AuthWaitReason.LoginBackoff, (await h.NextAuthWaitAsync()).Reason);
         await h.WaitForLogAsync("OCI authentication failed");
         Assert.Equal(1, stranger.Federations);
-        AssertNoInstanceSecretsLogged(h);
+        AssertNoSecretsLogged(h);
     }
 }
