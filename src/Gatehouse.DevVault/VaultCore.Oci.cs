@@ -31,7 +31,13 @@ internal sealed partial class VaultCore
         public SortedDictionary<string, JsonObject> Roles { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, (RSA Key, List<string> Groups)> ApiKeys { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, string> Entities { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Keys of the (emulated) federation service that sign security tokens, with the instances' dynamic groups.</summary>
+        public List<(RSA Key, List<string> Groups)> TokenKeys { get; } = [];
     }
+
+    /// <summary>Who a verified signature names: the tenancy and the groups it is in.</summary>
+    private sealed record OciPrincipal(string Tenancy, List<string> Groups);
 
     private static OciState OciStateOf(Mount m) => (OciState)(m.State ??= new OciState());
 
@@ -77,6 +83,19 @@ internal sealed partial class VaultCore
             state.ApiKeys[keyId] = (key, StringList(req.Body["groups"]));
             return VaultResponse.NoContent();
         }
+        if (sub == "dev-token-keys")
+        {
+            if (!write)
+            {
+                return VaultResponse.UnsupportedOperation();
+            }
+            if (ImportPublicKey(req.Body["public_key"]?.ToString() ?? "") is not RSA tokenKey)
+            {
+                return VaultResponse.BadRequest("public_key (the RSA public key, in PEM, that signs security tokens) is required");
+            }
+            state.TokenKeys.Add((tokenKey, StringList(req.Body["groups"])));
+            return VaultResponse.NoContent();
+        }
         if (RoleEndpoint(req, sub, state.Roles, validate: role =>
                 StringList(role["ocid_list"]).Count > OciMaxOcidsPerRole
                     ? VaultResponse.BadRequest("Number of OCIDs for this role exceeds the limit") : null) is { } answer)
@@ -112,8 +131,8 @@ internal sealed partial class VaultCore
             return VaultResponse.BadRequest("incorrect (request-target) specified in header");
         }
 
-        var keyId = OciAuthenticate(state, headers);
-        if (keyId is null)
+        var principal = OciAuthenticate(state, headers);
+        if (principal is null)
         {
             return VaultResponse.BadRequest("OCI authentication failed");
         }
@@ -121,12 +140,11 @@ internal sealed partial class VaultCore
         {
             return VaultResponse.BadRequest("Home Tenancy is invalid");
         }
-        if (keyId.Split('/')[0] != state.HomeTenancyId)
+        if (principal.Tenancy != state.HomeTenancyId)
         {
             return VaultResponse.BadRequest("Invalid Tenancy");
         }
-        var groups = state.ApiKeys[keyId].Groups;
-        if (!StringList(role["ocid_list"]).Any(groups.Contains))
+        if (!StringList(role["ocid_list"]).Any(principal.Groups.Contains))
         {
             return VaultResponse.BadRequest("Entity not a part of any of the Role OCIDs");
         }
@@ -141,11 +159,13 @@ internal sealed partial class VaultCore
     }
 
     /// <summary>
-    /// The identity service's part: the key id when the <c>Authorization</c> signature verifies over the headers it
-    /// names (which must include date, (request-target) and host) with the key registered for its keyId, and the
-    /// <c>Date</c> is within <see cref="OciDateWindow"/>; null otherwise.
+    /// The identity service's part: the principal when the <c>Authorization</c> signature verifies over the headers it
+    /// names (which must include date, (request-target) and host) with the key its keyId names — an API key
+    /// registered as <c>tenancy/user/fingerprint</c>, or for <c>ST$&lt;token&gt;</c> the session key carried by a
+    /// security token that a registered token key signed — and the <c>Date</c> is within <see cref="OciDateWindow"/>;
+    /// null otherwise.
     /// </summary>
-    private string? OciAuthenticate(OciState state, Dictionary<string, string> headers)
+    private OciPrincipal? OciAuthenticate(OciState state, Dictionary<string, string> headers)
     {
         if (headers.GetValueOrDefault("authorization") is not { } authorization
             || !authorization.StartsWith("Signature ", StringComparison.Ordinal))
@@ -162,7 +182,7 @@ internal sealed partial class VaultCore
             }
         }
         if (parameters.GetValueOrDefault("algorithm") != "rsa-sha256" || parameters.GetValueOrDefault("version") is not (null or "1")
-            || parameters.GetValueOrDefault("keyId") is not { } keyId || !state.ApiKeys.TryGetValue(keyId, out var registered)
+            || parameters.GetValueOrDefault("keyId") is not { } keyId || OciSigner(state, keyId) is not var (signerKey, principal)
             || parameters.GetValueOrDefault("signature") is not { } signature)
         {
             return null;
@@ -190,7 +210,7 @@ internal sealed partial class VaultCore
         {
             return null;
         }
-        if (!registered.Key.VerifyData(Encoding.UTF8.GetBytes(string.Join('\n', lines)), signatureBytes, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
+        if (!signerKey.VerifyData(Encoding.UTF8.GetBytes(string.Join('\n', lines)), signatureBytes, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
         {
             return null;
         }
@@ -199,7 +219,45 @@ internal sealed partial class VaultCore
         {
             return null;
         }
-        return keyId;
+        return principal;
+    }
+
+    /// <summary>The key that must have signed for <paramref name="keyId"/>, and whom it names; null when unknown.</summary>
+    private (RSA Key, OciPrincipal Principal)? OciSigner(OciState state, string keyId)
+    {
+        if (!keyId.StartsWith("ST$", StringComparison.Ordinal))
+        {
+            return state.ApiKeys.TryGetValue(keyId, out var registered)
+                ? (registered.Key, new OciPrincipal(keyId.Split('/')[0], registered.Groups)) : null;
+        }
+        var parts = keyId["ST$".Length..].Split('.');
+        if (parts.Length != 3)
+        {
+            return null;
+        }
+        try
+        {
+            var signed = Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]);
+            var signature = B64Url(parts[2]);
+            var groups = state.TokenKeys.FirstOrDefault(k => k.Key.VerifyData(signed, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)).Groups;
+            if (groups is null || JsonNode.Parse(B64Url(parts[1])) is not JsonObject claims
+                || claims["exp"]?.GetValue<long>() is not { } exp || DateTimeOffset.FromUnixTimeSeconds(exp) <= Now
+                || claims["tenant"]?.ToString() is not { Length: > 0 } tenancy
+                || JsonNode.Parse(claims["jwk"]?.ToString() ?? "") is not JsonObject jwk)
+            {
+                return null;
+            }
+            var session = RSA.Create();
+            session.ImportParameters(new RSAParameters
+            {
+                Modulus = B64Url(jwk["n"]?.ToString() ?? ""), Exponent = B64Url(jwk["e"]?.ToString() ?? ""),
+            });
+            return (session, new OciPrincipal(tenancy, groups));
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or InvalidOperationException or CryptographicException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary><c>request_headers</c> as Vault's TypeHeader reads it (a list or a string per name), by lower-case name, first value.</summary>

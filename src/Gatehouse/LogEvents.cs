@@ -53,6 +53,7 @@ internal static class LogEvents
     public const int FleetOtherKeyIds = 1169;
     public const int OciMethodPollFailed = 1181;
     public const int OciMethodNewCredentials = 1182;
+    public const int OciMethodNewSecurityToken = 1183;
 
     // Sinks/: 1200–1299
     public const int SinkWriterWritten = 1201;

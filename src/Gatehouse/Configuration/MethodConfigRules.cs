@@ -249,7 +249,6 @@ internal static class MethodConfigRules
     /// <summary>
     /// Vault's NewOCIAuthMethod checks beyond the key rules: <c>type</c> is <c>apikey</c> or <c>instance</c>
     /// (<c>'type' value is invalid</c>), and <c>credential_poll_interval</c> is positive, where Go's ticker would panic.
-    /// <c>instance</c> (instance principals) is not implemented and refused here.
     /// </summary>
     private static void CheckOci(AuthMethodConfig method, string path, ICollection<ConfigDiagnostic> diagnostics)
     {
@@ -258,13 +257,6 @@ internal static class MethodConfigRules
         {
             diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("type"), $"{path}.config.type",
                 $"'type' value is invalid: \"{type}\"; use \"apikey\" or \"instance\""));
-        }
-        else if (type == "instance")
-        {
-            diagnostics.Add(new ConfigDiagnostic(method.Config.PositionOf("type"), $"{path}.config.type",
-                "type \"instance\" is not supported by Gatehouse yet (instance principals: the leaf certificate and key from the " +
-                "instance metadata service, the federation endpoint's security token and the session key signing with ST$<token> " +
-                "are not implemented); use type = \"apikey\" with an API key in ~/.oci/config"));
         }
 
         if (method.Config.GetDuration("credential_poll_interval") is { } interval && interval <= TimeSpan.Zero)

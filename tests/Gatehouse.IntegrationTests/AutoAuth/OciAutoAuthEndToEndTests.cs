@@ -29,12 +29,12 @@ public sealed class OciAutoAuthEndToEndTests
     private static Action<IServiceCollection> Environment(OpsHarness h) =>
         services => services.AddSingleton(new AutoAuthEnvironment(name => name == "HOME" ? Home(h) : null));
 
-    /// <summary>Enables auth/oci with role "web" (10 minute tokens) bound to <see cref="Group"/>.</summary>
-    private static async Task EnableAsync(OpsHarness h)
+    /// <summary>Enables auth/oci with role "web" (10 minute tokens) bound to <paramref name="group"/>.</summary>
+    private static async Task EnableAsync(OpsHarness h, string group = Group)
     {
         await h.RootAsync(HttpMethod.Post, "sys/auth/oci", new { type = "oci" });
         await h.RootAsync(HttpMethod.Post, "auth/oci/config", new { home_tenancy_id = Tenancy });
-        await h.RootAsync(HttpMethod.Post, "auth/oci/role/web", new { ocid_list = Group, token_policies = "all", token_ttl = "10m" });
+        await h.RootAsync(HttpMethod.Post, "auth/oci/role/web", new { ocid_list = group, token_policies = "all", token_ttl = "10m" });
     }
 
     /// <summary>Registers <paramref name="key"/> under fingerprint <paramref name="fingerprint"/> with DevVault's identity emulator.</summary>
@@ -66,6 +66,7 @@ public sealed class OciAutoAuthEndToEndTests
     private static void AssertNoSecretsLogged(OpsHarness h)
     {
         Assert.DoesNotContain("key-passphrase", h.ConsoleLog, StringComparison.Ordinal);
+        Assert.DoesNotContain("ST$", h.ConsoleLog, StringComparison.Ordinal);
         Assert.DoesNotContain("PRIVATE KEY", h.ConsoleLog, StringComparison.Ordinal);
         Assert.DoesNotContain("signature=", h.ConsoleLog, StringComparison.Ordinal);
     }
@@ -199,6 +200,112 @@ public sealed class OciAutoAuthEndToEndTests
         await h.StartGatehouseAsync(Hcl(h, "type = \"apikey\"\nrole = \"missing\""), configureServices: Environment(h));
         Assert.Equal(AuthWaitReason.LoginBackoff, (await h.NextAuthWaitAsync()).Reason);
         await h.WaitForLogAsync("Role is not found");
+        AssertNoSecretsLogged(h);
+    }
+
+    private const string Instance = "type = \"instance\"\nrole = \"web\"";
+
+    private const string DynamicGroup = "ocid1.dynamicgroup.oc1..instances";
+
+    /// <summary>Enables auth/oci (role "web" bound to <see cref="DynamicGroup"/>) and registers the emulator's token key with the instances' group.</summary>
+    private static async Task EnableInstanceAsync(OpsHarness h, OciInstanceEmulator oci)
+    {
+        await EnableAsync(h, DynamicGroup);
+        await h.RootAsync(HttpMethod.Post, "auth/oci/dev-token-keys", new { public_key = oci.TokenKey.ExportSubjectPublicKeyInfoPem(), groups = new[] { DynamicGroup } });
+    }
+
+    private static Action<IServiceCollection> InstanceEnvironment(Func<string, string?> environment) =>
+        services => services.AddSingleton(new AutoAuthEnvironment(environment));
+
+    /// <summary>
+    /// Instance principals: leaf certificate, key and intermediate from the metadata emulator, a security token from
+    /// the federation emulator, the login signed with the session key (ST$ keyId) and checked by DevVault. The token
+    /// (30 minutes) is reused for the logins that come while it has more than 5 minutes left, then renewed.
+    /// </summary>
+    [Fact]
+    public async Task Instance_LogsInWithASecurityToken_ReusesItUntilNearItsExpiry_ThenFederatesAgain()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await using var oci = await OciInstanceEmulator.StartAsync(Tenancy, h.Time);
+        await EnableInstanceAsync(h, oci);
+        var start = h.Time.GetUtcNow();
+
+        await h.StartGatehouseAsync(Hcl(h, Instance), configureServices: InstanceEnvironment(oci.Environment));
+        var expiry = await h.NextAuthWaitAsync();
+        await h.FirstSinkWriteAsync();
+        Assert.Equal(AuthWaitReason.Expiry, expiry.Reason);
+        Assert.Equal(1, oci.Federations);
+        Assert.Equal(1, h.Vault.Faults.CountRequests("PUT", Login));
+        var lookup = (await h.RootAsync(HttpMethod.Post, "auth/token/lookup", new { token = h.Host.TokenStore.Current!.Token }))!["data"]!;
+        Assert.Equal("web", lookup["meta"]!["role_name"]!.ToString());
+        Assert.Equal(200, (await h.SendAsync(HttpMethod.Get, "/v1/secret/db")).Status);
+
+        // Vault's tokens last 10 minutes: each re-login reuses the security token while it has more than 5 minutes left.
+        var sawRenewal = false;
+        for (var login = 2; login <= 5; login++)
+        {
+            h.Time.Advance(expiry.Delay);
+            expiry = await h.NextAuthWaitAsync();
+            Assert.Equal(AuthWaitReason.Expiry, expiry.Reason);
+            Assert.Equal(login, h.Vault.Faults.CountRequests("PUT", Login));
+            var elapsed = h.Time.GetUtcNow() - start;
+            var expected = elapsed >= oci.TokenLifetime - TimeSpan.FromMinutes(5) ? 2 : 1;
+            Assert.Equal(expected, oci.Federations);
+            sawRenewal |= expected == 2;
+            if (elapsed >= 2 * oci.TokenLifetime - TimeSpan.FromMinutes(10))
+            {
+                break;
+            }
+        }
+
+        Assert.True(sawRenewal);
+        AssertNoSecretsLogged(h);
+    }
+
+    [Fact]
+    public async Task Instance_MetadataUnreachable_FailsNamingTheServiceAndBacksOff()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await using var oci = await OciInstanceEmulator.StartAsync(Tenancy, h.Time);
+        await EnableInstanceAsync(h, oci);
+        var closed = Gatehouse.IntegrationTests.Support.MitKdc.FreePort();
+        var metadata = $"http://127.0.0.1:{closed}/opc/v2";
+
+        await h.StartGatehouseAsync(Hcl(h, Instance), configureServices: InstanceEnvironment(name =>
+            name == "OCI_METADATA_BASE_URL" ? metadata : oci.Environment(name)));
+        var first = await h.NextAuthWaitAsync();
+        Assert.Equal(AuthWaitReason.LoginBackoff, first.Reason);
+        await h.WaitForLogAsync($"instance principal: failed to get instance/region from the instance metadata service at {metadata}");
+        h.Time.Advance(first.Delay);
+        var second = await h.NextAuthWaitAsync();
+        Assert.Equal(AuthWaitReason.LoginBackoff, second.Reason);
+        Assert.True(second.Delay > first.Delay);
+        Assert.Equal(0, oci.Federations);
+        Assert.Equal(0, h.Vault.Faults.CountRequests("PUT", Login));
+    }
+
+    [Fact]
+    public async Task Instance_FederationRefusedOrTokenUnknownToVault_AreClearFailures()
+    {
+        await using var h = await OpsHarness.StartVaultAsync();
+        await using var oci = await OciInstanceEmulator.StartAsync(Tenancy, h.Time);
+        await EnableInstanceAsync(h, oci);
+
+        // The federation endpoint refuses: no login is sent.
+        oci.Refuse = true;
+        await h.StartGatehouseAsync(Hcl(h, Instance), configureServices: InstanceEnvironment(oci.Environment));
+        Assert.Equal(AuthWaitReason.LoginBackoff, (await h.NextAuthWaitAsync()).Reason);
+        await h.WaitForLogAsync($"failed to get a security token from {oci.Address}/v1/x509: 401");
+        Assert.Equal(0, h.Vault.Faults.CountRequests("PUT", Login));
+        await h.StopGatehouseAsync();
+
+        // A token signed by a key Vault's identity service does not know.
+        oci.Refuse = false;
+        await using var stranger = await OciInstanceEmulator.StartAsync(Tenancy, h.Time);
+        await h.StartGatehouseAsync(Hcl(h, Instance), configureServices: InstanceEnvironment(stranger.Environment));
+        Assert.Equal(AuthWaitReason.LoginBackoff, (await h.NextAuthWaitAsync()).Reason);
+        await h.WaitForLogAsync("OCI authentication failed");
+        Assert.Equal(1, stranger.Federations);
         AssertNoSecretsLogged(h);
     }
 }

@@ -93,7 +93,6 @@ public sealed class ConfigValidationRuleTests
     [InlineData("oci-without-type.hcl", "3:14: auto_auth.method \"oci\": missing 'type' value")]
     [InlineData("oci-without-role.hcl", "3:14: auto_auth.method \"oci\": missing 'role' value")]
     [InlineData("oci-type-invalid.hcl", "4:14: auto_auth.method \"oci\".config.type: 'type' value is invalid: \"resource\"; use \"apikey\" or \"instance\"")]
-    [InlineData("oci-type-instance-refused.hcl", "4:14: auto_auth.method \"oci\".config.type: type \"instance\" is not supported by Gatehouse yet (instance principals")]
     [InlineData("oci-credential-poll-interval-zero.hcl", "6:34: auto_auth.method \"oci\".config.credential_poll_interval: credential_poll_interval must be positive")]
     [InlineData("oci-credential-poll-interval-invalid.hcl", "6:34: auto_auth.method \"oci\".config.credential_poll_interval: ")]
     [InlineData("oci-unknown-key.hcl", "6:7: auto_auth.method \"oci\".config: unknown key \"profile\"; valid keys here: type, role, credential_poll_interval")]

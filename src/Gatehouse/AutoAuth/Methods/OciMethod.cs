@@ -6,17 +6,19 @@ using Microsoft.Extensions.Logging;
 namespace Gatehouse.AutoAuth.Methods;
 
 /// <summary>
-/// <c>oci</c>, key for key as Vault Agent/Proxy: type (<c>apikey</c>; <c>instance</c> is refused by the config rules)
-/// and role (required), credential_poll_interval (a duration or whole seconds, default 60s).
+/// <c>oci</c>, key for key as Vault Agent/Proxy: type (<c>apikey</c> or <c>instance</c>) and role (required), credential_poll_interval (a duration or whole seconds, default 60s).
 /// <para>
 /// At every login a <c>GET &lt;vault address&gt;/v1/&lt;mount_path&gt;/login/&lt;role&gt;</c> is signed (never sent) with
 /// the API key as the OCI Go SDK signs it (<see cref="OciRequestSigner"/>), and its headers — <c>Date</c>,
 /// <c>Authorization</c>, <c>Host</c> and the <c>(request-target)</c> pseudo-header, each a list of one value as Go's
 /// <c>http.Header</c> — are sent as <c>{"request_headers": {…}}</c> to <c>PUT &lt;mount_path&gt;/login/&lt;role&gt;</c>.
-/// Vault hands them to OCI's identity service, which checks the signature.
+/// Vault hands them to OCI's identity service, which checks the signature. With <c>type = "instance"</c> the GET is
+/// signed with the session key of an instance-principal security token and keyId <c>ST$&lt;token&gt;</c>
+/// (<see cref="OciInstancePrincipal"/>).
 /// </para>
 /// <para>
-/// Every credential_poll_interval the key id (<c>tenancy/user/fingerprint</c>) is read again; when it differs from the
+/// Every credential_poll_interval the key id (<c>tenancy/user/fingerprint</c>, or <c>ST$&lt;token&gt;</c> for instance
+/// principals, whose token is renewed near its expiry) is read again; when it differs from the
 /// last one the method says so on <see cref="NewCredentials"/> (the auth handler logs in again when
 /// <c>enable_reauth_on_new_credentials</c> is set), as Vault Agent's <c>NewCreds()</c>. The private key, the
 /// passphrase and the signature are never logged.
@@ -30,26 +32,29 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
     private readonly string _mountPath;
     private readonly string _role;
     private readonly OciApiKeyConfiguration _configuration;
+    private readonly OciInstancePrincipal? _instance;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<bool> _newCredentials = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
     private readonly Lock _gate = new();
     private string? _lastKeyId;
 
-    public OciMethod(MethodSettings settings, string mountPath, Func<string, string?> environment, TimeProvider time, ILogger logger)
+    public OciMethod(MethodSettings settings, string mountPath, Func<string, string?> environment, TimeProvider time, ILogger logger,
+        HttpMessageInvoker? http = null)
     {
         _mountPath = mountPath.Trim('/');
         _role = settings.GetRequiredString("role");
         AuthType = settings.GetRequiredString("type");
         CredentialPollInterval = settings.GetDuration("credential_poll_interval") ?? DefaultCredentialPollInterval;
         _configuration = new OciApiKeyConfiguration(environment);
+        _instance = AuthType == "instance" ? new OciInstancePrincipal(environment, time, http) : null;
         _time = time;
         _logger = logger;
     }
 
     public string Type => "oci";
 
-    /// <summary><c>apikey</c>.</summary>
+    /// <summary><c>apikey</c> or <c>instance</c>.</summary>
     public string AuthType { get; }
 
     public TimeSpan CredentialPollInterval { get; }
@@ -64,6 +69,23 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
 
     public async Task<LoginRequest> PrepareLoginAsync(VaultClient client, CancellationToken cancellationToken)
     {
+        if (_instance is not null)
+        {
+            var (session, error) = await _instance.SessionAsync(cancellationToken).ConfigureAwait(false);
+            if (session is null)
+            {
+                return LoginRequest.Failed($"error signing authentication request: instance principal: {error}");
+            }
+
+            var securityKeyId = "ST$" + session.Token;
+            lock (_gate)
+            {
+                _lastKeyId = securityKeyId;
+            }
+
+            return Login(session.Key, securityKeyId, client.Address);
+        }
+
         var (keyId, keyIdError) = await _configuration.KeyIdAsync(cancellationToken).ConfigureAwait(false);
         if (keyId is null)
         {
@@ -83,10 +105,15 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
 
         using (key)
         {
-            var headers = SignedHeaders(key, keyId, client.Address, _time.GetUtcNow());
-            var escaped = $"{_mountPath}/login/{Uri.EscapeDataString(_role)}";
-            return LoginRequest.LoginAt(_mountPath, escaped, new JsonObject { ["request_headers"] = headers });
+            return Login(key, keyId, client.Address);
         }
+    }
+
+    private LoginRequest Login(System.Security.Cryptography.RSA key, string keyId, Uri vaultAddress)
+    {
+        var headers = SignedHeaders(key, keyId, vaultAddress, _time.GetUtcNow());
+        var escaped = $"{_mountPath}/login/{Uri.EscapeDataString(_role)}";
+        return LoginRequest.LoginAt(_mountPath, escaped, new JsonObject { ["request_headers"] = headers });
     }
 
     /// <summary>
@@ -114,7 +141,7 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
     /// <summary>One poll: read the key id; when it differs from the last one, keep it and say so.</summary>
     internal async Task CheckCredentialsAsync(CancellationToken cancellationToken)
     {
-        var (keyId, error) = await _configuration.KeyIdAsync(cancellationToken).ConfigureAwait(false);
+        var (keyId, error) = await CurrentKeyIdAsync(cancellationToken).ConfigureAwait(false);
         if (keyId is null)
         {
             Log.PollFailed(_logger, error!);
@@ -132,8 +159,32 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
             _lastKeyId = keyId;
         }
 
-        Log.NewCredentials(_logger, keyId);
+        if (_instance is null)
+        {
+            Log.NewCredentials(_logger, keyId);
+        }
+        else
+        {
+            Log.NewSecurityToken(_logger);
+        }
+
         _newCredentials.Writer.TryWrite(true);
+    }
+
+    /// <summary>
+    /// The key id as Vault Agent's poller reads it (the SDK's <c>KeyID()</c>): <c>tenancy/user/fingerprint</c> for an
+    /// API key; <c>ST$&lt;token&gt;</c> for instance principals, the token renewed when within 5 minutes of its expiry —
+    /// so a renewed token counts as new credentials, as in Vault Agent.
+    /// </summary>
+    private async Task<(string? KeyId, string? Error)> CurrentKeyIdAsync(CancellationToken cancellationToken)
+    {
+        if (_instance is null)
+        {
+            return await _configuration.KeyIdAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var (session, error) = await _instance.SessionAsync(cancellationToken).ConfigureAwait(false);
+        return session is null ? (null, $"instance principal: {error}") : ("ST$" + session.Token, null);
     }
 
     /// <summary>Go's <c>url.Host</c> of the address as configured: host and port as written (a default port kept).</summary>
@@ -156,5 +207,9 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
         // The key id is tenancy/user/fingerprint: identifiers, not secrets.
         [LoggerMessage(EventId = LogEvents.OciMethodNewCredentials, Level = LogLevel.Information, Message = "oci: new credentials detected (key id {KeyId})")]
         public static partial void NewCredentials(ILogger logger, string keyId);
+
+        // The security token is a credential: never logged.
+        [LoggerMessage(EventId = LogEvents.OciMethodNewSecurityToken, Level = LogLevel.Information, Message = "oci: new credentials detected (instance principal security token renewed)")]
+        public static partial void NewSecurityToken(ILogger logger);
     }
 }

@@ -34,8 +34,18 @@ internal static class OciRequestSigner
         Convert.ToBase64String(key.SignData(Encoding.UTF8.GetBytes(signingString), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
 
     /// <summary>The <c>Authorization</c> header value for a bodiless request.</summary>
-    public static string Authorization(string keyId, string signature) =>
-        $"Signature version=\"1\",headers=\"{string.Join(' ', SignedHeaders)}\",keyId=\"{keyId}\",algorithm=\"rsa-sha256\",signature=\"{signature}\"";
+    public static string Authorization(string keyId, string signature) => Authorization(keyId, SignedHeaders, signature);
+
+    /// <summary>The <c>Authorization</c> header value naming <paramref name="headers"/> as the signed headers.</summary>
+    public static string Authorization(string keyId, IEnumerable<string> headers, string signature) =>
+        $"Signature version=\"1\",headers=\"{string.Join(' ', headers)}\",keyId=\"{keyId}\",algorithm=\"rsa-sha256\",signature=\"{signature}\"";
+
+    /// <summary>
+    /// The <c>Authorization</c> for a request whose signed headers are <paramref name="headers"/> (lower-case names, in
+    /// order, with their values): the signing string is one <c>name: value</c> line per header.
+    /// </summary>
+    public static string Authorization(RSA key, string keyId, IReadOnlyList<KeyValuePair<string, string>> headers) =>
+        Authorization(keyId, headers.Select(h => h.Key), Signature(key, string.Join('\n', headers.Select(h => $"{h.Key}: {h.Value}"))));
 
     /// <summary>
     /// Signs <c>method pathAndQuery</c> to <paramref name="host"/> at <paramref name="date"/>: the <c>Date</c> and

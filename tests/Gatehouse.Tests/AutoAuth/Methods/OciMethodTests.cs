@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Gatehouse.AutoAuth;
 using Gatehouse.AutoAuth.Methods;
@@ -339,6 +340,243 @@ public sealed class OciMethodTests : IDisposable
             {(keyFile is null ? "" : $"key_file={keyFile}")}
             {extra}
             """);
+    }
+
+    private const string InstanceTenancy = "ocid1.tenancy.oc1..instance";
+
+    /// <summary>A leaf certificate as OCI's metadata service hands it out: the tenancy in an <c>opc-tenant:</c> OU.</summary>
+    private static X509Certificate2 Leaf(RSA key, string tenancy = InstanceTenancy) =>
+        new CertificateRequest($"CN=ocid1.instance.oc1.iad.x, OU=opc-certtype:instance, OU=opc-tenant:{tenancy}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+
+    private static string Jwt(DateTimeOffset exp) =>
+        "eyJhbGciOiJSUzI1NiJ9." + System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{{\"exp\":{exp.ToUnixTimeSeconds()}}}")) + ".c2ln";
+
+    [Fact]
+    public void Instance_TenancyFromTheLeafSubject_AndTheFederationKeyIdIsTheSha1Fingerprint()
+    {
+        using var key = RSA.Create(2048);
+        using var leaf = Leaf(key);
+
+        Assert.Equal(InstanceTenancy, OciInstancePrincipal.TenancyOf(leaf));
+        var hex = leaf.GetCertHashString(); // .NET's SHA-1 thumbprint, upper-case hex
+        var expected = string.Join(':', Enumerable.Range(0, hex.Length / 2).Select(i => hex.Substring(i * 2, 2).ToLowerInvariant()));
+        Assert.Equal($"{InstanceTenancy}/fed-x509/{expected}", OciInstancePrincipal.FederationKeyId(InstanceTenancy, leaf));
+        using var other = new CertificateRequest("CN=no tenancy", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        Assert.Null(OciInstancePrincipal.TenancyOf(other));
+    }
+
+    [Theory]
+    [InlineData("iad", null, "https://auth.us-ashburn-1.oraclecloud.com/v1/x509")]
+    [InlineData("eu-frankfurt-1", null, "https://auth.eu-frankfurt-1.oraclecloud.com/v1/x509")]
+    [InlineData("us-gov-phoenix-1", null, "https://auth.us-gov-phoenix-1.oraclegovcloud.com/v1/x509")]
+    [InlineData("ltn", null, "https://auth.uk-gov-london-1.oraclegovcloud.uk/v1/x509")]
+    [InlineData("nja", null, "https://auth.ap-chiyoda-1.oraclecloud8.com/v1/x509")]
+    [InlineData("xx-new-1", null, "https://auth.xx-new-1.oraclecloud.com/v1/x509")]
+    [InlineData("iad", "http://127.0.0.1:9999", "http://127.0.0.1:9999/v1/x509")]
+    [InlineData("iad", "auth.example.test", "https://auth.example.test/v1/x509")]
+    public void Instance_FederationUrl_FromTheRegionAndRealm_OrTheSdkOverride(string region, string? overridden, string expected)
+    {
+        var principal = new OciInstancePrincipal(name => name == OciInstancePrincipal.FederationUrlVariable ? overridden : null, TimeProvider.System);
+        Assert.Equal(expected, principal.FederationUrl(region).ToString());
+    }
+
+    [Fact]
+    public void Instance_TokenExpiry_IsTheJwtExpClaim()
+    {
+        var exp = new DateTimeOffset(2026, 12, 7, 16, 0, 0, TimeSpan.Zero);
+        Assert.Equal(exp, OciInstancePrincipal.TokenExpiry(Jwt(exp)));
+        Assert.Null(OciInstancePrincipal.TokenExpiry("not-a-jwt"));
+        Assert.Null(OciInstancePrincipal.TokenExpiry("a.e30.c"));
+    }
+
+    /// <summary>
+    /// The whole client side against a scripted metadata service and federation endpoint: the metadata requests carry
+    /// <c>Authorization: Bearer Oracle</c>; the federation POST has the SDK's body and signed headers, verifiable with the
+    /// leaf key; the login is signed with the session key under <c>ST$&lt;token&gt;</c>; the token is reused until 5
+    /// minutes before its exp.
+    /// </summary>
+    [Fact]
+    public async Task Instance_FederatesWithTheLeafKey_SignsTheLoginWithTheSessionKey_AndReusesTheTokenUntilNearExpiry()
+    {
+        using var instance = new InstanceFixture();
+        var (leafKey, leaf, time, requests, method) = (instance.LeafKey, instance.LeafCertificate, instance.Time, instance.Requests, instance.Method);
+        using var client = new Gatehouse.Vault.VaultClient(new HttpMessageInvoker(new HttpClientHandler()), new Uri("https://vault.example.com:8200"), null, time);
+
+        var login = await method.PrepareLoginAsync(client, default);
+        var token = instance.LastToken;
+
+        Assert.Null(login.Error);
+        Assert.Equal(["http://metadata.test/opc/v2/instance/region", "http://metadata.test/opc/v2/identity/cert.pem", "http://metadata.test/opc/v2/identity/key.pem",
+            "http://metadata.test/opc/v2/identity/intermediate.pem", "http://auth.test/v1/x509"], requests.Select(r => r.Request.RequestUri!.ToString()));
+        Assert.All(requests.Take(4), r => Assert.Equal("Bearer Oracle", r.Request.Headers.Authorization!.ToString()));
+
+        // The federation request: the SDK's body and signature.
+        var (post, postBody) = requests[4];
+        Assert.Equal(HttpMethod.Post, post.Method);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(postBody)!.AsObject();
+        Assert.Equal(["certificate", "publicKey", "intermediateCertificates"], json.Select(p => p.Key));
+        Assert.Equal(Convert.ToBase64String(leaf.RawData), json["certificate"]!.ToString());
+        Assert.Equal("SU5URVJNRURJQVRF", json["intermediateCertificates"]![0]!.ToString());
+        var date = "Mon, 07 Dec 2026 15:00:00 GMT";
+        Assert.Equal(date, post.Headers.GetValues("Date").Single());
+        var digest = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(postBody)));
+        Assert.Equal(digest, post.Headers.GetValues("x-content-sha256").Single());
+        var authorization = post.Headers.GetValues("Authorization").Single();
+        var keyId = OciInstancePrincipal.FederationKeyId(InstanceTenancy, leaf);
+        Assert.StartsWith($"Signature version=\"1\",headers=\"date (request-target) content-length content-type x-content-sha256\",keyId=\"{keyId}\",algorithm=\"rsa-sha256\",signature=\"",
+            authorization, StringComparison.Ordinal);
+        var signing = $"date: {date}\n(request-target): post /v1/x509\ncontent-length: {Encoding.UTF8.GetByteCount(postBody)}\ncontent-type: application/json\nx-content-sha256: {digest}";
+        Assert.True(leafKey.VerifyData(Encoding.UTF8.GetBytes(signing), Convert.FromBase64String(authorization.Split("signature=\"")[1].TrimEnd('"')),
+            HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+
+        // The login: signed with the session key, keyId ST$<token>.
+        var loginAuthorization = login.JsonBody!["request_headers"]!["Authorization"]![0]!.ToString();
+        Assert.Contains($"keyId=\"ST${token}\"", loginAuthorization, StringComparison.Ordinal);
+        using var session = RSA.Create();
+        session.ImportSubjectPublicKeyInfo(Convert.FromBase64String(instance.SessionPublicKey!), out _);
+        var loginSigning = "date: Mon, 07 Dec 2026 15:00:00 GMT\n(request-target): get /v1/auth/oci/login/web\nhost: vault.example.com:8200";
+        Assert.True(session.VerifyData(Encoding.UTF8.GetBytes(loginSigning), Convert.FromBase64String(loginAuthorization.Split("signature=\"")[1].TrimEnd('"')),
+            HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+
+        // Reused while more than 5 minutes are left; renewed after.
+        time.Advance(TimeSpan.FromMinutes(14));
+        Assert.Null((await method.PrepareLoginAsync(client, default)).Error);
+        Assert.Equal(5, requests.Count);
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Null((await method.PrepareLoginAsync(client, default)).Error);
+        Assert.Equal(10, requests.Count);
+    }
+
+    [Fact]
+    public async Task Instance_MetadataRefusal_FailsNamingThePathAndTheService()
+    {
+        var handler = new ScriptedHandler(_ => Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.Unauthorized) { Content = new StringContent("no") }));
+        var principal = new OciInstancePrincipal(_ => null, new FakeTimeProvider(), new HttpMessageInvoker(handler));
+
+        var (session, error) = await principal.SessionAsync(default);
+
+        Assert.Null(session);
+        Assert.Equal("failed to get instance/region from the instance metadata service at http://169.254.169.254/opc/v2: 401 Unauthorized: no", error);
+    }
+
+    /// <summary>Vault Agent's poller calls the SDK's KeyID(), ST$&lt;token&gt;: a token renewed near its expiry is new credentials.</summary>
+    [Fact]
+    public async Task Instance_CredentialPoll_ReportsARenewedSecurityTokenAsNewCredentials_WithoutLoggingIt()
+    {
+        using var instance = new InstanceFixture();
+        using var client = new Gatehouse.Vault.VaultClient(new HttpMessageInvoker(new HttpClientHandler()), new Uri("https://vault.example.com:8200"), null, instance.Time);
+        Assert.Null((await instance.Method.PrepareLoginAsync(client, default)).Error);
+
+        instance.Time.Advance(TimeSpan.FromMinutes(10));
+        await instance.Method.CheckCredentialsAsync(default);
+        Assert.False(instance.Method.NewCredentials.TryRead(out _));
+
+        instance.Time.Advance(TimeSpan.FromMinutes(6));
+        await instance.Method.CheckCredentialsAsync(default);
+        Assert.True(instance.Method.NewCredentials.TryRead(out _));
+        Assert.Equal(10, instance.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Instance_LeafTenancyChangedAtRenewal_IsRefusedAsTheSdkRefusesIt()
+    {
+        using var instance = new InstanceFixture();
+        using var client = new Gatehouse.Vault.VaultClient(new HttpMessageInvoker(new HttpClientHandler()), new Uri("https://vault.example.com:8200"), null, instance.Time);
+        Assert.Null((await instance.Method.PrepareLoginAsync(client, default)).Error);
+        using var original = instance.LeafCertificate;
+        instance.LeafCertificate = Leaf(instance.LeafKey, "ocid1.tenancy.oc1..other");
+
+        instance.Time.Advance(TimeSpan.FromMinutes(16));
+        var login = await instance.Method.PrepareLoginAsync(client, default);
+
+        Assert.Equal("error signing authentication request: instance principal: unexpected update of tenancy OCID in the leaf certificate. " +
+            $"Previous tenancy: {InstanceTenancy}, Updated: ocid1.tenancy.oc1..other", login.Error);
+    }
+
+    [Fact]
+    public async Task Instance_NoOpcV2Region_AsksOpcV1_AsTheSdk()
+    {
+        var asked = new List<string>();
+        var handler = new ScriptedHandler(request =>
+        {
+            asked.Add(request.RequestUri!.ToString());
+            var status = request.RequestUri.AbsolutePath.StartsWith("/opc/v2/", StringComparison.Ordinal) ? System.Net.HttpStatusCode.NotFound : System.Net.HttpStatusCode.Forbidden;
+            return Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent("") });
+        });
+        var principal = new OciInstancePrincipal(_ => null, new FakeTimeProvider(), new HttpMessageInvoker(handler));
+
+        var (_, error) = await principal.SessionAsync(default);
+
+        Assert.Equal(["http://169.254.169.254/opc/v2/instance/region", "http://169.254.169.254/opc/v1/instance/region"], asked);
+        Assert.StartsWith("failed to get instance/region from the instance metadata service at http://169.254.169.254/opc/v1: 403", error, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// An instance-principal oci method against a scripted metadata service (region <c>iad</c>, a self-signed leaf
+    /// with <c>opc-tenant:</c>) and federation endpoint that answers tokens expiring 20 minutes from the test clock.
+    /// </summary>
+    private sealed class InstanceFixture : IDisposable
+    {
+        public InstanceFixture()
+        {
+            LeafCertificate = Leaf(LeafKey);
+            var handler = new ScriptedHandler(async request =>
+            {
+                var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync();
+                Requests.Add((request, body));
+                if (request.RequestUri!.AbsolutePath == "/v1/x509")
+                {
+                    SessionPublicKey = System.Text.Json.Nodes.JsonNode.Parse(body)!["publicKey"]!.ToString();
+                    LastToken = Jwt(Time.GetUtcNow().AddMinutes(20));
+                }
+
+                var answer = request.RequestUri.AbsolutePath switch
+                {
+                    "/opc/v2/instance/region" => "iad",
+                    "/opc/v2/identity/cert.pem" => LeafCertificate.ExportCertificatePem(),
+                    "/opc/v2/identity/key.pem" => LeafKey.ExportRSAPrivateKeyPem(),
+                    "/opc/v2/identity/intermediate.pem" => "-----BEGIN CERTIFICATE-----\nSU5URVJNRURJQVRF\n-----END CERTIFICATE-----\n",
+                    "/v1/x509" => $"{{\"token\":\"{LastToken}\"}}",
+                    _ => null,
+                };
+                return new HttpResponseMessage(answer is null ? System.Net.HttpStatusCode.NotFound : System.Net.HttpStatusCode.OK) { Content = new StringContent(answer ?? "") };
+            });
+            var env = new Dictionary<string, string>
+            {
+                [OciInstancePrincipal.MetadataBaseUrlVariable] = "http://metadata.test/opc/v2/",
+                [OciInstancePrincipal.FederationUrlVariable] = "http://auth.test",
+            };
+            var values = ImmutableDictionary<string, HclNode>.Empty.Add("type", new HclString("instance", default)).Add("role", new HclString("web", default));
+            Method = new OciMethod(new MethodSettings(new ConfigMap(values, default), "auto_auth.method \"oci\""), "auth/oci",
+                env.GetValueOrDefault, Time, NullLogger.Instance, new HttpMessageInvoker(handler));
+        }
+
+        public RSA LeafKey { get; } = RSA.Create(2048);
+
+        public X509Certificate2 LeafCertificate { get; set; }
+
+        public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 7, 15, 0, 0, TimeSpan.Zero));
+
+        public List<(HttpRequestMessage Request, string Body)> Requests { get; } = [];
+
+        public string? SessionPublicKey { get; private set; }
+
+        public string? LastToken { get; private set; }
+
+        public OciMethod Method { get; }
+
+        public void Dispose()
+        {
+            LeafCertificate.Dispose();
+            LeafKey.Dispose();
+        }
+    }
+
+    private sealed class ScriptedHandler(Func<HttpRequestMessage, Task<HttpResponseMessage>> respond) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) => respond(request);
     }
 
     private static OciMethod Method(Dictionary<string, string> environment, TimeProvider time, string role = "web", string? pollInterval = null)
