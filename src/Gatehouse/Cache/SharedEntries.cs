@@ -176,9 +176,11 @@ internal sealed partial class SharedEntries : IDisposable
     /// <summary>
     /// True when a local copy must be checked against Redis before it is served: it predates this replica's latest
     /// return to listening, or this replica does not hear the fleet now while Redis answers (a revocation would be missed).
+    /// Not while this replica's own write of it is still on its way: Redis cannot hold it yet, and the check would
+    /// evict an answer Vault has just given (under load, a login per hit until the write lands).
     /// </summary>
     public bool NeedsCheck(CacheEntry entry) =>
-        entry.SharedName is not null && _store.IsUp && (entry.SharedGeneration != Generation || !IsListening);
+        entry.SharedName is { } name && _store.IsUp && (entry.SharedGeneration != Generation || !IsListening) && !_writes.ContainsKey(name);
 
     public string NameOf(CacheKey key) => _store.Keys.Name("entry", key.ToString());
 
