@@ -16,34 +16,11 @@ namespace Gatehouse.IntegrationTests.AutoAuth;
 /// </summary>
 public sealed class AlicloudAutoAuthEndToEndTests
 {
-    private static string Hcl(OpsHarness h, string config, string autoAuthExtra = "") => $$"""
-        log_level = "trace"
-        vault {
-          address = "{{h.Vault.Address}}"
-        }
-        auto_auth {
-          method "alicloud" {
-            config = {
-              role   = "web"
-              region = "us-west-1"
-              {{config}}
-            }
-          }
-          sink "file" {
-            config = {
-              path = "{{h.PathOf("token-sink")}}"
-            }
-          }
-          {{autoAuthExtra}}
-        }
-        api_proxy {
-          use_auto_auth_token = true
-        }
-        listener "tcp" {
-          address     = "127.0.0.1:0"
-          tls_disable = true
-        }
-        """;
+    private static string Hcl(OpsHarness h, string config, string autoAuthExtra = "") => h.MethodHcl("alicloud", $"""
+        role   = "web"
+        region = "us-west-1"
+        {config}
+        """, autoAuthExtra);
 
     private static string StaticKeys(AlicloudTestIdentity identity) => $"""
         access_key    = "{identity.AccessKey}"
