@@ -17,9 +17,33 @@ public sealed class SampleConfigTests
     {
         var names = Directory.GetFiles(SamplesDirectory, "*.hcl").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
 
-        Assert.Equal(["approle-file-sink.hcl", "force-unix-tls.hcl", "least-privilege.hcl", "minimal-proxy.hcl", "seed.hcl", "shared-redis.hcl", "static-secrets.hcl"], names);
+        Assert.Equal(["alicloud-ecs-ram-role.hcl", "approle-file-sink.hcl", "force-unix-tls.hcl", "least-privilege.hcl", "minimal-proxy.hcl", "oci-instance-principal.hcl", "seed.hcl", "shared-redis.hcl", "static-secrets.hcl"], names);
         foreach (var name in names)
             Sample(name);
+    }
+
+    [Fact]
+    public void AlicloudEcsRamRole_BindsRoleRegionPollAndReauth()
+    {
+        var config = Sample("alicloud-ecs-ram-role.hcl");
+
+        Assert.Equal("alicloud", config.AutoAuth!.Method.Type);
+        Assert.Equal("web", config.AutoAuth.Method.Config.GetString("role"));
+        Assert.Equal("cn-hangzhou", config.AutoAuth.Method.Config.GetString("region"));
+        Assert.Equal(300, config.AutoAuth.Method.Config.GetInt("credential_poll_interval"));
+        Assert.False(config.AutoAuth.Method.Config.Contains("access_key"));
+        Assert.True(config.AutoAuth.EnableReauthOnNewCredentials);
+    }
+
+    [Fact]
+    public void OciInstancePrincipal_BindsTypeRoleAndPoll()
+    {
+        var config = Sample("oci-instance-principal.hcl");
+
+        Assert.Equal("oci", config.AutoAuth!.Method.Type);
+        Assert.Equal("instance", config.AutoAuth.Method.Config.GetString("type"));
+        Assert.Equal("web", config.AutoAuth.Method.Config.GetString("role"));
+        Assert.Equal("5m", config.AutoAuth.Method.Config.GetString("credential_poll_interval"));
     }
 
     [Fact]
