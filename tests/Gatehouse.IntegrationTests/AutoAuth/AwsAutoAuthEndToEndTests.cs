@@ -33,22 +33,10 @@ public sealed class AwsAutoAuthEndToEndTests
         {extra}
         """;
 
-    private static Action<IServiceCollection> Environment(params (string Name, string Value)[] variables) =>
-        services => services.AddSingleton(new AutoAuthEnvironment(name => variables.FirstOrDefault(v => v.Name == name).Value));
+    private static Action<IServiceCollection> Environment(params (string Name, string Value)[] variables) => OpsHarness.WithEnvironment(variables);
 
-    private static void AssertNoSecretsLogged(OpsHarness h, params AwsTestIdentity[] identities)
-    {
-        foreach (var identity in identities)
-        {
-            Assert.DoesNotContain(identity.SecretKey, h.ConsoleLog, StringComparison.Ordinal);
-            if (identity.SessionToken is { } token)
-            {
-                Assert.DoesNotContain(token, h.ConsoleLog, StringComparison.Ordinal);
-            }
-        }
-
-        Assert.DoesNotContain("Signature=", h.ConsoleLog, StringComparison.Ordinal);
-    }
+    private static void AssertNoSecretsLogged(OpsHarness h, params AwsTestIdentity[] identities) =>
+        h.AssertLogNeverShows(identities.SelectMany(i => new[] { i.SecretKey, i.SessionToken }));
 
     [Fact]
     public async Task Iam_WithStaticKeysAndServerId_LogsInWithASignedRequest_RenewsAndLogsInAgainAfterRevocation()

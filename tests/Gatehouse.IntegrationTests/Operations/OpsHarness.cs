@@ -205,6 +205,22 @@ internal sealed class OpsHarness : IAsyncDisposable
     /// <summary>Everything Gatehouse logged to the console so far.</summary>
     public string ConsoleLog => _console.ToString();
 
+    /// <summary>Fails if the console log holds any of <paramref name="secrets"/>, or a request signature.</summary>
+    public void AssertLogNeverShows(IEnumerable<string?> secrets)
+    {
+        var log = ConsoleLog;
+        foreach (var secret in secrets.OfType<string>())
+        {
+            Assert.DoesNotContain(secret, log, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("Signature=", log, StringComparison.Ordinal);
+    }
+
+    /// <summary>Services that give auto-auth exactly these environment variables (nothing else from the process's).</summary>
+    public static Action<IServiceCollection> WithEnvironment(params (string Name, string Value)[] variables) =>
+        services => services.AddSingleton(new AutoAuthEnvironment(name => variables.FirstOrDefault(v => v.Name == name).Value));
+
     /// <summary>Waits (bounded) until Gatehouse has logged <paramref name="fragment"/> to the console (that many times).</summary>
     public Task WaitForLogAsync(string fragment, int occurrences = 1) => _console.WaitForAsync(fragment, Hang, occurrences);
 
