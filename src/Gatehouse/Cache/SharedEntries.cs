@@ -179,8 +179,22 @@ internal sealed partial class SharedEntries : IDisposable
     /// Not while this replica's own write of it is still on its way: Redis cannot hold it yet, and the check would
     /// evict an answer Vault has just given (under load, a login per hit until the write lands).
     /// </summary>
-    public bool NeedsCheck(CacheEntry entry) =>
-        entry.SharedName is { } name && _store.IsUp && (entry.SharedGeneration != Generation || !IsListening) && !_writes.ContainsKey(name);
+    public bool NeedsCheck(CacheEntry entry)
+    {
+        if (entry.SharedName is not { } name || !_store.IsUp)
+        {
+            return false;
+        }
+
+        var listening = IsListening;
+        if (!listening)
+        {
+            // Every hit on a shared copy tries to listen again (at most once a second), checked or not.
+            RejoinSoon();
+        }
+
+        return (entry.SharedGeneration != Generation || !listening) && !_writes.ContainsKey(name);
+    }
 
     public string NameOf(CacheKey key) => _store.Keys.Name("entry", key.ToString());
 
