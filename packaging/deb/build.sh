@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Gatehouse Debian package with dpkg-deb (no debhelper, no network):
-#   /usr/bin/gatehouse                          the self-contained single-file binary (publish profile linux-x64)
+#   /usr/bin/gatehouse                          the Native AOT binary (publish profile linux-x64 or linux-arm64)
 #   /usr/lib/systemd/system/gatehouse.service   packaging/systemd/gatehouse.service, ExecStart pointed at /usr/bin
 #   /etc/gatehouse/proxy.hcl                    a sample configuration (conffile)
 #   /etc/gatehouse/gatehouse.env                VAULT_* and key_env_var variables for the unit (conffile, 0640)
@@ -10,8 +10,10 @@
 #
 # Usage: packaging/deb/build.sh [--binary FILE | --fast] [--rid linux-x64|linux-arm64] [--version V] [--out DIR]
 #   --binary   package this already-published gatehouse binary instead of running `dotnet publish`
-#   --fast     publish without ReadyToRun (a minute less on 2 cores, slower first requests): for tests, not releases
-#   --rid      the .NET runtime identifier to publish for (default linux-x64; linux-arm64 gives an arm64 package)
+#   --fast     publish a JIT single file instead of Native AOT (no clang needed, a couple of minutes less on 2 cores;
+#              140 MB, slower start, more memory): for tests, not releases
+#   --rid      the .NET runtime identifier to publish for (default linux-x64; linux-arm64 gives an arm64 package: on
+#              an arm64 machine, or from x64 with the cross toolchain docs/packaging.md names)
 #   --version  the package version (default: <Version> of src/Gatehouse/Gatehouse.csproj)
 #   --out      where the .deb is written (default artifacts/deb); its path is the last line printed
 set -euo pipefail
@@ -25,7 +27,8 @@ publish_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --binary) binary="$2"; shift 2 ;;
-    --fast) publish_args+=(-p:PublishReadyToRun=false); shift ;;
+    --fast) publish_args+=(-p:PublishAot=false -p:SelfContained=true -p:PublishSingleFile=true -p:PublishReadyToRun=false
+              -p:IncludeNativeLibrariesForSelfExtract=true -p:EnableCompressionInSingleFile=false); shift ;;
     --rid) rid="$2"; shift 2 ;;
     --version) version="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
@@ -48,7 +51,7 @@ fi
 
 if [ -z "$binary" ]; then
   publish_dir="artifacts/publish/$rid"
-  dotnet publish src/Gatehouse -p:PublishProfile=linux-x64 -p:RuntimeIdentifier="$rid" -p:PublishDir="$PWD/$publish_dir/" \
+  dotnet publish src/Gatehouse -p:PublishProfile="$rid" -p:PublishDir="$PWD/$publish_dir/" \
     ${publish_args[@]+"${publish_args[@]}"} -nologo -v:q >&2
   binary="$publish_dir/gatehouse"
 fi
@@ -80,13 +83,27 @@ done
 printf '/etc/gatehouse/proxy.hcl\n/etc/gatehouse/gatehouse.env\n' >"$root/DEBIAN/conffiles"
 
 installed_size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
+
+# Depends from what the binary links: the newest glibc symbol version it asks for (a Native AOT binary needs the glibc
+# of the machine that built it: 2.34 from Debian 12), and libstdc++/libgcc only if it links them (the JIT single file
+# does, Native AOT does not). objdump is binutils'; without it the old fixed list is used.
+libc_dep="libc6 (>= 2.27)"
+native_deps="libgcc-s1, libstdc++6, "
+if command -v objdump >/dev/null 2>&1; then
+  glibc=$(objdump -T "$binary" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n1)
+  [ -n "$glibc" ] && libc_dep="libc6 (>= $glibc)"
+  needed=$(objdump -p "$binary" | awk '$1 == "NEEDED" {print $2}')
+  native_deps=""
+  grep -q '^libgcc_s' <<<"$needed" && native_deps+="libgcc-s1, "
+  grep -q '^libstdc++' <<<"$needed" && native_deps+="libstdc++6, "
+fi
 cat >"$root/DEBIAN/control" <<CONTROL
 Package: gatehouse
 Version: $version
 Architecture: $arch
 Maintainer: Gatehouse maintainers <gatehouse@localhost>
 Installed-Size: $installed_size
-Depends: libc6 (>= 2.27), libgcc-s1, libstdc++6, libssl3 | libssl1.1, passwd
+Depends: $libc_dep, ${native_deps}libssl3 | libssl1.1, passwd
 Recommends: ca-certificates
 Suggests: libgssapi-krb5-2
 Section: admin
