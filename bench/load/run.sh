@@ -10,8 +10,9 @@
 #     /proc/<pid>/stat before and after), for the floor, the realistic Gatehouse and DevVault directly;
 #   - sys/health at a sidecar's steady trickle, 200 r/s on one connection (bench/load/paced.py; p50/p99 there include
 #     Python's own client time), CPU µs per request of the floor and the realistic Gatehouse;
-#   - the cache hit (POST auth/token/create with the auto-auth token; the first is the MISS) at c=1 and c=32, and
-#     nginx serving the same number of bytes at c=1 and c=32 (a GET: nginx's static module refuses POST);
+#   - the cache hit (POST auth/token/create with the auto-auth token; the first is the MISS) at c=1 and c=32,
+#     nginx serving the same number of bytes at c=1 and c=32 (a GET: nginx's static module refuses POST), and a bare
+#     Kestrel answering the same POST with those bytes from memory (the .NET floor: bench/load's host, `static`);
 #   - RSS of the realistic Gatehouse: idle (VmRSS before load), peak (VmHWM after the load) and after --after seconds
 #     of quiet (default 60).
 # The order of floor and realistic alternates between runs. Prints the median over the runs of each figure, the
@@ -48,6 +49,7 @@ VAULT_PORT=${VAULT_PORT:-18201}
 FLOOR_PORT=${FLOOR_PORT:-18202}
 REAL_PORT=${REAL_PORT:-18203}
 NGINX_PORT=${NGINX_PORT:-18205}
+KESTREL_PORT=${KESTREL_PORT:-18206}
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -224,6 +226,15 @@ NGINX
   NGINX_PIDS="$(cat "$OUT/nginx.pid") $(pgrep -P "$(cat "$OUT/nginx.pid")" | tr '\n' ' ')"
 }
 
+# The .NET floor for a hit: a bare Kestrel answering the same POST with the hit's bytes from memory (bench/load's host,
+# `static`), with Gatehouse's shipped thread-pool setting. Started once the first hit answer is known.
+start_kestrel() {
+  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 "$OUT/load/gatehouse-load" static "$KESTREL_PORT" "$OUT/hit.body" > "$OUT/kestrel.log" 2>&1 &
+  KESTREL=$!
+  PIDS+=($KESTREL)
+  for _ in $(seq 1 200); do grep -q '^ready' "$OUT/kestrel.log" 2>/dev/null && break; sleep 0.05; done
+}
+
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A R   # key run:case -> "rps p50 p99 reqs cpu"
 STARTS=(); IDLE=(); PEAK=(); AFTERS=()
@@ -254,10 +265,12 @@ for run in $(seq 1 "$RUNS"); do
     mkdir -p "$OUT/www/v1/auth/token"
     cp "$OUT/hit.body" "$OUT/www/$CREATE"
     start_nginx
+    start_kestrel
     HIT_BYTES=$(stat -c %s "$OUT/hit.body")
   fi
   wrk -t2 -c32 -d3s -s "$OUT/create.lua" "http://127.0.0.1:$REAL_PORT/$CREATE" >/dev/null
   wrk -t1 -c4 -d1s "http://127.0.0.1:$NGINX_PORT/$CREATE" >/dev/null
+  wrk -t2 -c32 -d3s -s "$OUT/create.lua" "http://127.0.0.1:$KESTREL_PORT/$CREATE" >/dev/null
 
   # Alternate which Gatehouse goes first, so a drift in the machine's load does not always favour the same one.
   if (( run % 2 )); then order=(real floor); else order=(floor real); fi
@@ -272,6 +285,7 @@ for run in $(seq 1 "$RUNS"); do
     done
     R[$run:hit$c]=$(run_wrk "$REAL" "http://127.0.0.1:$REAL_PORT/$CREATE" "$c" "$OUT/create.lua")
     R[$run:ngx$c]=$(run_wrk "$NGINX_PIDS" "http://127.0.0.1:$NGINX_PORT/$CREATE" "$c")
+    R[$run:kst$c]=$(run_wrk "$KESTREL" "http://127.0.0.1:$KESTREL_PORT/$CREATE" "$c" "$OUT/create.lua")
   done
   # A sidecar's steady trickle: 200 r/s on one connection (what the c=1 CPU bill of a sidecar is made of).
   for who in "${order[@]}"; do
@@ -304,6 +318,7 @@ row "sys/health, realistic, paced 200 r/s (python)" 1 rp
 for c in 1 32; do
   row "token create, cache HIT ($HIT_BYTES B)" "$c" "hit$c"
   row "nginx, static file of $HIT_BYTES B (all workers)" "$c" "ngx$c"
+  row "bare Kestrel: same POST, $HIT_BYTES B from memory" "$c" "kst$c"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 echo
@@ -315,6 +330,9 @@ printf 'CPU per request c=1 ÷ c=32: realistic %s× (aim ≤ 1.2×), floor %s×,
   "$(ratio "$(med rp 5)" "$(med rh32 5)")"
 printf 'cache hit c=32: %.1f µs CPU per hit (aim ≤ 15); hit r/s ÷ nginx r/s %s× (aim ≥ 0.9×); CPU per hit ÷ nginx CPU per request %s×\n' \
   "$(med hit32 5)" "$(ratio "$(med hit32 1)" "$(med ngx32 1)")" "$(ratio "$(med hit32 5)" "$(med ngx32 5)")"
+printf 'the .NET floor: bare Kestrel CPU per request c=1 %.1f µs, c=32 %.1f µs (c=1 ÷ c=32 %s×; nginx %s×); cache hit ÷ bare Kestrel CPU c=32 %s×\n' \
+  "$(med kst1 5)" "$(med kst32 5)" "$(ratio "$(med kst1 5)" "$(med kst32 5)")" "$(ratio "$(med ngx1 5)" "$(med ngx32 5)")" \
+  "$(ratio "$(med hit32 5)" "$(med kst32 5)")"
 printf 'exec → listener up and token in sink: %s ms (median of %d starts: %s)\n' "$(median "${STARTS[@]}")" "${#STARTS[@]}" "${STARTS[*]}"
 printf 'realistic Gatehouse RSS: idle %.1f MiB, peak %.1f MiB, %ss after the load %.1f MiB (medians)\n' \
   "$(awk -v k="$(median "${IDLE[@]}")" 'BEGIN {print k / 1024}')" "$(awk -v k="$(median "${PEAK[@]}")" 'BEGIN {print k / 1024}')" \
