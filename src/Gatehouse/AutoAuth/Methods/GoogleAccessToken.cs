@@ -227,8 +227,8 @@ internal sealed class GoogleAccessToken(HttpMessageInvoker http, TimeProvider ti
             return exchanged;
         }
 
-        var lifetime = (credentials["service_account_impersonation"] as JsonObject)?["token_lifetime_seconds"] is JsonValue seconds
-                       && seconds.TryGetValue<long>(out var s) && s != 0 ? s : 3600;
+        var lifetime = Long((credentials["service_account_impersonation"] as JsonObject)?["token_lifetime_seconds"]) is { } seconds and not 0
+            ? seconds : 3600;
         return await GenerateAccessTokenAsync(impersonationUrl, exchanged.Token!, [], lifetime, cancellationToken).ConfigureAwait(false);
     }
 
@@ -400,13 +400,17 @@ internal sealed class GoogleAccessToken(HttpMessageInvoker http, TimeProvider ti
     {
         try
         {
-            return JsonNode.Parse(body) is JsonObject json && json[name] is JsonValue v && v.TryGetValue<long>(out var n) ? n : null;
+            return JsonNode.Parse(body) is JsonObject json ? Long(json[name]) : null;
         }
         catch (JsonException)
         {
             return null;
         }
     }
+
+    /// <summary>An integer, however the node holds it, or null.</summary>
+    private static long? Long(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && long.TryParse(v.ToJsonString(), out var n) ? n : null;
 
     /// <summary>A non-empty string field, or null.</summary>
     private static string? Text(JsonObject? json, string name) =>
