@@ -69,9 +69,7 @@ internal sealed class GoogleAccessToken(HttpMessageInvoker http, TimeProvider ti
                     return "missing 'source_credentials' field or 'service_account_impersonation_url' in credentials";
                 }
 
-                return Text(source, "type") is "impersonated_service_account"
-                    ? "the source_credentials of impersonated_service_account credentials are impersonated_service_account credentials too"
-                    : Problem(source) is { } inner ? $"source_credentials: {inner}" : null;
+                return Problem(source) is { } inner ? $"source_credentials: {inner}" : null;
             case "external_account":
                 if (Text(credentials, "audience") is null || Text(credentials, "subject_token_type") is null)
                 {

@@ -329,6 +329,8 @@ public sealed class GoogleAccessTokenTests : IDisposable
         "missing 'source_credentials' field or 'service_account_impersonation_url' in credentials")]
     [InlineData("""{"type":"impersonated_service_account","service_account_impersonation_url":"http://x","source_credentials":{"type":"authorized_user"}}""",
         "source_credentials: authorized_user credentials without client_id or refresh_token")]
+    [InlineData("""{"type":"impersonated_service_account","service_account_impersonation_url":"http://x","source_credentials":{"type":"impersonated_service_account","source_credentials":{}}}""",
+        "source_credentials: missing 'source_credentials' field or 'service_account_impersonation_url' in credentials")]
     [InlineData("""{"type":"external_account_authorized_user","refresh_token":"r","token_url":"http://x","client_id":"c"}""",
         "The credentials do not contain the necessary fields need to refresh the access token. You must specify refresh_token, token_url, client_id, and client_secret.")]
     [InlineData("""{"type":"gdch_service_account"}""", "unknown credential type: \"gdch_service_account\"")]
