@@ -4,8 +4,8 @@
 # executable -- those marked
 # [Trait("Executable", "true")]: `gatehouse dev`, `validate`, `proxy` with each auto-auth method that has an emulator,
 # listeners, signals, caches, metrics, and tests/deb/run.sh packaging that very binary -- with GATEHOUSE_TEST_EXECUTABLE
-# pointing at it (tests/Gatehouse.IntegrationTests/Support/GatehouseExecutable.cs). Not in .ci/run yet: gcp iam's two
-# cases fail through the AOT binary (docs/packaging.md, "The shipped form and its tests"). --binary also tests the shipped
+# pointing at it (tests/Gatehouse.IntegrationTests/Support/GatehouseExecutable.cs). Not in .ci/run yet (gcp iam's two
+# cases, which failed through the AOT binary while gcp used Google.Apis.Auth, pass since it does not). --binary also tests the shipped
 # single file (artifacts/publish/linux-x64/gatehouse) or any other build.
 #
 # Usage: scripts/test-published.sh [--binary FILE] [dotnet test arguments]
