@@ -13,7 +13,7 @@ namespace Gatehouse.IntegrationTests.AutoAuth;
 /// The gcp method with <c>type = "iam"</c> through the real host: Application Default Credentials found from the
 /// environment Gatehouse is given (a service account key named by <c>GOOGLE_APPLICATION_CREDENTIALS</c> whose
 /// <c>token_uri</c> is a loopback OAuth emulator, or the GCE metadata server through <c>GCE_METADATA_HOST</c>),
-/// Google.Apis.Auth's JWT-bearer token request verified by the emulator against the key, the login JWT signed by the
+/// the JWT-bearer token request (GoogleAccessToken, as Go's oauth2/google) verified by the emulator against the key, the login JWT signed by the
 /// emulated IAM Credentials <c>signJwt</c> (reached through the Gatehouse-only <c>iam_credentials_endpoint</c>) with
 /// the target service account's key, and DevVault's gcp backend verifying it as Vault does. No log line holds a key,
 /// an access token or the signed JWT.
@@ -246,9 +246,9 @@ public sealed class GcpIamAutoAuthEndToEndTests
     }
 
     /// <summary>
-    /// Through the real executable (the shipped Native AOT binary under scripts/test-published.sh): Google.Apis.Auth's
-    /// service-account JWT-bearer grant (its token response read with Newtonsoft.Json) and its GCE metadata credential,
-    /// from the process environment.
+    /// Through the real executable (the shipped Native AOT binary under scripts/test-published.sh): the service-account
+    /// JWT-bearer grant and the GCE metadata server's token (both answers read with JsonNode), from the process
+    /// environment.
     /// </summary>
     [Theory]
     [Trait("Executable", "true")]
@@ -285,9 +285,9 @@ public sealed class GcpIamAutoAuthEndToEndTests
     }
 
     /// <summary>
-    /// A loopback stand-in for Google: the OAuth token endpoint (JWT-bearer grants, verified with the runner's keys by
-    /// <c>kid</c>, <c>aud</c> = Google's token URL as Google requires whatever URL the request went to, expiry by the
-    /// fake clock), the GCE metadata token endpoint, and the IAM
+    /// A loopback stand-in for Google: the OAuth token endpoint (JWT-bearer grants, RS256, verified with the runner's
+    /// keys by <c>kid</c>, <c>aud</c> = the key file's <c>token_uri</c> as Go's jwt config sends it (a real key file's is
+    /// Google's token URL, which Google requires), expiry by the fake clock), the GCE metadata token endpoint, and the IAM
     /// Credentials <c>signJwt</c> of the target service account (bearer token must be one it issued; signs RS256 with
     /// the target's key).
     /// </summary>
@@ -383,6 +383,12 @@ public sealed class GcpIamAutoAuthEndToEndTests
                     return;
                 }
 
+                if (context.Request.Query["scopes"] != "https://www.googleapis.com/auth/cloud-platform")
+                {
+                    context.Response.StatusCode = 400;
+                    return;
+                }
+
                 Interlocked.Increment(ref _metadataTokens);
                 await context.Response.WriteAsJsonAsync(new { access_token = NewAccessToken(), expires_in = 3599, token_type = "Bearer" });
             }
@@ -416,7 +422,7 @@ public sealed class GcpIamAutoAuthEndToEndTests
             var claims = JsonNode.Parse(FromB64(parts[1]))!.AsObject();
             var kid = header["kid"]?.ToString() ?? "";
             var signedPart = Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]);
-            if (!RunnerKeys.TryGetValue(kid, out var key)
+            if (header["alg"]?.ToString() != "RS256" || !RunnerKeys.TryGetValue(kid, out var key)
                 || !key.VerifyData(signedPart, FromB64(parts[2]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
             {
                 await RefuseAsync("invalid_grant", "Invalid JWT Signature.");
@@ -424,7 +430,8 @@ public sealed class GcpIamAutoAuthEndToEndTests
             }
 
             var now = _time.GetUtcNow().ToUnixTimeSeconds();
-            if (claims["aud"]?.ToString() != "https://oauth2.googleapis.com/token" || claims["exp"]!.GetValue<long>() < now || claims["iat"]!.GetValue<long>() > now + 60)
+            if (claims["aud"]?.ToString() != Address + "/token" || claims["exp"]!.GetValue<long>() < now || claims["iat"]!.GetValue<long>() > now + 60
+                || claims["exp"]!.GetValue<long>() - claims["iat"]!.GetValue<long>() > 3600)
             {
                 await RefuseAsync("invalid_grant", "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.");
                 return;

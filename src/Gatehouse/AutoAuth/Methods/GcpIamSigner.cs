@@ -1,11 +1,7 @@
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Google.Apis.Auth.OAuth2;
-using Google.Apis.Auth.OAuth2.Responses;
-using Google.Apis.Http;
 
 namespace Gatehouse.AutoAuth.Methods;
 
@@ -13,7 +9,7 @@ namespace Gatehouse.AutoAuth.Methods;
 /// The <c>gcp</c> method's <c>type = "iam"</c> half, as Vault Agent does it: find Google credentials (the
 /// <c>credentials</c> JSON, <c>GOOGLE_CREDENTIALS</c>, <c>GOOGLE_CLOUD_KEYFILE_JSON</c>, <c>~/.gcp/credentials</c>, then
 /// Application Default Credentials: <c>GOOGLE_APPLICATION_CREDENTIALS</c>, gcloud's well-known file, the GCE metadata
-/// server), get a cloud-platform access token with Google.Apis.Auth, and have the IAM Credentials API sign
+/// server), get a cloud-platform access token with them (<see cref="GoogleAccessToken"/>), and have the IAM Credentials API sign
 /// <c>{"aud":"http://vault/&lt;role&gt;","exp":…,"sub":&lt;service account&gt;}</c> for the service account
 /// (<c>POST /v1/projects/-/serviceAccounts/&lt;sa&gt;:signJwt</c>). Credentials are looked up afresh at every login
 /// (as Vault does), so a rotated key file is used at the next login. Neither the key, the access token nor the signed
@@ -24,7 +20,7 @@ internal sealed class GcpIamSigner
     /// <summary>Google's IAM Credentials API; Gatehouse's own key <c>iam_credentials_endpoint</c> overrides it.</summary>
     public const string DefaultIamCredentialsEndpoint = "https://iamcredentials.googleapis.com";
 
-    public const string CloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform";
+    public const string CloudPlatformScope = GoogleAccessToken.CloudPlatformScope;
 
     /// <summary>Vault Agent's default <c>jwt_exp</c>, in minutes.</summary>
     public const int DefaultJwtExpMinutes = 15;
@@ -40,10 +36,11 @@ internal sealed class GcpIamSigner
     private readonly Func<string, string?> _environment;
     private readonly TimeProvider _time;
     private readonly HttpMessageInvoker _http;
+    private readonly GoogleAccessToken _tokens;
     private readonly Func<Task<bool>> _onComputeEngine;
 
     /// <param name="serviceAccount">The configured account: null when the key is absent (Vault's <c>default</c>), empty to take the credentials' <c>client_email</c>.</param>
-    /// <param name="onComputeEngine">Whether the GCE metadata server is there when <c>GCE_METADATA_HOST</c> is unset (Google.Apis.Auth's probe).</param>
+    /// <param name="onComputeEngine">Whether the GCE metadata server is there when <c>GCE_METADATA_HOST</c> is unset (Go's <c>metadata.OnGCE</c>, <see cref="GceProbe"/>).</param>
     public GcpIamSigner(string role, string? serviceAccount, string? credentialsJson, int jwtExpMinutes, string? endpoint,
         Func<string, string?> environment, TimeProvider time, HttpMessageInvoker http, Func<Task<bool>>? onComputeEngine = null)
     {
@@ -55,7 +52,8 @@ internal sealed class GcpIamSigner
         _environment = environment;
         _time = time;
         _http = http;
-        _onComputeEngine = onComputeEngine ?? ComputeCredential.IsRunningOnComputeEngine;
+        _tokens = new GoogleAccessToken(http, time);
+        _onComputeEngine = onComputeEngine ?? new GceProbe(http, time).IsOnComputeEngineAsync;
     }
 
     /// <summary>The JWT's claims, as Vault Agent marshals them (Go's map order: keys sorted).</summary>
@@ -94,24 +92,16 @@ internal sealed class GcpIamSigner
 
         var resource = $"projects/-/serviceAccounts/{serviceAccount}";
         var failure = $"unable to sign JWT for {resource} using given Vault credentials";
-        string accessToken;
-        try
+        var token = found.Credentials is { } credentials
+            ? await _tokens.FromCredentialsAsync(credentials, cancellationToken).ConfigureAwait(false)
+            : await _tokens.FromMetadataServerAsync(found.MetadataHost!, cancellationToken).ConfigureAwait(false);
+        if (token.Error is not null)
         {
-            accessToken = await found.Credential!.UnderlyingCredential.GetAccessTokenForRequestAsync(null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TokenResponseException e)
-        {
-            var detail = e.Error?.ErrorDescription is { Length: > 0 } d ? $"{e.Error.Error}: {d}" : e.Error?.Error ?? e.Message;
-            return (null, $"{failure}: cannot fetch an access token ({found.Source}): HTTP {(int?)e.StatusCode}: {detail}");
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or InvalidOperationException or CryptographicException or JsonException
-                                   or Newtonsoft.Json.JsonException)
-        {
-            return (null, $"{failure}: cannot fetch an access token ({found.Source}): {e.Message}");
+            return (null, $"{failure}: cannot fetch an access token ({found.Source}): {token.Error}");
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Post, SignJwtUri(serviceAccount));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
         request.Content = new StringContent(new JsonObject { ["payload"] = Payload(serviceAccount) }.ToJsonString(), Encoding.UTF8, "application/json");
         try
         {
@@ -154,7 +144,11 @@ internal sealed class GcpIamSigner
         return $"googleapi: got HTTP response code {status} with body: {body.Trim()}";
     }
 
-    private sealed record Found(GoogleCredential? Credential, string? ClientEmail, string Source, string? Error);
+    /// <summary>Credentials JSON, or the metadata server's host, or an error.</summary>
+    private sealed record Found(JsonObject? Credentials, string? MetadataHost, string? ClientEmail, string Source, string? Error)
+    {
+        public static Found Failed(string? clientEmail, string source, string error) => new(null, null, clientEmail, source, error);
+    }
 
     /// <summary>Vault's gcputil.FindCredentials, with the environment Gatehouse was given.</summary>
     private async Task<Found> FindCredentialsAsync(CancellationToken cancellationToken)
@@ -179,7 +173,7 @@ internal sealed class GcpIamSigner
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return new Found(null, null, "", "could not obtain credentials: google: error getting credentials using GOOGLE_APPLICATION_CREDENTIALS " +
+                return Found.Failed(null, "", "could not obtain credentials: google: error getting credentials using GOOGLE_APPLICATION_CREDENTIALS " +
                     $"environment variable: {e.Message}");
             }
 
@@ -195,73 +189,43 @@ internal sealed class GcpIamSigner
         var metadataHost = _environment(GcpMethod.MetadataHostVariable);
         if (string.IsNullOrWhiteSpace(metadataHost) && !await _onComputeEngine().ConfigureAwait(false))
         {
-            return new Found(null, null, "", NoCredentials);
+            return Found.Failed(null, "", NoCredentials);
         }
 
         var host = string.IsNullOrWhiteSpace(metadataHost) ? "169.254.169.254" : metadataHost.Trim();
-        var compute = new ComputeCredential(new ComputeCredential.Initializer(
-            $"http://{host}/computeMetadata/v1/instance/service-accounts/default/token")
-        {
-            Clock = new Clock(_time),
-            DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None,
-        });
-        return new Found(GoogleCredential.FromComputeCredential(compute), null, $"the GCE metadata server at {host}", null);
+        return new Found(null, host, null, $"the GCE metadata server at {host}", null);
     }
 
-    private Found FromJson(string json, string source)
+    private static Found FromJson(string json, string source)
     {
-        string? type, email, key, keyId, tokenUri, project;
+        JsonObject credentials;
         try
         {
-            using var doc = JsonDocument.Parse(json);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            if (JsonNode.Parse(json) is not JsonObject parsed)
             {
-                return new Found(null, null, source, $"could not obtain credentials: {source} is not a JSON object");
+                return Found.Failed(null, source, $"could not obtain credentials: {source} is not a JSON object");
             }
 
-            string? Text(string name) =>
-                doc.RootElement.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
-            (type, email, key, keyId, tokenUri, project) =
-                (Text("type"), Text("client_email"), Text("private_key"), Text("private_key_id"), Text("token_uri"), Text("project_id"));
+            credentials = parsed;
         }
         catch (JsonException e)
         {
             // Vault would fall through to Application Default Credentials; a broken key file is reported instead.
-            return new Found(null, null, source, $"could not obtain credentials: {source} is not valid JSON ({e.Message})");
+            return Found.Failed(null, source, $"could not obtain credentials: {source} is not valid JSON ({e.Message})");
         }
 
-        try
+        string? Text(string name) => credentials[name] is JsonValue v && v.TryGetValue<string>(out var text) && text.Length > 0 ? text : null;
+        var (type, email) = (Text("type"), Text("client_email"));
+        var serviceAccountKey = type is null or "service_account";
+        if (serviceAccountKey && (email is null || Text("private_key") is null))
         {
-            if (type is null or "service_account")
-            {
-                if (string.IsNullOrEmpty(email) || string.IsNullOrEmpty(key))
-                {
-                    return new Found(null, email, source,
-                        $"could not obtain credentials: {source} is a service account key without client_email or private_key");
-                }
-
-                var initializer = new ServiceAccountCredential.Initializer(email, string.IsNullOrEmpty(tokenUri) ? GoogleAuthConsts.OidcTokenUrl : tokenUri)
-                {
-                    KeyId = keyId,
-                    ProjectId = project,
-                    Scopes = [CloudPlatformScope],
-                    Clock = new Clock(_time),
-                    DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None,
-                }.FromPrivateKey(key);
-                return new Found(GoogleCredential.FromServiceAccountCredential(new ServiceAccountCredential(initializer)), email,
-                    $"service account {email} from {source}", null);
-            }
-
-            return new Found(CredentialFactory.FromJson<GoogleCredential>(json).CreateScoped(CloudPlatformScope), email, $"{type} credentials from {source}", null);
+            return Found.Failed(email, source, $"could not obtain credentials: {source} is a service account key without client_email or private_key");
         }
-        catch (Exception e) when (e is ArgumentException or CryptographicException or InvalidOperationException or FormatException
-                                   or Newtonsoft.Json.JsonException)
-        {
-            return new Found(null, email, source, $"could not obtain credentials from {source}: {e.GetType().Name}: {FirstLine(e.Message)}");
-        }
+
+        return GoogleAccessToken.Problem(credentials) is { } problem
+            ? Found.Failed(email, source, $"could not obtain credentials from {source}: {problem}")
+            : new Found(credentials, null, email, serviceAccountKey ? $"service account {email} from {source}" : $"{type} credentials from {source}", null);
     }
-
-    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 
     private static string? TryRead(string path)
     {
@@ -273,13 +237,5 @@ internal sealed class GcpIamSigner
         {
             return null;
         }
-    }
-
-    /// <summary>Google.Apis.Auth's clock, read from the injected <see cref="TimeProvider"/>.</summary>
-    private sealed class Clock(TimeProvider time) : Google.Apis.Util.IClock
-    {
-        public DateTime Now => time.GetLocalNow().DateTime;
-
-        public DateTime UtcNow => time.GetUtcNow().UtcDateTime;
     }
 }

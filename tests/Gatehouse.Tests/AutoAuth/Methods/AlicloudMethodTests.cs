@@ -6,6 +6,7 @@ using Gatehouse.AutoAuth;
 using Gatehouse.AutoAuth.Methods;
 using Gatehouse.Configuration;
 using Gatehouse.Hcl;
+using Gatehouse.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -19,18 +20,6 @@ namespace Gatehouse.Tests.AutoAuth.Methods;
 public sealed class AlicloudMethodTests
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 7, 12, 36, 0, TimeSpan.Zero);
-
-    private sealed class ScriptedHandler(Func<HttpRequestMessage, string, HttpResponseMessage> respond) : HttpMessageHandler
-    {
-        public List<(HttpRequestMessage Request, string Body)> Seen { get; } = [];
-
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
-            Seen.Add((request, body));
-            return respond(request, body);
-        }
-    }
 
     private static AlicloudMethod Method(Dictionary<string, string>? environment = null, HttpMessageHandler? handler = null,
         params (string Key, object Value)[] extra)
@@ -122,7 +111,7 @@ public sealed class AlicloudMethodTests
     [Fact]
     public async Task Chain_NothingConfigured_AsksTheMetadataServiceForTheInstancesRole()
     {
-        var handler = new ScriptedHandler((request, _) => request.RequestUri!.AbsolutePath switch
+        var handler = new RecordingHandler((request, _) => request.RequestUri!.AbsolutePath switch
         {
             "/latest/api/token" => Json("meta-token"),
             AlicloudMethod.CredentialsPath => Json("ecs-role"),
@@ -142,7 +131,7 @@ public sealed class AlicloudMethodTests
     [Fact]
     public async Task Chain_NothingConfiguredAndNoMetadataService_SaysWhatWasLookedFor()
     {
-        var handler = new ScriptedHandler((_, _) => throw new HttpRequestException("Connection refused"));
+        var handler = new RecordingHandler((_, _) => throw new HttpRequestException("Connection refused"));
 
         var login = await Method(null, handler).PrepareLoginAsync(null!, CancellationToken.None);
 
@@ -183,7 +172,7 @@ public sealed class AlicloudMethodTests
     [Fact]
     public async Task RoleArn_AssumesTheRoleWithTheAccessKey_AndSignsWithTheSessionKeys()
     {
-        var handler = new ScriptedHandler((_, _) => Json(
+        var handler = new RecordingHandler((_, _) => Json(
             """{"RequestId":"r","Credentials":{"AccessKeyId":"STS.assumed","AccessKeySecret":"assumed-secret","SecurityToken":"assumed-token","Expiration":"2026-12-07T13:36:00Z"}}"""));
         var method = Method(null, handler, [.. StaticKeys, ("role_arn", "acs:ram::1:role/web-role"), ("role_session_name", "gatehouse"),
             ("role_session_expiration", 1800), ("sts_endpoint", "http://sts.test:8080/")]);
@@ -213,7 +202,7 @@ public sealed class AlicloudMethodTests
     [Fact]
     public async Task RoleArn_StsRefusal_IsALoginErrorWithStsWords()
     {
-        var handler = new ScriptedHandler((_, _) => Json("""{"Code":"EntityNotExist.Role","Message":"The role not exists."}""", HttpStatusCode.NotFound));
+        var handler = new RecordingHandler((_, _) => Json("""{"Code":"EntityNotExist.Role","Message":"The role not exists."}""", HttpStatusCode.NotFound));
         var method = Method(null, handler, [.. StaticKeys, ("role_arn", "acs:ram::1:role/none"), ("role_session_name", "g"), ("role_session_expiration", 0)]);
 
         var login = await method.PrepareLoginAsync(null!, CancellationToken.None);

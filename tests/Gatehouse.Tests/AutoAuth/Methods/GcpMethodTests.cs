@@ -1,8 +1,13 @@
 using System.Collections.Immutable;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
 using Gatehouse.AutoAuth;
 using Gatehouse.AutoAuth.Methods;
 using Gatehouse.Configuration;
 using Gatehouse.Hcl;
+using Gatehouse.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -122,6 +127,81 @@ public sealed class GcpMethodTests
 
         Assert.Null(jwt);
         Assert.StartsWith("could not obtain service account from credentials", error, StringComparison.Ordinal);
+    }
+
+    private static GcpIamSigner Signer(TempHome home, string credentialsVariable, RecordingHandler handler) =>
+        new("web", "target@p.iam.gserviceaccount.com", null, 0, "http://127.0.0.1:9",
+            name => name switch { "HOME" => home.Path, "GOOGLE_CREDENTIALS" => credentialsVariable, _ => null }, new FakeTimeProvider(),
+            new HttpMessageInvoker(handler), onComputeEngine: () => throw new InvalidOperationException("the probe must not run"));
+
+    private static HttpResponseMessage Json(string json, HttpStatusCode status = HttpStatusCode.OK) =>
+        new(status) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+
+    [Fact]
+    public async Task GcpIam_ImpersonatedCredentials_SignWithTheImpersonatedToken()
+    {
+        using var home = new TempHome();
+        using var key = RSA.Create(2048);
+        var handler = new RecordingHandler((request, _) => request.RequestUri!.AbsolutePath switch
+        {
+            "/token" => Json("""{"access_token":"ya29.source","expires_in":3599}"""),
+            var p when p.EndsWith(":generateAccessToken", StringComparison.Ordinal) => Json("""{"accessToken":"ya29.impersonated","expireTime":"2027-01-01T00:00:00Z"}"""),
+            _ => Json("""{"keyId":"k","signedJwt":"header.claims.signature"}"""),
+        });
+        var credentials = new JsonObject
+        {
+            ["type"] = "impersonated_service_account",
+            ["service_account_impersonation_url"] = "http://127.0.0.1:9/v1/projects/-/serviceAccounts/signer@p.iam.gserviceaccount.com:generateAccessToken",
+            ["source_credentials"] = new JsonObject
+            {
+                ["type"] = "service_account",
+                ["client_email"] = "runner@p.iam.gserviceaccount.com",
+                ["private_key"] = key.ExportPkcs8PrivateKeyPem(),
+                ["token_uri"] = "http://127.0.0.1:9/token",
+            },
+        };
+
+        var (jwt, error) = await Signer(home, credentials.ToJsonString(), handler).SignAsync(CancellationToken.None);
+
+        Assert.Null(error);
+        Assert.Equal("header.claims.signature", jwt);
+        Assert.Equal(3, handler.Seen.Count);
+        var (signJwt, _) = handler.Seen[2];
+        Assert.Equal("/v1/projects/-/serviceAccounts/target@p.iam.gserviceaccount.com:signJwt", signJwt.RequestUri!.AbsolutePath);
+        Assert.Equal("Bearer ya29.impersonated", signJwt.Headers.Authorization!.ToString());
+    }
+
+    [Fact]
+    public async Task GcpIam_TokenEndpointRefusal_NamesTheSourceStatusErrorAndDescription()
+    {
+        using var home = new TempHome();
+        var handler = new RecordingHandler((_, _) => Json("""{"error":"invalid_grant","error_description":"Token has been expired or revoked."}""",
+            HttpStatusCode.BadRequest));
+
+        var (jwt, error) = await Signer(home, """{"type":"authorized_user","client_id":"c","client_secret":"s","refresh_token":"1//r"}""", handler)
+            .SignAsync(CancellationToken.None);
+
+        Assert.Null(jwt);
+        Assert.Equal("unable to sign JWT for projects/-/serviceAccounts/target@p.iam.gserviceaccount.com using given Vault credentials: " +
+            "cannot fetch an access token (authorized_user credentials from GOOGLE_CREDENTIALS): HTTP 400: invalid_grant: Token has been expired or revoked.",
+            error);
+        Assert.Equal("https://oauth2.googleapis.com/token", Assert.Single(handler.Seen).Request.RequestUri!.OriginalString);
+    }
+
+    [Fact]
+    public async Task GcpIam_ExternalAccountFromAws_IsRefusedNamingTheSource_WithoutAskingAnyone()
+    {
+        using var home = new TempHome();
+        var handler = new RecordingHandler((_, _) => throw new InvalidOperationException("no request expected"));
+
+        var (jwt, error) = await Signer(home,
+            """{"type":"external_account","audience":"a","subject_token_type":"urn:ietf:params:aws:token-type:aws4_request","credential_source":{"environment_id":"aws1"}}""",
+            handler).SignAsync(CancellationToken.None);
+
+        Assert.Null(jwt);
+        Assert.Equal("could not obtain credentials from GOOGLE_CREDENTIALS: the external_account credential source \"aws1\" (AWS) is not supported " +
+            "by Gatehouse; use a file or url credential source, or a service account key", error);
+        Assert.Empty(handler.Seen);
     }
 
     private sealed class TempHome : IDisposable
