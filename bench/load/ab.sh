@@ -7,7 +7,8 @@
 # CPU µs per request and p50 µs, and the c=1 ÷ c=32 CPU ratio, with the load average. A busy machine shifts absolute
 # figures; compare variants within one run.
 # Usage: bench/load/ab.sh [--rounds N (3)] [--seconds S (3)] [--bin PATH] VARIANT...
-#   VARIANT is "name:VAR=value,VAR=value" (environment of that Gatehouse), or "name:" for the defaults, e.g.
+#   VARIANT is "name:VAR=value,VAR=value" (environment of that Gatehouse), or "name:" for the defaults; BIN=PATH among
+#   them runs that variant from another executable (e.g. the Native AOT binary against a JIT build), e.g.
 #   bench/load/ab.sh default: nospin:DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 wks:DOTNET_gcServer=0
 set -euo pipefail
 
@@ -97,8 +98,9 @@ listener "tcp" {
   tls_disable = true
 }
 HCL
-  # shellcheck disable=SC2086
-  env ${envs//,/ } "$BIN" proxy -config="$OUT/$name/proxy.hcl" > "$OUT/$name/log" 2>&1 &
+  vbin=$BIN; venv=()
+  for kv in ${envs//,/ }; do if [[ $kv == BIN=* ]]; then vbin=$(realpath "${kv#BIN=}"); else venv+=("$kv"); fi; done
+  env ${venv[@]+"${venv[@]}"} "$vbin" proxy -config="$OUT/$name/proxy.hcl" > "$OUT/$name/log" 2>&1 &
   GPIDS+=($!); PIDS+=($!); NAMES+=("$name"); PORTS+=("$port")
   i=$((i + 1))
 done
