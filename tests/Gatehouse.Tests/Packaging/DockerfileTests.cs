@@ -41,6 +41,24 @@ public sealed partial class DockerfileTests
     }
 
     [Fact]
+    public void ThePublishProfiles_AreNativeAot_TheShippedForm()
+    {
+        // What ships is what the process-level tests run (scripts/publish.sh → scripts/test.sh); a profile that fell
+        // back to a JIT build would ship something no test ran.
+        foreach (var rid in new[] { "linux-x64", "linux-arm64" })
+        {
+            var profile = File.ReadAllText(Path.Combine(HelmRender.RepositoryRoot, "src", "Gatehouse", "Properties", "PublishProfiles", rid + ".pubxml"));
+            Assert.Contains("<PublishAot>true</PublishAot>", profile, StringComparison.Ordinal);
+            Assert.Contains($"<RuntimeIdentifier>{rid}</RuntimeIdentifier>", profile, StringComparison.Ordinal);
+            Assert.DoesNotContain("PublishSingleFile", profile.Split("-->")[^1], StringComparison.Ordinal);
+        }
+
+        var publish = File.ReadAllText(Path.Combine(HelmRender.RepositoryRoot, "scripts", "publish.sh"));
+        Assert.Contains("-p:PublishProfile=\"$rid\"", publish, StringComparison.Ordinal);
+        Assert.Contains("scripts/publish.sh", File.ReadAllText(Path.Combine(HelmRender.RepositoryRoot, "scripts", "test.sh")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void HealthCheck_IsGatehouseHealth_OnTheChartsMetricsOnlyListener()
     {
         var match = HealthCheckRegex().Match(Dockerfile);
