@@ -23,3 +23,72 @@ internal static class CredentialPoller
         }
     }
 }
+
+/// <summary>
+/// What a credential-watching method (aws iam, alicloud, oci) last logged in or polled with, and the signal its auth
+/// handler waits on (<see cref="ICredentialWatchingAuthMethod.NewCredentials"/>): a poll whose answer differs from the
+/// last one seen signals once; the first answer is only remembered. Safe to use from the login and the poller at once.
+/// </summary>
+/// <param name="same">Whether two answers are the same credentials (default: <see cref="EqualityComparer{T}.Default"/>).</param>
+internal sealed class CredentialWatch<T>(Func<T, T, bool>? same = null)
+    where T : class
+{
+    private readonly Func<T, T, bool> _same = same ?? EqualityComparer<T>.Default.Equals;
+    private readonly System.Threading.Channels.Channel<bool> _changed = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest });
+    private readonly Lock _gate = new();
+    private T? _last;
+
+    public System.Threading.Channels.ChannelReader<bool> Changed => _changed.Reader;
+
+    /// <summary>The credentials last seen, or null before any.</summary>
+    public T? Last
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _last;
+            }
+        }
+    }
+
+    /// <summary>A login used <paramref name="value"/>: later polls compare with it.</summary>
+    public void Remember(T value)
+    {
+        lock (_gate)
+        {
+            _last = value;
+        }
+    }
+
+    /// <summary>Remembers <paramref name="value"/> unless something was seen already; returns what is remembered.</summary>
+    public T RememberFirst(T value)
+    {
+        lock (_gate)
+        {
+            return _last ??= value;
+        }
+    }
+
+    /// <summary>
+    /// One poll's answer: when it differs from the last one seen, <paramref name="changed"/> runs (the method's log
+    /// line, written before the handler can act on the signal) and the signal is raised.
+    /// </summary>
+    public void Observe(T current, Action<T> changed)
+    {
+        lock (_gate)
+        {
+            if (_last is null || _same(_last, current))
+            {
+                _last ??= current;
+                return;
+            }
+
+            _last = current;
+        }
+
+        changed(current);
+        _changed.Writer.TryWrite(true);
+    }
+}

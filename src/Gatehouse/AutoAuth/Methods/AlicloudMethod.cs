@@ -76,9 +76,7 @@ internal sealed partial class AlicloudMethod : IBackgroundAuthMethod, ICredentia
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly HttpMessageInvoker _http;
-    private readonly Channel<bool> _newCredentials = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
-    private readonly Lock _gate = new();
-    private AlicloudCredential? _lastCredentials;
+    private readonly CredentialWatch<AlicloudCredential> _watch = new();
 
     /// <param name="settings">The method's config.</param>
     /// <param name="mountPath">Where it logs in.</param>
@@ -124,7 +122,7 @@ internal sealed partial class AlicloudMethod : IBackgroundAuthMethod, ICredentia
     /// <summary>The ECS metadata service: <c>metadata_endpoint</c> or http://100.100.100.200.</summary>
     public string MetadataEndpoint { get; }
 
-    public ChannelReader<bool> NewCredentials => _newCredentials.Reader;
+    public ChannelReader<bool> NewCredentials => _watch.Changed;
 
     /// <summary>Test hook: raised each time the credential poller's timer is armed.</summary>
     internal event Action? PollerWaiting;
@@ -140,11 +138,7 @@ internal sealed partial class AlicloudMethod : IBackgroundAuthMethod, ICredentia
 
     public async Task<LoginRequest> PrepareLoginAsync(VaultClient client, CancellationToken cancellationToken)
     {
-        AlicloudCredential? credential;
-        lock (_gate)
-        {
-            credential = _lastCredentials;
-        }
+        var credential = _watch.Last;
 
         // Vault Agent reads the chain once when it starts (and exits if that fails); Gatehouse reads it at the first
         // login instead, so that a failure is a login to retry with backoff.
@@ -156,11 +150,7 @@ internal sealed partial class AlicloudMethod : IBackgroundAuthMethod, ICredentia
                 return LoginRequest.Failed($"error retrieving Alibaba Cloud credentials: {retrieved.Error}");
             }
 
-            credential = retrieved.Credential!;
-            lock (_gate)
-            {
-                _lastCredentials ??= credential;
-            }
+            credential = _watch.RememberFirst(retrieved.Credential!);
         }
 
         var keys = await SigningKeysAsync(credential, cancellationToken).ConfigureAwait(false);
@@ -191,19 +181,7 @@ internal sealed partial class AlicloudMethod : IBackgroundAuthMethod, ICredentia
             return;
         }
 
-        lock (_gate)
-        {
-            if (_lastCredentials is null || _lastCredentials == current.Credential)
-            {
-                _lastCredentials ??= current.Credential;
-                return;
-            }
-
-            _lastCredentials = current.Credential;
-        }
-
-        Log.NewCredentials(_logger, current.Credential!);
-        _newCredentials.Writer.TryWrite(true);
+        _watch.Observe(current.Credential!, credential => Log.NewCredentials(_logger, credential));
     }
 
     /// <summary>

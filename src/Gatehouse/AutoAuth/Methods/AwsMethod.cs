@@ -71,9 +71,8 @@ internal sealed partial class AwsMethod : IBackgroundAuthMethod, ICredentialWatc
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly HttpMessageInvoker _http;
-    private readonly Channel<bool> _newCredentials = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+    private readonly CredentialWatch<ImmutableCredentials> _watch = new(SameCredentials);
     private readonly Lock _gate = new();
-    private ImmutableCredentials? _lastCredentials;
     private string? _nonce;
 
     /// <param name="settings">The method's config.</param>
@@ -136,7 +135,7 @@ internal sealed partial class AwsMethod : IBackgroundAuthMethod, ICredentialWatc
         }
     }
 
-    public ChannelReader<bool> NewCredentials => _newCredentials.Reader;
+    public ChannelReader<bool> NewCredentials => _watch.Changed;
 
     /// <summary>Test hook: raised each time the credential poller's timer is armed.</summary>
     internal event Action? PollerWaiting;
@@ -199,19 +198,7 @@ internal sealed partial class AwsMethod : IBackgroundAuthMethod, ICredentialWatc
             return;
         }
 
-        lock (_gate)
-        {
-            if (_lastCredentials is null || SameCredentials(_lastCredentials, current))
-            {
-                _lastCredentials ??= current;
-                return;
-            }
-
-            _lastCredentials = current;
-        }
-
-        Log.NewCredentials(_logger, current.AccessKey);
-        _newCredentials.Writer.TryWrite(true);
+        _watch.Observe(current, credentials => Log.NewCredentials(_logger, credentials.AccessKey));
     }
 
     /// <summary>The signed GetCallerIdentity request as Vault's iam login takes it.</summary>
@@ -229,10 +216,7 @@ internal sealed partial class AwsMethod : IBackgroundAuthMethod, ICredentialWatc
                 "a shared credentials file and AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, or an instance profile)");
         }
 
-        lock (_gate)
-        {
-            _lastCredentials = credentials;
-        }
+        _watch.Remember(credentials);
 
         var url = StsEndpoint();
         var body = Encoding.UTF8.GetBytes(GetCallerIdentityBody);

@@ -35,9 +35,7 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
     private readonly OciInstancePrincipal? _instance;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<bool> _newCredentials = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
-    private readonly Lock _gate = new();
-    private string? _lastKeyId;
+    private readonly CredentialWatch<string> _watch = new(string.Equals);
 
     public OciMethod(MethodSettings settings, string mountPath, Func<string, string?> environment, TimeProvider time, ILogger logger,
         HttpMessageInvoker? http = null)
@@ -59,7 +57,7 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
 
     public TimeSpan CredentialPollInterval { get; }
 
-    public ChannelReader<bool> NewCredentials => _newCredentials.Reader;
+    public ChannelReader<bool> NewCredentials => _watch.Changed;
 
     /// <summary>Test hook: raised each time the credential poller's timer is armed.</summary>
     internal event Action? PollerWaiting;
@@ -78,10 +76,7 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
             }
 
             var securityKeyId = "ST$" + session.Token;
-            lock (_gate)
-            {
-                _lastKeyId = securityKeyId;
-            }
+            _watch.Remember(securityKeyId);
 
             return Login(session.Key, securityKeyId, client.Address);
         }
@@ -98,10 +93,7 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
             return LoginRequest.Failed($"error signing authentication request: {keyError}");
         }
 
-        lock (_gate)
-        {
-            _lastKeyId = keyId;
-        }
+        _watch.Remember(keyId);
 
         using (key)
         {
@@ -148,27 +140,17 @@ internal sealed partial class OciMethod : IBackgroundAuthMethod, ICredentialWatc
             return;
         }
 
-        lock (_gate)
+        _watch.Observe(keyId, changed =>
         {
-            if (_lastKeyId is null || _lastKeyId == keyId)
+            if (_instance is null)
             {
-                _lastKeyId ??= keyId;
-                return;
+                Log.NewCredentials(_logger, changed);
             }
-
-            _lastKeyId = keyId;
-        }
-
-        if (_instance is null)
-        {
-            Log.NewCredentials(_logger, keyId);
-        }
-        else
-        {
-            Log.NewSecurityToken(_logger);
-        }
-
-        _newCredentials.Writer.TryWrite(true);
+            else
+            {
+                Log.NewSecurityToken(_logger);
+            }
+        });
     }
 
     /// <summary>
